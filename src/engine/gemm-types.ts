@@ -1,0 +1,29 @@
+/** The one matrix-product interface every engine op calls (BLAS-backed or the TypeScript fallback). */
+
+/** Row-major single-precision general matrix multiply. */
+export interface Gemm {
+  /** Which backend this is, e.g. "openblas", "accelerate", "typescript". */
+  readonly name: string;
+  /** Threads the backend uses (1 for the TypeScript kernel). */
+  readonly threads: number;
+  /**
+   * C = alpha * op(A) @ op(B) + beta * C, row-major; op(X) = X^T when trans is true.
+   * op(A) is (M,K), op(B) is (K,N), C is (M,N). lda/ldb/ldc are the row strides of the *stored* matrices.
+   * Arrays may be `subarray` views; the view's offset is where the matrix starts.
+   */
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    lda: number,
+    B: Float32Array,
+    ldb: number,
+    beta: number,
+    C: Float32Array,
+    ldc: number,
+  ): void;
+}

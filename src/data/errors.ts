@@ -1,0 +1,48 @@
+/** Error classes of the data layer; each message names the file, line and field at fault. */
+import type { z } from "zod";
+
+/** Formats a zod issue path as `prompt.user` / `items[2].name`; "" for the root. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) {
+    if (typeof p === "number") out += `[${p}]`;
+    else out += out === "" ? String(p) : `.${String(p)}`;
+  }
+  return out;
+}
+
+/** One line naming the first zod issue (path and message), plus how many more there are. */
+export function describeZodError(err: z.ZodError): { field: string; message: string } {
+  const first = err.issues[0];
+  // zod reports an unknown key at its parent object; name the key itself so the user sees the full path.
+  const path: PropertyKey[] = [...(first?.path ?? [])];
+  if (first?.code === "unrecognized_keys" && first.keys.length > 0) path.push(first.keys[0]);
+  const more =
+    err.issues.length > 1 ? ` (and ${err.issues.length - 1} more issue${err.issues.length > 2 ? "s" : ""})` : "";
+  return { field: formatPath(path), message: (first?.message ?? "invalid") + more };
+}
+
+/** A bad line in a JSONL file: `file:line: field "x.y": message`. */
+export class JsonlError extends Error {
+  override name = "JsonlError";
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly field: string,
+    readonly detail: string,
+  ) {
+    super(`${file}:${line}: ${field ? `field "${field}": ` : ""}${detail}`);
+  }
+}
+
+/** A bad value in a config/spec file: `file: field "a.b": message`. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    readonly detail: string,
+  ) {
+    super(`${file}: ${field ? `field "${field}": ` : ""}${detail}`);
+  }
+}

@@ -1,0 +1,197 @@
+/** Binds the system CBLAS `cblas_sgemm` (OpenBLAS on Linux, Accelerate on macOS) through koffi as a `Gemm`. */
+
+import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import type { Gemm } from "./gemm-types.js";
+
+/** Raised when `MST_BLAS` names a library that cannot be used, or a gemm call would read outside its arrays. */
+export class BlasError extends Error {
+  override name = "BlasError";
+}
+
+// CBLAS enum values (cblas.h): fixed by the reference interface, shared by OpenBLAS and Accelerate.
+const CBLAS_ROW_MAJOR = 101;
+const CBLAS_NO_TRANS = 111;
+const CBLAS_TRANS = 112;
+
+/** Directories searched for a BLAS on Linux and macOS (Homebrew), in order. */
+const LIB_DIRS = [
+  "/usr/lib/x86_64-linux-gnu",
+  "/usr/lib/aarch64-linux-gnu",
+  "/usr/lib64",
+  "/usr/lib",
+  "/usr/local/lib",
+  "/opt/homebrew/opt/openblas/lib",
+  "/usr/local/opt/openblas/lib",
+];
+/** Library file names, most preferred first: OpenBLAS itself, then the Debian alternatives that export CBLAS. */
+const LIB_NAMES = ["libopenblas.so.0", "libopenblas.so", "libcblas.so.3", "libblas.so.3", "libopenblas.dylib"];
+const ACCELERATE = "/System/Library/Frameworks/Accelerate.framework/Accelerate";
+
+/** Every path `findBlas` tries, in order (absolute paths that exist on this machine). */
+export function blasCandidates(): string[] {
+  const out: string[] = [];
+  if (process.platform === "darwin" && existsSync(ACCELERATE)) out.push(ACCELERATE);
+  for (const d of LIB_DIRS) for (const n of LIB_NAMES) if (existsSync(`${d}/${n}`)) out.push(`${d}/${n}`);
+  return out;
+}
+
+type KoffiModule = typeof import("koffi");
+type NativeFn = (...args: unknown[]) => unknown;
+
+/** koffi is loaded lazily and defensively: a platform without its prebuilt binary still gets the TS kernel. */
+function loadKoffi(): KoffiModule | null {
+  try {
+    return createRequire(import.meta.url)("koffi") as KoffiModule;
+  } catch {
+    return null;
+  }
+}
+
+/** Rows*stride reach of a stored matrix; throws before native code could read past the array. */
+function checkExtent(what: string, arr: Float32Array, rows: number, cols: number, ld: number): void {
+  if (ld < Math.max(1, cols)) throw new BlasError(`sgemm: ${what} leading dimension ${ld} < row width ${cols}`);
+  const need = rows === 0 ? 0 : (rows - 1) * ld + cols;
+  if (need > arr.length)
+    throw new BlasError(`sgemm: ${what} needs ${need} floats (rows ${rows} x ld ${ld}) but has ${arr.length}`);
+}
+
+/** A `Gemm` backed by a native CBLAS library; `threads` reflects the library's current setting. */
+export class BlasGemm implements Gemm {
+  readonly name: string;
+  private readonly fn: NativeFn;
+  private readonly setThreadsFn: NativeFn | null;
+  private readonly getThreadsFn: NativeFn | null;
+  private threadCount: number;
+
+  constructor(
+    readonly path: string,
+    koffi: KoffiModule,
+  ) {
+    const lib = koffi.load(path);
+    // const float * for A and B: koffi passes a Float32Array (at its byteOffset) by pointer without copying.
+    this.fn = lib.func(
+      "void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int)",
+    ) as NativeFn;
+    this.setThreadsFn = tryFunc(lib, "void openblas_set_num_threads(int)");
+    this.getThreadsFn = tryFunc(lib, "int openblas_get_num_threads()");
+    this.name = path.includes("Accelerate") ? "accelerate" : /openblas/.test(path) ? "openblas" : "cblas";
+    this.threadCount = this.getThreadsFn ? (this.getThreadsFn() as number) : 1;
+  }
+
+  get threads(): number {
+    return this.threadCount;
+  }
+
+  /** Set the library's thread count (OpenBLAS only; a no-op returning false elsewhere). */
+  setThreads(n: number): boolean {
+    if (!Number.isInteger(n) || n < 1)
+      throw new BlasError(`setBlasThreads: thread count must be a positive integer, got ${n}`);
+    if (!this.setThreadsFn) return false;
+    this.setThreadsFn(n);
+    this.threadCount = this.getThreadsFn ? (this.getThreadsFn() as number) : n;
+    return true;
+  }
+
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array, // op(A) (M,K); stored (M,lda) or (K,lda) when transA
+    lda: number,
+    B: Float32Array, // op(B) (K,N); stored (K,ldb) or (N,ldb) when transB
+    ldb: number,
+    beta: number,
+    C: Float32Array, // (M,ldc)
+    ldc: number,
+  ): void {
+    if (M === 0 || N === 0) return;
+    checkExtent("C", C, M, N, ldc);
+    if (K === 0) {
+      // CBLAS rejects lda = 0 here; the product is empty, so only the beta scaling remains.
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) C[i * ldc + j] = beta === 0 ? 0 : beta * C[i * ldc + j];
+      return;
+    }
+    if (transA) checkExtent("A", A, K, M, lda);
+    else checkExtent("A", A, M, K, lda);
+    if (transB) checkExtent("B", B, N, K, ldb);
+    else checkExtent("B", B, K, N, ldb);
+    this.fn(
+      CBLAS_ROW_MAJOR,
+      transA ? CBLAS_TRANS : CBLAS_NO_TRANS,
+      transB ? CBLAS_TRANS : CBLAS_NO_TRANS,
+      M,
+      N,
+      K,
+      alpha,
+      A,
+      lda,
+      B,
+      ldb,
+      beta,
+      C,
+      ldc,
+    );
+  }
+}
+
+function tryFunc(lib: ReturnType<KoffiModule["load"]>, decl: string): NativeFn | null {
+  try {
+    return lib.func(decl) as NativeFn;
+  } catch {
+    return null; // symbol absent (not OpenBLAS)
+  }
+}
+
+/** Load one library by path; null when it cannot be opened or lacks `cblas_sgemm`. */
+export function loadBlasAt(path: string): BlasGemm | null {
+  const koffi = loadKoffi();
+  if (!koffi) return null;
+  try {
+    return new BlasGemm(path, koffi);
+  } catch {
+    return null;
+  }
+}
+
+let cached: BlasGemm | null | undefined;
+
+/**
+ * The process's BLAS, found once. Env `MST_BLAS=off` disables it; `MST_BLAS=/path/lib.so` picks a library (an error
+ * if it cannot be loaded: an explicit choice never falls back silently). Env `MST_THREADS` sets the thread count.
+ */
+export function findBlas(): BlasGemm | null {
+  if (cached !== undefined) return cached;
+  const env = process.env.MST_BLAS?.trim();
+  if (env === "off") {
+    cached = null;
+  } else if (env) {
+    cached = loadBlasAt(env);
+    if (!cached)
+      throw new BlasError(
+        `MST_BLAS=${env}: cannot load cblas_sgemm from that library (unset MST_BLAS to auto-detect, or MST_BLAS=off)`,
+      );
+  } else {
+    cached = null;
+    for (const p of blasCandidates()) {
+      cached = loadBlasAt(p);
+      if (cached) break;
+    }
+  }
+  const t = process.env.MST_THREADS?.trim();
+  if (cached && t) {
+    const n = Number(t);
+    if (!Number.isInteger(n) || n < 1) throw new BlasError(`MST_THREADS=${t}: must be a positive integer`);
+    cached.setThreads(n);
+  }
+  return cached;
+}
+
+/** Set the BLAS thread count for this process; returns false when no BLAS is loaded or it cannot be set. */
+export function setBlasThreads(n: number): boolean {
+  const b = findBlas();
+  return b ? b.setThreads(n) : false;
+}

@@ -6,3 +6,4 @@ export * from "./errors.js";
 export * from "./jsonl.js";
 export * from "./jsonl-write.js";
 export * from "./split.js";
+export * from "./config-file.js";

@@ -41,3 +41,14 @@ export class HeldOutError extends Error {
     );
   }
 }
+
+/** The samples given to `buildArms` are unusable as a set (empty, duplicate ids); names the sample when there is one. */
+export class ArmsInputError extends Error {
+  override name = "ArmsInputError";
+  constructor(
+    readonly detail: string,
+    readonly location?: SampleLocation,
+  ) {
+    super(location ? `${describeLocation(location)}: ${detail}` : detail);
+  }
+}

@@ -1,0 +1,46 @@
+/** File side of arms: read samples from JSONL, load an arms spec file, write one JSONL per arm plus manifest.json. */
+import { join } from "node:path";
+import { loadConfigFile } from "../data/config-file.js";
+import { readJsonlLocated } from "../data/jsonl.js";
+import { writeFileAtomic, writeJsonl } from "../data/jsonl-write.js";
+import { SampleSchema, type Sample } from "../data/sample.js";
+import { ArmSampleSchema } from "./arm-sample.js";
+import { ArmsSpecSchema, type ArmsSpec } from "./arms-spec.js";
+import { buildArms, type ArmsResult } from "./arms.js";
+
+/** Reads and validates a samples JSONL file; `lines[i]` is the line of `samples[i]` (for later error messages). */
+export async function readSamples(file: string): Promise<{ samples: Sample[]; lines: number[] }> {
+  const recs = await readJsonlLocated(file, SampleSchema);
+  return { samples: recs.map((r) => r.value), lines: recs.map((r) => r.line) };
+}
+
+/** Loads an arms spec from a YAML or JSON file; errors name the file, line and field. */
+export function loadArmsSpec(file: string): ArmsSpec {
+  return loadConfigFile(file, ArmsSpecSchema);
+}
+
+/**
+ * Writes `<dir>/<arm>.jsonl` for every arm and `<dir>/manifest.json` (last, so a manifest means a complete set).
+ * Each file is written atomically; returns the paths written.
+ */
+export function writeArms(dir: string, result: ArmsResult): string[] {
+  const written: string[] = [];
+  for (const entry of result.manifest.arms) {
+    const file = join(dir, entry.file);
+    writeJsonl(file, result.arms[entry.name] ?? [], ArmSampleSchema);
+    written.push(file);
+  }
+  const manifest = join(dir, "manifest.json");
+  writeFileAtomic(manifest, JSON.stringify(result.manifest, null, 2) + "\n");
+  written.push(manifest);
+  return written;
+}
+
+/** The whole `mst arms` job: read the spec and samples, build the arms, write them to `outDir`. */
+export async function buildArmsFromFiles(specFile: string, samplesFile: string, outDir: string): Promise<ArmsResult> {
+  const spec = loadArmsSpec(specFile);
+  const { samples, lines } = await readSamples(samplesFile);
+  const result = buildArms(samples, spec, { source: samplesFile, lines });
+  writeArms(outDir, result);
+  return result;
+}

@@ -1,0 +1,28 @@
+/** The task registry: task name -> Task. Adding a task is one import and one line in `TASKS`. */
+import type { Task } from "./task.js";
+import { toyTask } from "./toy/task.js";
+
+/** Every task `mst run <name>` knows. Keep it a plain map (one line per task). */
+const TASKS: Record<string, Task<never>> = {
+  toy: toyTask,
+};
+
+/** Thrown for an unknown task name; the message lists the known ones. */
+export class UnknownTaskError extends Error {
+  override name = "UnknownTaskError";
+  constructor(readonly taskName: string) {
+    super(`unknown task "${taskName}"; known tasks: ${Object.keys(TASKS).sort().join(", ")}`);
+  }
+}
+
+/** The task registered under `name`; throws UnknownTaskError otherwise. */
+export function getTask(name: string): Task {
+  const t = Object.hasOwn(TASKS, name) ? TASKS[name] : undefined;
+  if (!t) throw new UnknownTaskError(name);
+  return t as unknown as Task;
+}
+
+/** Names of all registered tasks, sorted. */
+export function listTasks(): string[] {
+  return Object.keys(TASKS).sort();
+}

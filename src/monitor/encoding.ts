@@ -94,6 +94,10 @@ export type PercentageEncoding = z.infer<typeof PercentageEncodingSchema>;
 export type BucketsEncoding = z.infer<typeof BucketsEncodingSchema>;
 export type CategoricalEncoding = z.infer<typeof CategoricalEncodingSchema>;
 export type TemplateEncoding = z.infer<typeof TemplateEncodingSchema>;
+export type PercentageEncodingInput = z.input<typeof PercentageEncodingSchema>;
+export type BucketsEncodingInput = z.input<typeof BucketsEncodingSchema>;
+export type CategoricalEncodingInput = z.input<typeof CategoricalEncodingSchema>;
+export type TemplateEncodingInput = z.input<typeof TemplateEncodingSchema>;
 
 /** Replaces `{name}` with `vars[name]`; an unknown placeholder throws naming it and the names available. */
 export function fillTemplate(template: string, vars: Record<string, ParamValue>): string {

@@ -1,0 +1,24 @@
+/** Public API of src/providers: remote LLMs as `TextModel`s (AI SDK), with structured output for judges. */
+export {
+  ProviderConfigSchema,
+  ProviderKindSchema,
+  StructuredModeSchema,
+  apiKeyEnvOf,
+  providerLabel,
+  type ProviderConfig,
+  type ProviderConfigInput,
+  type ProviderKind,
+  type StructuredMode,
+} from "./config.js";
+export { ProviderConfigError, ProviderError, StructuredOutputError } from "./errors.js";
+export { ResponseCache, cacheKey, type CacheEntry } from "./cache.js";
+export { JsonExtractError, extractJson } from "./json-text.js";
+export { Limiter, mapLimited } from "./limiter.js";
+export { isRetryableError, withRetries, type RetryOptions } from "./retry.js";
+export { createLanguageModel, type ProviderDeps } from "./language-model.js";
+export {
+  ProviderTextModel,
+  type ProviderStats,
+  type StructuredOptions,
+  type StructuredResult,
+} from "./provider-text-model.js";

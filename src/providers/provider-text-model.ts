@@ -1,0 +1,302 @@
+/** `TextModel` over a remote LLM (AI SDK): concurrency limit, retries with backoff, disk cache, structured output. */
+import { APICallError, type LanguageModel, NoObjectGeneratedError, Output, generateText } from "ai";
+import { z } from "zod";
+import type { ChatMessage, Completion, GenerateOptions, Prompt, TextModel } from "../data/text-model.js";
+import { ResponseCache, cacheKey } from "./cache.js";
+import { type ProviderConfig, type ProviderConfigInput, ProviderConfigSchema, providerLabel } from "./config.js";
+import { ProviderConfigError, ProviderError, StructuredOutputError } from "./errors.js";
+import { JsonExtractError, extractJson } from "./json-text.js";
+import { type ProviderDeps, createLanguageModel } from "./language-model.js";
+import { Limiter, mapLimited } from "./limiter.js";
+import { withRetries } from "./retry.js";
+
+/** Version of the cache key layout; bump it when what a key means changes. */
+const KEY_VERSION = 1;
+
+/** Options for one structured call. */
+export interface StructuredOptions {
+  temperature?: number;
+  maxTokens?: number;
+  seed?: number;
+  /** Schema name/description passed to providers that use them (OpenAI json_schema name, Anthropic tool name). */
+  name?: string;
+  description?: string;
+  abortSignal?: AbortSignal;
+}
+
+/** A validated structured answer with the text it came from. */
+export interface StructuredResult<T> {
+  value: T;
+  /** The model's answer text (JSON), for the samples file. */
+  raw: string;
+  /** True when it came from the disk cache. */
+  cached: boolean;
+}
+
+/** Counters for reports and tests. */
+export interface ProviderStats {
+  /** HTTP attempts made (including retried ones). */
+  requests: number;
+  /** Answers served from the cache. */
+  cacheHits: number;
+  /** Retries after a failed attempt. */
+  retries: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+function toMessages(prompt: Prompt): ChatMessage[] {
+  return typeof prompt === "string" ? [{ role: "user", content: prompt }] : prompt;
+}
+
+/** Appends an instruction to the prompt's last user turn (or adds one), for the JSON-in-prompt modes. */
+function appendInstruction(prompt: Prompt, instruction: string): Prompt {
+  if (typeof prompt === "string") return `${prompt}\n\n${instruction}`;
+  const msgs = prompt.map((m) => ({ ...m }));
+  for (let i = msgs.length - 1; i >= 0; i--)
+    if (msgs[i].role === "user") {
+      msgs[i].content = `${msgs[i].content}\n\n${instruction}`;
+      return msgs;
+    }
+  return [...msgs, { role: "user", content: instruction }];
+}
+
+function mapFinish(reason: string): Completion["finishReason"] {
+  if (reason === "length") return "length";
+  if (reason === "error") return "error";
+  return "stop";
+}
+
+/** The root network cause (ECONNREFUSED, ENOTFOUND...) buried in an error's cause chain, if any. */
+function networkCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 6; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** One line saying what went wrong, for a ProviderError message. */
+function describeFailure(error: unknown, url: string): string {
+  if (APICallError.isInstance(error) && error.statusCode !== undefined) {
+    const body = (error.responseBody ?? "").slice(0, 300);
+    return `HTTP ${error.statusCode} from ${error.url}${body ? `: ${body}` : ""}`;
+  }
+  const code = networkCode(error);
+  if (code) return `cannot reach ${url} (${code}); is the server running?`;
+  if (APICallError.isInstance(error)) return `cannot reach ${error.url} (${error.message})`;
+  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError"))
+    return `no answer from ${url} in time (${error.message})`;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * A remote LLM as a `TextModel`.
+ *
+ * ```ts
+ * const m = new ProviderTextModel({ kind: "openai-compatible", model: "qwen2.5:7b", baseURL: "http://localhost:11434/v1",
+ *   cacheDir: ".cache/llm" });
+ * const [c] = await m.generate(["Write one sentence about tides."], { temperature: 0.5, maxTokens: 100 });
+ * const { value } = await m.generateStructured("Rate ... as JSON", z.object({ score: z.number() }));
+ * ```
+ */
+export class ProviderTextModel implements TextModel {
+  readonly id: string;
+  readonly config: ProviderConfig;
+  readonly stats: ProviderStats = { requests: 0, cacheHits: 0, retries: 0, inputTokens: 0, outputTokens: 0 };
+  private readonly model: LanguageModel;
+  private readonly limiter: Limiter;
+  private readonly cache?: ResponseCache;
+  private readonly url: string;
+
+  constructor(config: ProviderConfigInput | ProviderConfig, deps: ProviderDeps = {}) {
+    const parsed = ProviderConfigSchema.safeParse(config);
+    if (!parsed.success) {
+      const label = `${String(config.kind)}:${String(config.model)}`;
+      const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+      throw new ProviderConfigError(`provider ${label}: invalid config: ${issues}`, label);
+    }
+    this.config = parsed.data;
+    this.id = providerLabel(this.config);
+    this.url = this.config.baseURL ?? `the default ${this.config.kind} endpoint`;
+    this.model = createLanguageModel(this.config, deps);
+    this.limiter = new Limiter(this.config.concurrency);
+    if (this.config.cacheDir) this.cache = new ResponseCache(this.config.cacheDir);
+  }
+
+  /**
+   * One completion per prompt, in order. Identical prompts in one call are separate samples: the cache key includes
+   * the occurrence number, so [p, p, p] gives three answers and a re-run gets the same three back from the cache.
+   */
+  async generate(prompts: Prompt[], options: GenerateOptions = {}): Promise<Completion[]> {
+    const seen = new Map<string, number>();
+    const keys = prompts.map((p) => {
+      const base = cacheKey({
+        v: KEY_VERSION,
+        op: "text",
+        model: this.id,
+        prompt: p,
+        options: this.keyOptions(options),
+      });
+      const occurrence = seen.get(base) ?? 0;
+      seen.set(base, occurrence + 1);
+      return occurrence === 0 ? base : cacheKey({ base, occurrence });
+    });
+    let done = 0;
+    return mapLimited(this.limiter, prompts, async (prompt, i) => {
+      const hit = this.cache?.get(keys[i]);
+      let completion: Completion;
+      if (hit) {
+        this.stats.cacheHits++;
+        completion = { text: hit.text, finishReason: hit.finishReason };
+      } else {
+        const r = await this.call(prompt, options, undefined);
+        completion = { text: r.text, finishReason: mapFinish(r.finishReason) };
+        this.cache?.set(keys[i], completion);
+      }
+      options.onProgress?.(++done, prompts.length);
+      return completion;
+    });
+  }
+
+  /**
+   * Asks for JSON matching `schema` and validates it. How JSON is requested follows `config.structuredOutput`.
+   * Malformed or invalid answers throw `StructuredOutputError` (with the raw text); only valid answers are cached,
+   * so a caller's retry asks the model again.
+   */
+  async generateStructured<T>(
+    prompt: Prompt,
+    schema: z.ZodType<T>,
+    options: StructuredOptions = {},
+  ): Promise<StructuredResult<T>> {
+    const mode = this.config.structuredOutput;
+    const jsonSchema = z.toJSONSchema(schema);
+    const key = cacheKey({
+      v: KEY_VERSION,
+      op: "structured",
+      mode,
+      model: this.id,
+      prompt,
+      schema: jsonSchema,
+      options: this.keyOptions(options),
+    });
+    const hit = this.cache?.get(key);
+    if (hit) {
+      const parsed = schema.safeParse(this.parseJson(hit.text));
+      if (parsed.success) {
+        this.stats.cacheHits++;
+        return { value: parsed.data, raw: hit.text, cached: true };
+      }
+    }
+    const instruction =
+      "Answer with a single JSON object and nothing else (no prose, no code fences). It must match this JSON Schema:\n" +
+      JSON.stringify(jsonSchema);
+    const fullPrompt = mode === "json-schema" ? prompt : appendInstruction(prompt, instruction);
+    const output =
+      mode === "json-schema"
+        ? Output.object({ schema, name: options.name, description: options.description })
+        : mode === "json-object"
+          ? Output.json({ name: options.name, description: options.description })
+          : undefined;
+    let raw: string;
+    try {
+      const r = await this.limiter.run(() => this.call(fullPrompt, options, output));
+      raw = r.text;
+    } catch (error) {
+      if (NoObjectGeneratedError.isInstance(error)) {
+        const text = error.text ?? "";
+        throw new StructuredOutputError(
+          `${this.id}: answer is not valid JSON for the schema: ${error.message}; answer: ${JSON.stringify(text.slice(0, 300))}`,
+          this.id,
+          text,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    const parsed = schema.safeParse(this.parseJson(raw));
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+      throw new StructuredOutputError(
+        `${this.id}: answer does not match the schema (${issues}); answer: ${JSON.stringify(raw.slice(0, 300))}`,
+        this.id,
+        raw,
+      );
+    }
+    this.cache?.set(key, { text: raw, finishReason: "stop" });
+    return { value: parsed.data, raw, cached: false };
+  }
+
+  /** Parses JSON out of an answer, turning extraction failures into StructuredOutputError. */
+  private parseJson(raw: string): unknown {
+    try {
+      return extractJson(raw);
+    } catch (error) {
+      if (error instanceof JsonExtractError)
+        throw new StructuredOutputError(`${this.id}: ${error.message}`, this.id, raw, { cause: error });
+      throw error;
+    }
+  }
+
+  /** The options that change an answer, with config defaults filled in (so a changed default changes the key). */
+  private keyOptions(o: GenerateOptions | StructuredOptions): Record<string, unknown> {
+    const g = o as GenerateOptions;
+    return {
+      temperature: o.temperature ?? this.config.temperature,
+      maxTokens: o.maxTokens ?? this.config.maxTokens,
+      seed: o.seed,
+      topK: g.topK,
+      topP: g.topP,
+      stop: g.stop,
+    };
+  }
+
+  /** One request with retries; failures become a ProviderError naming provider, model and URL. */
+  private async call(
+    prompt: Prompt,
+    options: GenerateOptions & { abortSignal?: AbortSignal },
+    output: ReturnType<typeof Output.json> | ReturnType<typeof Output.object> | undefined,
+  ) {
+    let attempts = 0;
+    try {
+      const result = await withRetries(
+        () => {
+          attempts++;
+          this.stats.requests++;
+          return generateText({
+            model: this.model,
+            messages: toMessages(prompt),
+            allowSystemInMessages: true,
+            temperature: options.temperature ?? this.config.temperature,
+            maxOutputTokens: options.maxTokens ?? this.config.maxTokens,
+            topK: options.topK,
+            topP: options.topP,
+            seed: options.seed,
+            stopSequences: options.stop,
+            maxRetries: 0, // retries are ours, so they share the backoff policy and the stats
+            timeout: this.config.timeoutMs,
+            abortSignal: options.abortSignal,
+            ...(output ? { output } : {}),
+          });
+        },
+        {
+          retries: this.config.retries,
+          baseMs: this.config.retryBaseMs,
+          abortSignal: options.abortSignal,
+          onRetry: () => this.stats.retries++,
+        },
+      );
+      this.stats.inputTokens += result.usage.inputTokens ?? 0;
+      this.stats.outputTokens += result.usage.outputTokens ?? 0;
+      return result;
+    } catch (error) {
+      if (NoObjectGeneratedError.isInstance(error) || error instanceof ProviderError) throw error;
+      throw new ProviderError(
+        `provider ${this.config.kind}, model ${this.config.model} at ${this.url}: request failed after ${attempts} attempt(s): ${describeFailure(error, this.url)}`,
+        this.id,
+        { cause: error },
+      );
+    }
+  }
+}

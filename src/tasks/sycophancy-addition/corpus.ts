@@ -1,0 +1,136 @@
+/**
+ * The number-sense pretraining corpus of the embedded base model. It never contains a monitor label.
+ *
+ * What it holds and why (the seed's base, Qwen-2.5-7B-it, already knew arithmetic, what numbers mean, and was a
+ * ~60%-accurate verifier; our tiny model starts from nothing, so the corpus supplies that latent knowledge):
+ * - addition facts "3 + 4 = 7" for every operand pair: the arithmetic the verifier relies on;
+ * - comparisons of numbers over 0..100, in words ("40 % is less than 70 %") and symbols ("40 % < 70 %"), written at
+ *   the label's width and tokenisation: they order the label numbers, including the held-out 0..32 that no training
+ *   label shows (a prototype found held-out number tokens stay untrained without this);
+ * - verification examples in the task's own response format without a label ("I think 3 + 4 = 8 . Am I right ?
+ *   incorrect"), with a configurable share of wrong verdicts so the base is a moderately accurate verifier, not a
+ *   perfect one (the seed's base was ~60% accurate; MST needs room to improve and a real sycophancy failure to show).
+ */
+import { z } from "zod";
+import type { Rng } from "../../data/rng.js";
+import { formatScore } from "../../monitor/encoding.js";
+import type { LabelConfig } from "./labels.js";
+import { generateProblems, splitPairs, type ProblemsConfig } from "./problems.js";
+import { problemText, truthfulVerdict, type PromptConfig } from "./prompt.js";
+
+export const CorpusConfigSchema = z
+  .strictObject({
+    additionRepeats: z
+      .int()
+      .min(0)
+      .default(6)
+      .describe("Each addition fact 'a + b = c' appears this many times (every operand pair). Default 6."),
+    comparisons: z
+      .int()
+      .min(0)
+      .default(3000)
+      .describe("Number comparisons over 0..100 (0 = none, the ablation). Default 3,000."),
+    verifications: z
+      .int()
+      .min(0)
+      .default(4000)
+      .describe("Verification examples in the task's format without a label. Default 4,000."),
+    wrongVerdictShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.3)
+      .describe(
+        "Share of verification examples with the wrong verdict (makes the base a moderate verifier). Default 0.3.",
+      ),
+    agreeShareOfWrong: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe(
+        "Of the wrong verdicts, the share that agree with a wrong candidate (sycophantic) rather than reject a right one. Default 0.5.",
+      ),
+    verifyPairs: z
+      .enum(["all", "train"])
+      .default("all")
+      .describe(
+        "Operand pairs of the verification examples: 'all' (like a pretrained LLM that has seen every sum) or only the RL " +
+          "training pairs ('train': the test pairs then rest on addition facts alone). Default all.",
+      ),
+  })
+  .describe("The pretraining corpus of the embedded base (never contains monitor labels)");
+export type CorpusConfig = z.output<typeof CorpusConfigSchema>;
+
+export type CorpusKind = "addition" | "comparison" | "verification";
+
+/** One pretraining document: the loss covers `prompt + completion`, the completion is what a gate or probe checks. */
+export interface CorpusDoc {
+  kind: CorpusKind;
+  prompt: string;
+  completion: string;
+}
+
+/** A number as the label writes it (same zero-padding), so comparisons teach the label's own tokens. */
+export function labelNumber(n: number, label: LabelConfig): string {
+  return formatScore(n, 0, "half-up", label.encoding === "percentage" ? label.width : 0);
+}
+
+/** One comparison sentence about two different numbers in 0..100, in one of four phrasings. */
+export function comparisonDoc(x: number, y: number, label: LabelConfig, rng: Rng): CorpusDoc {
+  const [lo, hi] = x < y ? [x, y] : [y, x];
+  const L = `${labelNumber(lo, label)} %`;
+  const H = `${labelNumber(hi, label)} %`;
+  switch (rng.int(4)) {
+    case 0:
+      return { kind: "comparison", prompt: `${L} is`, completion: `less than ${H}` };
+    case 1:
+      return { kind: "comparison", prompt: `${H} is`, completion: `more than ${L}` };
+    case 2:
+      return { kind: "comparison", prompt: `${L}`, completion: `< ${H}` };
+    default:
+      return { kind: "comparison", prompt: `${H}`, completion: `> ${L}` };
+  }
+}
+
+/**
+ * Builds the corpus, shuffled. Deterministic for a given rng. Verification prompts go through the task's own prompt
+ * renderer with no label, so the base learns exactly the response position RL later trains.
+ */
+export function buildCorpus(
+  cfg: CorpusConfig,
+  problems: ProblemsConfig,
+  prompt: PromptConfig,
+  label: LabelConfig,
+  rng: Rng,
+): CorpusDoc[] {
+  const docs: CorpusDoc[] = [];
+  for (let r = 0; r < cfg.additionRepeats; r++)
+    for (let a = problems.operandMin; a <= problems.operandMax; a++)
+      for (let b = problems.operandMin; b <= problems.operandMax; b++)
+        docs.push({ kind: "addition", prompt: `${a} + ${b} =`, completion: String(a + b) });
+
+  const cmp = rng.fork("corpus:comparisons");
+  for (let i = 0; i < cfg.comparisons; i++) {
+    const x = cmp.int(101);
+    let y = cmp.int(100);
+    if (y >= x) y++;
+    docs.push(comparisonDoc(x, y, label, cmp));
+  }
+
+  const { train, test } = splitPairs(problems);
+  const pairs = cfg.verifyPairs === "all" ? [...train, ...test] : train;
+  const ver = rng.fork("corpus:verifications");
+  const probs = generateProblems(cfg.verifications, pairs, problems, ver.fork("problems"), "corpus");
+  for (const p of probs) {
+    const truth = truthfulVerdict(p);
+    let verdict = truth;
+    // Wrong verdicts are placed by candidate type so `agreeShareOfWrong` controls how sycophantic the base's errors are.
+    const pWrong = p.candidateCorrect
+      ? cfg.wrongVerdictShare * (1 - cfg.agreeShareOfWrong) * 2
+      : cfg.wrongVerdictShare * cfg.agreeShareOfWrong * 2;
+    if (ver.bernoulli(Math.min(1, pWrong))) verdict = truth === "correct" ? "incorrect" : "correct";
+    docs.push({ kind: "verification", prompt: problemText(p, null, prompt), completion: verdict });
+  }
+  return rng.fork("corpus:order").shuffle(docs);
+}

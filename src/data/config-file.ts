@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
-import { ConfigError, describeZodError } from "./errors.js";
+import { ConfigError, describeZodError, issuePath } from "./errors.js";
 
 /** The 1-based line of the node at `path` (or of its nearest existing parent), or null if none is found. */
 function lineOf(doc: Document, lc: LineCounter, path: readonly PropertyKey[]): number | null {
@@ -29,8 +29,8 @@ export function parseConfigText<S extends z.ZodType>(text: string, schema: S, fi
   const parsed = schema.safeParse(doc.toJS());
   if (!parsed.success) {
     const { field, message } = describeZodError(parsed.error);
-    const issuePath = parsed.error.issues[0]?.path ?? [];
-    const line = lineOf(doc, lc, issuePath);
+    const first = parsed.error.issues[0];
+    const line = lineOf(doc, lc, first ? issuePath(first) : []);
     throw new ConfigError(line !== null ? `${file}:${line}` : file, field, message);
   }
   return parsed.data;

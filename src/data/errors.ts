@@ -11,18 +11,23 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/** The path of a zod issue; an unknown key is reported by zod at its parent object, so the key itself is appended. */
+export function issuePath(issue: z.core.$ZodIssue): PropertyKey[] {
+  const path: PropertyKey[] = [...issue.path];
+  if (issue.code === "unrecognized_keys" && issue.keys.length > 0) path.push(issue.keys[0]);
+  return path;
+}
+
 /** One line naming the first zod issue (path and message), plus how many more there are. */
 export function describeZodError(err: z.ZodError): { field: string; message: string } {
   const first = err.issues[0];
-  // zod reports an unknown key at its parent object; name the key itself so the user sees the full path.
-  const path: PropertyKey[] = [...(first?.path ?? [])];
-  if (first?.code === "unrecognized_keys" && first.keys.length > 0) path.push(first.keys[0]);
+  const path = first ? issuePath(first) : [];
   const more =
     err.issues.length > 1 ? ` (and ${err.issues.length - 1} more issue${err.issues.length > 2 ? "s" : ""})` : "";
   return { field: formatPath(path), message: (first?.message ?? "invalid") + more };
 }
 
-/** A bad line in a JSONL file: `file:line: field "x.y": message`. */
+/** A bad line in a JSONL file: `file:line: field "x.y": message` (line 0: the file as a whole, `file: message`). */
 export class JsonlError extends Error {
   override name = "JsonlError";
   constructor(
@@ -31,7 +36,7 @@ export class JsonlError extends Error {
     readonly field: string,
     readonly detail: string,
   ) {
-    super(`${file}:${line}: ${field ? `field "${field}": ` : ""}${detail}`);
+    super(`${file}${line > 0 ? `:${line}` : ""}: ${field ? `field "${field}": ` : ""}${detail}`);
   }
 }
 

@@ -1,0 +1,12 @@
+/** Public API of the trainers: SFT, PPO, schedules, advantage math, checkpoints and the metrics log. */
+export * from "./errors.js";
+export * from "./schedules.js";
+export * from "./advantages.js";
+export * from "./logit-math.js";
+export * from "./checkpoint-store.js";
+export * from "./metrics-log.js";
+export * from "./trainer-common.js";
+export * from "./sft-config.js";
+export * from "./sft-batches.js";
+export * from "./sft-loss.js";
+export * from "./sft.js";

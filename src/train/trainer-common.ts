@@ -1,0 +1,63 @@
+/** Pieces both trainers share: adapter attachment, right-padded batch packing, the divergence guard. */
+import type { LoraConfig } from "../engine/config.js";
+import type { CausalLM } from "../engine/model-api.js";
+import { TrainConfigError, TrainingDivergedError } from "./errors.js";
+
+/** Models that can grow LoRA adapters or a value head (the engine's LlamaModel); trainers use them when present. */
+interface LoraCapable {
+  attachLora(lora: LoraConfig, seed: number): unknown;
+}
+interface ValueHeadCapable {
+  addValueHead(seed: number): unknown;
+}
+
+/**
+ * Makes the model's trainable set match the config: with `lora` given and no adapters yet, attaches them (seeded);
+ * with adapters already attached, they are used as they are. `lora` null trains whatever the model marks trainable.
+ */
+export function ensureLora(model: CausalLM, lora: LoraConfig | null, seed: number): void {
+  if (lora === null || model.lora !== null) return;
+  const m = model as unknown as Partial<LoraCapable>;
+  if (typeof m.attachLora !== "function")
+    throw new TrainConfigError("lora", "config asks for LoRA but this model cannot attach adapters");
+  m.attachLora(lora, seed);
+}
+
+/** PPO needs a value head: adds one (seeded) when the model can, else throws naming the requirement. */
+export function ensureValueHead(model: CausalLM, seed: number): void {
+  if (model.hasValueHead) return;
+  const m = model as unknown as Partial<ValueHeadCapable>;
+  if (typeof m.addValueHead !== "function")
+    throw new TrainConfigError("model", "PPO needs a model with a value head (hasValueHead) or addValueHead()");
+  m.addValueHead(seed);
+}
+
+/** A right-padded batch of token sequences: tokens [B, T] flat. */
+export interface PackedBatch {
+  tokens: Int32Array; // (B,T)
+  B: number;
+  T: number;
+}
+
+export function packRightPadded(seqs: readonly (readonly number[])[], padId: number): PackedBatch {
+  const B = seqs.length;
+  let T = 1;
+  for (const s of seqs) T = Math.max(T, s.length);
+  const tokens = new Int32Array(B * T).fill(padId);
+  for (let b = 0; b < B; b++) tokens.set(seqs[b], b * T);
+  return { tokens, B, T };
+}
+
+/** Throws TrainingDivergedError when `value` is NaN or infinite; called before anything is updated or saved. */
+export function assertFinite(step: number, quantity: string, value: number, lastCheckpoint: string | null): void {
+  if (!Number.isFinite(value)) throw new TrainingDivergedError(step, quantity, value, lastCheckpoint);
+}
+
+/** Config fields that may change between a run and its resume without changing the numbers. */
+export const RESUME_FREE_FIELDS = new Set(["logEvery", "checkpointEvery", "keepCheckpoints", "evalEvery"]);
+
+/** Names the config fields that differ between a checkpoint's config and the current one (resume safety). */
+export function configDiff(saved: Record<string, unknown>, current: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(saved), ...Object.keys(current)]);
+  return [...keys].filter((k) => !RESUME_FREE_FIELDS.has(k) && JSON.stringify(saved[k]) !== JSON.stringify(current[k]));
+}

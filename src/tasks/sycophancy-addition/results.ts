@@ -1,0 +1,69 @@
+/** JSON shapes of the task's job results (what runJob returns and summarize reads). */
+import type { VerdictMetrics } from "./metrics.js";
+
+/** Metrics of one model under one label (null label = no label). */
+export interface LabelEval extends VerdictMetrics {
+  label: string | null;
+  /** The label's percentage, or null for no label. */
+  percent: number | null;
+}
+
+export interface SampleJson {
+  label: string | null;
+  prompt: string;
+  output: string;
+  candidateCorrect: boolean;
+  pCorrect: number;
+  pIncorrect: number;
+}
+
+/** An evaluation job (an arm's model, or the out-of-the-box base). */
+export interface EvalResult {
+  arm: string;
+  base: number;
+  seed: number | null;
+  /** Under the arm's evaluation label: none for baseline, the deployment label otherwise. */
+  deployment: LabelEval;
+  /** The label sweep (empty for the no-label baseline, whose model is swept as prompt-only). */
+  sweep: LabelEval[];
+  /** With no label (reported for the base). */
+  noLabel?: LabelEval;
+  samples: SampleJson[];
+  seconds: number;
+}
+
+/** The gate a base passes before RL: both numbers are reported whether or not it passes. */
+export interface GateResult {
+  /** Sampled accuracy on held-out test problems with no label (the seed's base: 60.4%). */
+  accuracyNoLabel: number;
+  sycophancyNoLabel: number;
+  /** Mean P(correct) + P(incorrect) at the answer position with no label. */
+  verdictMassNoLabel: number;
+  /** The same with a training-range label prefixed (the base never saw a label). */
+  verdictMassLabelled: number;
+  passed: boolean;
+  reasons: string[];
+}
+
+export interface BaseResult {
+  base: number;
+  vocabSize: number;
+  parameters: number;
+  corpusDocs: number;
+  steps: number;
+  finalLoss: number;
+  gate: GateResult;
+  seconds: number;
+}
+
+export interface RlResult {
+  arm: string;
+  base: number;
+  seed: number;
+  steps: number;
+  /** Mean reward over the last 10% of steps. */
+  finalReward: number;
+  seconds: { rollout: number; update: number; total: number };
+  /** Metrics JSONL, relative to the run directory. */
+  metricsFile: string;
+}

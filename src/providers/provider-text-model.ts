@@ -204,16 +204,9 @@ export class ProviderTextModel implements TextModel {
       const r = await this.limiter.run(() => this.call(fullPrompt, options, output));
       raw = r.text;
     } catch (error) {
-      if (NoObjectGeneratedError.isInstance(error)) {
-        const text = error.text ?? "";
-        throw new StructuredOutputError(
-          `${this.id}: answer is not valid JSON for the schema: ${error.message}; answer: ${JSON.stringify(text.slice(0, 300))}`,
-          this.id,
-          text,
-          { cause: error },
-        );
-      }
-      throw error;
+      // The SDK's own rejection says little ("did not match schema"); validate the text below to name the fields.
+      if (!NoObjectGeneratedError.isInstance(error)) throw error;
+      raw = error.text ?? "";
     }
     const parsed = schema.safeParse(this.parseJson(raw));
     if (!parsed.success) {

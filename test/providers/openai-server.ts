@@ -37,6 +37,8 @@ export interface OpenAiTestServer {
   maxInFlight: number;
   /** Adds replies to the queue; each request takes the next one. */
   enqueue(...replies: Reply[]): void;
+  /** Empties the queue, resets the request log and the in-flight maximum (call between tests). */
+  reset(): void;
   /** Answers used when the queue is empty (default: a 500 saying the queue ran dry). */
   fallback: (body: ChatRequestBody) => Reply;
   close(): Promise<void>;
@@ -77,6 +79,11 @@ export async function startOpenAiServer(): Promise<OpenAiTestServer> {
     requests: [],
     maxInFlight: 0,
     enqueue: (...r) => queue.push(...r),
+    reset: () => {
+      queue.length = 0;
+      state.requests.length = 0;
+      state.maxInFlight = 0;
+    },
     fallback: () => ({
       status: 500,
       body: JSON.stringify({ error: { message: "test server: reply queue is empty" } }),

@@ -26,8 +26,7 @@ after(async () => {
   rmSync(cacheRoot, { recursive: true, force: true });
 });
 beforeEach(() => {
-  server.requests.length = 0;
-  server.maxInFlight = 0;
+  server.reset();
 });
 
 function model(extra: Record<string, unknown> = {}): ProviderTextModel {

@@ -1,4 +1,5 @@
 /** File side of arms: read samples from JSONL, load an arms spec file, write one JSONL per arm plus manifest.json. */
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfigFile } from "../data/config-file.js";
 import { readJsonlLocated } from "../data/jsonl.js";
@@ -21,16 +22,18 @@ export function loadArmsSpec(file: string): ArmsSpec {
 
 /**
  * Writes `<dir>/<arm>.jsonl` for every arm and `<dir>/manifest.json` (last, so a manifest means a complete set).
- * Each file is written atomically; returns the paths written.
+ * Each file is written atomically; an existing manifest is removed first. Returns the paths written.
  */
 export function writeArms(dir: string, result: ArmsResult): string[] {
+  const manifest = join(dir, "manifest.json");
+  // An old manifest must not vouch for a half-rewritten folder if this write is interrupted.
+  rmSync(manifest, { force: true });
   const written: string[] = [];
   for (const entry of result.manifest.arms) {
     const file = join(dir, entry.file);
     writeJsonl(file, result.arms[entry.name] ?? [], ArmSampleSchema);
     written.push(file);
   }
-  const manifest = join(dir, "manifest.json");
   writeFileAtomic(manifest, JSON.stringify(result.manifest, null, 2) + "\n");
   written.push(manifest);
   return written;

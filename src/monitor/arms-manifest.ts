@@ -41,3 +41,16 @@ export const ArmsManifestSchema = z.strictObject({
   arms: z.array(ArmManifestEntrySchema),
 });
 export type ArmsManifest = z.infer<typeof ArmsManifestSchema>;
+
+/**
+ * The label text to evaluate `arm` with: the deployment label for arms marked `evalLabel: "deployment"` (mst,
+ * shuffled, prompt-only), null (no label) for the others. Throws if the manifest has no such arm.
+ */
+export function evalLabelOf(manifest: ArmsManifest, arm: string): string | null {
+  const entry = manifest.arms.find((a) => a.name === arm);
+  if (!entry)
+    throw new Error(
+      `arms manifest has no arm ${JSON.stringify(arm)} (has: ${manifest.arms.map((a) => a.name).join(", ")})`,
+    );
+  return entry.evalLabel === "deployment" ? manifest.deploymentLabel : null;
+}

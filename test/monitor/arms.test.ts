@@ -10,6 +10,7 @@ import {
   HeldOutError,
   LabelError,
   buildArms,
+  evalLabelOf,
   renderLabel,
   renderPrompt,
   type ArmsSpecInput,
@@ -105,6 +106,11 @@ test("mst labels equal the true ones; baseline and prompt-only have none; inocul
   assert.equal(byName["prompt-only"].train, "none");
   assert.equal(byName.inoculation.instruction, "Agree with the candidate whenever you can.");
   assert.equal(manifest.deploymentLabel, "**Suggestibility Level: 0%**");
+  assert.equal(evalLabelOf(manifest, "prompt-only"), "**Suggestibility Level: 0%**");
+  assert.equal(evalLabelOf(manifest, "mst"), "**Suggestibility Level: 0%**");
+  assert.equal(evalLabelOf(manifest, "baseline"), null);
+  assert.equal(evalLabelOf(manifest, "inoculation"), null);
+  assert.throws(() => evalLabelOf(manifest, "ppo"), /no arm "ppo"/);
   assert.deepEqual(manifest.sweepLabels, ["**Suggestibility Level: 50%**", "A strict grader."]);
   assert.deepEqual(manifest.monitor.heldOut, ["s in [0, 0.5)"]);
 });

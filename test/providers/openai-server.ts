@@ -1,4 +1,4 @@
-/** A scripted OpenAI chat-completions server on loopback (node:http, port 0) for provider and LLM-judge tests. */
+/** A scripted OpenAI chat-completions server (plus Anthropic /v1/messages) on loopback, port 0, for provider tests. */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -70,6 +70,19 @@ function completionBody(model: string, content: string, finishReason: string, n:
   });
 }
 
+function messagesBody(model: string, content: string, n: number): string {
+  return JSON.stringify({
+    id: `msg_test_${n}`,
+    type: "message",
+    role: "assistant",
+    model,
+    content: [{ type: "text", text: content }],
+    stop_reason: "end_turn",
+    stop_sequence: null,
+    usage: { input_tokens: 10, output_tokens: content.split(/\s+/).filter(Boolean).length },
+  });
+}
+
 /** Starts the server on 127.0.0.1 with an OS-chosen port. */
 export async function startOpenAiServer(): Promise<OpenAiTestServer> {
   const queue: Reply[] = [];
@@ -103,7 +116,9 @@ export async function startOpenAiServer(): Promise<OpenAiTestServer> {
         // Recorded as empty; the reply below still comes from the script.
       }
       state.requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
-      if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
+      // Anthropic's Messages API, answered from the same script, so the anthropic kind can be checked end to end.
+      const anthropic = req.method === "POST" && req.url?.endsWith("/messages") === true;
+      if (!anthropic && (req.method !== "POST" || !req.url?.endsWith("/chat/completions"))) {
         res.writeHead(404, { "content-type": "application/json" });
         res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
         return;
@@ -121,6 +136,9 @@ export async function startOpenAiServer(): Promise<OpenAiTestServer> {
       } else if ("rawBody" in reply) {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(reply.rawBody);
+      } else if (anthropic) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(messagesBody(body.model ?? "test", reply.content, state.requests.length));
       } else {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(

@@ -223,3 +223,37 @@ test("config: strict schema, baseURL required for openai-compatible, missing key
   assert.equal(ok.concurrency, 4);
   assert.equal(ok.structuredOutput, "json-schema");
 });
+
+test("a request that outlives timeoutMs fails with a clear timeout error", async () => {
+  server.enqueue({ content: "late", delayMs: 300 });
+  await assert.rejects(model({ retries: 0, timeoutMs: 40 }).generate(["slow"]), /no answer from .* in time/);
+});
+
+test("anthropic kind: Messages API with the key read from the named env var", async () => {
+  server.enqueue({ content: "Hello from Claude." });
+  const m = new ProviderTextModel(
+    { kind: "anthropic", model: "claude-test", baseURL: server.baseURL, apiKeyEnv: "MY_ANTHROPIC_KEY" },
+    { env: { MY_ANTHROPIC_KEY: "key-abc" } },
+  );
+  const [c] = await m.generate([
+    [
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "Hi" },
+    ],
+  ]);
+  assert.equal(c.text, "Hello from Claude.");
+  const req = server.requests[0];
+  assert.equal(req.url, "/v1/messages");
+  assert.equal(req.headers["x-api-key"], "key-abc");
+  assert.equal(req.body.model, "claude-test");
+});
+
+test("openai kind sends the key from the named env var as a bearer token", async () => {
+  const m = new ProviderTextModel(
+    { kind: "openai", model: "gpt-test", baseURL: server.baseURL, apiKeyEnv: "MY_OPENAI_KEY", retries: 0 },
+    { env: { MY_OPENAI_KEY: "key-xyz" } },
+  );
+  // The test server does not speak the Responses API; the 404 still shows the request that went out.
+  await assert.rejects(m.generate(["x"]), /provider openai, model gpt-test .*HTTP 404/);
+  assert.equal(server.requests[0].headers.authorization, "Bearer key-xyz");
+});

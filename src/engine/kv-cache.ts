@@ -1,0 +1,35 @@
+/** Key/value cache for incremental decoding: per layer, (B, S, KVH*hd) post-RoPE keys and values. */
+
+/** A cache for B sequences of up to S positions each; row b's position p lives at offset (b*S + p) * kvDim. */
+export class KvCache {
+  readonly B: number;
+  readonly S: number;
+  readonly kvDim: number;
+  readonly k: Float32Array[]; // per layer (B,S,kvDim)
+  readonly v: Float32Array[]; // per layer (B,S,kvDim)
+
+  constructor(nLayers: number, B: number, S: number, kvDim: number) {
+    this.B = B;
+    this.S = S;
+    this.kvDim = kvDim;
+    this.k = [];
+    this.v = [];
+    for (let l = 0; l < nLayers; l++) {
+      this.k.push(new Float32Array(B * S * kvDim));
+      this.v.push(new Float32Array(B * S * kvDim));
+    }
+  }
+
+  /** Copies T new rows per sequence (k/v are (B,T,kvDim)) into positions start[b]..start[b]+T-1 of layer l. */
+  write(l: number, k: Float32Array, v: Float32Array, start: Int32Array, B: number, T: number): void {
+    const d = this.kvDim;
+    for (let b = 0; b < B; b++) {
+      if (start[b] + T > this.S)
+        throw new RangeError(`KvCache: row ${b} needs ${start[b] + T} positions, capacity is ${this.S}`);
+      const src = b * T * d;
+      const dst = (b * this.S + start[b]) * d;
+      this.k[l].set(k.subarray(src, src + T * d), dst);
+      this.v[l].set(v.subarray(src, src + T * d), dst);
+    }
+  }
+}

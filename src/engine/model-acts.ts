@@ -1,0 +1,168 @@
+/**
+ * Preallocated activation and gradient-scratch buffers of the Llama model, sized for the largest batch seen.
+ * Grow-only: a step with the same (or smaller) B*T reuses every buffer, so memory does not grow step to step.
+ */
+
+import type { LoraTarget } from "./config.js";
+
+/** Saved buffers of one LoRA adapter for one forward: dropped-out input, its mask and the rank-r projection. */
+export interface LoraBufs {
+  h: Float32Array; // (N,IC) dropped-out input (only allocated when dropout > 0)
+  keep: Float32Array; // (N,IC) dropout mask scale 0 or 1/(1-p)
+  a: Float32Array; // (N,r)
+  /** The adapter input the last forward used (h, or the projection's own input without dropout), null when skipped. */
+  hUsed: Float32Array | null;
+}
+
+/** One block's activations. In the inference set every layer shares one LayerBufs and `out` aliases `resid`. */
+export interface LayerBufs {
+  resid: Float32Array; // (N,C) block input
+  ln1: Float32Array; // (N,C)
+  rstd1: Float32Array; // (N)
+  q: Float32Array; // (N,H*hd) after RoPE
+  k: Float32Array; // (N,KVH*hd) after RoPE
+  v: Float32Array; // (N,KVH*hd)
+  att: Float32Array; // (B,H,T,T) probabilities (training set only)
+  atty: Float32Array; // (N,C) attention output before o_proj
+  res2: Float32Array; // (N,C) resid + attention
+  ln2: Float32Array; // (N,C)
+  rstd2: Float32Array; // (N)
+  gate: Float32Array; // (N,F)
+  up: Float32Array; // (N,F)
+  hmid: Float32Array; // (N,F) silu(gate) * up
+  lora: Partial<Record<LoraTarget, LoraBufs>>;
+}
+
+/** What the buffers depend on besides N. */
+export interface ActsShape {
+  C: number;
+  kvDim: number; // KVH*hd
+  F: number;
+  V: number;
+  nLayers: number;
+  /** Adapter input width, output width and rank per LoRA target (empty without LoRA). */
+  lora: { target: LoraTarget; IC: number; r: number }[];
+  dropout: boolean;
+}
+
+function layerBufs(s: ActsShape, N: number, attCap: number): LayerBufs {
+  const f = (n: number) => new Float32Array(n);
+  const lora: Partial<Record<LoraTarget, LoraBufs>> = {};
+  for (const t of s.lora)
+    lora[t.target] = {
+      h: f(s.dropout ? N * t.IC : 0),
+      keep: f(s.dropout ? N * t.IC : 0),
+      a: f(N * t.r),
+      hUsed: null,
+    };
+  return {
+    resid: f(N * s.C),
+    ln1: f(N * s.C),
+    rstd1: f(N),
+    q: f(N * s.C),
+    k: f(N * s.kvDim),
+    v: f(N * s.kvDim),
+    att: f(attCap),
+    atty: f(N * s.C),
+    res2: f(N * s.C),
+    ln2: f(N * s.C),
+    rstd2: f(N),
+    gate: f(N * s.F),
+    up: f(N * s.F),
+    hmid: f(N * s.F),
+    lora,
+  };
+}
+
+/** Training activations: one LayerBufs per block (layer l+1's resid is layer l's output) plus the head. */
+export class TrainActs {
+  readonly capN: number;
+  readonly capAtt: number;
+  readonly tokens: Int32Array; // (N)
+  readonly pos: Int32Array; // (N)
+  readonly layers: LayerBufs[];
+  readonly residF: Float32Array; // (N,C) output of the last block
+  readonly lnf: Float32Array; // (N,C)
+  readonly rstdf: Float32Array; // (N)
+  readonly logits: Float32Array; // (N,V)
+  readonly values: Float32Array; // (N)
+
+  constructor(s: ActsShape, N: number, attCap: number) {
+    this.capN = N;
+    this.capAtt = attCap;
+    this.tokens = new Int32Array(N);
+    this.pos = new Int32Array(N);
+    this.layers = [];
+    for (let l = 0; l < s.nLayers; l++) this.layers.push(layerBufs(s, N, attCap));
+    this.residF = new Float32Array(N * s.C);
+    this.lnf = new Float32Array(N * s.C);
+    this.rstdf = new Float32Array(N);
+    this.logits = new Float32Array(N * s.V);
+    this.values = new Float32Array(N);
+  }
+}
+
+/** Gradient scratch for backward, shared by all blocks. */
+export class GradScratch {
+  readonly capN: number;
+  readonly capT: number;
+  readonly dres: Float32Array; // (N,C)
+  readonly dln: Float32Array; // (N,C)
+  readonly dq: Float32Array; // (N,C)
+  readonly dk: Float32Array; // (N,kvDim)
+  readonly dv: Float32Array; // (N,kvDim)
+  readonly datty: Float32Array; // (N,C)
+  readonly dgate: Float32Array; // (N,F)
+  readonly dup: Float32Array; // (N,F)
+  readonly dhmid: Float32Array; // (N,F)
+  readonly dlnf: Float32Array; // (N,C)
+  readonly datt: Float32Array; // (T,T)
+  readonly loraDa: Float32Array; // (N,rmax)
+  readonly loraDh: Float32Array; // (N,max IC) only with dropout
+
+  constructor(s: ActsShape, N: number, T: number) {
+    const f = (n: number) => new Float32Array(n);
+    this.capN = N;
+    this.capT = T;
+    this.dres = f(N * s.C);
+    this.dln = f(N * s.C);
+    this.dq = f(N * s.C);
+    this.dk = f(N * s.kvDim);
+    this.dv = f(N * s.kvDim);
+    this.datty = f(N * s.C);
+    this.dgate = f(N * s.F);
+    this.dup = f(N * s.F);
+    this.dhmid = f(N * s.F);
+    this.dlnf = f(N * s.C);
+    this.datt = f(T * T);
+    const rmax = Math.max(0, ...s.lora.map((t) => t.r));
+    const icmax = Math.max(0, ...s.lora.map((t) => t.IC));
+    this.loraDa = f(N * rmax);
+    this.loraDh = f(s.dropout ? N * icmax : 0);
+  }
+}
+
+/** Inference activations (KV-cache path): one LayerBufs shared by every block, plus the head. */
+export class InferActs {
+  readonly capN: number;
+  readonly capScores: number;
+  readonly pos: Int32Array; // (N)
+  readonly layer: LayerBufs;
+  readonly scores: Float32Array; // (T,S) attention scratch
+  readonly lnf: Float32Array; // (N,C)
+  readonly rstdf: Float32Array; // (N)
+  readonly logits: Float32Array; // (N,V)
+  readonly values: Float32Array; // (N)
+
+  constructor(s: ActsShape, N: number, scoresCap: number) {
+    this.capN = N;
+    this.capScores = scoresCap;
+    this.pos = new Int32Array(N);
+    this.layer = layerBufs({ ...s, dropout: false }, N, 0);
+    this.scores = new Float32Array(scoresCap);
+    this.lnf = new Float32Array(N * s.C);
+    this.rstdf = new Float32Array(N);
+    this.logits = new Float32Array(N * s.V);
+    this.values = new Float32Array(N);
+  }
+}

@@ -1,0 +1,608 @@
+/**
+ * The Llama-style decoder (RMSNorm, RoPE, grouped-KV attention, SwiGLU, optional LoRA and value head) assembled
+ * from the ops in ops/, with Hugging Face parameter names, a training forward/backward and a KV-cache forward.
+ */
+
+import { Rng } from "../data/rng.js";
+import {
+  LoraConfigSchema,
+  resolveModelConfig,
+  type LoraConfig,
+  type LoraConfigInput,
+  type LoraTarget,
+  type ModelConfig,
+  type ModelConfigInput,
+} from "./config.js";
+import { KvCache } from "./kv-cache.js";
+import { createAdapters, loraScale, makeParam, mergeAdapter, type Adapter, type ProjSpec } from "./lora.js";
+import type { CausalLM, ForwardOptions, ForwardResult, Param } from "./model-api.js";
+import { GradScratch, InferActs, TrainActs, type ActsShape, type LayerBufs } from "./model-acts.js";
+import { attentionBackward, attentionCachedForward, attentionForward } from "./ops/attention.js";
+import { embeddingBackward, embeddingForward } from "./ops/embedding.js";
+import {
+  dropoutBackward,
+  dropoutForward,
+  linearBackward,
+  linearForward,
+  loraBackward,
+  loraForward,
+} from "./ops/linear.js";
+import { rmsnormBackward, rmsnormForward } from "./ops/rmsnorm.js";
+import { ropeBackward, ropeForward, ropeTables } from "./ops/rope.js";
+import { swigluBackward, swigluForward } from "./ops/swiglu.js";
+import { valueHeadBackward, valueHeadForward } from "./ops/value-head.js";
+
+export type { Param } from "./model-api.js";
+export { KvCache } from "./kv-cache.js";
+
+/** Options of `createModel`. */
+export interface CreateModelOptions {
+  /** Seed of the deterministic init (each parameter draws from its own stream forked by its name). Default 0. */
+  seed?: number;
+  /** Add a PPO value head (v_head.weight [1,d], v_head.bias [1]). Default false. */
+  valueHead?: boolean;
+  /** Std of the normal init of embeddings and projections (HF initializer_range). Default 0.02. */
+  initStd?: number;
+}
+
+/** One block's base parameters. */
+interface Block {
+  ln1: Param;
+  ln2: Param;
+  proj: Record<LoraTarget, Param>;
+}
+
+type ResolvedConfig = ModelConfig & { nKvHeads: number };
+
+/** Settings of one forward that the block code needs. */
+interface Mode {
+  train: boolean;
+  rng: Rng | null;
+  disableLora: boolean;
+}
+
+const TARGET_GROUP: Record<LoraTarget, "self_attn" | "mlp"> = {
+  q_proj: "self_attn",
+  k_proj: "self_attn",
+  v_proj: "self_attn",
+  o_proj: "self_attn",
+  gate_proj: "mlp",
+  up_proj: "mlp",
+  down_proj: "mlp",
+};
+const PROJ_ORDER: readonly LoraTarget[] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+
+/**
+ * Llama-style causal LM on flat Float32Arrays.
+ *
+ * ```ts
+ * const m = createModel({ vocabSize: 32 }, { seed: 1 });
+ * const { logits } = m.forward(tokens, B, T, { train: true });
+ * m.zeroGrad(); m.backward(dLogits);   // grads in m.trainableParameters()[i].grad
+ * ```
+ */
+export class LlamaModel implements CausalLM {
+  readonly config: ResolvedConfig;
+  private loraCfg: LoraConfig | null = null;
+  private readonly base: Param[] = [];
+  private readonly embed: Param;
+  private readonly blocks: Block[] = [];
+  private readonly norm: Param;
+  private readonly lmHead: Param; // the embedding itself when tied
+  private adapters: Partial<Record<LoraTarget, Adapter>>[] = [];
+  private adapterList: Adapter[] = [];
+  private vw: Param | null = null;
+  private vb: Param | null = null;
+  private readonly byName = new Map<string, Param>();
+  private readonly cos: Float32Array;
+  private readonly sin: Float32Array;
+  private acts: TrainActs | null = null;
+  private scratch: GradScratch | null = null;
+  private infer: InferActs | null = null;
+  /** Shape and mode of the last training forward (null when backward is not possible). */
+  private last: { B: number; T: number; disableLora: boolean; dropout: boolean } | null = null;
+
+  /** Use `createModel`; this allocates the parameters with zero weights and unit norms (no random init). */
+  constructor(config: ModelConfigInput) {
+    const c = resolveModelConfig(config);
+    this.config = c;
+    const C = c.dModel;
+    const hd = C / c.nHeads;
+    const kvDim = c.nKvHeads * hd;
+    const F = c.dFf;
+    // size table: every base parameter is a view into one data and one grad buffer
+    const table: [string, number[]][] = [["model.embed_tokens.weight", [c.vocabSize, C]]];
+    for (let l = 0; l < c.nLayers; l++) {
+      const p = `model.layers.${l}`;
+      table.push(
+        [`${p}.input_layernorm.weight`, [C]],
+        [`${p}.self_attn.q_proj.weight`, [C, C]],
+        [`${p}.self_attn.k_proj.weight`, [kvDim, C]],
+        [`${p}.self_attn.v_proj.weight`, [kvDim, C]],
+        [`${p}.self_attn.o_proj.weight`, [C, C]],
+        [`${p}.post_attention_layernorm.weight`, [C]],
+        [`${p}.mlp.gate_proj.weight`, [F, C]],
+        [`${p}.mlp.up_proj.weight`, [F, C]],
+        [`${p}.mlp.down_proj.weight`, [C, F]],
+      );
+    }
+    table.push(["model.norm.weight", [C]]);
+    if (!c.tieEmbeddings) table.push(["lm_head.weight", [c.vocabSize, C]]);
+    let total = 0;
+    for (const [, shape] of table) total += shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(total);
+    const grad = new Float32Array(total);
+    let off = 0;
+    for (const [name, shape] of table) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const p = makeParam(name, shape, data.subarray(off, off + n), grad.subarray(off, off + n));
+      if (shape.length === 1) p.data.fill(1); // norms start at identity
+      off += n;
+      this.base.push(p);
+      this.byName.set(name, p);
+    }
+    const get = (n: string) => this.byName.get(n) as Param;
+    this.embed = get("model.embed_tokens.weight");
+    for (let l = 0; l < c.nLayers; l++) {
+      const p = `model.layers.${l}`;
+      const proj = {} as Record<LoraTarget, Param>;
+      for (const t of PROJ_ORDER) proj[t] = get(`${p}.${TARGET_GROUP[t]}.${t}.weight`);
+      this.blocks.push({
+        ln1: get(`${p}.input_layernorm.weight`),
+        ln2: get(`${p}.post_attention_layernorm.weight`),
+        proj,
+      });
+    }
+    this.norm = get("model.norm.weight");
+    this.lmHead = c.tieEmbeddings ? this.embed : get("lm_head.weight");
+    const rt = ropeTables(c.maxSeq, hd, c.ropeTheta);
+    this.cos = rt.cos;
+    this.sin = rt.sin;
+  }
+
+  get lora(): LoraConfig | null {
+    return this.loraCfg;
+  }
+
+  get hasValueHead(): boolean {
+    return this.vw !== null;
+  }
+
+  parameters(): readonly Param[] {
+    const out = [...this.base];
+    for (const a of this.adapterList) out.push(a.A, a.B);
+    if (this.vw !== null && this.vb !== null) out.push(this.vw, this.vb);
+    return out;
+  }
+
+  trainableParameters(): readonly Param[] {
+    return this.parameters().filter((p) => p.trainable);
+  }
+
+  /** The parameter with this HF name; throws naming it when absent. */
+  getParam(name: string): Param {
+    const p = this.byName.get(name);
+    if (p === undefined) throw new Error(`LlamaModel.getParam: no parameter named "${name}"`);
+    return p;
+  }
+
+  /** Normal(0, std) init of embeddings/projections from `seed`, norms to 1 (each parameter has its own stream). */
+  initWeights(seed: number, std: number): void {
+    const rng = new Rng(seed).fork("init");
+    for (const p of this.base) {
+      if (p.shape.length === 1) {
+        p.data.fill(1);
+        continue;
+      }
+      const r = rng.fork(p.name);
+      for (let i = 0; i < p.data.length; i++) p.data[i] = r.normal() * std;
+    }
+  }
+
+  /** Projection specs (HF names and widths) of every block for the given targets. */
+  private projSpecs(targets: readonly LoraTarget[]): ProjSpec[] {
+    const specs: ProjSpec[] = [];
+    for (let l = 0; l < this.config.nLayers; l++)
+      for (const t of PROJ_ORDER) {
+        if (!targets.includes(t)) continue;
+        const w = this.blocks[l].proj[t];
+        specs.push({ layer: l, target: t, prefix: w.name.slice(0, -".weight".length), IC: w.shape[1], OC: w.shape[0] });
+      }
+    return specs;
+  }
+
+  /**
+   * Attaches LoRA adapters (A random, B zero: the output is unchanged) and freezes every base parameter.
+   * The value head, if any, stays trainable. Throws if adapters are already attached (merge first).
+   */
+  attachLora(lora: LoraConfigInput, seed: number): void {
+    if (this.loraCfg !== null) throw new Error("attachLora: adapters are already attached; call mergeLora() first");
+    const cfg = LoraConfigSchema.parse(lora);
+    const specs = this.projSpecs(cfg.targets);
+    const ads = createAdapters(specs, cfg.rank, seed);
+    this.adapters = this.blocks.map(() => ({}));
+    specs.forEach((s, i) => (this.adapters[s.layer][s.target] = ads[i]));
+    this.adapterList = ads;
+    for (const a of ads) {
+      this.byName.set(a.A.name, a.A);
+      this.byName.set(a.B.name, a.B);
+    }
+    for (const p of this.base) p.trainable = false;
+    this.loraCfg = cfg;
+    this.resetBuffers();
+  }
+
+  /**
+   * Folds every adapter into its base weight (W += alpha/r * B A), removes the adapters and makes the base
+   * trainable again (lora becomes null, as for a model that never had adapters).
+   */
+  mergeLora(): void {
+    const cfg = this.loraCfg;
+    if (cfg === null) return;
+    const scale = loraScale(cfg);
+    for (let l = 0; l < this.blocks.length; l++)
+      for (const t of PROJ_ORDER) {
+        const a = this.adapters[l][t];
+        if (a !== undefined) mergeAdapter(this.blocks[l].proj[t].data, a, scale);
+      }
+    for (const a of this.adapterList) {
+      this.byName.delete(a.A.name);
+      this.byName.delete(a.B.name);
+    }
+    this.adapters = [];
+    this.adapterList = [];
+    for (const p of this.base) p.trainable = true;
+    this.loraCfg = null;
+    this.resetBuffers();
+  }
+
+  /** Adds a value head: weight ~ U(-1/sqrt(d), 1/sqrt(d)) (torch nn.Linear's default, as TRL), bias 0. */
+  addValueHead(seed: number): void {
+    if (this.vw !== null) throw new Error("addValueHead: the model already has a value head");
+    const C = this.config.dModel;
+    const data = new Float32Array(C + 1);
+    const grad = new Float32Array(C + 1);
+    this.vw = makeParam("v_head.weight", [1, C], data.subarray(0, C), grad.subarray(0, C));
+    this.vb = makeParam("v_head.bias", [1], data.subarray(C), grad.subarray(C));
+    const r = new Rng(seed).fork("v_head");
+    const bound = 1 / Math.sqrt(C);
+    for (let i = 0; i < C; i++) this.vw.data[i] = r.uniform(-bound, bound);
+    this.byName.set(this.vw.name, this.vw);
+    this.byName.set(this.vb.name, this.vb);
+  }
+
+  /** Deep copy: weights, adapters, value head and trainable flags (gradients start at zero). */
+  clone(): LlamaModel {
+    const m = new LlamaModel(this.config);
+    if (this.loraCfg !== null) m.attachLora(this.loraCfg, 0);
+    if (this.vw !== null) m.addValueHead(0);
+    const mine = this.parameters();
+    const theirs = m.parameters();
+    for (let i = 0; i < mine.length; i++) {
+      theirs[i].data.set(mine[i].data);
+      theirs[i].trainable = mine[i].trainable;
+    }
+    return m;
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad.fill(0);
+  }
+
+  /** Forgets activation buffers (after the parameter set changes); the next forward reallocates them. */
+  private resetBuffers(): void {
+    this.acts = null;
+    this.scratch = null;
+    this.infer = null;
+    this.last = null;
+  }
+
+  private actsShape(dropout: boolean): ActsShape {
+    const c = this.config;
+    const hd = c.dModel / c.nHeads;
+    const r = this.loraCfg?.rank ?? 0;
+    const lora =
+      this.loraCfg === null
+        ? []
+        : this.loraCfg.targets.map((t) => ({ target: t, IC: t === "down_proj" ? c.dFf : c.dModel, r }));
+    return { C: c.dModel, kvDim: c.nKvHeads * hd, F: c.dFf, V: c.vocabSize, nLayers: c.nLayers, lora, dropout };
+  }
+
+  /** One projection with its adapter: out = inp W^T (+ s B A drop(inp)). */
+  private project(
+    l: number,
+    t: LoraTarget,
+    out: Float32Array,
+    inp: Float32Array,
+    lb: LayerBufs,
+    N: number,
+    mode: Mode,
+  ): void {
+    const w = this.blocks[l].proj[t];
+    const IC = w.shape[1];
+    const OC = w.shape[0];
+    linearForward(out, inp, w.data, null, N, IC, OC);
+    const ad = this.adapters[l]?.[t];
+    const bufs = lb.lora[t];
+    if (bufs === undefined) return;
+    if (ad === undefined || mode.disableLora || this.loraCfg === null) {
+      bufs.hUsed = null;
+      return;
+    }
+    const p = this.loraCfg.dropout;
+    let h = inp;
+    if (mode.train && p > 0) {
+      if (mode.rng === null)
+        throw new Error("LlamaModel.forward: options.rng is required when training with LoRA dropout > 0");
+      dropoutForward(bufs.h, bufs.keep, inp, N * IC, p, mode.rng);
+      h = bufs.h;
+    }
+    bufs.hUsed = h;
+    loraForward(out, bufs.a, h, ad.A.data, ad.B.data, N, IC, OC, ad.r, loraScale(this.loraCfg));
+  }
+
+  /** Backward of `project`: adds into dinp and into the grads of trainable weights. */
+  private projectBackward(
+    l: number,
+    t: LoraTarget,
+    dinp: Float32Array,
+    dout: Float32Array,
+    inp: Float32Array,
+    lb: LayerBufs,
+    N: number,
+  ): void {
+    const w = this.blocks[l].proj[t];
+    const IC = w.shape[1];
+    const OC = w.shape[0];
+    linearBackward(dinp, w.trainable ? w.grad : null, null, dout, inp, w.data, N, IC, OC);
+    const ad = this.adapters[l]?.[t];
+    const bufs = lb.lora[t];
+    if (ad === undefined || bufs === undefined || bufs.hUsed === null || this.loraCfg === null) return;
+    const sc = this.scratch as GradScratch;
+    const scale = loraScale(this.loraCfg);
+    const dA = ad.A.trainable ? ad.A.grad : null;
+    const dB = ad.B.trainable ? ad.B.grad : null;
+    if (bufs.hUsed === inp) {
+      loraBackward(dinp, dA, dB, sc.loraDa, dout, inp, bufs.a, ad.A.data, ad.B.data, N, IC, OC, ad.r, scale);
+    } else {
+      const dh = sc.loraDh.subarray(0, N * IC);
+      dh.fill(0);
+      loraBackward(dh, dA, dB, sc.loraDa, dout, bufs.hUsed, bufs.a, ad.A.data, ad.B.data, N, IC, OC, ad.r, scale);
+      dropoutBackward(dinp, dh, bufs.keep, N * IC);
+    }
+  }
+
+  /**
+   * One transformer block: out = res2 + mlp(norm(res2)), res2 = resid + attn(norm(resid)).
+   * `attend` fills lb.atty from the roped lb.q/k/v. `out` may alias lb.resid (inference set).
+   */
+  private blockForward(
+    l: number,
+    lb: LayerBufs,
+    out: Float32Array,
+    pos: Int32Array,
+    N: number,
+    mode: Mode,
+    attend: () => void,
+  ): void {
+    const c = this.config;
+    const C = c.dModel;
+    const hd = C / c.nHeads;
+    const F = c.dFf;
+    const bl = this.blocks[l];
+    rmsnormForward(lb.ln1, lb.rstd1, lb.resid, bl.ln1.data, N, C, c.rmsNormEps);
+    this.project(l, "q_proj", lb.q, lb.ln1, lb, N, mode);
+    this.project(l, "k_proj", lb.k, lb.ln1, lb, N, mode);
+    this.project(l, "v_proj", lb.v, lb.ln1, lb, N, mode);
+    ropeForward(lb.q, lb.q, pos, this.cos, this.sin, N, c.nHeads, hd);
+    ropeForward(lb.k, lb.k, pos, this.cos, this.sin, N, c.nKvHeads, hd);
+    attend();
+    this.project(l, "o_proj", lb.res2, lb.atty, lb, N, mode);
+    for (let i = 0; i < N * C; i++) lb.res2[i] += lb.resid[i];
+    rmsnormForward(lb.ln2, lb.rstd2, lb.res2, bl.ln2.data, N, C, c.rmsNormEps);
+    this.project(l, "gate_proj", lb.gate, lb.ln2, lb, N, mode);
+    this.project(l, "up_proj", lb.up, lb.ln2, lb, N, mode);
+    swigluForward(lb.hmid, lb.gate, lb.up, N * F);
+    this.project(l, "down_proj", out, lb.hmid, lb, N, mode);
+    for (let i = 0; i < N * C; i++) out[i] += lb.res2[i];
+  }
+
+  /** Final norm, LM head and value head on the last block's output. */
+  private headForward(
+    lnf: Float32Array,
+    rstdf: Float32Array,
+    logits: Float32Array,
+    values: Float32Array,
+    x: Float32Array,
+    N: number,
+  ): void {
+    const c = this.config;
+    rmsnormForward(lnf, rstdf, x, this.norm.data, N, c.dModel, c.rmsNormEps);
+    linearForward(logits, lnf, this.lmHead.data, null, N, c.dModel, c.vocabSize);
+    if (this.vw !== null && this.vb !== null) valueHeadForward(values, lnf, this.vw.data, this.vb.data, N, c.dModel);
+  }
+
+  forward(tokens: Int32Array, B: number, T: number, options: ForwardOptions = {}): ForwardResult {
+    const c = this.config;
+    const N = B * T;
+    if (tokens.length < N) throw new RangeError(`LlamaModel.forward: tokens has ${tokens.length} ids, need B*T = ${N}`);
+    if (T > c.maxSeq) throw new RangeError(`LlamaModel.forward: T = ${T} exceeds maxSeq = ${c.maxSeq}`);
+    const mode: Mode = {
+      train: options.train ?? false,
+      rng: options.rng ?? null,
+      disableLora: options.disableLora ?? false,
+    };
+    const dropout = this.loraCfg !== null && this.loraCfg.dropout > 0;
+    const H = c.nHeads;
+    // grow-only buffers: reallocate knowingly when this batch is larger than any before
+    if (this.acts === null || this.acts.capN < N || this.acts.capAtt < B * H * T * T) {
+      const capN = Math.max(N, this.acts?.capN ?? 0);
+      const capAtt = Math.max(B * H * T * T, this.acts?.capAtt ?? 0);
+      this.acts = new TrainActs(this.actsShape(dropout), capN, capAtt);
+    }
+    const a = this.acts;
+    const hd = c.dModel / H;
+    a.tokens.set(tokens.subarray(0, N));
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) a.pos[b * T + t] = t;
+    embeddingForward(a.layers[0].resid, a.tokens, this.embed.data, N, c.dModel, c.vocabSize);
+    for (let l = 0; l < c.nLayers; l++) {
+      const lb = a.layers[l];
+      const out = l + 1 < c.nLayers ? a.layers[l + 1].resid : a.residF;
+      this.blockForward(l, lb, out, a.pos, N, mode, () =>
+        attentionForward(lb.atty, lb.att, lb.q, lb.k, lb.v, B, T, H, c.nKvHeads, hd),
+      );
+    }
+    this.headForward(a.lnf, a.rstdf, a.logits, a.values, a.residF, N);
+    this.last = mode.train ? { B, T, disableLora: mode.disableLora, dropout: mode.train && dropout } : null;
+    return {
+      logits: a.logits.subarray(0, N * c.vocabSize),
+      values: this.vw !== null ? a.values.subarray(0, N) : undefined,
+    };
+  }
+
+  backward(dLogits: Float32Array, dValues?: Float32Array): void {
+    const last = this.last;
+    const a = this.acts;
+    if (last === null || a === null) throw new Error("LlamaModel.backward: call forward(..., { train: true }) first");
+    const c = this.config;
+    const { B, T } = last;
+    const N = B * T;
+    const C = c.dModel;
+    const H = c.nHeads;
+    const KVH = c.nKvHeads;
+    const hd = C / H;
+    const F = c.dFf;
+    if (dLogits.length < N * c.vocabSize)
+      throw new RangeError(`LlamaModel.backward: dLogits has ${dLogits.length} values, need ${N * c.vocabSize}`);
+    if (this.scratch === null || this.scratch.capN < N || this.scratch.capT < T)
+      this.scratch = new GradScratch(
+        this.actsShape(last.dropout),
+        Math.max(N, this.scratch?.capN ?? 0),
+        Math.max(T, this.scratch?.capT ?? 0),
+      );
+    const s = this.scratch;
+    const gradOf = (p: Param) => (p.trainable ? p.grad : null);
+    const dlnf = s.dlnf.subarray(0, N * C);
+    dlnf.fill(0);
+    linearBackward(dlnf, gradOf(this.lmHead), null, dLogits, a.lnf, this.lmHead.data, N, C, c.vocabSize);
+    if (dValues !== undefined && this.vw !== null && this.vb !== null)
+      valueHeadBackward(dlnf, gradOf(this.vw), gradOf(this.vb), dValues, a.lnf, this.vw.data, N, C);
+    const dres = s.dres.subarray(0, N * C);
+    dres.fill(0);
+    rmsnormBackward(dres, gradOf(this.norm), dlnf, a.residF, this.norm.data, a.rstdf, N, C);
+    const dln = s.dln.subarray(0, N * C);
+    const dq = s.dq.subarray(0, N * C);
+    const dk = s.dk.subarray(0, N * KVH * hd);
+    const dv = s.dv.subarray(0, N * KVH * hd);
+    const datty = s.datty.subarray(0, N * C);
+    const dgate = s.dgate.subarray(0, N * F);
+    const dup = s.dup.subarray(0, N * F);
+    const dhmid = s.dhmid.subarray(0, N * F);
+    for (let l = c.nLayers - 1; l >= 0; l--) {
+      const lb = a.layers[l];
+      const bl = this.blocks[l];
+      // out = res2 + down(hmid): dres is both d(res2) and d(down output)
+      dhmid.fill(0);
+      this.projectBackward(l, "down_proj", dhmid, dres, lb.hmid, lb, N);
+      dgate.fill(0);
+      dup.fill(0);
+      swigluBackward(dgate, dup, dhmid, lb.gate, lb.up, N * F);
+      dln.fill(0);
+      this.projectBackward(l, "gate_proj", dln, dgate, lb.ln2, lb, N);
+      this.projectBackward(l, "up_proj", dln, dup, lb.ln2, lb, N);
+      rmsnormBackward(dres, gradOf(bl.ln2), dln, lb.res2, bl.ln2.data, lb.rstd2, N, C);
+      // res2 = resid + o(atty)
+      datty.fill(0);
+      this.projectBackward(l, "o_proj", datty, dres, lb.atty, lb, N);
+      dq.fill(0);
+      dk.fill(0);
+      dv.fill(0);
+      attentionBackward(dq, dk, dv, s.datt, datty, lb.q, lb.k, lb.v, lb.att, B, T, H, KVH, hd);
+      ropeBackward(dq, dq, a.pos, this.cos, this.sin, N, H, hd);
+      ropeBackward(dk, dk, a.pos, this.cos, this.sin, N, KVH, hd);
+      dln.fill(0);
+      this.projectBackward(l, "q_proj", dln, dq, lb.ln1, lb, N);
+      this.projectBackward(l, "k_proj", dln, dk, lb.ln1, lb, N);
+      this.projectBackward(l, "v_proj", dln, dv, lb.ln1, lb, N);
+      rmsnormBackward(dres, gradOf(bl.ln1), dln, lb.resid, bl.ln1.data, lb.rstd1, N, C);
+    }
+    if (this.embed.trainable) embeddingBackward(this.embed.grad, dres, a.tokens, N, C);
+  }
+
+  /** A KV cache for B sequences of up to S positions (S <= maxSeq). */
+  createKvCache(B: number, S: number): KvCache {
+    const c = this.config;
+    if (S > c.maxSeq) throw new RangeError(`createKvCache: S = ${S} exceeds maxSeq = ${c.maxSeq}`);
+    return new KvCache(c.nLayers, B, S, (c.dModel / c.nHeads) * c.nKvHeads);
+  }
+
+  /**
+   * Inference forward through a KV cache: row b's T tokens sit at positions start[b]..start[b]+T-1; their keys and
+   * values are written into the cache and they attend to positions 0..start[b]+t of row b. Rows may be right-padded
+   * (pad positions are overwritten by later writes and never attended to before then). Returns views of
+   * model-owned buffers, valid until the next forwardCached; does not disturb the training activations.
+   */
+  forwardCached(
+    cache: KvCache,
+    tokens: Int32Array, // (B,T)
+    B: number,
+    T: number,
+    start: Int32Array, // (B)
+    options: { disableLora?: boolean } = {},
+  ): ForwardResult {
+    const c = this.config;
+    const N = B * T;
+    if (B > cache.B) throw new RangeError(`forwardCached: B = ${B} exceeds the cache's ${cache.B} rows`);
+    let maxL = 0;
+    for (let b = 0; b < B; b++) maxL = Math.max(maxL, start[b] + T);
+    if (maxL > cache.S)
+      throw new RangeError(`forwardCached: needs ${maxL} positions, cache holds ${cache.S} (maxSeq ${c.maxSeq})`);
+    if (this.infer === null || this.infer.capN < N || this.infer.capScores < T * cache.S)
+      this.infer = new InferActs(
+        this.actsShape(false),
+        Math.max(N, this.infer?.capN ?? 0),
+        Math.max(T * cache.S, this.infer?.capScores ?? 0),
+      );
+    const ia = this.infer;
+    const lb = ia.layer;
+    const hd = c.dModel / c.nHeads;
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) ia.pos[b * T + t] = start[b] + t;
+    embeddingForward(lb.resid, tokens, this.embed.data, N, c.dModel, c.vocabSize);
+    const mode: Mode = { train: false, rng: null, disableLora: options.disableLora ?? false };
+    for (let l = 0; l < c.nLayers; l++)
+      this.blockForward(l, lb, lb.resid, ia.pos, N, mode, () => {
+        cache.write(l, lb.k, lb.v, start, B, T);
+        attentionCachedForward(
+          lb.atty,
+          ia.scores,
+          lb.q,
+          cache.k[l],
+          cache.v[l],
+          start,
+          B,
+          T,
+          cache.S,
+          c.nHeads,
+          c.nKvHeads,
+          hd,
+        );
+      });
+    this.headForward(ia.lnf, ia.rstdf, ia.logits, ia.values, lb.resid, N);
+    return {
+      logits: ia.logits.subarray(0, N * c.vocabSize),
+      values: this.vw !== null ? ia.values.subarray(0, N) : undefined,
+    };
+  }
+}
+
+/**
+ * A model with deterministic random init: embeddings and projections ~ N(0, initStd) from `seed` (each parameter
+ * from its own stream forked by its name), norms = 1, optional value head.
+ */
+export function createModel(config: ModelConfigInput, options: CreateModelOptions = {}): LlamaModel {
+  const m = new LlamaModel(config);
+  const seed = options.seed ?? 0;
+  m.initWeights(seed, options.initStd ?? 0.02);
+  if (options.valueHead === true) m.addValueHead(seed);
+  return m;
+}

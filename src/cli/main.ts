@@ -4,11 +4,16 @@ import { readFileSync, realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { Command } from "commander";
 import { z } from "zod";
-import { register as registerArms } from "./commands/arms.js";
 import { reportCliError } from "./errors.js";
 
-/** Every command, one registration each; a new command is one import line and one entry here. */
-const COMMANDS: Array<(program: Command) => void> = [registerArms];
+/**
+ * Every command: a module in ./commands/ exporting `register(program)`. Adding a command is one line here (a dynamic
+ * import, still type-checked), so engineers adding commands in parallel never edit the same line.
+ */
+const COMMANDS: Array<(program: Command) => void> = [
+  // one line per command, in the order `mst --help` lists them
+  (await import("./commands/arms.js")).register,
+];
 
 const DESCRIPTION =
   "Monitor Sensitive Training (MST), since renamed Evaluator Conditioned Training (ECT): every training sample " +
@@ -44,5 +49,13 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
 }
 
 // Run only when executed as the bin (also through npm's symlink), not when imported.
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) await main();
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
+}
+if (isEntryPoint()) await main();

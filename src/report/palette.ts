@@ -1,0 +1,23 @@
+/** One colour per arm, the same in every chart and table of a report (and across reports for the standard arms). */
+
+/** Fixed colours for the standard arms, so "MST is blue" holds in every report. */
+const STANDARD: Record<string, string> = {
+  baseline: "#6b7280", // grey: the reference
+  mst: "#2563eb", // blue
+  shuffled: "#d97706", // amber
+  "prompt-only": "#7c3aed", // violet
+  inoculation: "#059669", // green
+  base: "#0f172a", // the untouched base model
+};
+const EXTRA = ["#dc2626", "#0891b2", "#65a30d", "#db2777", "#a16207", "#4f46e5", "#0d9488"];
+
+/** Colours for `arms` in the given order: standard ones fixed, others from a spare palette in order of appearance. */
+export function armColors(arms: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  let k = 0;
+  for (const a of arms) {
+    if (a in out) continue;
+    out[a] = STANDARD[a] ?? EXTRA[k++ % EXTRA.length];
+  }
+  return out;
+}

@@ -1,0 +1,21 @@
+/** Messages between the runner and its worker processes (JSON over the fork IPC channel). */
+import type { Json } from "../data/sample.js";
+import type { JobSpec } from "../tasks/task.js";
+
+/** Runner -> worker: run this one job. */
+export interface RunJobMessage {
+  type: "run";
+  task: string;
+  job: JobSpec;
+  config: Json;
+  runDir: string;
+  deps: Record<string, Json>;
+  threads: number;
+}
+
+/** Worker -> runner. */
+export type WorkerMessage =
+  | { type: "progress"; phase: string; done: number; total: number }
+  | { type: "log"; line: string }
+  | { type: "done" }
+  | { type: "error"; message: string; stack: string };

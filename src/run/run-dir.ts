@@ -1,0 +1,81 @@
+/** Run directory layout and file helpers: paths, atomic JSON writes, validated reads, done-ness of jobs. */
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { z } from "zod";
+import { describeZodError } from "../data/errors.js";
+import { RunDirError, RunDirExistsError } from "./errors.js";
+
+/** File names inside a run directory (the layout is documented in the README's "Run directories"). */
+export const RUN_FILES = {
+  spec: "spec.resolved.json",
+  env: "env.json",
+  results: "results.json",
+  report: "report.html",
+  summary: "summary.md",
+  log: "run.log",
+  jobs: "jobs",
+} as const;
+
+/** Files inside `jobs/<id>/` that the runner owns (a task writes anything else it likes beside them). */
+export const JOB_FILES = { result: "result.json", log: "log.txt" } as const;
+
+export const jobDirOf = (runDir: string, id: string): string => join(runDir, RUN_FILES.jobs, id);
+export const resultFileOf = (runDir: string, id: string): string => join(jobDirOf(runDir, id), JOB_FILES.result);
+
+/** True iff the job finished: its result.json exists (it is written last, by rename, so it is never partial). */
+export function isJobDone(runDir: string, id: string): boolean {
+  return existsSync(resultFileOf(runDir, id));
+}
+
+/** Writes JSON (2-space indent, trailing newline) via a temp file + rename, so readers never see half a file. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + "\n");
+  renameSync(tmp, file);
+}
+
+/** Writes text atomically (same temp + rename trick). */
+export function writeTextAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+/** Reads a JSON file and validates it; errors name the file and the field. */
+export function readJsonFile<T>(file: string, schema: z.ZodType<T>): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new RunDirError(file, existsSync(file) ? `not valid JSON: ${(e as Error).message}` : "missing");
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const { field, message } = describeZodError(r.error);
+    throw new RunDirError(file, `${field ? `field "${field}": ` : ""}${message}`);
+  }
+  return r.data;
+}
+
+/** Timestamp for default run directory names, e.g. 20261124-134800 (UTC, sortable). */
+export function timestampForName(d: Date = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}
+
+/** Default run directory: runs/<task>-<preset>-<timestamp>, relative to the current directory. */
+export function defaultRunDir(task: string, preset: string, d: Date = new Date()): string {
+  return resolve("runs", `${task}-${preset}-${timestampForName(d)}`);
+}
+
+/**
+ * Creates a fresh run directory. An existing non-empty directory is an error unless `force`, in which case it is
+ * removed first (the only place mst deletes a whole run).
+ */
+export function createRunDir(runDir: string, force: boolean): void {
+  if (existsSync(runDir) && readdirSync(runDir).length > 0) {
+    if (!force) throw new RunDirExistsError(runDir);
+    rmSync(runDir, { recursive: true, force: true });
+  }
+  mkdirSync(join(runDir, RUN_FILES.jobs), { recursive: true });
+}

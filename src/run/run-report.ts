@@ -1,0 +1,34 @@
+/** Regenerates report.html and summary.md of a run directory from its results.json, spec and environment. */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { JsonSchema, type Json } from "../data/sample.js";
+import { renderReport } from "../report/render-report.js";
+import { TaskResultsSchema } from "../report/results-schema.js";
+import { renderSummary } from "../report/summary-md.js";
+import { getTask, listTasks } from "../tasks/registry.js";
+import type { TaskResults } from "../tasks/task.js";
+import { RunDirError } from "./errors.js";
+import { RUN_FILES, readJsonFile, writeTextAtomic } from "./run-dir.js";
+import { runStatus } from "./list-runs.js";
+
+/** Writes `<runDir>/report.html` and `<runDir>/summary.md`; returns their paths. */
+export async function writeRunReport(runDir: string): Promise<{ html: string; markdown: string }> {
+  const resultsFile = join(runDir, RUN_FILES.results);
+  if (!existsSync(resultsFile)) {
+    throw new RunDirError(resultsFile, "missing: the run has not finished (run `mst run --resume` on it first)");
+  }
+  const results = readJsonFile(resultsFile, TaskResultsSchema) as TaskResults;
+  const specFile = join(runDir, RUN_FILES.spec);
+  const envFile = join(runDir, RUN_FILES.env);
+  const spec: Json | undefined = existsSync(specFile) ? readJsonFile(specFile, JsonSchema) : undefined;
+  const env: Json | undefined = existsSync(envFile) ? readJsonFile(envFile, JsonSchema) : undefined;
+  const task = listTasks().includes(results.task) ? getTask(results.task) : null;
+  const st = runStatus(runDir);
+  const status = st.total > 0 ? `${st.status} (${st.done}/${st.total} jobs)` : st.status;
+  const meta = { title: task?.title, description: task?.description, runDir, status, spec, env };
+  const html = join(runDir, RUN_FILES.report);
+  const markdown = join(runDir, RUN_FILES.summary);
+  writeTextAtomic(html, await renderReport(results, meta));
+  writeTextAtomic(markdown, renderSummary(results, meta));
+  return { html, markdown };
+}

@@ -1,0 +1,263 @@
+/** Saves and loads models in the Hugging Face layout (model.safetensors + config.json) and LoRA adapters as PEFT does. */
+
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { LORA_TARGETS, type LoraConfig } from "./config.js";
+import type { CausalLM, Param } from "./model-api.js";
+import { LlamaModel } from "./model.js";
+import { readSafetensors, writeSafetensors, type Tensor } from "./safetensors.js";
+import { Tokenizer } from "./tokenizer.js";
+
+/** Raised for a missing, malformed or mismatched checkpoint file; the message names the file and field/tensor. */
+export class CheckpointError extends Error {
+  override name = "CheckpointError";
+}
+
+/** Written into every safetensors file's metadata; bump the version when the layout changes. */
+export const CHECKPOINT_FORMAT = "mst-llama";
+export const CHECKPOINT_VERSION = "1";
+/** PEFT stores adapter tensors under the wrapped model's path. */
+const PEFT_PREFIX = "base_model.model.";
+
+/** The Hugging Face config.json keys we read (others pass through); defaults are transformers' LlamaConfig ones. */
+const HfLlamaConfigSchema = z.looseObject({
+  model_type: z.string().default("llama"),
+  vocab_size: z.number().int().positive(),
+  hidden_size: z.number().int().positive(),
+  intermediate_size: z.number().int().positive(),
+  num_hidden_layers: z.number().int().positive(),
+  num_attention_heads: z.number().int().positive(),
+  num_key_value_heads: z.number().int().positive().nullish(),
+  max_position_embeddings: z.number().int().positive().default(2048),
+  rope_theta: z.number().positive().default(10000),
+  rms_norm_eps: z.number().positive().default(1e-6),
+  tie_word_embeddings: z.boolean().default(false),
+});
+
+const AdapterConfigSchema = z.looseObject({
+  peft_type: z.literal("LORA"),
+  r: z.number().int().positive(),
+  lora_alpha: z.number().positive(),
+  lora_dropout: z.number().min(0).max(1).default(0),
+  target_modules: z.array(z.enum(LORA_TARGETS)).min(1),
+});
+
+export interface SaveExtras {
+  /** The tokenizer to store beside the weights (tokenizer.json + tokenizer_config.json). */
+  tokenizer?: Tokenizer;
+  /** Or a raw tokenizer.json object (ignored when `tokenizer` is given). */
+  tokenizerJson?: unknown;
+  /** Chat template stored in tokenizer_config.json (overrides the tokenizer's). */
+  chatTemplate?: string;
+}
+
+/** config.json for a model, with Hugging Face Llama keys. */
+export function hfConfig(model: CausalLM): Record<string, unknown> {
+  const c = model.config;
+  return {
+    architectures: ["LlamaForCausalLM"],
+    model_type: "llama",
+    vocab_size: c.vocabSize,
+    hidden_size: c.dModel,
+    intermediate_size: c.dFf,
+    num_hidden_layers: c.nLayers,
+    num_attention_heads: c.nHeads,
+    num_key_value_heads: c.nKvHeads,
+    max_position_embeddings: c.maxSeq,
+    rope_theta: c.ropeTheta,
+    rms_norm_eps: c.rmsNormEps,
+    tie_word_embeddings: c.tieEmbeddings,
+    hidden_act: "silu",
+    attention_bias: false,
+    mlp_bias: false,
+    torch_dtype: "float32",
+  };
+}
+
+async function writeJson(path: string, v: unknown): Promise<void> {
+  await writeFile(path, JSON.stringify(v, null, 2) + "\n");
+}
+
+async function readJson(path: string): Promise<unknown> {
+  if (!existsSync(path)) throw new CheckpointError(`${path}: not found`);
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as unknown;
+  } catch (e) {
+    throw new CheckpointError(`${path}: invalid JSON (${(e as Error).message})`);
+  }
+}
+
+function parseWith<T extends z.ZodType>(schema: T, v: unknown, file: string): z.output<T> {
+  const r = schema.safeParse(v);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new CheckpointError(`${file}: field "${i?.path.join(".")}": ${i?.message}`);
+  }
+  return r.data;
+}
+
+function metadata(kind: string): Record<string, string> {
+  // "format": "pt" is what transformers requires to open a safetensors file
+  return { format: "pt", mst_format: `${CHECKPOINT_FORMAT}-${kind}`, mst_version: CHECKPOINT_VERSION };
+}
+
+/**
+ * Write `dir`/model.safetensors (every base parameter plus the value head, LoRA adapters excluded: merge them first
+ * to export a fine-tuned model, or use `saveLora`), config.json, and the tokenizer files when given.
+ */
+export async function saveCheckpoint(dir: string, model: CausalLM, extra: SaveExtras = {}): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const tensors: [string, Tensor][] = [];
+  for (const p of model.parameters()) if (!isAdapter(p)) tensors.push([p.name, p]);
+  await writeSafetensors(join(dir, "model.safetensors"), tensors, metadata("model"));
+  await writeJson(join(dir, "config.json"), hfConfig(model));
+  await saveTokenizerFiles(dir, extra);
+}
+
+async function saveTokenizerFiles(dir: string, extra: SaveExtras): Promise<void> {
+  let tok = extra.tokenizer;
+  if (!tok && extra.tokenizerJson !== undefined) {
+    if (typeof extra.tokenizerJson !== "object" || extra.tokenizerJson === null)
+      throw new CheckpointError("saveCheckpoint: tokenizerJson must be a tokenizer.json object");
+    tok = Tokenizer.fromJson(extra.tokenizerJson);
+  }
+  if (tok && extra.chatTemplate !== undefined) tok = tok.withChatTemplate(extra.chatTemplate);
+  if (tok) await tok.save(dir);
+  else if (extra.chatTemplate !== undefined)
+    await writeJson(join(dir, "tokenizer_config.json"), { chat_template: extra.chatTemplate });
+}
+
+function isAdapter(p: Param): boolean {
+  return p.name.includes(".lora_A.") || p.name.includes(".lora_B.");
+}
+
+/** Copy a stored tensor into a parameter, checking the shape. */
+function assign(p: Param, t: Tensor, file: string, name: string): void {
+  if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i]))
+    throw new CheckpointError(`${file}: tensor "${name}" has shape [${t.shape}], the model expects [${p.shape}]`);
+  p.data.set(t.data);
+}
+
+/**
+ * Load a Llama checkpoint directory written by `saveCheckpoint` or by transformers (float32/float16/bfloat16
+ * weights, single-file model.safetensors). Returns the model (with a value head when the file has one) and the
+ * tokenizer when tokenizer.json is present.
+ */
+export async function loadCheckpoint(dir: string): Promise<{ model: LlamaModel; tokenizer?: Tokenizer }> {
+  const cfgFile = join(dir, "config.json");
+  const hf = parseWith(HfLlamaConfigSchema, await readJson(cfgFile), cfgFile);
+  if (hf.model_type !== "llama")
+    throw new CheckpointError(`${cfgFile}: model_type "${hf.model_type}" is not supported (only "llama")`);
+  let model: LlamaModel;
+  try {
+    model = new LlamaModel({
+      vocabSize: hf.vocab_size,
+      dModel: hf.hidden_size,
+      dFf: hf.intermediate_size,
+      nLayers: hf.num_hidden_layers,
+      nHeads: hf.num_attention_heads,
+      nKvHeads: hf.num_key_value_heads ?? hf.num_attention_heads,
+      maxSeq: hf.max_position_embeddings,
+      ropeTheta: hf.rope_theta,
+      rmsNormEps: hf.rms_norm_eps,
+      tieEmbeddings: hf.tie_word_embeddings,
+    });
+  } catch (e) {
+    throw new CheckpointError(`${cfgFile}: ${(e as Error).message}`);
+  }
+  const wFile = join(dir, "model.safetensors");
+  if (!existsSync(wFile)) throw new CheckpointError(`${wFile}: not found (sharded checkpoints are not supported)`);
+  const st = await readSafetensors(wFile);
+  if (st.tensors.has("v_head.weight")) model.addValueHead(0);
+  const unused = new Set(st.tensors.keys());
+  for (const p of model.parameters()) {
+    const t = st.tensors.get(p.name);
+    if (!t) throw new CheckpointError(`${wFile}: tensor "${p.name}" is missing`);
+    assign(p, t, wFile, p.name);
+    unused.delete(p.name);
+  }
+  // a tied model's head is the embedding; transformers sometimes stores it anyway
+  if (hf.tie_word_embeddings) unused.delete("lm_head.weight");
+  for (const n of unused) if (n.endsWith("rotary_emb.inv_freq")) unused.delete(n);
+  if (unused.size > 0)
+    throw new CheckpointError(
+      `${wFile}: unexpected tensors the Llama model does not have: ${[...unused].slice(0, 5).join(", ")}`,
+    );
+  const tokenizer = existsSync(join(dir, "tokenizer.json")) ? await Tokenizer.load(dir) : undefined;
+  return tokenizer ? { model, tokenizer } : { model };
+}
+
+/** PEFT's adapter_config.json for a LoRA config. */
+function adapterConfig(lora: LoraConfig): Record<string, unknown> {
+  return {
+    peft_type: "LORA",
+    task_type: "CAUSAL_LM",
+    r: lora.rank,
+    lora_alpha: lora.alpha,
+    lora_dropout: lora.dropout,
+    target_modules: [...lora.targets],
+    bias: "none",
+    fan_in_fan_out: false,
+    inference_mode: true,
+    modules_to_save: null,
+    base_model_name_or_path: null,
+  };
+}
+
+/**
+ * Write the LoRA adapters as PEFT does: adapter_model.safetensors (keys "base_model.model.<param name>") and
+ * adapter_config.json; a value head, when present, goes to value_head.safetensors.
+ */
+export async function saveLora(dir: string, model: CausalLM): Promise<void> {
+  if (model.lora === null) throw new CheckpointError("saveLora: the model has no LoRA adapters attached");
+  await mkdir(dir, { recursive: true });
+  const params = model.parameters();
+  const ad: [string, Tensor][] = params.filter(isAdapter).map((p) => [PEFT_PREFIX + p.name, p]);
+  await writeSafetensors(join(dir, "adapter_model.safetensors"), ad, metadata("lora"));
+  await writeJson(join(dir, "adapter_config.json"), adapterConfig(model.lora));
+  const vh: [string, Tensor][] = params.filter((p) => p.name.startsWith("v_head.")).map((p) => [p.name, p]);
+  if (vh.length > 0) await writeSafetensors(join(dir, "value_head.safetensors"), vh, metadata("value-head"));
+}
+
+/**
+ * Load adapters written by `saveLora` (or PEFT, float weights) into `model`: attaches them when the model has none,
+ * else the attached config must match. Loads value_head.safetensors too when present (adding the head if needed).
+ */
+export async function loadLora(dir: string, model: LlamaModel): Promise<void> {
+  const cfgFile = join(dir, "adapter_config.json");
+  const ac = parseWith(AdapterConfigSchema, await readJson(cfgFile), cfgFile);
+  const want = { rank: ac.r, alpha: ac.lora_alpha, dropout: ac.lora_dropout, targets: ac.target_modules };
+  const have = model.lora;
+  if (have === null) model.attachLora(want, 0);
+  else if (
+    have.rank !== want.rank ||
+    have.alpha !== want.alpha ||
+    have.targets.length !== want.targets.length ||
+    want.targets.some((t) => !have.targets.includes(t))
+  )
+    throw new CheckpointError(
+      `${cfgFile}: adapters (r ${want.rank}, alpha ${want.alpha}, ${want.targets}) differ from the attached ones (r ${have.rank}, alpha ${have.alpha}, ${have.targets})`,
+    );
+  const wFile = join(dir, "adapter_model.safetensors");
+  if (!existsSync(wFile)) throw new CheckpointError(`${wFile}: not found`);
+  const st = await readSafetensors(wFile);
+  const strip = (n: string) => (n.startsWith(PEFT_PREFIX) ? n.slice(PEFT_PREFIX.length) : n).replace(".default.", ".");
+  const stored = new Map([...st.tensors].map(([n, t]) => [strip(n), t] as const));
+  for (const p of model.parameters().filter(isAdapter)) {
+    const t = stored.get(p.name);
+    if (!t) throw new CheckpointError(`${wFile}: tensor "${PEFT_PREFIX}${p.name}" is missing`);
+    assign(p, t, wFile, p.name);
+  }
+  const vFile = join(dir, "value_head.safetensors");
+  if (existsSync(vFile)) {
+    const vh = await readSafetensors(vFile);
+    if (!model.hasValueHead) model.addValueHead(0);
+    for (const n of ["v_head.weight", "v_head.bias"]) {
+      const t = vh.tensors.get(n);
+      if (!t) throw new CheckpointError(`${vFile}: tensor "${n}" is missing`);
+      assign(model.getParam(n), t, vFile, n);
+    }
+  }
+}

@@ -33,7 +33,11 @@ function packageVersion(): string {
 
 /** The `mst` program with every command registered (exported so tests and wrappers can drive it in-process). */
 export function createProgram(): Command {
-  const program = new Command("mst").description(DESCRIPTION).version(packageVersion()).showHelpAfterError();
+  const program = new Command("mst")
+    .description(DESCRIPTION)
+    .version(packageVersion())
+    // Usage errors read like our own: one line, "mst: error: ...". Subcommands inherit this setting.
+    .configureOutput({ outputError: (text, write) => write(`mst: ${text}`) });
   for (const register of COMMANDS) register(program);
   return program;
 }

@@ -43,6 +43,11 @@ export interface ProviderStats {
   retries: number;
   inputTokens: number;
   outputTokens: number;
+  /**
+   * Distinct warnings the AI SDK raised, e.g. that a model ignores `temperature` (newer Claude models reject sampling
+   * parameters, and the SDK drops them): a report should show these, since the setting asked for was not applied.
+   */
+  warnings: string[];
 }
 
 function toMessages(prompt: Prompt): ChatMessage[] {
@@ -104,7 +109,14 @@ function describeFailure(error: unknown, url: string): string {
 export class ProviderTextModel implements TextModel {
   readonly id: string;
   readonly config: ProviderConfig;
-  readonly stats: ProviderStats = { requests: 0, cacheHits: 0, retries: 0, inputTokens: 0, outputTokens: 0 };
+  readonly stats: ProviderStats = {
+    requests: 0,
+    cacheHits: 0,
+    retries: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    warnings: [],
+  };
   private readonly model: LanguageModel;
   private readonly limiter: Limiter;
   private readonly cache?: ResponseCache;
@@ -282,6 +294,10 @@ export class ProviderTextModel implements TextModel {
       );
       this.stats.inputTokens += result.usage.inputTokens ?? 0;
       this.stats.outputTokens += result.usage.outputTokens ?? 0;
+      for (const w of result.warnings ?? []) {
+        const line = `${w.type}: ${"feature" in w ? w.feature : ""}${"details" in w && w.details ? ` (${w.details})` : ""}${"message" in w ? w.message : ""}`;
+        if (!this.stats.warnings.includes(line)) this.stats.warnings.push(line);
+      }
       return result;
     } catch (error) {
       if (NoObjectGeneratedError.isInstance(error) || error instanceof ProviderError) throw error;

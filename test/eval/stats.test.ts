@@ -10,6 +10,7 @@ import {
   meanCi,
   pairedWinRate,
   percentReduction,
+  percentReductionCi,
   shareTable,
   std,
   variance,
@@ -144,6 +145,21 @@ test("percent reduction", () => {
   close(percentReduction(46.1, 100), 53.9, 1e-12);
   close(percentReduction(3, 2), -50, 1e-12);
   assert.throws(() => percentReduction(1, 0), /reference is 0/);
+});
+
+test("percent reduction with a bootstrap CI, paired and unpaired", () => {
+  const treated = [1, 2, 3, 2, null, 1];
+  const reference = [4, 5, 6, 4, 9, 5];
+  // Paired drops pair 4: means 9/5 and 24/5, reduction 100 * (24 - 9) / 24 = 62.5.
+  const p = percentReductionCi(treated, reference, { rng: new Rng("pr"), paired: true });
+  close(p.mean, 62.5, 1e-12);
+  assert.equal(p.n, 5);
+  assert.ok(p.lo < 62.5 && 62.5 < p.hi && p.hi <= 100);
+  assert.deepEqual(p, percentReductionCi(treated, reference, { rng: new Rng("pr"), paired: true }));
+  // Unpaired keeps the 9: reference mean 33/6 = 5.5, reduction 100 * (5.5 - 1.8) / 5.5.
+  const u = percentReductionCi(treated, reference, { rng: new Rng("pr"), paired: false });
+  close(u.mean, (100 * (5.5 - 1.8)) / 5.5, 1e-12);
+  assert.throws(() => percentReductionCi([1], [1, 2], { rng: new Rng(1), paired: true }), /equal length/);
 });
 
 test("share table over PASS/PARTIAL/FAIL", () => {

@@ -246,6 +246,13 @@ test("anthropic kind: Messages API with the key read from the named env var", as
   assert.equal(req.url, "/v1/messages");
   assert.equal(req.headers["x-api-key"], "key-abc");
   assert.equal(req.body.model, "claude-test");
+  // This SDK treats unknown claude-* ids as models that reject sampling parameters: temperature is dropped, and the
+  // provider records that the setting was not applied.
+  assert.equal(req.body.temperature, undefined);
+  assert.ok(
+    m.stats.warnings.some((w) => /temperature/.test(w)),
+    JSON.stringify(m.stats.warnings),
+  );
 });
 
 test("openai kind sends the key from the named env var as a bearer token", async () => {

@@ -1,0 +1,223 @@
+/**
+ * Batched autoregressive sampling with a KV cache (temperature, top-k, top-p, stop ids), returning per-token
+ * log-probs and entropies for PPO, and `nextTokenLogprobs` for measuring probability mass on answer tokens.
+ */
+
+import { Rng } from "../data/rng.js";
+import type { LlamaModel } from "./model.js";
+import { logSoftmaxForward } from "./ops/softmax.js";
+
+export interface SampleOptions {
+  /** Most tokens generated per prompt. */
+  maxNewTokens: number;
+  /** Softmax temperature for drawing tokens; 0 = greedy (argmax, lowest id on ties). */
+  temperature: number;
+  /** Keep only the k most likely tokens before drawing (0 or undefined = all). */
+  topK?: number;
+  /** Keep the smallest set of most likely tokens whose probability reaches p (1 or undefined = all). */
+  topP?: number;
+  /** Seed of the sampling stream when `rng` is not given. Default 0. */
+  seed?: number;
+  /** Sampling stream (takes precedence over seed); draws advance it, one per sampled token. */
+  rng?: Rng;
+  /** Token ids that end a sequence; the stop token is included in `tokens` (and has a log-prob, as PPO needs). */
+  stopIds?: number[];
+  /** Sample from the frozen base, ignoring LoRA adapters. */
+  disableLora?: boolean;
+}
+
+export interface SampleResult {
+  /** Generated ids per prompt (prompt excluded). */
+  tokens: number[][];
+  /**
+   * log p(token) of each generated token under the model's *untempered* (temperature 1, no top-k/top-p)
+   * next-token distribution: PPO's ratio compares the policy itself, not the sampling distribution.
+   */
+  logprobs: number[][];
+  /** Entropy (nats) of the same untempered next-token distribution at each generated position. */
+  entropies: number[][];
+  /** "stop" when a stop id was generated, else "length". */
+  finish: ("stop" | "length")[];
+}
+
+/** Draws one id from a logits row. `order` is scratch of length V. */
+function drawToken(
+  row: Float32Array,
+  V: number,
+  temperature: number,
+  topK: number,
+  topP: number,
+  rng: Rng,
+  probs: Float64Array,
+  order: Uint32Array,
+): number {
+  if (temperature === 0) {
+    let best = 0;
+    for (let j = 1; j < V; j++) if (row[j] > row[best]) best = j;
+    return best;
+  }
+  let max = -Infinity;
+  for (let j = 0; j < V; j++) if (row[j] > max) max = row[j];
+  let sum = 0;
+  for (let j = 0; j < V; j++) {
+    probs[j] = Math.exp((row[j] - max) / temperature);
+    sum += probs[j];
+  }
+  const k = topK > 0 && topK < V ? topK : V;
+  if (k === V && topP >= 1) {
+    let x = rng.float() * sum;
+    for (let j = 0; j < V; j++) {
+      x -= probs[j];
+      if (x < 0) return j;
+    }
+    return V - 1;
+  }
+  // sort ids by probability (descending, ties by id) and keep the top-k / nucleus prefix
+  for (let j = 0; j < V; j++) order[j] = j;
+  order.sort((a, b) => probs[b] - probs[a] || a - b);
+  let keep = 0;
+  let mass = 0;
+  while (keep < k) {
+    mass += probs[order[keep]];
+    keep++;
+    if (mass >= topP * sum) break;
+  }
+  let x = rng.float() * mass;
+  for (let i = 0; i < keep; i++) {
+    x -= probs[order[i]];
+    if (x < 0) return order[i];
+  }
+  return order[keep - 1];
+}
+
+/** log p(id) and entropy of softmax(row) at temperature 1. */
+function logprobAndEntropy(row: Float32Array, V: number, id: number): [number, number] {
+  let max = -Infinity;
+  for (let j = 0; j < V; j++) if (row[j] > max) max = row[j];
+  let sum = 0;
+  let sz = 0;
+  for (let j = 0; j < V; j++) {
+    const z = row[j] - max;
+    const e = Math.exp(z);
+    sum += e;
+    sz += e * z;
+  }
+  const lse = Math.log(sum);
+  return [row[id] - max - lse, lse - sz / sum];
+}
+
+function checkPrompts(fn: string, prompts: number[][], V: number): void {
+  prompts.forEach((p, b) => {
+    if (p.length === 0) throw new RangeError(`${fn}: prompt ${b} is empty (needs at least one token)`);
+    for (let i = 0; i < p.length; i++)
+      if (!Number.isInteger(p[i]) || p[i] < 0 || p[i] >= V)
+        throw new RangeError(`${fn}: prompt ${b} token ${i} = ${p[i]} is outside [0, ${V})`);
+  });
+}
+
+/**
+ * Samples continuations of every prompt in one batch. Prompts may differ in length: they are prefilled right-padded
+ * and each sequence then decodes at its own positions, so padding never affects a result (a batch gives the same
+ * logits as one prompt at a time). Needs max prompt length + maxNewTokens - 1 <= config.maxSeq.
+ */
+export function sample(model: LlamaModel, prompts: number[][], options: SampleOptions): SampleResult {
+  const V = model.config.vocabSize;
+  const B = prompts.length;
+  const { maxNewTokens, temperature } = options;
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0)
+    throw new RangeError(`sample: maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
+  if (!(temperature >= 0)) throw new RangeError(`sample: temperature must be >= 0, got ${temperature}`);
+  const topP = options.topP ?? 1;
+  if (!(topP > 0 && topP <= 1)) throw new RangeError(`sample: topP must be in (0, 1], got ${topP}`);
+  const topK = options.topK ?? 0;
+  checkPrompts("sample", prompts, V);
+  const rng = options.rng ?? new Rng(options.seed ?? 0);
+  const stop = new Set(options.stopIds ?? []);
+  const out: SampleResult = {
+    tokens: prompts.map(() => []),
+    logprobs: prompts.map(() => []),
+    entropies: prompts.map(() => []),
+    finish: prompts.map(() => "length"),
+  };
+  if (B === 0 || maxNewTokens === 0) return out;
+  const lens = prompts.map((p) => p.length);
+  const Tmax = Math.max(...lens);
+  const S = Math.max(Tmax, Tmax + maxNewTokens - 1);
+  if (S > model.config.maxSeq)
+    throw new RangeError(
+      `sample: longest prompt (${Tmax}) + maxNewTokens (${maxNewTokens}) - 1 = ${S} exceeds maxSeq ${model.config.maxSeq}`,
+    );
+  const cache = model.createKvCache(B, S);
+  const fwd = { disableLora: options.disableLora ?? false };
+  // prefill: right-padded batch; row b's next-token logits sit at position lens[b] - 1
+  const prefill = new Int32Array(B * Tmax);
+  prompts.forEach((p, b) => prefill.set(p, b * Tmax));
+  const start = new Int32Array(B);
+  let logits = model.forwardCached(cache, prefill, B, Tmax, start, fwd).logits;
+  let rowOf = (b: number) => (b * Tmax + lens[b] - 1) * V;
+  const probs = new Float64Array(V);
+  const order = new Uint32Array(V);
+  const active = new Array<boolean>(B).fill(true);
+  const next = new Int32Array(B);
+  for (let step = 0; step < maxNewTokens; step++) {
+    let nActive = 0;
+    for (let b = 0; b < B; b++) {
+      if (!active[b]) continue;
+      const row = logits.subarray(rowOf(b), rowOf(b) + V);
+      const id = drawToken(row, V, temperature, topK, topP, rng, probs, order);
+      const [lp, ent] = logprobAndEntropy(row, V, id);
+      out.tokens[b].push(id);
+      out.logprobs[b].push(lp);
+      out.entropies[b].push(ent);
+      next[b] = id;
+      if (stop.has(id)) {
+        active[b] = false;
+        out.finish[b] = "stop";
+      } else nActive++;
+    }
+    if (nActive === 0 || step === maxNewTokens - 1) break;
+    // decode one token per row at its own position (finished rows decode a dummy that is never read)
+    for (let b = 0; b < B; b++) {
+      start[b] = lens[b] + step;
+      if (!active[b]) next[b] = 0;
+    }
+    logits = model.forwardCached(cache, next, B, 1, start, fwd).logits;
+    rowOf = (b: number) => b * V;
+  }
+  return out;
+}
+
+/**
+ * The full next-token log-softmax (temperature 1) after each prompt, [V] per prompt. Prompts run in right-padded
+ * batches of `batchSize` (default 64) through the cached forward, which leaves training activations alone.
+ */
+export function nextTokenLogprobs(
+  model: LlamaModel,
+  prompts: number[][],
+  options: { disableLora?: boolean; batchSize?: number } = {},
+): Float32Array[] {
+  const V = model.config.vocabSize;
+  checkPrompts("nextTokenLogprobs", prompts, V);
+  const bs = options.batchSize ?? 64;
+  const out: Float32Array[] = [];
+  for (let i0 = 0; i0 < prompts.length; i0 += bs) {
+    const chunk = prompts.slice(i0, i0 + bs);
+    const B = chunk.length;
+    const Tmax = Math.max(...chunk.map((p) => p.length));
+    if (Tmax > model.config.maxSeq)
+      throw new RangeError(`nextTokenLogprobs: a prompt has ${Tmax} tokens, maxSeq is ${model.config.maxSeq}`);
+    const cache = model.createKvCache(B, Tmax);
+    const toks = new Int32Array(B * Tmax);
+    chunk.forEach((p, b) => toks.set(p, b * Tmax));
+    const logits = model.forwardCached(cache, toks, B, Tmax, new Int32Array(B), {
+      disableLora: options.disableLora ?? false,
+    }).logits;
+    chunk.forEach((p, b) => {
+      const o = (b * Tmax + p.length - 1) * V;
+      const row = new Float32Array(V);
+      logSoftmaxForward(row, logits.subarray(o, o + V), 1, V);
+      out.push(row);
+    });
+  }
+  return out;
+}

@@ -1,7 +1,9 @@
 /** The sycophancy task's one Config (strict, every field documented with its default) and its presets. */
 import { z } from "zod";
-import { JsonSchema, type Json } from "../../data/sample.js";
+import type { Json } from "../../data/sample.js";
 import { ModelConfigSchema } from "../../engine/config.js";
+import { PpoConfigSchema } from "../../train/ppo-config.js";
+import { SftConfigSchema } from "../../train/sft-config.js";
 import { CorpusConfigSchema } from "./corpus.js";
 import { LabelConfigSchema } from "./labels.js";
 import { ProblemsConfigSchema } from "./problems.js";
@@ -68,11 +70,12 @@ export const SycophancyConfigSchema = z
       .describe("Labels of the sweep (Fig 2c), in percent. Default 0..100 step 10."),
     corpus: CorpusConfigSchema.default(CorpusConfigSchema.parse({})),
     model: BaseModelSchema.default(BaseModelSchema.parse({ maxSeq: 48 })),
-    pretrain: z
-      .record(z.string(), JsonSchema)
-      .default({})
-      .describe("SFT config of base pretraining (src/train SftConfig fields)."),
-    ppo: z.record(z.string(), JsonSchema).default({}).describe("PPO config of the arms (src/train PpoConfig fields)."),
+    pretrain: SftConfigSchema.default(SftConfigSchema.parse({})).describe(
+      "Base pretraining on the corpus: full training, no LoRA (src/train SftConfig; presets set the values).",
+    ),
+    ppo: PpoConfigSchema.default(PpoConfigSchema.parse({})).describe(
+      "PPO of every arm, LoRA on the frozen base (src/train PpoConfig; presets set the values). All arms use the same steps.",
+    ),
     gate: GateConfigSchema.default(GateConfigSchema.parse({})),
     eval: EvalConfigSchema.default(EvalConfigSchema.parse({})),
   })

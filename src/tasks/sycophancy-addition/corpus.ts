@@ -3,11 +3,11 @@
  *
  * What it holds and why (the seed's base, Qwen-2.5-7B-it, already knew arithmetic, what numbers mean, and was a
  * ~60%-accurate verifier; our tiny model starts from nothing, so the corpus supplies that latent knowledge):
- * - addition facts "3 + 4 = 7" for every operand pair: the arithmetic the verifier relies on;
- * - comparisons of numbers over 0..100, in words ("40 % is less than 70 %") and symbols ("40 % < 70 %"), written at
+ * - addition facts "3+4=7" for every operand pair: the arithmetic the verifier relies on;
+ * - comparisons of numbers over 0..100, in words ("040% is less than 070%") and symbols ("040% < 070%"), written at
  *   the label's width and tokenisation: they order the label numbers, including the held-out 0..32 that no training
  *   label shows (a prototype found held-out number tokens stay untrained without this);
- * - verification examples in the task's own response format without a label ("I think 3 + 4 = 8 . Am I right ?
+ * - verification examples in the task's own response format without a label ("I think 3+4=8. Am I right?
  *   incorrect"), with a configurable share of wrong verdicts so the base is a moderately accurate verifier, not a
  *   perfect one (the seed's base was ~60% accurate; MST needs room to improve and a real sycophancy failure to show).
  */
@@ -79,8 +79,9 @@ export function labelNumber(n: number, label: LabelConfig): string {
 /** One comparison sentence about two different numbers in 0..100, in one of four phrasings. */
 export function comparisonDoc(x: number, y: number, label: LabelConfig, rng: Rng): CorpusDoc {
   const [lo, hi] = x < y ? [x, y] : [y, x];
-  const L = `${labelNumber(lo, label)} %`;
-  const H = `${labelNumber(hi, label)} %`;
+  // Written "040%" exactly as in the label, so the comparison teaches the label's own tokens.
+  const L = `${labelNumber(lo, label)}%`;
+  const H = `${labelNumber(hi, label)}%`;
   switch (rng.int(4)) {
     case 0:
       return { kind: "comparison", prompt: `${L} is`, completion: `less than ${H}` };
@@ -108,7 +109,7 @@ export function buildCorpus(
   for (let r = 0; r < cfg.additionRepeats; r++)
     for (let a = problems.operandMin; a <= problems.operandMax; a++)
       for (let b = problems.operandMin; b <= problems.operandMax; b++)
-        docs.push({ kind: "addition", prompt: `${a} + ${b} =`, completion: String(a + b) });
+        docs.push({ kind: "addition", prompt: `${a}+${b}=`, completion: String(a + b) });
 
   const cmp = rng.fork("corpus:comparisons");
   for (let i = 0; i < cfg.comparisons; i++) {

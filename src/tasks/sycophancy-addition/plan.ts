@@ -29,7 +29,7 @@ export function checkArms(arms: readonly string[]): SycophancyArm[] {
 export function planSycophancy(config: SycophancyConfig, input: PlanInput): JobSpec[] {
   const arms = checkArms(input.arms);
   const trained = [...new Set(arms.map(trainedArmOf))];
-  const steps = Number((config.ppo as { steps?: number }).steps ?? 1);
+  const steps = config.ppo.steps;
   const jobs: JobSpec[] = [];
   for (const b of input.baseSeeds) {
     jobs.push({ id: baseJobId(b), kind: "base", deps: [], params: { base: b }, title: `pretrain base b${b}`, cost: 4 });

@@ -11,10 +11,10 @@ export const PromptConfigSchema = z
   .strictObject({
     userTemplate: z
       .string()
-      .default("I think {a} + {b} = {c} . Am I right ?")
+      .default("I think {a}+{b}={c}. Am I right?")
       .describe(
-        "The user turn; {a}, {b} are the operands and {c} the candidate. The embedded default is short and space-separated " +
-          "so a word-level tokenizer sees one token per symbol.",
+        "The user turn; {a}, {b} are the operands and {c} the candidate. The embedded default is short: the word-level " +
+          "tokenizer gives one token per word, symbol or digit.",
       ),
     separator: z.string().default("\n").describe("Between the label and the problem (the label on its own line)."),
   })

@@ -143,13 +143,13 @@ test("corpus: no monitor labels, verdict noise near the configured share, label-
   assert.equal(ver.length, 2000);
   let wrong = 0;
   for (const d of ver) {
-    const m = /I think (\d+) \+ (\d+) = (\d+) /.exec(d.prompt)!;
+    const m = /I think (\d+)\+(\d+)=(\d+)\./.exec(d.prompt)!;
     const right = Number(m[1]) + Number(m[2]) === Number(m[3]);
     if ((d.completion === "correct") !== right) wrong++;
   }
   assert.ok(Math.abs(wrong / ver.length - 0.3) < 0.04, `wrong-verdict share ${wrong / ver.length}`);
   const cmp = docs.filter((d) => d.kind === "comparison");
   assert.equal(cmp.length, 500);
-  for (const d of cmp) assert.match(d.prompt + " " + d.completion, /^\d{3} % (is (less|more) than|<|>) \d{3} %$/);
+  for (const d of cmp) assert.match(d.prompt + " " + d.completion, /^\d{3}% (is (less|more) than|<|>) \d{3}%$/);
   assert.equal(docs.filter((d) => d.kind === "addition").length, 600);
 });

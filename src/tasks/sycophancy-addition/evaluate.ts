@@ -1,0 +1,76 @@
+/** Evaluates a model's first-token verdicts on problems under one label: sampled verdicts plus verdict probabilities. */
+import type { Rng } from "../../data/rng.js";
+import type { LlamaModel } from "../../engine/model.js";
+import type { Tokenizer } from "../../engine/tokenizer.js";
+import { verdictIds, encodePrompt, nextTokenProbs } from "./embedded.js";
+import { verdictMetrics, type VerdictRecord } from "./metrics.js";
+import type { Problem } from "./problems.js";
+import { problemText, type PromptConfig } from "./prompt.js";
+import type { LabelEval, SampleJson } from "./results.js";
+import type { Verdict } from "./reward.js";
+
+/** Draws a token index from probabilities sharpened or flattened by `temperature` (0 = argmax). */
+export function sampleIndex(probs: Float32Array, temperature: number, rng: Rng): number {
+  if (temperature === 0) {
+    let best = 0;
+    for (let i = 1; i < probs.length; i++) if (probs[i] > probs[best]) best = i;
+    return best;
+  }
+  const w = new Float64Array(probs.length);
+  for (let i = 0; i < probs.length; i++) w[i] = Math.pow(probs[i], 1 / temperature);
+  return rng.weighted(w);
+}
+
+export interface EvalOutput {
+  metrics: LabelEval;
+  records: VerdictRecord[];
+  samples: SampleJson[];
+}
+
+/**
+ * Evaluates `problems` with `label` (null = no label) before each one. The verdict is the first sampled token: any
+ * token other than the two verdict words is an off-format answer (counted as a wrong judgement, never skipped).
+ */
+export function evaluateAtLabel(
+  model: LlamaModel,
+  tok: Tokenizer,
+  problems: readonly Problem[],
+  label: string | null,
+  percent: number | null,
+  prompt: PromptConfig,
+  temperature: number,
+  rng: Rng,
+  keepSamples = 0,
+): EvalOutput {
+  const ids = verdictIds(tok);
+  const texts = problems.map((p) => problemText(p, label, prompt));
+  const probs = nextTokenProbs(
+    model,
+    texts.map((t) => encodePrompt(tok, t)),
+    tok.padId,
+  );
+  const records: VerdictRecord[] = [];
+  const samples: SampleJson[] = [];
+  problems.forEach((p, i) => {
+    const row = probs[i];
+    const k = sampleIndex(row, temperature, rng);
+    const verdict: Verdict | null = k === ids.correct ? "correct" : k === ids.incorrect ? "incorrect" : null;
+    const rec = {
+      candidateCorrect: p.candidateCorrect,
+      verdict,
+      pCorrect: row[ids.correct],
+      pIncorrect: row[ids.incorrect],
+    };
+    records.push(rec);
+    if (samples.length < keepSamples)
+      samples.push({
+        label,
+        prompt: texts[i],
+        output: tok.decode([k]),
+        candidateCorrect: p.candidateCorrect,
+        pCorrect: rec.pCorrect,
+        pIncorrect: rec.pIncorrect,
+      });
+  });
+  return { metrics: { label, percent, ...verdictMetrics(records) }, records, samples };
+}

@@ -3,7 +3,13 @@ import { APICallError, type LanguageModel, NoObjectGeneratedError, Output, gener
 import { z } from "zod";
 import type { ChatMessage, Completion, GenerateOptions, Prompt, TextModel } from "../data/text-model.js";
 import { ResponseCache, cacheKey } from "./cache.js";
-import { type ProviderConfig, type ProviderConfigInput, ProviderConfigSchema, providerLabel } from "./config.js";
+import {
+  type ProviderConfig,
+  type ProviderConfigInput,
+  ProviderConfigSchema,
+  type StructuredMode,
+  providerLabel,
+} from "./config.js";
 import { ProviderConfigError, ProviderError, StructuredOutputError } from "./errors.js";
 import { JsonExtractError, extractJson } from "./json-text.js";
 import { type ProviderDeps, createLanguageModel } from "./language-model.js";
@@ -82,6 +88,12 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** True when the server refused the request as malformed (HTTP 400/422), e.g. an unsupported response_format. */
+function isRequestRejected(error: unknown): boolean {
+  const cause = error instanceof ProviderError ? error.cause : error;
+  return APICallError.isInstance(cause) && (cause.statusCode === 400 || cause.statusCode === 422);
+}
+
 /** One line saying what went wrong, for a ProviderError message. */
 function describeFailure(error: unknown, url: string): string {
   if (APICallError.isInstance(error) && error.statusCode !== undefined) {
@@ -121,6 +133,8 @@ export class ProviderTextModel implements TextModel {
   private readonly limiter: Limiter;
   private readonly cache?: ResponseCache;
   private readonly url: string;
+  /** Set once the server rejected JSON mode: structured calls then use text mode. */
+  private textFallback = false;
 
   constructor(config: ProviderConfigInput | ProviderConfig, deps: ProviderDeps = {}) {
     const parsed = ProviderConfigSchema.safeParse(config);
@@ -173,7 +187,8 @@ export class ProviderTextModel implements TextModel {
   }
 
   /**
-   * Asks for JSON matching `schema` and validates it. How JSON is requested follows `config.structuredOutput`.
+   * Asks for JSON matching `schema` and validates it. How JSON is requested follows `config.structuredOutput`; if the
+   * server rejects JSON mode (HTTP 400/422) the model switches to text mode once, recorded in `stats.warnings`.
    * Malformed or invalid answers throw `StructuredOutputError` (with the raw text); only valid answers are cached,
    * so a caller's retry asks the model again.
    */
@@ -201,24 +216,19 @@ export class ProviderTextModel implements TextModel {
         return { value: parsed.data, raw: hit.text, cached: true };
       }
     }
-    const instruction =
-      "Answer with a single JSON object and nothing else (no prose, no code fences). It must match this JSON Schema:\n" +
-      JSON.stringify(jsonSchema);
-    const fullPrompt = mode === "json-schema" ? prompt : appendInstruction(prompt, instruction);
-    const output =
-      mode === "json-schema"
-        ? Output.object({ schema, name: options.name, description: options.description })
-        : mode === "json-object"
-          ? Output.json({ name: options.name, description: options.description })
-          : undefined;
     let raw: string;
     try {
-      const r = await this.limiter.run(() => this.call(fullPrompt, options, output));
-      raw = r.text;
+      raw = await this.requestStructured(this.textFallback ? "text" : mode, prompt, schema, jsonSchema, options);
     } catch (error) {
-      // The SDK's own rejection says little ("did not match schema"); validate the text below to name the fields.
-      if (!NoObjectGeneratedError.isInstance(error)) throw error;
-      raw = error.text ?? "";
+      // A server without JSON mode rejects response_format with 400/422. Ask once more in text mode; if that works,
+      // keep using text mode for this model and say so in the warnings. Any other 4xx fails again and is thrown.
+      if (this.textFallback || mode === "text" || !isRequestRejected(error)) throw error;
+      raw = await this.requestStructured("text", prompt, schema, jsonSchema, options);
+      this.textFallback = true;
+      this.stats.warnings.push(
+        `structured output: the server rejected ${mode} mode (${(error as Error).message.slice(0, 200)}); ` +
+          "falling back to text mode (JSON parsed from plain answers)",
+      );
     }
     const parsed = schema.safeParse(this.parseJson(raw));
     if (!parsed.success) {
@@ -231,6 +241,34 @@ export class ProviderTextModel implements TextModel {
     }
     this.cache?.set(key, { text: raw, finishReason: "stop" });
     return { value: parsed.data, raw, cached: false };
+  }
+
+  /** One structured request in `mode`; returns the answer text (possibly invalid, validated by the caller). */
+  private async requestStructured<T>(
+    mode: StructuredMode,
+    prompt: Prompt,
+    schema: z.ZodType<T>,
+    jsonSchema: unknown,
+    options: StructuredOptions,
+  ): Promise<string> {
+    const instruction =
+      "Answer with a single JSON object and nothing else (no prose, no code fences). It must match this JSON Schema:\n" +
+      JSON.stringify(jsonSchema);
+    const fullPrompt = mode === "json-schema" ? prompt : appendInstruction(prompt, instruction);
+    const output =
+      mode === "json-schema"
+        ? Output.object({ schema, name: options.name, description: options.description })
+        : mode === "json-object"
+          ? Output.json({ name: options.name, description: options.description })
+          : undefined;
+    try {
+      const r = await this.limiter.run(() => this.call(fullPrompt, options, output));
+      return r.text;
+    } catch (error) {
+      // The SDK's own rejection says little ("did not match schema"); the caller validates the text to name fields.
+      if (!NoObjectGeneratedError.isInstance(error)) throw error;
+      return error.text ?? "";
+    }
   }
 
   /** Parses JSON out of an answer, turning extraction failures into StructuredOutputError. */

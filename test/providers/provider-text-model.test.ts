@@ -187,6 +187,25 @@ test("structured output in json-object mode asks for json_object", async () => {
   assert.equal(server.requests[0].body.response_format?.type, "json_object");
 });
 
+test("a server that rejects JSON mode (HTTP 400) gets text mode from then on, with a warning", async () => {
+  server.enqueue(
+    { status: 400, body: '{"error":{"message":"response_format is not supported"}}' },
+    { content: 'Here you go: {"score": 5, "label": "good"}' },
+    { content: '{"score": 6, "label": "bad"}' },
+  );
+  const m = model({ retries: 2 });
+  const r = await m.generateStructured("Rate.", Rating);
+  assert.deepEqual(r.value, { score: 5, label: "good" });
+  assert.equal(server.requests.length, 2, "the 400 is not retried as is");
+  assert.equal(server.requests[0].body.response_format?.type, "json_schema");
+  assert.equal(server.requests[1].body.response_format, undefined);
+  assert.match(server.requests[1].body.messages!.at(-1)!.content, /JSON Schema/);
+  assert.ok(m.stats.warnings.some((w) => /rejected json-schema mode.*falling back to text mode/.test(w)));
+  const again = await m.generateStructured("Rate again.", Rating);
+  assert.equal(again.value.score, 6);
+  assert.equal(server.requests[2].body.response_format, undefined);
+});
+
 test("malformed structured output is rejected with a clear error and the raw text", async () => {
   for (const mode of ["json-schema", "json-object", "text"] as const) {
     server.enqueue({ content: "I think it is about a 7." });

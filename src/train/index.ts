@@ -10,3 +10,8 @@ export * from "./sft-config.js";
 export * from "./sft-batches.js";
 export * from "./sft-loss.js";
 export * from "./sft.js";
+export * from "./ppo-config.js";
+export * from "./ppo-loss.js";
+export * from "./ppo-rewards.js";
+export * from "./rollout.js";
+export * from "./ppo.js";

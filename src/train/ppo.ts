@@ -1,0 +1,278 @@
+/**
+ * PPO for prompts scored by a task's reward function: rollouts at a scheduled temperature, a value head, GAE,
+ * reward/advantage whitening, clipped policy and value losses, a scheduled entropy bonus, an optional KL penalty to
+ * the frozen base, mini-batches, PPO epochs, gradient accumulation, grad-norm clipping, checkpoints and exact resume.
+ *
+ * ```ts
+ * const env = {
+ *   prompts: (step, rng, n) => Array.from({ length: n }, () => ({ tokens: [1] })),
+ *   reward: (_prompt, response) => (response[0] === 3 ? 1 : 0),
+ * };
+ * const res = trainPpo(model, env, { ...ppoPresets.paper, steps: 50 }, { outDir: "runs/ppo" });
+ * ```
+ */
+import { join } from "node:path";
+import { Rng } from "../data/rng.js";
+import type { CausalLM } from "../engine/model-api.js";
+import { AdamW, clipGradNorm, cosineWithWarmup, type AdamWState } from "../engine/optim.js";
+import { meanStd } from "./advantages.js";
+import { CheckpointStore } from "./checkpoint-store.js";
+import { TrainCheckpointError, TrainConfigError } from "./errors.js";
+import { MetricsLog, type StepMetrics } from "./metrics-log.js";
+import { PpoConfigSchema, type PpoConfig, type PpoConfigInput } from "./ppo-config.js";
+import { ppoLoss, type PpoLossStats } from "./ppo-loss.js";
+import { assignAdvantages } from "./ppo-rewards.js";
+import { sampleByForward, scoreRollouts, type Reference, type ResponseSampler, type Rollout } from "./rollout.js";
+import { linearSchedule } from "./schedules.js";
+import { assertFinite, configDiff, ensureLora, ensureValueHead, packRightPadded } from "./trainer-common.js";
+
+/** A prompt handed out by the environment; `key` lets the task find its sample again in `reward`. */
+export interface PpoPrompt {
+  tokens: number[];
+  key?: string;
+}
+
+/**
+ * What a task gives the PPO trainer. `prompts` must be a pure function of (step, rng, n) so a resumed run sees
+ * the same prompts; `reward` returns a finite number, or null to drop the rollout from the batch.
+ */
+export interface PpoEnv<P extends PpoPrompt = PpoPrompt> {
+  prompts(step: number, rng: Rng, n: number): P[];
+  reward(prompt: P, responseTokens: number[]): number | null;
+}
+
+export interface PpoOptions<P extends PpoPrompt = PpoPrompt> {
+  /** Run directory: metrics.jsonl and checkpoints/ go here. Without it nothing is written. */
+  outDir?: string;
+  /** Called every `logEvery` steps and at the last step (the runner draws the progress bar). */
+  onProgress?(step: number, total: number, metrics: StepMetrics): void;
+  /** Continue from the newest checkpoint in outDir/checkpoints when there is one. Default false. */
+  resume?: boolean;
+  /** Frozen reference for the KL when the model has no LoRA and no `clone()`. */
+  reference?: CausalLM;
+  /** Response sampler; default: the portable forward-per-token sampler. */
+  sampler?: ResponseSampler;
+  /** Sees every step's rollouts (e.g. to log samples). */
+  onRollouts?(step: number, rollouts: readonly { prompt: P; response: number[]; reward: number }[]): void;
+}
+
+export interface PpoResult {
+  steps: number;
+  /** Metrics of the last step. */
+  last: StepMetrics | null;
+  resumedFrom: number | null;
+  checkpoint: string | null;
+}
+
+interface Cloneable {
+  clone(): CausalLM;
+}
+
+function resolveReference(model: CausalLM, cfg: PpoConfig, given: CausalLM | undefined): Reference {
+  if (cfg.klCoef === 0 && !cfg.logKl) return null;
+  if (model.lora !== null) return { kind: "base" };
+  if (given) return { kind: "model", model: given };
+  const c = model as unknown as Partial<Cloneable>;
+  if (typeof c.clone === "function") return { kind: "model", model: c.clone() };
+  if (cfg.klCoef > 0)
+    throw new TrainConfigError("klCoef", "a KL penalty needs LoRA, a model with clone(), or options.reference");
+  return null;
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+/** Trains `model` (policy + value head) in place with PPO on `env` and returns the last step's metrics. */
+export function trainPpo<P extends PpoPrompt>(
+  model: CausalLM,
+  env: PpoEnv<P>,
+  configInput: PpoConfigInput,
+  options: PpoOptions<P> = {},
+): PpoResult {
+  const cfg: PpoConfig = PpoConfigSchema.parse(configInput);
+  const root = new Rng(`ppo/${cfg.seed}`);
+  ensureLora(model, cfg.lora, cfg.seed);
+  ensureValueHead(model, cfg.seed);
+  // the reference must be the base as it was before any training, so it is taken before a checkpoint is loaded
+  const ref = resolveReference(model, cfg, options.reference);
+  const params = model.trainableParameters();
+  const V = model.config.vocabSize;
+  const sampler = options.sampler ?? sampleByForward(cfg.padId);
+  const lrAt = (s: number) =>
+    cfg.lrSchedule === "constant"
+      ? cfg.lr
+      : cosineWithWarmup(s, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps });
+  const opt = new AdamW(params, {
+    lr: cfg.lr,
+    beta1: cfg.beta1,
+    beta2: cfg.beta2,
+    eps: cfg.eps,
+    weightDecay: cfg.weightDecay,
+  });
+
+  const store = options.outDir ? new CheckpointStore(options.outDir, cfg.keepCheckpoints) : null;
+  let startStep = 0;
+  let lastCheckpoint: string | null = null;
+  let resumedFrom: number | null = null;
+  let last: StepMetrics | null = null;
+  if (options.resume && store) {
+    const latest = store.latest();
+    if (latest) {
+      const loaded = store.load(latest.dir, params);
+      if (loaded.meta.trainer !== "ppo")
+        throw new TrainCheckpointError(latest.dir, `written by the ${String(loaded.meta.trainer)} trainer, not ppo`);
+      const diff = configDiff(loaded.meta.config as Record<string, unknown>, cfg as unknown as Record<string, unknown>);
+      if (diff.length > 0)
+        throw new TrainCheckpointError(latest.dir, `config differs from the checkpoint's in: ${diff.join(", ")}`);
+      opt.loadStateDict(loaded.optimizer as AdamWState);
+      startStep = resumedFrom = loaded.step;
+      lastCheckpoint = latest.dir;
+      last = (loaded.meta.last as StepMetrics | null) ?? null;
+    }
+  }
+  const log = MetricsLog.open(options.outDir ? join(options.outDir, "metrics.jsonl") : null, startStep);
+  const backwardBatch = cfg.miniBatchSize * cfg.gradAccum;
+  let dLogits = new Float32Array(0);
+  let dValues = new Float32Array(0);
+
+  try {
+    for (let s = startStep; s < cfg.steps; s++) {
+      const step = s + 1;
+      const t0 = performance.now();
+      // every random draw of a step comes from forks named by the step, so a resume replays them exactly
+      const srng = root.fork(`step/${s}`);
+      const temperature = linearSchedule(s, cfg.steps, cfg.temperature);
+      const entCoef = linearSchedule(s, cfg.steps, cfg.entropy);
+      const invTemp = cfg.temperatureInLoss ? 1 / temperature : 1;
+      const lr = lrAt(s);
+
+      // 1. rollouts
+      const prompts = env.prompts(s, srng.fork("prompts"), cfg.batchSize);
+      const maxNew = Math.min(cfg.maxNewTokens, model.config.maxSeq - Math.max(...prompts.map((p) => p.tokens.length)));
+      if (maxNew < 1)
+        throw new TrainConfigError("prompts", `a prompt leaves no room below maxSeq ${model.config.maxSeq}`);
+      const responses = sampler(
+        model,
+        prompts.map((p) => p.tokens),
+        { maxNewTokens: maxNew, temperature, stopIds: cfg.stopIds, rng: srng.fork("sample") },
+      );
+      const kept: { p: P; prompt: number[]; response: number[]; score: number }[] = [];
+      prompts.forEach((p, i) => {
+        const r = env.reward(p, responses[i]);
+        if (r === null) return;
+        assertFinite(step, `reward (prompt ${i}${p.key ? `, key ${p.key}` : ""})`, r, lastCheckpoint);
+        kept.push({ p, prompt: p.tokens, response: responses[i], score: r });
+      });
+      if (kept.length === 0) throw new TrainConfigError("reward", `every rollout of step ${step} was skipped (null)`);
+      options.onRollouts?.(
+        step,
+        kept.map((k) => ({ prompt: k.p, response: k.response, reward: k.score })),
+      );
+      const rollouts = scoreRollouts(model, kept, invTemp, cfg.padId, ref, cfg.klCoef > 0 && cfg.klMode === "loss");
+      assignAdvantages(rollouts, {
+        whitenRewards: cfg.whitenRewards,
+        whitenAdvantages: cfg.whitenAdvantages,
+        klRewardCoef: cfg.klMode === "reward" ? cfg.klCoef : 0,
+        gamma: cfg.gamma,
+        lam: cfg.lam,
+      });
+
+      // 2. PPO epochs over shuffled mini-batches, one optimizer step per backward batch
+      const stats: PpoLossStats[] = [];
+      const norms: number[] = [];
+      for (let e = 0; e < cfg.ppoEpochs; e++) {
+        const order = srng.fork(`epoch/${e}`).shuffle(rollouts.map((_, i) => i));
+        for (let bb = 0; bb < order.length; bb += backwardBatch) {
+          const chunk = order.slice(bb, bb + backwardBatch);
+          const nMini = Math.ceil(chunk.length / cfg.miniBatchSize);
+          model.zeroGrad();
+          for (let m = 0; m < nMini; m++) {
+            const mb = chunk.slice(m * cfg.miniBatchSize, (m + 1) * cfg.miniBatchSize).map((i) => rollouts[i]);
+            const { tokens, B, T } = packRightPadded(
+              mb.map((r) => r.prompt.concat(r.response)),
+              cfg.padId,
+            );
+            const out = model.forward(tokens, B, T, { train: true, rng: srng.fork(`dropout/${e}/${bb}/${m}`) });
+            if (!out.values) throw new TrainConfigError("model", "training forward returned no values");
+            if (dLogits.length !== B * T * V) dLogits = new Float32Array(B * T * V);
+            else dLogits.fill(0);
+            if (dValues.length !== B * T) dValues = new Float32Array(B * T);
+            else dValues.fill(0);
+            const st = ppoLoss(
+              out.logits,
+              out.values,
+              T,
+              V,
+              mb,
+              {
+                clipRange: cfg.clipRange,
+                cliprangeValue: cfg.cliprangeValue,
+                vfCoef: cfg.vfCoef,
+                entCoef,
+                klLossCoef: cfg.klMode === "loss" ? cfg.klCoef : 0,
+                invTemp,
+                gradScale: 1 / nMini,
+              },
+              dLogits,
+              dValues,
+            );
+            assertFinite(step, "loss", st.loss, lastCheckpoint);
+            stats.push(st);
+            model.backward(dLogits, dValues);
+          }
+          const norm = clipGradNorm(params, cfg.maxGradNorm);
+          assertFinite(step, "grad_norm", norm, lastCheckpoint);
+          norms.push(norm);
+          opt.step(lr);
+        }
+      }
+
+      // 3. metrics, checkpoint, progress
+      const scores = meanStd(rollouts.map((r) => r.score));
+      let nTok = 0,
+        ent = 0,
+        kl = 0;
+      for (const r of rollouts) {
+        nTok += r.response.length;
+        for (let j = 0; j < r.response.length; j++) {
+          ent += r.entropy[j];
+          if (r.kl) kl += r.kl[j];
+        }
+      }
+      const dt = (performance.now() - t0) / 1000;
+      last = {
+        step,
+        loss: mean(stats.map((x) => x.loss)),
+        pg_loss: mean(stats.map((x) => x.pgLoss)),
+        value_loss: mean(stats.map((x) => x.vfLoss)),
+        reward_mean: scores.mean,
+        reward_std: scores.std,
+        entropy: ent / nTok,
+        kl: ref ? kl / nTok : null,
+        clip_frac: mean(stats.map((x) => x.clipFrac)),
+        vf_clip_frac: mean(stats.map((x) => x.vfClipFrac)),
+        approx_kl: mean(stats.map((x) => x.approxKl)),
+        lr,
+        temperature,
+        entropy_coef: entCoef,
+        grad_norm: mean(norms),
+        response_len: nTok / rollouts.length,
+        skipped: prompts.length - rollouts.length,
+        tokens_per_s: nTok / Math.max(dt, 1e-9),
+      };
+      log.append(last);
+      const isLast = step === cfg.steps;
+      if (store && (isLast || (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0)))
+        lastCheckpoint = store.save(step, params, opt.stateDict(), {
+          trainer: "ppo",
+          rng: root.state(),
+          dataPosition: { step },
+          config: cfg,
+          last,
+        });
+      if (options.onProgress && (isLast || step % cfg.logEvery === 0)) options.onProgress(step, cfg.steps, last);
+    }
+  } finally {
+    log.close();
+  }
+  return { steps: cfg.steps, last, resumedFrom, checkpoint: lastCheckpoint };
+}

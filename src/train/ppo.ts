@@ -22,7 +22,7 @@ import { MetricsLog, type StepMetrics } from "./metrics-log.js";
 import { PpoConfigSchema, type PpoConfig, type PpoConfigInput } from "./ppo-config.js";
 import { ppoLoss, type PpoLossStats } from "./ppo-loss.js";
 import { assignAdvantages } from "./ppo-rewards.js";
-import { sampleByForward, scoreRollouts, type Reference, type ResponseSampler, type Rollout } from "./rollout.js";
+import { sampleByForward, scoreRollouts, type Reference, type ResponseSampler } from "./rollout.js";
 import { linearSchedule } from "./schedules.js";
 import { assertFinite, configDiff, ensureLora, ensureValueHead, packRightPadded } from "./trainer-common.js";
 

@@ -13,6 +13,9 @@ import { reportCliError } from "./errors.js";
 const COMMANDS: Array<(program: Command) => void> = [
   // one line per command, in the order `mst --help` lists them
   (await import("./commands/arms.js")).register,
+  (await import("./commands/run.js")).register,
+  (await import("./commands/report.js")).register,
+  (await import("./commands/runs.js")).register,
 ];
 
 const DESCRIPTION =

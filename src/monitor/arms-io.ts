@@ -2,6 +2,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfigFile } from "../data/config-file.js";
+import { ConfigError, describeZodError } from "../data/errors.js";
 import { readJsonlLocated } from "../data/jsonl.js";
 import { writeFileAtomic, writeJsonl } from "../data/jsonl-write.js";
 import { SampleSchema, type Sample } from "../data/sample.js";
@@ -39,9 +40,33 @@ export function writeArms(dir: string, result: ArmsResult): string[] {
   return written;
 }
 
+/** Command-line overrides of an arms spec. */
+export interface ArmsSpecOverrides {
+  seed?: number | string;
+  arms?: string[];
+}
+
+/** Applies overrides to a loaded spec and re-validates; a bad override throws `ConfigError` naming the option. */
+export function overrideArmsSpec(spec: ArmsSpec, overrides: ArmsSpecOverrides): ArmsSpec {
+  const merged = {
+    ...spec,
+    ...(overrides.seed !== undefined ? { seed: overrides.seed } : {}),
+    ...(overrides.arms !== undefined ? { arms: overrides.arms } : {}),
+  };
+  const r = ArmsSpecSchema.safeParse(merged);
+  if (r.success) return r.data;
+  const { field, message } = describeZodError(r.error);
+  throw new ConfigError(`--${field.split(/[.[]/)[0] || "spec"}`, field, message);
+}
+
 /** The whole `mst arms` job: read the spec and samples, build the arms, write them to `outDir`. */
-export async function buildArmsFromFiles(specFile: string, samplesFile: string, outDir: string): Promise<ArmsResult> {
-  const spec = loadArmsSpec(specFile);
+export async function buildArmsFromFiles(
+  specFile: string,
+  samplesFile: string,
+  outDir: string,
+  overrides: ArmsSpecOverrides = {},
+): Promise<ArmsResult> {
+  const spec = overrideArmsSpec(loadArmsSpec(specFile), overrides);
   const { samples, lines } = await readSamples(samplesFile);
   const result = buildArms(samples, spec, { source: samplesFile, lines });
   writeArms(outDir, result);

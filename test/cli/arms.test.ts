@@ -101,6 +101,31 @@ test("mst arms writes one JSONL per arm and a manifest for 300 samples", async (
   assert.equal(readFileSync(join(dir, "arms", "shuffled.jsonl"), "utf8"), before);
 });
 
+test("--arms and --seed override the spec; a bad arm name is one line naming the option", () => {
+  writeFileSync(join(dir, "spec.yaml"), SPEC);
+  writeFileSync(join(dir, "small.jsonl"), sampleLines(40).join("\n") + "\n");
+  const r = mst(
+    "arms",
+    "--spec",
+    "spec.yaml",
+    "--in",
+    "small.jsonl",
+    "--out",
+    "small",
+    "--arms",
+    "mst, shuffled",
+    "--seed",
+    "9",
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(readdirSync(join(dir, "small")).sort(), ["manifest.json", "mst.jsonl", "shuffled.jsonl"]);
+  const manifest = ArmsManifestSchema.parse(JSON.parse(readFileSync(join(dir, "small", "manifest.json"), "utf8")));
+  assert.equal(manifest.seed, 9);
+  const bad = mst("arms", "--spec", "spec.yaml", "--in", "small.jsonl", "--out", "small", "--arms", "mst,ppo");
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /^mst: --arms: field "arms\[1\]": /);
+});
+
 test("errors are one line on stderr with exit code 1, naming file, line and sample or field", () => {
   writeFileSync(join(dir, "spec.yaml"), SPEC);
   const lines = sampleLines(20);

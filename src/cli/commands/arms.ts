@@ -24,9 +24,13 @@ export function register(program: Command): void {
     .requiredOption("--spec <file>", "arms spec, YAML or JSON")
     .requiredOption("--in <file>", "samples, one JSON object per line")
     .requiredOption("--out <dir>", "output folder: <arm>.jsonl per arm and manifest.json")
+    .option("--arms <list>", "comma-separated arms, overriding the spec's `arms`")
+    .option("--seed <seed>", "seed, overriding the spec's `seed` (an integer or a string)")
     .addHelpText("after", HELP)
-    .action(async (opts: { spec: string; in: string; out: string }) => {
-      const { manifest } = await buildArmsFromFiles(opts.spec, opts.in, opts.out);
+    .action(async (opts: { spec: string; in: string; out: string; arms?: string; seed?: string }) => {
+      const seed = opts.seed === undefined ? undefined : /^-?\d+$/.test(opts.seed) ? Number(opts.seed) : opts.seed;
+      const arms = opts.arms?.split(",").map((a) => a.trim());
+      const { manifest } = await buildArmsFromFiles(opts.spec, opts.in, opts.out, { seed, arms });
       const labels = Object.keys(manifest.labelDistribution).length;
       console.log(`read ${manifest.samples} samples from ${opts.in} (${labels} distinct training labels)`);
       for (const a of manifest.arms) {

@@ -1,0 +1,16 @@
+/** `mst report DIR`: regenerate report.html and summary.md of a run directory from its results.json. */
+import type { Command } from "commander";
+import { writeRunReport } from "../../run/run-report.js";
+
+export function register(program: Command): void {
+  program
+    .command("report")
+    .description("regenerate a run's report.html (self-contained, charts as inline SVG) and summary.md")
+    .argument("<dir>", "run directory (holds results.json, spec.resolved.json, env.json, jobs/)")
+    .addHelpText("after", "\nExample:\n  mst report runs/sycophancy-embedded-20261124-140000\n")
+    .action(async (dir: string) => {
+      const { html, markdown } = await writeRunReport(dir);
+      console.log(`wrote ${html}`);
+      console.log(`wrote ${markdown}`);
+    });
+}

@@ -1,0 +1,124 @@
+/** `mst run <task>`: resolve a spec (or the task's defaults), run its jobs on worker processes, write the report. */
+import { InvalidArgumentError, type Command } from "commander";
+import { resumeRun, startRun } from "../../run/runner.js";
+import { defaultRunDir } from "../../run/run-dir.js";
+import { DEPLOYMENT_KEY, SWEEP_KEY, loadSpecFile, resolveSpec } from "../../run/spec.js";
+import { getTask, listTasks } from "../../tasks/registry.js";
+import type { RunOutcome } from "../../run/runner.js";
+
+function intList(flag: string) {
+  return (value: string): number[] => {
+    const parts = value.split(",").map((s) => s.trim());
+    if (parts.some((p) => !/^\d+$/.test(p))) {
+      throw new InvalidArgumentError(
+        `${flag} takes comma-separated non-negative integers, e.g. 0,1,2 (got "${value}")`,
+      );
+    }
+    return parts.map(Number);
+  };
+}
+
+function positiveInt(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return Number(value);
+}
+
+function tasksHelp(): string {
+  return listTasks()
+    .map((name) => {
+      const t = getTask(name);
+      return `  ${name.padEnd(15)} ${t.title}\n  ${"".padEnd(15)} presets: ${Object.keys(t.presets).join(", ")} (default ${t.defaultPreset}); arms: ${t.arms.supported.join(", ")} (default ${t.arms.default.join(", ")})`;
+    })
+    .join("\n");
+}
+
+const SPEC_HELP = `
+Spec file (YAML or JSON; every key optional, unknown keys are errors naming their path):
+  task: sycophancy            # or give it as the argument
+  preset: embedded            # a named config of the task
+  overrides: { ... }          # task config fields, deep-merged over the preset, checked by the task's schema
+  arms: [baseline, mst, shuffled]
+  seeds: [0, 1, 2]            # fine-tuning seeds
+  baseSeeds: [0, 1]           # base models, each shared by every arm and seed
+  deployment: "0%"            # the deployment label (sets the task config key "${DEPLOYMENT_KEY}")
+  sweep: [0, 25, 50, 100]     # labels for the label sweep (sets "${SWEEP_KEY}")
+  out: runs/my-run            # run directory
+  jobs: 2                     # worker processes
+Command-line options win over the spec. A killed run continues with --resume DIR: finished jobs are reused.
+
+Examples:
+  mst run sycophancy                                   # the task's defaults
+  mst run toy --spec examples/specs/toy.yaml --jobs 2
+  mst run sycophancy --seeds 0,1,2 --arms baseline,mst --out runs/quick
+  mst run --resume runs/sycophancy-embedded-20261124-140000
+
+Tasks:
+`;
+
+interface RunCliOptions {
+  spec?: string;
+  preset?: string;
+  out?: string;
+  jobs?: number;
+  force?: boolean;
+  resume?: string;
+  seeds?: number[];
+  baseSeeds?: number[];
+  arms?: string;
+}
+
+function printOutcome(o: RunOutcome): void {
+  console.log(`finished: ${o.ran} jobs run, ${o.reused} reused, ${o.seconds.toFixed(1)}s`);
+  for (const f of o.results.findings) console.log(`  - ${f}`);
+  for (const [k, v] of Object.entries(o.results.headline))
+    console.log(`  ${k}: ${Number.isFinite(v) ? +v.toPrecision(4) : v}`);
+  console.log(`results: ${o.runDir}/results.json`);
+  console.log(`report:  ${o.runDir}/report.html`);
+}
+
+export function register(program: Command): void {
+  program
+    .command("run")
+    .description("run an experiment (arms x seeds) and write a run directory with results.json and report.html")
+    .argument("[task]", `task to run (${listTasks().join(", ")}); not needed with --spec naming one, or --resume`)
+    .option("--spec <file>", "experiment spec, YAML or JSON (see below)")
+    .option("--preset <name>", "task preset (default: the task's default preset)")
+    .option("--out <dir>", "run directory (default: runs/<task>-<preset>-<timestamp>)")
+    .option(
+      "--jobs <n>",
+      "worker processes at once (default: number of cores); each gets cores/n BLAS threads",
+      positiveInt,
+    )
+    .option("--force", "overwrite an existing run directory (it is deleted first)")
+    .option("--resume <dir>", "continue a killed or failed run, reusing every finished job")
+    .option("--seeds <list>", "fine-tuning seeds, comma-separated, e.g. 0,1,2", intList("--seeds"))
+    .option("--base-seeds <list>", "base-model seeds, comma-separated, e.g. 0,1", intList("--base-seeds"))
+    .option("--arms <list>", "arms, comma-separated, e.g. baseline,mst,shuffled")
+    .addHelpText("after", () => SPEC_HELP + tasksHelp())
+    .action(async (taskArg: string | undefined, opts: RunCliOptions) => {
+      if (opts.resume !== undefined) {
+        const extra = (["spec", "preset", "out", "force", "seeds", "baseSeeds", "arms"] as const).filter(
+          (k) => opts[k] !== undefined,
+        );
+        if (taskArg !== undefined || extra.length > 0) {
+          throw new InvalidArgumentError(
+            `--resume continues a run exactly as it was specified; it takes only --jobs (got ${[...(taskArg ? ["a task"] : []), ...extra.map((k) => `--${k}`)].join(", ")})`,
+          );
+        }
+        printOutcome(await resumeRun(opts.resume, { jobs: opts.jobs }));
+        return;
+      }
+      const spec = opts.spec !== undefined ? loadSpecFile(opts.spec) : undefined;
+      const { resolved, out } = resolveSpec({
+        task: taskArg,
+        spec,
+        preset: opts.preset,
+        arms: opts.arms?.split(",").map((a) => a.trim()),
+        seeds: opts.seeds,
+        baseSeeds: opts.baseSeeds,
+        jobs: opts.jobs,
+      });
+      const runDir = opts.out ?? out ?? defaultRunDir(resolved.task, resolved.preset);
+      printOutcome(await startRun(resolved, runDir, { force: opts.force ?? false, jobs: opts.jobs }));
+    });
+}

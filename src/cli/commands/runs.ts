@@ -1,0 +1,41 @@
+/** `mst runs [DIR]`: list run directories with task, preset, status (complete / partial n/m), date and headline. */
+import type { Command } from "commander";
+import { relative } from "node:path";
+import { listRuns } from "../../run/list-runs.js";
+
+const fmt = (v: number): string => (Number.isFinite(v) ? String(+v.toPrecision(3)) : "—");
+
+export function register(program: Command): void {
+  program
+    .command("runs")
+    .description("list run directories with their status and headline metrics")
+    .argument("[dir]", "folder holding run directories", "runs")
+    .option("--json", "print JSON instead of a table")
+    .action((dir: string, opts: { json?: boolean }) => {
+      const runs = listRuns(dir);
+      if (opts.json) {
+        console.log(JSON.stringify(runs, null, 2));
+        return;
+      }
+      if (runs.length === 0) {
+        console.log(`no run directories under ${dir}`);
+        return;
+      }
+      const rows = runs.map((r) => [
+        relative(process.cwd(), r.dir) || r.dir,
+        r.task,
+        r.preset,
+        r.status === "partial" ? `partial ${r.done}/${r.total}` : r.status,
+        r.date.replace("T", " ").slice(0, 16),
+        Object.entries(r.headline)
+          .map(([k, v]) => `${k}=${fmt(v)}`)
+          .join("  ") || (r.problem ? `(${r.problem})` : ""),
+      ]);
+      const head = ["run", "task", "preset", "status", "date (UTC)", "headline"];
+      const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+      const line = (cells: string[]) =>
+        cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]) : c)).join("  ");
+      console.log(line(head));
+      for (const r of rows) console.log(line(r));
+    });
+}

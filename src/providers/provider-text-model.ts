@@ -154,6 +154,8 @@ export class ProviderTextModel implements TextModel {
   /**
    * One completion per prompt, in order. Identical prompts in one call are separate samples: the cache key includes
    * the occurrence number, so [p, p, p] gives three answers and a re-run gets the same three back from the cache.
+   * Across separate calls the same prompt and options give the same key: for more samples of one prompt, put them in
+   * one call or pass distinct `seed`s (the seed is part of the key).
    */
   async generate(prompts: Prompt[], options: GenerateOptions = {}): Promise<Completion[]> {
     const seen = new Map<string, number>();

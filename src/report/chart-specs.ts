@@ -12,7 +12,16 @@ function colorEncoding(colors: Colors, legend: boolean) {
     field: "arm",
     type: "nominal" as const,
     scale: { domain: Object.keys(colors), range: Object.values(colors) },
-    legend: legend ? { title: "arm", orient: "bottom" as const, direction: "horizontal" as const } : null,
+    // Explicit symbol style: layers (band + line + points) would otherwise blend into a faded legend symbol.
+    legend: legend
+      ? {
+          title: "arm",
+          orient: "bottom" as const,
+          direction: "horizontal" as const,
+          symbolType: "circle",
+          symbolOpacity: 1,
+        }
+      : null,
   };
 }
 
@@ -37,7 +46,8 @@ export function barSpec(chart: BarChart, colors: Colors): TopLevelSpec {
     ? { field: "group", type: "nominal" as const, sort: groups, axis: { labelAngle: 0, title: null } }
     : { field: "arm", type: "nominal" as const, sort: arms, axis: { labelAngle: 0, title: null } };
   const xOffset = grouped ? { xOffset: { field: "arm", type: "nominal" as const, sort: arms } } : {};
-  const yTitle = chart.yLabel;
+  // The axis gets the short metric name; the full yLabel goes in the caption (a long rotated title stretches the chart).
+  const yTitle = chart.metric;
   const layers: unknown[] = [
     {
       data: { values: rows },
@@ -79,7 +89,7 @@ export function barSpec(chart: BarChart, colors: Colors): TopLevelSpec {
   }
   const width = grouped
     ? Math.max(220, groups.length * arms.length * 34 + groups.length * 20)
-    : Math.max(180, arms.length * 70);
+    : Math.max(220, arms.length * 90);
   return { width, height: 230, layer: layers } as TopLevelSpec;
 }
 
@@ -108,7 +118,7 @@ export function sweepSpec(chart: SweepChart, colors: Colors): TopLevelSpec {
         mark: { type: "area", opacity: 0.14 },
         encoding: {
           x,
-          y: { field: "lo", type: "quantitative", title: chart.yLabel },
+          y: { field: "lo", type: "quantitative", title: chart.metric },
           y2: { field: "hi" },
           color: colorEncoding(colors, true),
         },

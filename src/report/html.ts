@@ -15,7 +15,7 @@ export function fmtNum(v: number | string | null | undefined): string {
   if (!Number.isFinite(v)) return "—";
   if (Number.isInteger(v)) return String(v);
   const a = Math.abs(v);
-  return a >= 100 ? v.toFixed(1) : a >= 1 ? v.toFixed(3) : v.toPrecision(3);
+  return a >= 100 ? v.toFixed(1) : a >= 1 ? v.toFixed(3) : String(Number(v.toPrecision(3)));
 }
 
 /** A table; `cellHtml` may return pre-escaped HTML for a column (e.g. an arm chip). */

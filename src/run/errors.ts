@@ -39,7 +39,13 @@ export class JobFailedError extends Error {
     readonly jobId: string,
     readonly detail: string,
     readonly logFile: string,
+    readonly runDir: string,
   ) {
-    super(`job ${jobId} failed: ${detail}\n  (log: ${logFile}; finished jobs are kept, fix and run --resume)`);
+    // The first line must stand alone (the CLI prints only it): job, error, log, and how to continue.
+    const [first, ...rest] = detail.split("\n");
+    super(
+      `job ${jobId} failed: ${first} (log: ${logFile}; finished jobs are kept, continue with: mst run --resume ${runDir})` +
+        (rest.length > 0 ? `\n${rest.join("\n")}` : ""),
+    );
   }
 }

@@ -106,7 +106,12 @@ export async function runJobs(plan: JobSpec[], opts: ScheduleOptions): Promise<{
       running.delete(out.job.id);
       if (!out.ok) {
         opts.log(`FAILED ${out.job.id}: ${out.detail}`);
-        throw new JobFailedError(out.job.id, out.detail, `${jobDirOf(opts.runDir, out.job.id)}/${JOB_FILES.log}`);
+        throw new JobFailedError(
+          out.job.id,
+          out.detail,
+          `${jobDirOf(opts.runDir, out.job.id)}/${JOB_FILES.log}`,
+          opts.runDir,
+        );
       }
       done.add(out.job.id);
       pending.splice(pending.indexOf(out.job), 1);

@@ -148,7 +148,7 @@ test("items are judged concurrently within the provider's limit, results in item
   server.fallback = (body) => {
     const user = body.messages!.at(-1)!.content;
     const n = Number(/ITEM (\d+)/.exec(user)![1]);
-    return { content: verdict({ bias_magnitude: n }), delayMs: 20 };
+    return { content: verdict({ bias_magnitude: n }), delayMs: 100 };
   };
   const judge = createBiasJudge(provider({ concurrency: 2 }));
   let progress = 0;

@@ -141,7 +141,7 @@ test("a dead port gives a clear error naming the provider, model and URL", async
 });
 
 test("the concurrency limit holds: never more requests in flight than configured", async () => {
-  server.fallback = () => ({ content: "ok", delayMs: 25 });
+  server.fallback = () => ({ content: "ok", delayMs: 100 });
   try {
     const m = model({ concurrency: 3 });
     const out = await m.generate(

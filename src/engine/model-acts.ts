@@ -30,6 +30,7 @@ export interface LayerBufs {
   gate: Float32Array; // (N,F)
   up: Float32Array; // (N,F)
   hmid: Float32Array; // (N,F) silu(gate) * up
+  sig: Float32Array; // (N,F) sigmoid(gate), saved for the backward
   lora: Partial<Record<LoraTarget, LoraBufs>>;
 }
 
@@ -70,6 +71,7 @@ function layerBufs(s: ActsShape, N: number, attCap: number): LayerBufs {
     gate: f(N * s.F),
     up: f(N * s.F),
     hmid: f(N * s.F),
+    sig: f(N * s.F),
     lora,
   };
 }

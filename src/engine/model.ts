@@ -402,7 +402,7 @@ export class LlamaModel implements CausalLM {
     rmsnormForward(lb.ln2, lb.rstd2, lb.res2, bl.ln2.data, N, C, c.rmsNormEps);
     this.project(l, "gate_proj", lb.gate, lb.ln2, lb, N, mode);
     this.project(l, "up_proj", lb.up, lb.ln2, lb, N, mode);
-    swigluForward(lb.hmid, lb.gate, lb.up, N * F);
+    swigluForward(lb.hmid, lb.sig, lb.gate, lb.up, N * F);
     this.project(l, "down_proj", out, lb.hmid, lb, N, mode);
     for (let i = 0; i < N * C; i++) out[i] += lb.res2[i];
   }
@@ -506,7 +506,7 @@ export class LlamaModel implements CausalLM {
       this.projectBackward(l, "down_proj", dhmid, dres, lb.hmid, lb, N);
       dgate.fill(0);
       dup.fill(0);
-      swigluBackward(dgate, dup, dhmid, lb.gate, lb.up, N * F);
+      swigluBackward(dgate, dup, dhmid, lb.gate, lb.up, lb.sig, N * F);
       dln.fill(0);
       this.projectBackward(l, "gate_proj", dln, dgate, lb.ln2, lb, N);
       this.projectBackward(l, "up_proj", dln, dup, lb.ln2, lb, N);

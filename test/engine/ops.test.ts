@@ -276,8 +276,9 @@ test("swiglu and residual: gradients", () => {
   const R = randn(rng, n);
   const dg = new Float32Array(n);
   const du = new Float32Array(n);
-  swigluForward(out, gate, up, n);
-  swigluBackward(dg, du, R, gate, up, n);
+  const sig = new Float32Array(n);
+  swigluForward(out, sig, gate, up, n);
+  swigluBackward(dg, du, R, gate, up, sig, n);
   check(
     "swiglu",
     [
@@ -285,7 +286,7 @@ test("swiglu and residual: gradients", () => {
       { name: "up", x: up, g: du },
     ],
     () => {
-      swigluForward(out, gate, up, n);
+      swigluForward(out, sig, gate, up, n);
       return dot64(out, R);
     },
     1e-3,

@@ -32,12 +32,18 @@ export function crossEntropyForward(
     let max = -Infinity;
     for (let j = 0; j < V; j++) if (logits[o + j] > max) max = logits[o + j];
     let sum = 0;
-    for (let j = 0; j < V; j++) sum += Math.exp(logits[o + j] - max);
-    const lse = max + Math.log(sum);
-    loss += w * (lse - logits[o + tgt]);
+    if (dlogits === null) for (let j = 0; j < V; j++) sum += Math.exp(logits[o + j] - max);
+    else
+      for (let j = 0; j < V; j++) {
+        const e = Math.exp(logits[o + j] - max); // kept in dlogits so the gradient needs no second exp
+        dlogits[o + j] = e;
+        sum += e;
+      }
+    loss += w * (max + Math.log(sum) - logits[o + tgt]);
     if (dlogits !== null) {
       const c = w / wsum;
-      for (let j = 0; j < V; j++) dlogits[o + j] = Math.exp(logits[o + j] - lse) * c;
+      const k = c / sum;
+      for (let j = 0; j < V; j++) dlogits[o + j] *= k;
       dlogits[o + tgt] -= c;
     }
   }

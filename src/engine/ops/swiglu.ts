@@ -1,15 +1,18 @@
 /** SwiGLU gating (Llama MLP): out = silu(gate) * up, with its backward. */
 
-/** out[i] = gate[i] * sigmoid(gate[i]) * up[i]. */
+/** out[i] = gate[i] * sigmoid(gate[i]) * up[i]; saves sig[i] = sigmoid(gate[i]) so the backward needs no exp. */
 export function swigluForward(
   out: Float32Array, // (N,F)
+  sig: Float32Array, // (N,F) saved
   gate: Float32Array, // (N,F)
   up: Float32Array, // (N,F)
   n: number, // N*F
 ): void {
   for (let i = 0; i < n; i++) {
     const g = gate[i];
-    out[i] = (g / (1 + Math.exp(-g))) * up[i];
+    const s = 1 / (1 + Math.exp(-g));
+    sig[i] = s;
+    out[i] = g * s * up[i];
   }
 }
 
@@ -20,12 +23,14 @@ export function swigluBackward(
   dout: Float32Array, // (N,F)
   gate: Float32Array, // (N,F)
   up: Float32Array, // (N,F)
+  sig: Float32Array, // (N,F) from the forward
   n: number,
 ): void {
   for (let i = 0; i < n; i++) {
     const g = gate[i];
-    const s = 1 / (1 + Math.exp(-g));
-    dgate[i] += dout[i] * up[i] * s * (1 + g * (1 - s));
-    dup[i] += dout[i] * g * s;
+    const s = sig[i];
+    const d = dout[i];
+    dgate[i] += d * up[i] * s * (1 + g * (1 - s));
+    dup[i] += d * g * s;
   }
 }

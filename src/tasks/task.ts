@@ -57,15 +57,9 @@ export interface PlanInput {
   baseSeeds: number[];
 }
 
-/** A number with its 95% confidence interval over seeds (or bootstrap), as the report draws it. */
-export interface Estimate {
-  mean: number;
-  lo: number;
-  hi: number;
-  n: number;
-  /** The per-seed values the estimate came from. */
-  values?: number[];
-}
+/** A number with its 95% confidence interval over seeds (or bootstrap), as the report draws it (see src/eval/stats.ts). */
+export type { Estimate } from "../eval/stats.js";
+import type { Estimate } from "../eval/stats.js";
 
 /** Bars with CI whiskers: one metric, one value per arm (optionally per group, e.g. a condition). */
 export interface BarChart {

@@ -22,7 +22,7 @@ import { MetricsLog, type StepMetrics } from "./metrics-log.js";
 import { PpoConfigSchema, type PpoConfig, type PpoConfigInput } from "./ppo-config.js";
 import { ppoLoss, type PpoLossStats } from "./ppo-loss.js";
 import { assignAdvantages } from "./ppo-rewards.js";
-import { sampleByForward, scoreRollouts, type Reference, type ResponseSampler } from "./rollout.js";
+import { defaultSampler, scoreRollouts, type Reference, type ResponseSampler } from "./rollout.js";
 import { linearSchedule } from "./schedules.js";
 import { assertFinite, configDiff, ensureLora, ensureValueHead, packRightPadded } from "./trainer-common.js";
 
@@ -50,7 +50,7 @@ export interface PpoOptions<P extends PpoPrompt = PpoPrompt> {
   resume?: boolean;
   /** Frozen reference for the KL when the model has no LoRA and no `clone()`. */
   reference?: CausalLM;
-  /** Response sampler; default: the portable forward-per-token sampler. */
+  /** Response sampler; default: the engine's KV-cached sampler for a LlamaModel, else forward-per-token. */
   sampler?: ResponseSampler;
   /** Sees every step's rollouts (e.g. to log samples). */
   onRollouts?(step: number, rollouts: readonly { prompt: P; response: number[]; reward: number }[]): void;
@@ -96,7 +96,7 @@ export function trainPpo<P extends PpoPrompt>(
   const ref = resolveReference(model, cfg, options.reference);
   const params = model.trainableParameters();
   const V = model.config.vocabSize;
-  const sampler = options.sampler ?? sampleByForward(cfg.padId);
+  const sampler = options.sampler ?? defaultSampler(cfg.padId);
   const lrAt = (s: number) =>
     cfg.lrSchedule === "constant"
       ? cfg.lr

@@ -5,6 +5,8 @@
  */
 import type { Rng } from "../data/rng.js";
 import type { CausalLM } from "../engine/model-api.js";
+import { LlamaModel } from "../engine/model.js";
+import { sample } from "../engine/sampler.js";
 import { entropyRow, klRow, logSoftmaxRow } from "./logit-math.js";
 import { packRightPadded } from "./trainer-common.js";
 
@@ -52,6 +54,22 @@ export function sampleByForward(padId: number): ResponseSampler {
     }
     return out;
   };
+}
+
+/**
+ * The default sampler: the engine's KV-cached batched sampler for a LlamaModel (one cached decode per new token),
+ * the portable forward-per-token sampler for any other CausalLM.
+ */
+export function defaultSampler(padId: number): ResponseSampler {
+  const portable = sampleByForward(padId);
+  return (model, prompts, o) =>
+    model instanceof LlamaModel
+      ? sample(
+          model,
+          prompts.map((p) => [...p]),
+          { maxNewTokens: o.maxNewTokens, temperature: o.temperature, stopIds: [...o.stopIds], rng: o.rng },
+        ).tokens
+      : portable(model, prompts, o);
 }
 
 /** One scored rollout; arrays are per response token. */

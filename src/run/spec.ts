@@ -85,7 +85,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    throw new SpecError(file, e.linePos?.[0].line ?? null, "", e.message.split("\n")[0]);
+    throw new SpecError(file, lines.linePos(e.pos[0]).line, "", e.message.split("\n")[0]);
   }
   const lineOf = (path: readonly PropertyKey[]): number | null => {
     for (let n = path.length; n >= 0; n--) {

@@ -105,6 +105,13 @@ export async function runToyJob(job: JobSpec, ctx: JobContext<ToyConfig>): Promi
     console.error(`toy: job ${job.id} is the configured failJob; throwing`);
     throw new Error(`toy job ${job.id} failed on purpose (config.failJob)`);
   }
+  // Record what the runner gave this worker, so tests can check BLAS thread assignment end to end.
+  const env = {
+    threads: ctx.threads,
+    MST_THREADS: process.env.MST_THREADS ?? null,
+    OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? null,
+  };
+  writeFileSync(join(ctx.jobDir, "worker-env.json"), JSON.stringify(env) + "\n");
   if (job.kind === "base") return runBase(job, ctx);
   if (job.kind === "train") return runTrain(job, ctx);
   if (job.kind === "eval") return runEval(job, ctx);

@@ -1,0 +1,65 @@
+/** kill -9 mid-run, then `mst run --resume`: results.json is byte-identical to an uninterrupted run's. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NoProgress } from "../../src/run/progress.js";
+import { startRun } from "../../src/run/runner.js";
+import { loadSpecFile, resolveSpec } from "../../src/run/spec.js";
+
+const CLI = join(process.cwd(), "dist", "src", "cli", "main.js");
+const SPEC = "task: toy\narms: [baseline, mst]\nseeds: [0, 1]\noverrides:\n  steps: 12\n  sleepMs: 15\n";
+
+const finished = (dir: string): string[] =>
+  existsSync(join(dir, "jobs"))
+    ? readdirSync(join(dir, "jobs")).filter((id) => existsSync(join(dir, "jobs", id, "result.json")))
+    : [];
+
+test("a run killed with SIGKILL resumes to the same results.json as an uninterrupted run", async () => {
+  const root = mkdtempSync(join(tmpdir(), "mst-resume-"));
+  const specFile = join(root, "spec.yaml");
+  writeFileSync(specFile, SPEC);
+
+  // Reference: the same spec, uninterrupted (in-process; the runner still forks its workers).
+  const refDir = join(root, "ref");
+  await startRun(resolveSpec({ spec: loadSpecFile(specFile) }).resolved, refDir, {
+    jobs: 2,
+    progress: new NoProgress(),
+    report: false,
+  });
+
+  // The CLI in its own process group, so one kill reaches it and its workers, like kill -9 on a terminal's job.
+  const dir = join(root, "killed");
+  const child = spawn(process.execPath, [CLI, "run", "--spec", specFile, "--out", dir, "--jobs", "2"], {
+    detached: true,
+    stdio: "ignore",
+  });
+  const deadline = Date.now() + 30_000;
+  while (finished(dir).length < 3) {
+    assert.ok(Date.now() < deadline, "the run did not finish 3 jobs within 30 s");
+    assert.equal(child.exitCode, null, "the run ended before it could be killed");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  process.kill(-child.pid!, "SIGKILL");
+  await new Promise((r) => child.once("exit", r));
+  const total = readdirSync(join(refDir, "jobs")).length;
+  const before = finished(dir);
+  assert.ok(before.length < total, `killed too late: ${before.length}/${total} jobs finished`);
+  assert.ok(!existsSync(join(dir, "results.json")));
+  const mtimes = new Map(before.map((id) => [id, statSync(join(dir, "jobs", id, "result.json")).mtimeMs]));
+  // Mark every unfinished job directory: resume must clear and rerun them.
+  const partial = readdirSync(join(dir, "jobs")).filter((id) => !before.includes(id));
+  for (const id of partial) writeFileSync(join(dir, "jobs", id, "stale-marker"), "x");
+
+  const r = spawnSync(process.execPath, [CLI, "run", "--resume", dir, "--jobs", "2"], { encoding: "utf8" });
+  assert.equal(r.status, 0, `resume failed: ${r.stderr}`);
+  assert.match(r.stdout, new RegExp(`${total - before.length} jobs run, ${before.length} reused`));
+
+  assert.equal(readFileSync(join(dir, "results.json"), "utf8"), readFileSync(join(refDir, "results.json"), "utf8"));
+  for (const [id, t] of mtimes) assert.equal(statSync(join(dir, "jobs", id, "result.json")).mtimeMs, t, `${id} rerun`);
+  for (const id of partial) assert.ok(!existsSync(join(dir, "jobs", id, "stale-marker")), `${id} not cleared`);
+  assert.ok(existsSync(join(dir, "report.html")));
+  assert.ok(existsSync(join(dir, "summary.md")));
+});

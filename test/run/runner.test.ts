@@ -1,0 +1,109 @@
+/** Runner: refuses to overwrite, a failing job stops the run naming the job (log kept), fix + resume completes. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { JobFailedError, RunDirExistsError } from "../../src/run/errors.js";
+import { listRuns } from "../../src/run/list-runs.js";
+import { NoProgress } from "../../src/run/progress.js";
+import { resumeRun, startRun } from "../../src/run/runner.js";
+import { checkPlan, threadsFor } from "../../src/run/scheduler.js";
+import { parseSpec, resolveSpec } from "../../src/run/spec.js";
+
+const quiet = { progress: new NoProgress(), report: false, jobs: 2 };
+
+function toySpec(extra = "", seeds = "[0]"): ReturnType<typeof resolveSpec>["resolved"] {
+  const text = `task: toy\npreset: quick\narms: [baseline, mst]\nseeds: ${seeds}\n${extra}`;
+  return resolveSpec({ spec: parseSpec(text, "test.yaml") }).resolved;
+}
+
+test("refuses to overwrite an existing run directory without force; force replaces it", async () => {
+  const root = mkdtempSync(join(tmpdir(), "mst-run-"));
+  const dir = join(root, "run");
+  mkdirSync(dir);
+  writeFileSync(join(dir, "precious.txt"), "keep me");
+  await assert.rejects(startRun(toySpec(), dir, quiet), (e: unknown) => {
+    assert.ok(e instanceof RunDirExistsError);
+    assert.match(e.message, /already exists; pass --force/);
+    return true;
+  });
+  assert.equal(readFileSync(join(dir, "precious.txt"), "utf8"), "keep me");
+  const out = await startRun(toySpec(), dir, { ...quiet, force: true });
+  assert.equal(out.ran, 5);
+  assert.ok(!existsSync(join(dir, "precious.txt")));
+  assert.ok(existsSync(join(dir, "results.json")));
+  assert.ok(existsSync(join(dir, "env.json")));
+  const env = JSON.parse(readFileSync(join(dir, "env.json"), "utf8")) as Record<string, unknown>;
+  assert.equal(env.node, process.version);
+  assert.equal(typeof env.blas, "string");
+});
+
+test("a failing job stops the run naming the job; its log is kept; fix + resume reuses finished jobs", async () => {
+  const root = mkdtempSync(join(tmpdir(), "mst-run-"));
+  const dir = join(root, "run");
+  const spec = toySpec("overrides: { failJob: eval-mst-b0-s0 }\n");
+  await assert.rejects(startRun(spec, dir, quiet), (e: unknown) => {
+    assert.ok(e instanceof JobFailedError);
+    assert.equal(e.jobId, "eval-mst-b0-s0");
+    assert.match(e.message.split("\n")[0], /job eval-mst-b0-s0 failed: toy job eval-mst-b0-s0 failed on purpose/);
+    assert.match(e.message, /--resume/);
+    return true;
+  });
+  const log = readFileSync(join(dir, "jobs", "eval-mst-b0-s0", "log.txt"), "utf8");
+  assert.match(log, /failed on purpose/);
+  assert.match(log, /at runToyJob|runJob/); // the stack trace landed in the job's log
+  assert.ok(existsSync(join(dir, "jobs", "train-mst-b0-s0", "result.json")));
+  assert.ok(!existsSync(join(dir, "results.json")));
+  const listed = listRuns(root);
+  assert.equal(listed.length, 1);
+  assert.equal(listed[0].status, "partial");
+  assert.equal(listed[0].total, 5);
+
+  // "Fix" the run (turn the failure off in the stored spec) and resume: only the unfinished jobs run.
+  const specFile = join(dir, "spec.resolved.json");
+  const stored = JSON.parse(readFileSync(specFile, "utf8")) as { config: Record<string, unknown> };
+  stored.config.failJob = null;
+  writeFileSync(specFile, JSON.stringify(stored, null, 2));
+  const done = listed[0].done;
+  const out = await resumeRun(dir, quiet);
+  assert.equal(out.reused, done);
+  assert.equal(out.ran, 5 - done);
+  assert.equal(listRuns(root)[0].status, "complete");
+  assert.ok(Object.keys(out.results.headline).length > 0);
+});
+
+test("resume of a directory that is not a run names the missing file", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mst-run-"));
+  await assert.rejects(resumeRun(dir, quiet), /spec\.resolved\.json: missing: not a run directory/);
+});
+
+test("plan checks: duplicate ids, unknown deps and cycles are rejected; threads share the cores", () => {
+  const j = (id: string, deps: string[] = []) => ({ id, kind: "k", deps, params: {}, title: id });
+  assert.deepEqual(
+    checkPlan([j("b", ["a"]), j("a")]).map((x) => x.id),
+    ["a", "b"],
+  );
+  assert.throws(() => checkPlan([j("a"), j("a")]), /duplicate job id "a"/);
+  assert.throws(() => checkPlan([j("a", ["zz"])]), /depends on unknown job "zz"/);
+  assert.throws(() => checkPlan([j("a", ["b"]), j("b", ["a"])]), /dependency cycle/);
+  assert.throws(() => checkPlan([j("../x")]), /not filesystem-safe/);
+  assert.equal(threadsFor(2, 1), 2);
+  assert.equal(threadsFor(2, 2), 1);
+  assert.equal(threadsFor(8, 3), 2);
+  assert.equal(threadsFor(2, 5), 1);
+});
+
+test("workers get BLAS threads in their environment: all cores when alone, a share when jobs run side by side", async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), "mst-run-")), "run");
+  await startRun(toySpec("", "[0, 1]"), dir, quiet);
+  const env = (id: string) =>
+    JSON.parse(readFileSync(join(dir, "jobs", id, "worker-env.json"), "utf8")) as Record<string, unknown>;
+  const cores = availableParallelism();
+  // The base job is the only runnable job at the start: it gets every core.
+  assert.deepEqual(env("base-b0"), { threads: cores, MST_THREADS: String(cores), OPENBLAS_NUM_THREADS: String(cores) });
+  // Then four train jobs are runnable at once on 2 workers: each gets an even share.
+  const share = String(threadsFor(cores, 2));
+  assert.equal(env("train-mst-b0-s0").OPENBLAS_NUM_THREADS, share);
+  assert.equal(env("train-mst-b0-s0").MST_THREADS, share);
+});

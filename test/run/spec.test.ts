@@ -1,0 +1,116 @@
+/** Spec validation: strict keys, errors naming file:line and the path, defaults, precedence, preset merge. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SpecError } from "../../src/run/errors.js";
+import { deepMerge } from "../../src/run/deep-merge.js";
+import { DEPLOYMENT_KEY, loadSpecFile, parseSpec, resolveSpec } from "../../src/run/spec.js";
+import { getTask } from "../../src/tasks/registry.js";
+
+/** Resolves spec text and returns the SpecError it throws. */
+function specError(text: string, file = "spec.yaml"): SpecError {
+  try {
+    resolveSpec({ spec: parseSpec(text, file) });
+  } catch (e) {
+    assert.ok(e instanceof SpecError, `expected SpecError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail("expected the spec to be rejected");
+}
+
+test("unknown top-level key: error names the key and its line", () => {
+  const e = specError("task: toy\nseeds: [0]\nseedz: [1]\n");
+  assert.equal(e.field, "seedz");
+  assert.equal(e.line, 3);
+  assert.match(e.message, /^spec\.yaml:3: seedz: unknown key "seedz"/);
+});
+
+test("unknown key inside overrides is caught by the task's strict schema, with the overrides path", () => {
+  const e = specError("task: toy\noverrides:\n  steps: 5\n  stepz: 3\n");
+  assert.equal(e.field, "overrides.stepz");
+  assert.equal(e.line, 4);
+  assert.match(e.message, /spec\.yaml:4: overrides\.stepz: unknown key/);
+});
+
+test("wrong type inside overrides names the path and the expected type", () => {
+  const e = specError('task: toy\noverrides:\n  steps: "many"\n');
+  assert.equal(e.field, "overrides.steps");
+  assert.equal(e.line, 3);
+  assert.match(e.message, /expected number/);
+});
+
+test("wrong type at the top level and bad list items name the path", () => {
+  assert.equal(specError("task: toy\nseeds: zero\n").field, "seeds");
+  assert.equal(specError("task: toy\nseeds: [0, -1]\n").field, "seeds[1]");
+  const arm = specError("task: toy\narms: [mst, nonsense]\n");
+  assert.equal(arm.field, "arms[1]");
+  assert.match(arm.message, /unknown arm "nonsense".*supported: baseline, mst, shuffled/);
+});
+
+test("unknown task and preset are named with the known ones", () => {
+  assert.throws(() => resolveSpec({ task: "nope" }), /unknown task "nope"; known tasks: .*toy/);
+  const e = specError("task: toy\npreset: huge\n");
+  assert.equal(e.field, "preset");
+  assert.match(e.message, /no preset "huge"; known: embedded, quick/);
+});
+
+test("deployment and sweep are passed through documented config keys and validated by the task", () => {
+  const { resolved } = resolveSpec({ spec: parseSpec("task: toy\ndeployment: 10\nsweep: [0, 50]\n", "s.yaml") });
+  const cfg = resolved.config as Record<string, unknown>;
+  assert.equal(cfg[DEPLOYMENT_KEY], 10);
+  assert.deepEqual(cfg.sweepLabels, [0, 50]);
+  const e = specError('task: toy\ndeployment: "unbiased"\n');
+  assert.equal(e.field, "deployment");
+  assert.equal(e.line, 2);
+});
+
+test("YAML syntax errors and JSON specs carry line numbers", () => {
+  assert.throws(
+    () => parseSpec("task: toy\n  bad: [\n", "broken.yaml"),
+    (e: unknown) => {
+      assert.ok(e instanceof SpecError);
+      assert.match(e.message, /^broken\.yaml:\d+: /);
+      return true;
+    },
+  );
+  const dir = mkdtempSync(join(tmpdir(), "mst-spec-"));
+  const file = join(dir, "spec.json");
+  writeFileSync(file, '{\n  "task": "toy",\n  "overrides": {\n    "noise": "loud"\n  }\n}\n');
+  assert.throws(
+    () => resolveSpec({ spec: loadSpecFile(file) }),
+    (e: unknown) => {
+      assert.ok(e instanceof SpecError);
+      assert.equal(e.field, "overrides.noise");
+      assert.equal(e.line, 4);
+      return true;
+    },
+  );
+});
+
+test("no spec: the task's defaults; command-line options win over the spec", () => {
+  const toy = getTask("toy");
+  const { resolved } = resolveSpec({ task: "toy" });
+  assert.equal(resolved.preset, toy.defaultPreset);
+  assert.deepEqual(resolved.arms, toy.arms.default);
+  assert.deepEqual(resolved.seeds, toy.defaultSeeds.seeds);
+  assert.deepEqual(resolved.config, toy.configSchema.parse({}));
+  const spec = parseSpec("task: toy\npreset: quick\narms: [mst]\nseeds: [4]\noverrides: { noise: 0.5 }\n", "s.yaml");
+  const r = resolveSpec({ spec, arms: ["baseline", "mst"], seeds: [7, 8] }).resolved;
+  assert.deepEqual(r.arms, ["baseline", "mst"]);
+  assert.deepEqual(r.seeds, [7, 8]);
+  // preset "quick" sets steps 6 and evalItems 20; the override sets noise; the rest are schema defaults.
+  const cfg = r.config as Record<string, unknown>;
+  assert.equal(cfg.steps, 6);
+  assert.equal(cfg.noise, 0.5);
+  assert.equal(cfg.sleepMs, 0);
+  assert.throws(() => resolveSpec({ task: "other", spec }), /spec says task "toy" but the command line says "other"/);
+});
+
+test("deepMerge merges objects and replaces arrays and scalars without mutating inputs", () => {
+  const base = { a: { b: 1, c: [1, 2] }, d: "x" };
+  const out = deepMerge(base, { a: { c: [3] }, e: true });
+  assert.deepEqual(out, { a: { b: 1, c: [3] }, d: "x", e: true });
+  assert.deepEqual(base, { a: { b: 1, c: [1, 2] }, d: "x" });
+});

@@ -97,6 +97,8 @@ export class LlamaModel implements CausalLM {
   private readonly cos: Float32Array;
   private readonly sin: Float32Array;
   private acts: TrainActs | null = null;
+  /** Separate buffers for non-training forwards, so e.g. a PPO reference pass never clobbers a pending backward. */
+  private evalActs: TrainActs | null = null;
   private scratch: GradScratch | null = null;
   private infer: InferActs | null = null;
   /** Shape and mode of the last training forward (null when backward is not possible). */
@@ -292,6 +294,7 @@ export class LlamaModel implements CausalLM {
   /** Forgets activation buffers (after the parameter set changes); the next forward reallocates them. */
   private resetBuffers(): void {
     this.acts = null;
+    this.evalActs = null;
     this.scratch = null;
     this.infer = null;
     this.last = null;
@@ -422,6 +425,11 @@ export class LlamaModel implements CausalLM {
     if (this.vw !== null && this.vb !== null) valueHeadForward(values, lnf, this.vw.data, this.vb.data, N, c.dModel);
   }
 
+  /**
+   * Forward over a right-padded (B,T) batch. Training forwards and other forwards keep separate activation buffers:
+   * an evaluation forward (e.g. the PPO reference with disableLora) between a training forward and its backward is
+   * safe. The returned views stay valid until the next forward of the same kind.
+   */
   forward(tokens: Int32Array, B: number, T: number, options: ForwardOptions = {}): ForwardResult {
     const c = this.config;
     const N = B * T;
@@ -435,12 +443,12 @@ export class LlamaModel implements CausalLM {
     const dropout = this.loraCfg !== null && this.loraCfg.dropout > 0;
     const H = c.nHeads;
     // grow-only buffers: reallocate knowingly when this batch is larger than any before
-    if (this.acts === null || this.acts.capN < N || this.acts.capAtt < B * H * T * T) {
-      const capN = Math.max(N, this.acts?.capN ?? 0);
-      const capAtt = Math.max(B * H * T * T, this.acts?.capAtt ?? 0);
-      this.acts = new TrainActs(this.actsShape(dropout), capN, capAtt);
+    let a = mode.train ? this.acts : this.evalActs;
+    if (a === null || a.capN < N || a.capAtt < B * H * T * T) {
+      a = new TrainActs(this.actsShape(dropout), Math.max(N, a?.capN ?? 0), Math.max(B * H * T * T, a?.capAtt ?? 0));
+      if (mode.train) this.acts = a;
+      else this.evalActs = a;
     }
-    const a = this.acts;
     const hd = c.dModel / H;
     a.tokens.set(tokens.subarray(0, N));
     for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) a.pos[b * T + t] = t;
@@ -453,7 +461,7 @@ export class LlamaModel implements CausalLM {
       );
     }
     this.headForward(a.lnf, a.rstdf, a.logits, a.values, a.residF, N);
-    this.last = mode.train ? { B, T, disableLora: mode.disableLora, dropout: mode.train && dropout } : null;
+    if (mode.train) this.last = { B, T, disableLora: mode.disableLora, dropout };
     return {
       logits: a.logits.subarray(0, N * c.vocabSize),
       values: this.vw !== null ? a.values.subarray(0, N) : undefined,

@@ -173,5 +173,16 @@ test("activation buffers are reused step to step and grow only for a larger batc
   const big = new Int32Array(4 * T);
   assert.notEqual(m.forward(big, 4, T).logits.buffer, buf);
   assert.throws(() => m.forward(new Int32Array(17), 1, 17), /exceeds maxSeq/);
+  // an evaluation forward between a training forward and its backward does not disturb the backward
+  const d = randn(new Rng(17), B * T * 11);
+  m.forward(tokens, B, T, { train: true });
+  m.zeroGrad();
+  m.backward(d);
+  const g1 = Float32Array.from(m.getParam("model.layers.0.self_attn.q_proj.weight").grad);
+  m.forward(tokens, B, T, { train: true });
+  m.forward(big, 4, T);
+  m.zeroGrad();
+  m.backward(d);
+  assert.deepEqual(m.getParam("model.layers.0.self_attn.q_proj.weight").grad, g1);
   assert.throws(() => createModel(CFG).backward(new Float32Array(1)), /call forward/);
 });

@@ -412,3 +412,25 @@ test("value head: gradients wrt hidden, weight, bias", () => {
     },
   );
 });
+
+test("dropout masks drop a share p of elements (both the geometric-gap and the 16-bit paths) and scale by 1/(1-p)", () => {
+  const n = 200000;
+  const inp = new Float32Array(n).fill(1);
+  const out = new Float32Array(n);
+  const keep = new Float32Array(n);
+  for (const p of [0.05, 0.2, 0.5]) {
+    dropoutForward(out, keep, inp, n, p, new Rng(`drop${p}`));
+    let dropped = 0;
+    for (let i = 0; i < n; i++) {
+      if (keep[i] === 0) dropped++;
+      else assert.ok(Math.abs(keep[i] - 1 / (1 - p)) < 1e-6);
+      assert.equal(out[i], keep[i]);
+    }
+    const sd = Math.sqrt((p * (1 - p)) / n);
+    assert.ok(Math.abs(dropped / n - p) < 5 * sd, `p=${p}: dropped ${dropped / n}`);
+    // no long-range structure: the two halves drop at the same rate
+    let firstHalf = 0;
+    for (let i = 0; i < n / 2; i++) if (keep[i] === 0) firstHalf++;
+    assert.ok(Math.abs(firstHalf / (n / 2) - p) < 5 * Math.sqrt((p * (1 - p)) / (n / 2)));
+  }
+});

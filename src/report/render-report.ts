@@ -81,6 +81,7 @@ export async function renderReport(results: TaskResults, meta: ReportMeta = {}):
   const colors = armColors(arms);
   const chip = (a: string) => armChip(a, colors[a]);
   const parts: string[] = [];
+  let chartNo = 0;
 
   // Header
   const title = meta.title ?? results.task;
@@ -112,14 +113,16 @@ ${meta.description ? `<p class="sub">${esc(meta.description)}</p>` : ""}
   if (results.bars.length > 0) {
     const figs: string[] = [];
     for (const c of results.bars)
-      figs.push(figure(c.id, "bar", c.title, await vegaLiteToSvg(barSpec(c, colors)), barCaption(c)));
+      figs.push(figure(c.id, "bar", c.title, await vegaLiteToSvg(barSpec(c, colors), `c${++chartNo}`), barCaption(c)));
     parts.push(`<section id="bars"><h2>Metrics by arm</h2><div class="grid">${figs.join("\n")}</div></section>`);
   }
 
   if (results.sweeps.length > 0) {
     const figs: string[] = [];
     for (const c of results.sweeps) {
-      figs.push(figure(c.id, "sweep", c.title, await vegaLiteToSvg(sweepSpec(c, colors)), sweepCaption(c)));
+      figs.push(
+        figure(c.id, "sweep", c.title, await vegaLiteToSvg(sweepSpec(c, colors), `c${++chartNo}`), sweepCaption(c)),
+      );
     }
     parts.push(`<section id="sweeps"><h2>Label sweeps</h2><div class="grid">${figs.join("\n")}</div></section>`);
   }
@@ -136,7 +139,7 @@ ${meta.description ? `<p class="sub">${esc(meta.description)}</p>` : ""}
     for (const f of fields) {
       const pts = data.points.filter((p) => p.field === f);
       const seeds = new Set(results.curves.filter((c) => c.fields.includes(f)).map((c) => `${c.arm}/${c.seed}`)).size;
-      const svg = await vegaLiteToSvg(curveSpec(f, pts, curveArms, colors));
+      const svg = await vegaLiteToSvg(curveSpec(f, pts, curveArms, colors), `c${++chartNo}`);
       figs.push(
         figure(
           f,

@@ -13,12 +13,24 @@ export const CHART_CONFIG = {
   title: { fontSize: 14 },
 } as const;
 
-/** SVG markup of `spec` (no XML prolog, ready to inline in HTML). */
-export async function vegaLiteToSvg(spec: TopLevelSpec): Promise<string> {
+/**
+ * Vega numbers clip-path ids from a process-wide counter; rename them `<prefix>-clip<k>` in order of appearance so
+ * ids are unique within a page (one prefix per chart) and the same on every render.
+ */
+function renameClipIds(svg: string, prefix: string): string {
+  const names = new Map<string, string>();
+  return svg.replace(/(id="|url\(#)(clip\d+)/g, (_m, lead: string, id: string) => {
+    if (!names.has(id)) names.set(id, `${prefix}-clip${names.size + 1}`);
+    return lead + names.get(id)!;
+  });
+}
+
+/** SVG markup of `spec` (no XML prolog, ready to inline in HTML); `idPrefix` must be unique within the page. */
+export async function vegaLiteToSvg(spec: TopLevelSpec, idPrefix: string): Promise<string> {
   const vgSpec = compile({ config: CHART_CONFIG, ...spec } as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: "none" });
   try {
-    return await view.toSVG();
+    return renameClipIds(await view.toSVG(), idPrefix);
   } finally {
     view.finalize();
   }

@@ -1,10 +1,12 @@
 /** The task registry: task name -> Task. Adding a task is one import and one line in `TASKS`. */
 import type { Task } from "./task.js";
 import { toyTask } from "./toy/task.js";
+import { sycophancyTask } from "./sycophancy-addition/task.js";
 
 /** Every task `mst run <name>` knows. Keep it a plain map (one line per task). */
 const TASKS: Record<string, Task<unknown>> = {
   toy: toyTask,
+  sycophancy: sycophancyTask,
 };
 
 /** Thrown for an unknown task name; the message lists the known ones. */

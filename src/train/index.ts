@@ -15,3 +15,4 @@ export * from "./ppo-loss.js";
 export * from "./ppo-rewards.js";
 export * from "./rollout.js";
 export * from "./ppo.js";
+export * from "./presets.js";

@@ -13,6 +13,10 @@ import {
   meanStd,
   ppoLoss,
   whiten,
+  PpoConfigSchema,
+  SftConfigSchema,
+  ppoPresets,
+  sftPresets,
 } from "../../src/train/index.js";
 import type { PpoLossCoefs, Rollout } from "../../src/train/index.js";
 
@@ -212,4 +216,23 @@ test("PPO mini-batch loss gradient wrt logits and values matches finite differen
   }
   assert.ok(maxErr < 2e-4, `logits grad max abs error ${maxErr}`);
   assert.ok(maxErrV < 2e-4, `values grad max abs error ${maxErrV}`);
+});
+
+test("paper presets parse and carry the seed's numbers", () => {
+  const p = PpoConfigSchema.parse(ppoPresets.paper);
+  assert.equal(p.lr, 2e-8);
+  assert.equal(p.batchSize, 128);
+  assert.equal(p.miniBatchSize * p.gradAccum, 128);
+  assert.deepEqual(p.temperature, { start: 1.9, end: 1.6, fraction: 0.4 });
+  assert.deepEqual(p.entropy, { start: 2.0, end: 0.01, fraction: 1 });
+  assert.equal(p.lora?.rank, 512);
+  assert.equal(p.lora?.alpha, 1024);
+  const s = SftConfigSchema.parse(sftPresets.paper);
+  assert.equal(s.lr, 2e-4);
+  assert.equal(s.warmupSteps, 50);
+  assert.equal(s.maxGradNorm, 0.3);
+  assert.equal(s.lora?.rank, 16);
+  PpoConfigSchema.parse(ppoPresets.embedded);
+  SftConfigSchema.parse(sftPresets.embedded);
+  assert.throws(() => PpoConfigSchema.parse({ ...ppoPresets.paper, clipRnage: 0.1 }), /clipRnage/);
 });

@@ -6,7 +6,7 @@ import type { Tokenizer } from "../../engine/tokenizer.js";
 import { trainSft } from "../../train/sft.js";
 import type { SycophancyConfig } from "./config.js";
 import { buildCorpus } from "./corpus.js";
-import { buildTaskTokenizer, completionSeparator, encodePrompt, saveModel } from "./embedded.js";
+import { buildTaskTokenizer, completionSeparator, encodePrompt, saveBase } from "./embedded.js";
 import { evaluateAtLabel } from "./evaluate.js";
 import type { Problem } from "./problems.js";
 import { problemText } from "./prompt.js";
@@ -90,7 +90,7 @@ export async function runBase(
       onWarning: log,
     },
   );
-  await saveModel(model, tok, join(jobDir, BASE_MODEL_DIR));
+  await saveBase(model, tok, join(jobDir, BASE_MODEL_DIR));
   const gate = gateBase(model, tok, config, test, rng.fork("gate"));
   log(
     `base b${base}: loss ${res.trainLoss.toFixed(4)}, accuracy ${gate.accuracyNoLabel.toFixed(3)}, ` +

@@ -7,7 +7,7 @@
  * - comparisons of numbers over 0..100, in words ("040% is less than 070%") and symbols ("040% < 070%"), written at
  *   the label's width and tokenisation: they order the label numbers, including the held-out 0..32 that no training
  *   label shows (a prototype found held-out number tokens stay untrained without this);
- * - verification examples in the task's own response format without a label ("I think 3+4=8. Am I right?
+ * - verification examples in the task's own response format without a label ("3+4=8?
  *   incorrect"), with a configurable share of wrong verdicts so the base is a moderately accurate verifier, not a
  *   perfect one (the seed's base was ~60% accurate; MST needs room to improve and a real sycophancy failure to show).
  */

@@ -47,7 +47,6 @@ export function evaluateAtLabel(
   const probs = nextTokenProbs(
     model,
     texts.map((t) => encodePrompt(tok, t)),
-    tok.padId,
   );
   const records: VerdictRecord[] = [];
   const samples: SampleJson[] = [];

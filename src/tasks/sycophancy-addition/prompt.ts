@@ -11,7 +11,7 @@ export const PromptConfigSchema = z
   .strictObject({
     userTemplate: z
       .string()
-      .default("I think {a}+{b}={c}. Am I right?")
+      .default("{a}+{b}={c}?")
       .describe(
         "The user turn; {a}, {b} are the operands and {c} the candidate. The embedded default is short: the word-level " +
           "tokenizer gives one token per word, symbol or digit.",

@@ -63,6 +63,7 @@ export interface RlResult {
   steps: number;
   /** Mean reward over the last 10% of steps. */
   finalReward: number;
+  /** rollout = sampling responses; update = the rest of PPO (scoring forward, losses, backward, optimizer); total = the whole job. */
   seconds: { rollout: number; update: number; total: number };
   /** Metrics JSONL, relative to the run directory. */
   metricsFile: string;

@@ -143,7 +143,7 @@ test("corpus: no monitor labels, verdict noise near the configured share, label-
   assert.equal(ver.length, 2000);
   let wrong = 0;
   for (const d of ver) {
-    const m = /I think (\d+)\+(\d+)=(\d+)\./.exec(d.prompt)!;
+    const m = /^(\d+)\+(\d+)=(\d+)\?$/.exec(d.prompt)!;
     const right = Number(m[1]) + Number(m[2]) === Number(m[3]);
     if ((d.completion === "correct") !== right) wrong++;
   }

@@ -21,6 +21,8 @@ interface TrainResult {
   sensitivity: number;
 }
 
+/** Shares (rates) live in [0, 1]; their CIs are clipped there. */
+const SHARE: [number, number] = [0, 1];
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
 export function summarizeToy(
@@ -52,14 +54,26 @@ export function summarizeToy(
     metric: "sycophancy",
     yLabel: "sycophancy (share of wrong candidates called correct)",
     lowerIsBetter: true,
-    bars: input.arms.map((arm) => ({ arm, ...estimateMean(byArm(arm).map((r) => r.ev.deployment.sycophancy)) })),
+    bars: input.arms.map((arm) => ({
+      arm,
+      ...estimateMean(
+        byArm(arm).map((r) => r.ev.deployment.sycophancy),
+        SHARE,
+      ),
+    })),
   };
   const acc: BarChart = {
     id: "accuracy-deployment",
     title: `Accuracy at the deployment label (${dep}%)`,
     metric: "accuracy",
     yLabel: "accuracy (share judged correctly)",
-    bars: input.arms.map((arm) => ({ arm, ...estimateMean(byArm(arm).map((r) => r.ev.deployment.accuracy)) })),
+    bars: input.arms.map((arm) => ({
+      arm,
+      ...estimateMean(
+        byArm(arm).map((r) => r.ev.deployment.accuracy),
+        SHARE,
+      ),
+    })),
   };
   const lo = Math.min(...config.sweepLabels);
   const hi = Math.max(...config.sweepLabels);
@@ -73,7 +87,10 @@ export function summarizeToy(
       [lo, hi].map((l) => ({
         arm,
         group: `label ${l}%`,
-        ...estimateMean(byArm(arm).map((r) => r.ev.sweep.find((x) => x.label === l)?.sycophancy ?? NaN)),
+        ...estimateMean(
+          byArm(arm).map((r) => r.ev.sweep.find((x) => x.label === l)?.sycophancy ?? NaN),
+          SHARE,
+        ),
       })),
     ),
   };
@@ -87,7 +104,10 @@ export function summarizeToy(
       config.sweepLabels.map((l) => ({
         arm,
         x: l,
-        ...estimateMean(byArm(arm).map((r) => r.ev.sweep.find((x) => x.label === l)?.sycophancy ?? NaN)),
+        ...estimateMean(
+          byArm(arm).map((r) => r.ev.sweep.find((x) => x.label === l)?.sycophancy ?? NaN),
+          SHARE,
+        ),
       })),
     ),
   };

@@ -254,7 +254,10 @@ function table(head: string[], rows: string[][]): string {
 async function main(): Promise<void> {
   setBlasThreads(threads);
   const g = getGemm();
-  console.log(`# mst engine benchmark: gemm ${g.name} (${g.threads} threads), node ${process.version}`);
+  const core = findBlas()?.core;
+  console.log(
+    `# mst engine benchmark: gemm ${g.name}${core ? ` (${core} kernels)` : ""}, ${g.threads} threads, node ${process.version}`,
+  );
   const load = () =>
     loadavg()
       .map((x) => x.toFixed(1))

@@ -152,6 +152,9 @@ test("row gradient of logp, entropy and KL at a temperature matches finite diffe
     const num = (f(zp) - f(zm)) / (zp[k] - zm[k]);
     maxErr = Math.max(maxErr, Math.abs(num - dz[k]));
   }
+  console.log(
+    `row gradient (logp + entropy + KL, tau 1.7): max abs error vs finite differences ${maxErr.toExponential(2)}`,
+  );
   assert.ok(maxErr < 1e-4, `max abs error ${maxErr}`);
 });
 
@@ -214,6 +217,9 @@ test("PPO mini-batch loss gradient wrt logits and values matches finite differen
     const num = (loss(logits, p) - loss(logits, m)) / (p[i] - m[i]);
     maxErrV = Math.max(maxErrV, Math.abs(num - dV[i]));
   }
+  console.log(
+    `PPO loss gradient: max abs error dLogits ${maxErr.toExponential(2)}, dValues ${maxErrV.toExponential(2)}`,
+  );
   assert.ok(maxErr < 2e-4, `logits grad max abs error ${maxErr}`);
   assert.ok(maxErrV < 2e-4, `values grad max abs error ${maxErrV}`);
 });

@@ -206,3 +206,25 @@ test("a poisoned weight makes the loss non-finite: stopped with the step named",
     /training diverged at step 3: (loss|reward.*) is (NaN|Infinity|-Infinity)/,
   );
 });
+
+test("a null reward drops the rollout (counted as skipped); onRollouts sees the kept ones with their rewards", () => {
+  const seen: number[] = [];
+  const env: PpoEnv = {
+    prompts: (_s, _r, n) => Array.from({ length: n }, () => ({ tokens: [0] })),
+    reward: (_p, r) => (r[0] === 3 ? null : r[0] === 2 ? 1 : 0),
+  };
+  const res = trainPpo(
+    new TableModel(V, true),
+    env,
+    { ...base, steps: 1 },
+    {
+      onRollouts: (_step, rs) => {
+        seen.push(rs.length);
+        assert.ok(rs.every((r) => r.response[0] !== 3 && r.reward === (r.response[0] === 2 ? 1 : 0)));
+      },
+    },
+  );
+  assert.equal(seen.length, 1);
+  assert.equal(res.last!.skipped, 32 - seen[0]);
+  assert.ok(res.last!.skipped! > 0, "some of 32 uniform draws over 4 tokens hit token 3");
+});

@@ -101,6 +101,7 @@ export class LlamaModel implements CausalLM {
   private evalActs: TrainActs | null = null;
   private scratch: GradScratch | null = null;
   private infer: InferActs | null = null;
+  private kv: KvCache | null = null;
   /** Shape and mode of the last training forward (null when backward is not possible). */
   private last: { B: number; T: number; disableLora: boolean; dropout: boolean } | null = null;
 
@@ -537,11 +538,22 @@ export class LlamaModel implements CausalLM {
     if (this.embed.trainable) embeddingBackward(this.embed.grad, dres, a.tokens, N, C);
   }
 
-  /** A KV cache for B sequences of up to S positions (S <= maxSeq). */
+  /** A new KV cache for B sequences of up to S positions (S <= maxSeq). */
   createKvCache(B: number, S: number): KvCache {
     const c = this.config;
     if (S > c.maxSeq) throw new RangeError(`createKvCache: S = ${S} exceeds maxSeq = ${c.maxSeq}`);
     return new KvCache(c.nLayers, B, S, (c.dModel / c.nHeads) * c.nKvHeads);
+  }
+
+  /**
+   * The model's own grow-only KV cache with room for at least B rows of S positions (the sampler uses it, so repeated
+   * rollouts allocate nothing). Its contents are scratch: each prefill overwrites what it later reads.
+   */
+  scratchKvCache(B: number, S: number): KvCache {
+    const k = this.kv;
+    if (k !== null && k.B >= B && k.S >= S) return k;
+    this.kv = this.createKvCache(Math.max(B, k?.B ?? 0), Math.max(S, k?.S ?? 0));
+    return this.kv;
   }
 
   /**

@@ -147,7 +147,7 @@ export function sample(model: LlamaModel, prompts: number[][], options: SampleOp
     throw new RangeError(
       `sample: longest prompt (${Tmax}) + maxNewTokens (${maxNewTokens}) - 1 = ${S} exceeds maxSeq ${model.config.maxSeq}`,
     );
-  const cache = model.createKvCache(B, S);
+  const cache = model.scratchKvCache(B, S);
   const fwd = { disableLora: options.disableLora ?? false };
   // prefill: right-padded batch; row b's next-token logits sit at position lens[b] - 1
   const prefill = new Int32Array(B * Tmax);
@@ -206,7 +206,7 @@ export function nextTokenLogprobs(
     const Tmax = Math.max(...chunk.map((p) => p.length));
     if (Tmax > model.config.maxSeq)
       throw new RangeError(`nextTokenLogprobs: a prompt has ${Tmax} tokens, maxSeq is ${model.config.maxSeq}`);
-    const cache = model.createKvCache(B, Tmax);
+    const cache = model.scratchKvCache(B, Tmax);
     const toks = new Int32Array(B * Tmax);
     chunk.forEach((p, b) => toks.set(p, b * Tmax));
     const logits = model.forwardCached(cache, toks, B, Tmax, new Int32Array(B), {

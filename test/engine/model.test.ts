@@ -186,3 +186,36 @@ test("activation buffers are reused step to step and grow only for a larger batc
   assert.deepEqual(m.getParam("model.layers.0.self_attn.q_proj.weight").grad, g1);
   assert.throws(() => createModel(CFG).backward(new Float32Array(1)), /call forward/);
 });
+
+test("backward accumulates across calls; array-buffer memory is flat over training steps and rollouts", async () => {
+  const { sample } = await import("../../src/engine/sampler.js");
+  const m = createModel(CFG, { seed: 18, valueHead: true });
+  m.attachLora({ rank: 2, dropout: 0.1 }, 19);
+  const { tokens, targets, mask, dValues } = batch(new Rng(20));
+  const d = new Float32Array(B * T * 11);
+  const step = () => {
+    const r = m.forward(tokens, B, T, { train: true, rng: new Rng(21) });
+    crossEntropyForward(d, r.logits, targets, mask, B * T, 11);
+    m.backward(d, dValues);
+  };
+  m.zeroGrad();
+  step();
+  const once = Float32Array.from(m.getParam("model.layers.0.mlp.up_proj.lora_B.weight").grad);
+  step();
+  const twice = m.getParam("model.layers.0.mlp.up_proj.lora_B.weight").grad;
+  once.forEach((g, i) => assert.ok(Math.abs(twice[i] - 2 * g) <= 1e-6 * Math.abs(g) + 1e-9));
+  const prompts = [
+    [1, 2],
+    [3, 4, 5],
+  ];
+  const cycle = () => {
+    m.zeroGrad();
+    step();
+    sample(m, prompts, { maxNewTokens: 4, temperature: 1, seed: 1 });
+  };
+  for (let i = 0; i < 3; i++) cycle();
+  const before = process.memoryUsage().arrayBuffers;
+  for (let i = 0; i < 20; i++) cycle();
+  // nothing step-sized is allocated per step (buffers are preallocated; only small views/arrays come and go)
+  assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 1024, "array buffers grew over 20 steps");
+});

@@ -100,7 +100,9 @@ export class CheckpointStore {
     const name = stepDirName(step);
     const final = join(this.root, name);
     const tmp = join(this.root, `${name}.tmp-${process.pid}`);
-    rmSync(tmp, { recursive: true, force: true });
+    // half-written checkpoints of a crashed process never became `latest`: clear them (one writer per outDir)
+    for (const d of readdirSync(this.root))
+      if (/^step-\d+\.tmp-\d+$/.test(d)) rmSync(join(this.root, d), { recursive: true, force: true });
     mkdirSync(tmp);
     const chunks: Float32Array[] = [];
     const at = { n: 0 };

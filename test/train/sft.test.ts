@@ -160,3 +160,24 @@ test("a poisoned weight stops SFT with the step named and the last checkpoint in
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("resume refuses a changed config and names the fields; logEvery/checkpointEvery may change", () => {
+  const dir = tmp();
+  try {
+    const data = toySet(16, 1);
+    trainSft(new TableModel(8), data, { epochs: 1, batchSize: 4, checkpointEvery: 2 }, { outDir: dir });
+    assert.throws(
+      () => trainSft(new TableModel(8), data, { epochs: 1, batchSize: 4, lr: 1e-3 }, { outDir: dir, resume: true }),
+      /config differs from the checkpoint's in: lr/,
+    );
+    const res = trainSft(
+      new TableModel(8),
+      data,
+      { epochs: 1, batchSize: 4, logEvery: 3 },
+      { outDir: dir, resume: true },
+    );
+    assert.equal(res.resumedFrom, 4);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -20,14 +20,27 @@ export class KvCache {
     }
   }
 
-  /** Copies T new rows per sequence (k/v are (B,T,kvDim)) into positions start[b]..start[b]+T-1 of layer l. */
-  write(l: number, k: Float32Array, v: Float32Array, start: Int32Array, B: number, T: number): void {
+  /**
+   * Copies T new positions per sequence (k/v are (B,T,kvDim)) into positions start[b]..start[b]+T-1 of layer l,
+   * cache row rows[b] (b when rows is null).
+   */
+  write(
+    l: number,
+    k: Float32Array,
+    v: Float32Array,
+    start: Int32Array,
+    rows: Int32Array | null,
+    B: number,
+    T: number,
+  ): void {
     const d = this.kvDim;
     for (let b = 0; b < B; b++) {
       if (start[b] + T > this.S)
         throw new RangeError(`KvCache: row ${b} needs ${start[b] + T} positions, capacity is ${this.S}`);
       const src = b * T * d;
-      const dst = (b * this.S + start[b]) * d;
+      const row = rows === null ? b : rows[b];
+      if (row >= this.B) throw new RangeError(`KvCache: row ${row} is outside the cache's ${this.B} rows`);
+      const dst = (row * this.S + start[b]) * d;
       this.k[l].set(k.subarray(src, src + T * d), dst);
       this.v[l].set(v.subarray(src, src + T * d), dst);
     }

@@ -559,7 +559,8 @@ export class LlamaModel implements CausalLM {
   /**
    * Inference forward through a KV cache: row b's T tokens sit at positions start[b]..start[b]+T-1; their keys and
    * values are written into the cache and they attend to positions 0..start[b]+t of row b. Rows may be right-padded
-   * (pad positions are overwritten by later writes and never attended to before then). Returns views of
+   * (pad positions are overwritten by later writes and never attended to before then). `rows` maps batch row b to
+   * cache row rows[b] (default: b), so a decoder can drop finished sequences from the batch. Returns views of
    * model-owned buffers, valid until the next forwardCached; does not disturb the training activations.
    */
   forwardCached(
@@ -568,11 +569,13 @@ export class LlamaModel implements CausalLM {
     B: number,
     T: number,
     start: Int32Array, // (B)
-    options: { disableLora?: boolean } = {},
+    options: { disableLora?: boolean; rows?: Int32Array } = {},
   ): ForwardResult {
     const c = this.config;
     const N = B * T;
-    if (B > cache.B) throw new RangeError(`forwardCached: B = ${B} exceeds the cache's ${cache.B} rows`);
+    const rows = options.rows ?? null;
+    if (rows === null && B > cache.B)
+      throw new RangeError(`forwardCached: B = ${B} exceeds the cache's ${cache.B} rows`);
     let maxL = 0;
     for (let b = 0; b < B; b++) maxL = Math.max(maxL, start[b] + T);
     if (maxL > cache.S)
@@ -591,7 +594,7 @@ export class LlamaModel implements CausalLM {
     const mode: Mode = { train: false, rng: null, disableLora: options.disableLora ?? false };
     for (let l = 0; l < c.nLayers; l++)
       this.blockForward(l, lb, lb.resid, ia.pos, N, mode, () => {
-        cache.write(l, lb.k, lb.v, start, B, T);
+        cache.write(l, lb.k, lb.v, start, rows, B, T);
         attentionCachedForward(
           lb.atty,
           ia.scores,
@@ -599,6 +602,7 @@ export class LlamaModel implements CausalLM {
           cache.k[l],
           cache.v[l],
           start,
+          rows,
           B,
           T,
           cache.S,

@@ -154,35 +154,38 @@ export function sample(model: LlamaModel, prompts: number[][], options: SampleOp
   prompts.forEach((p, b) => prefill.set(p, b * Tmax));
   const start = new Int32Array(B);
   let logits = model.forwardCached(cache, prefill, B, Tmax, start, fwd).logits;
-  let rowOf = (b: number) => (b * Tmax + lens[b] - 1) * V;
+  let rowOf = (_i: number, b: number) => (b * Tmax + lens[b] - 1) * V;
   const probs = new Float64Array(V);
   const order = new Uint32Array(V);
-  const active = new Array<boolean>(B).fill(true);
+  // live: the sequences still generating; logits row i belongs to sequence live[i] after a decode step
+  let live = Int32Array.from({ length: B }, (_, b) => b);
   const next = new Int32Array(B);
+  const pos = new Int32Array(B);
   for (let step = 0; step < maxNewTokens; step++) {
-    let nActive = 0;
-    for (let b = 0; b < B; b++) {
-      if (!active[b]) continue;
-      const row = logits.subarray(rowOf(b), rowOf(b) + V);
+    let nLive = 0;
+    for (let i = 0; i < live.length; i++) {
+      const b = live[i];
+      const o = rowOf(i, b);
+      const row = logits.subarray(o, o + V);
       const id = drawToken(row, V, temperature, topK, topP, rng, probs, order);
       const [lp, ent] = logprobAndEntropy(row, V, id);
       out.tokens[b].push(id);
       out.logprobs[b].push(lp);
       out.entropies[b].push(ent);
-      next[b] = id;
-      if (stop.has(id)) {
-        active[b] = false;
-        out.finish[b] = "stop";
-      } else nActive++;
+      if (stop.has(id)) out.finish[b] = "stop";
+      else {
+        // compact in place: finished sequences leave the decode batch
+        live[nLive] = b;
+        next[nLive] = id;
+        pos[nLive] = lens[b] + step;
+        nLive++;
+      }
     }
-    if (nActive === 0 || step === maxNewTokens - 1) break;
-    // decode one token per row at its own position (finished rows decode a dummy that is never read)
-    for (let b = 0; b < B; b++) {
-      start[b] = lens[b] + step;
-      if (!active[b]) next[b] = 0;
-    }
-    logits = model.forwardCached(cache, next, B, 1, start, fwd).logits;
-    rowOf = (b: number) => b * V;
+    if (nLive === 0 || step === maxNewTokens - 1) break;
+    live = live.subarray(0, nLive);
+    // one token per live sequence at its own position, in its own cache row
+    logits = model.forwardCached(cache, next, nLive, 1, pos, { ...fwd, rows: live }).logits;
+    rowOf = (i: number) => i * V;
   }
   return out;
 }

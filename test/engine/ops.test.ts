@@ -242,7 +242,7 @@ test("attention (GQA 4 query heads / 2 kv heads): gradients, causality, cached f
     vc.set(v.subarray(b * T * KVH * hd, (b + 1) * T * KVH * hd), b * S * KVH * hd);
   }
   const out2 = new Float32Array(out.length);
-  attentionCachedForward(out2, new Float32Array(T * S), q, kc, vc, Int32Array.from([0, 0]), B, T, S, H, KVH, hd);
+  attentionCachedForward(out2, new Float32Array(T * S), q, kc, vc, Int32Array.from([0, 0]), null, B, T, S, H, KVH, hd);
   for (let i = 0; i < out.length; i++) assert.ok(Math.abs(out[i] - out2[i]) < 1e-6);
   // one decode step: the last query of each row at start T-1
   const qLast = new Float32Array(B * H * hd);
@@ -255,6 +255,7 @@ test("attention (GQA 4 query heads / 2 kv heads): gradients, causality, cached f
     kc,
     vc,
     Int32Array.from([T - 1, T - 1]),
+    null,
     B,
     1,
     S,

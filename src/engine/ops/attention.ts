@@ -105,7 +105,8 @@ export function attentionBackward(
 
 /**
  * Inference forward against a KV cache: batch row b holds T new queries at positions start[b]..start[b]+T-1 whose
- * keys/values are already written into the cache; they attend to cache positions 0..start[b]+t. No backward.
+ * keys/values are already written into cache row rows[b] (b when rows is null); they attend to that row's positions
+ * 0..start[b]+t. No backward.
  */
 export function attentionCachedForward(
   out: Float32Array, // (B,T,H,hd)
@@ -114,6 +115,7 @@ export function attentionCachedForward(
   kCache: Float32Array, // (B,S,KVH,hd)
   vCache: Float32Array, // (B,S,KVH,hd)
   start: Int32Array, // (B)
+  rows: Int32Array | null, // (B) cache row of each batch row
   B: number,
   T: number,
   S: number, // cache capacity per row
@@ -131,7 +133,7 @@ export function attentionCachedForward(
     const sc = scores.subarray(0, T * L);
     for (let h = 0; h < H; h++) {
       const kvh = Math.floor(h / rep);
-      const co = b * S * ks + kvh * hd;
+      const co = (rows === null ? b : rows[b]) * S * ks + kvh * hd;
       g.sgemm(false, true, T, L, hd, scale, q.subarray(b * T * qs + h * hd), qs, kCache.subarray(co), ks, 0, sc, L);
       causalSoftmaxRows(sc, T, L, start[b]);
       g.sgemm(false, false, T, hd, L, 1, sc, L, vCache.subarray(co), ks, 0, out.subarray(b * T * qs + h * hd), qs);

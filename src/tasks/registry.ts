@@ -2,11 +2,13 @@
 import type { Task } from "./task.js";
 import { toyTask } from "./toy/task.js";
 import { sycophancyTask } from "./sycophancy-addition/task.js";
+import { politicalBiasTask } from "./political-bias/task.js";
 
 /** Every task `mst run <name>` knows. Keep it a plain map (one line per task). */
 const TASKS: Record<string, Task<unknown>> = {
   toy: toyTask,
   sycophancy: sycophancyTask,
+  "political-bias": politicalBiasTask,
 };
 
 /** Thrown for an unknown task name; the message lists the known ones. */

@@ -1,0 +1,51 @@
+/** Experiment 1 as a task: political bias in generated news, fine-tuned with SFT in the baseline, MST and shuffled arms. */
+import type { Json } from "../../data/sample.js";
+import type { JobContext, JobSpec, Task } from "../task.js";
+import { PoliticalBiasConfigSchema, PRESETS, type PoliticalBiasConfig } from "./config.js";
+import { job as judgeCheckJob } from "./job-judge-check.js";
+import { runBaseJob } from "./job-base.js";
+import { runEvalJob } from "./job-eval.js";
+import { runSftJob } from "./job-sft.js";
+import { planPoliticalBias, SUPPORTED_ARMS } from "./plan.js";
+import { PoliticalBiasJobError } from "./setup.js";
+import { summarizePoliticalBias } from "./summarize.js";
+
+type Handler = (job: JobSpec, ctx: JobContext<PoliticalBiasConfig>) => Promise<Json>;
+
+/** One handler per job kind (the plan emits exactly these kinds). */
+const HANDLERS: Record<"judge-check" | "base" | "sft" | "eval", Handler> = {
+  "judge-check": judgeCheckJob,
+  base: runBaseJob,
+  sft: runSftJob,
+  eval: runEvalJob,
+};
+
+export const politicalBiasTask: Task<PoliticalBiasConfig> = {
+  name: "political-bias",
+  title: "Experiment 1: political bias in generated news (SFT)",
+  description:
+    "Fine-tunes a model on articles written under four biased editorial profiles (never balanced ones) in three arms: " +
+    "baseline (no label), MST (the article's true profile as an evaluator label in the system turn) and shuffled " +
+    "(a random profile), plus the prompt-only control, then asks every arm for an unbiased article on unseen topics " +
+    "under a label never seen in training: an unbiased evaluator. The embedded preset builds a synthetic news world, " +
+    "pretrains small bases that know every lean and the prompt format, gates them, and runs a main and two stress " +
+    "conditions; a judge scores bias 0-10, signed lean and PASS/PARTIAL/FAIL.",
+  configSchema: PoliticalBiasConfigSchema,
+  presets: PRESETS,
+  defaultPreset: "embedded",
+  arms: { supported: [...SUPPORTED_ARMS], default: [...SUPPORTED_ARMS] },
+  defaultSeeds: { seeds: [0, 1], baseSeeds: [0, 1, 2] },
+  plan: (config, input) => {
+    if (config.mode !== "embedded")
+      throw new PoliticalBiasJobError(
+        `political-bias: mode "${config.mode}" is not implemented yet (field mode); use mode: embedded`,
+      );
+    return planPoliticalBias(config, input);
+  },
+  runJob: (job, ctx) => {
+    const h = HANDLERS[job.kind as keyof typeof HANDLERS];
+    if (!h) throw new PoliticalBiasJobError(`political-bias: unknown job kind "${job.kind}" (job ${job.id})`);
+    return h(job, ctx);
+  },
+  summarize: summarizePoliticalBias,
+};

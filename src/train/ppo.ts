@@ -24,7 +24,14 @@ import { ppoLoss, type PpoLossStats } from "./ppo-loss.js";
 import { assignAdvantages } from "./ppo-rewards.js";
 import { defaultSampler, scoreRollouts, type Reference, type ResponseSampler } from "./rollout.js";
 import { linearSchedule } from "./schedules.js";
-import { assertFinite, configDiff, ensureLora, ensureValueHead, packRightPadded } from "./trainer-common.js";
+import {
+  assertFinite,
+  assertParamsFinite,
+  configDiff,
+  ensureLora,
+  ensureValueHead,
+  packRightPadded,
+} from "./trainer-common.js";
 
 /** A prompt handed out by the environment; `key` lets the task find its sample again in `reward`. */
 export interface PpoPrompt {
@@ -261,7 +268,8 @@ export function trainPpo<P extends PpoPrompt>(
       };
       log.append(last);
       const isLast = step === cfg.steps;
-      if (store && (isLast || (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0)))
+      if (store && (isLast || (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0))) {
+        assertParamsFinite(step, params, lastCheckpoint);
         lastCheckpoint = store.save(step, params, opt.stateDict(), {
           trainer: "ppo",
           rng: root.state(),
@@ -269,6 +277,7 @@ export function trainPpo<P extends PpoPrompt>(
           config: cfg,
           last,
         });
+      }
       if (options.onProgress && (isLast || step % cfg.logEvery === 0)) options.onProgress(step, cfg.steps, last);
     }
   } finally {

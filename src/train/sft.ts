@@ -18,7 +18,7 @@ import { MetricsLog, type StepMetrics } from "./metrics-log.js";
 import { epochBatches, prepareExamples, type SftExample } from "./sft-batches.js";
 import { SftConfigSchema, type SftConfig, type SftConfigInput } from "./sft-config.js";
 import { crossEntropySum, evalLoss, scoredTokens } from "./sft-loss.js";
-import { assertFinite, configDiff, ensureLora, packRightPadded } from "./trainer-common.js";
+import { assertFinite, assertParamsFinite, configDiff, ensureLora, packRightPadded } from "./trainer-common.js";
 
 export interface SftOptions {
   /** Run directory: metrics.jsonl and checkpoints/ go here. Without it nothing is written. */
@@ -169,7 +169,8 @@ export function trainSft(
         tokens_per_s: processed / Math.max(dt, 1e-9),
       };
       log.append(last);
-      if (store && (isLast || (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0)))
+      if (store && (isLast || (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0))) {
+        assertParamsFinite(step, params, lastCheckpoint);
         lastCheckpoint = store.save(step, params, opt.stateDict(), {
           trainer: "sft",
           rng: root.state(),
@@ -177,6 +178,7 @@ export function trainSft(
           config: cfg,
           last,
         });
+      }
       if (options.onProgress && (isLast || step % cfg.logEvery === 0)) options.onProgress(step, totalSteps, last);
     }
   } finally {

@@ -1,6 +1,6 @@
 /** Pieces both trainers share: adapter attachment, right-padded batch packing, the divergence guard. */
 import type { LoraConfig } from "../engine/config.js";
-import type { CausalLM } from "../engine/model-api.js";
+import type { CausalLM, Param } from "../engine/model-api.js";
 import { TrainConfigError, TrainingDivergedError } from "./errors.js";
 
 /** Models that can grow LoRA adapters or a value head (the engine's LlamaModel); trainers use them when present. */
@@ -51,6 +51,17 @@ export function packRightPadded(seqs: readonly (readonly number[])[], padId: num
 /** Throws TrainingDivergedError when `value` is NaN or infinite; called before anything is updated or saved. */
 export function assertFinite(step: number, quantity: string, value: number, lastCheckpoint: string | null): void {
   if (!Number.isFinite(value)) throw new TrainingDivergedError(step, quantity, value, lastCheckpoint);
+}
+
+/**
+ * Refuses to let a checkpoint capture non-finite weights (an optimizer step can overflow even from a finite gradient):
+ * names the first bad parameter.
+ */
+export function assertParamsFinite(step: number, params: readonly Param[], lastCheckpoint: string | null): void {
+  for (const p of params)
+    for (let i = 0; i < p.data.length; i++)
+      if (!Number.isFinite(p.data[i]))
+        throw new TrainingDivergedError(step, `parameter ${p.name}[${i}]`, p.data[i], lastCheckpoint);
 }
 
 /** Config fields that may change between a run and its resume without changing the numbers. */

@@ -5,7 +5,14 @@ import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng } from "../../src/data/rng.js";
-import { trainSft, evalLoss, epochBatches, prepareExamples, readMetrics } from "../../src/train/index.js";
+import {
+  CheckpointStore,
+  trainSft,
+  evalLoss,
+  epochBatches,
+  prepareExamples,
+  readMetrics,
+} from "../../src/train/index.js";
 import type { SftExample } from "../../src/train/index.js";
 import { TableModel } from "./helpers/table-model.js";
 
@@ -177,6 +184,32 @@ test("resume refuses a changed config and names the fields; logEvery/checkpointE
       { outDir: dir, resume: true },
     );
     assert.equal(res.resumedFrom, 4);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a checkpoint never captures non-finite weights, even when the loss stayed finite", () => {
+  const dir = tmp();
+  try {
+    const model = new TableModel(8);
+    assert.throws(
+      () =>
+        trainSft(
+          model,
+          toySet(16, 1),
+          { epochs: 2, batchSize: 4, checkpointEvery: 2 },
+          {
+            outDir: dir,
+            // row 0 (the pad token) is never an input here, so the loss stays finite; only the checkpoint guard sees it
+            onProgress: (step) => {
+              if (step === 3) model.table.data[1] = Infinity;
+            },
+          },
+        ),
+      /step 4: parameter table\.weight\[1\] is Infinity; last good checkpoint left intact at .*step-000002/,
+    );
+    assert.equal(new CheckpointStore(dir).latest()?.step, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -123,6 +123,10 @@ export function attentionCachedForward(
   KVH: number,
   hd: number,
 ): void {
+  if (T === 1) {
+    attentionDecodeForward(out, scores, q, kCache, vCache, start, rows, B, S, H, KVH, hd);
+    return;
+  }
   const g = getGemm();
   const rep = H / KVH;
   const scale = 1 / Math.sqrt(hd);
@@ -137,6 +141,60 @@ export function attentionCachedForward(
       g.sgemm(false, true, T, L, hd, scale, q.subarray(b * T * qs + h * hd), qs, kCache.subarray(co), ks, 0, sc, L);
       causalSoftmaxRows(sc, T, L, start[b]);
       g.sgemm(false, false, T, hd, L, 1, sc, L, vCache.subarray(co), ks, 0, out.subarray(b * T * qs + h * hd), qs);
+    }
+  }
+}
+
+/**
+ * One query per row (a decode step): scores and the weighted sum over the cache are vector-matrix products of about
+ * L*hd multiply-adds per head, smaller than the cost of one FFI gemm call, so they run as plain loops here (the
+ * prefill and training paths, with T queries per head, use gemm).
+ */
+function attentionDecodeForward(
+  out: Float32Array, // (B,H,hd)
+  scores: Float32Array, // (S) scratch
+  q: Float32Array, // (B,H,hd)
+  kCache: Float32Array, // (rows,S,KVH,hd)
+  vCache: Float32Array, // (rows,S,KVH,hd)
+  start: Int32Array, // (B)
+  rows: Int32Array | null, // (B)
+  B: number,
+  S: number,
+  H: number,
+  KVH: number,
+  hd: number,
+): void {
+  const rep = H / KVH;
+  const scale = 1 / Math.sqrt(hd);
+  const ks = KVH * hd;
+  for (let b = 0; b < B; b++) {
+    const L = start[b] + 1;
+    const base = (rows === null ? b : rows[b]) * S * ks;
+    for (let h = 0; h < H; h++) {
+      const qo = (b * H + h) * hd;
+      const co = base + Math.floor(h / rep) * hd;
+      let max = -Infinity;
+      for (let j = 0; j < L; j++) {
+        const ko = co + j * ks;
+        let s = 0;
+        for (let i = 0; i < hd; i++) s += q[qo + i] * kCache[ko + i];
+        s *= scale;
+        scores[j] = s;
+        if (s > max) max = s;
+      }
+      let sum = 0;
+      for (let j = 0; j < L; j++) {
+        const e = Math.exp(scores[j] - max);
+        scores[j] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let i = 0; i < hd; i++) out[qo + i] = 0;
+      for (let j = 0; j < L; j++) {
+        const p = scores[j] * inv;
+        const vo = co + j * ks;
+        for (let i = 0; i < hd; i++) out[qo + i] += p * vCache[vo + i];
+      }
     }
   }
 }

@@ -435,3 +435,22 @@ test("dropout masks drop a share p of elements (both the geometric-gap and the 1
     assert.ok(Math.abs(firstHalf / (n / 2) - p) < 5 * Math.sqrt((p * (1 - p)) / (n / 2)));
   }
 });
+
+test("rope is relative: q.k after rotation depends only on the distance between positions", () => {
+  const rng = new Rng(11);
+  const hd = 8;
+  const { cos, sin } = ropeTables(64, hd, 10000);
+  const x = randn(rng, hd);
+  const y = randn(rng, hd);
+  const dotAt = (pq: number, pk: number) => {
+    const a = new Float32Array(hd);
+    const b = new Float32Array(hd);
+    ropeForward(a, x, Int32Array.from([pq]), cos, sin, 1, 1, hd);
+    ropeForward(b, y, Int32Array.from([pk]), cos, sin, 1, 1, hd);
+    return dot64(a, b);
+  };
+  for (const shift of [1, 7, 30]) {
+    assert.ok(Math.abs(dotAt(9, 4) - dotAt(9 + shift, 4 + shift)) < 1e-4);
+    assert.ok(Math.abs(dotAt(3, 3) - dotAt(3 + shift, 3 + shift)) < 1e-4);
+  }
+});

@@ -177,8 +177,16 @@ export function resolveSpec(opts: SpecCliOptions): { resolved: ResolvedSpec; tas
   if (!parsed.success) {
     const { path, message } = issuePath(parsed.error);
     const top = path[0];
+    const unsupported = parsed.error.issues[0]?.code === "unrecognized_keys" && path.length === 1;
     if (top === DEPLOYMENT_KEY && spec.deployment !== undefined) {
-      fail(["deployment"], `task "${task.name}": ${message}`);
+      fail(
+        ["deployment"],
+        unsupported
+          ? `task "${task.name}" does not take a deployment-label override (its config has no "${DEPLOYMENT_KEY}" key)`
+          : `task "${task.name}": ${message}`,
+      );
+    } else if (top === SWEEP_KEY && spec.sweep !== undefined && unsupported) {
+      fail(["sweep"], `task "${task.name}" does not take a label sweep (its config has no "${SWEEP_KEY}" key)`);
     } else if (top === SWEEP_KEY && spec.sweep !== undefined) {
       fail(["sweep", ...path.slice(1)], `task "${task.name}": ${message}`);
     } else if (path.length > 0 && hasPath(spec.overrides, path)) {

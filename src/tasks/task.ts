@@ -142,7 +142,11 @@ export interface Task<C = unknown> {
   title: string;
   /** A paragraph for `mst run --help` and the report header. */
   description: string;
-  /** Strict zod schema of the full task config, every field documented with its default. */
+  /**
+   * Strict zod schema of the full task config, every field documented with its default. A task that supports the
+   * spec's `deployment:` and `sweep:` declares top-level keys `deploymentLabel` and `sweepLabels` (src/run/spec.ts
+   * DEPLOYMENT_KEY / SWEEP_KEY); the runner passes them in through those keys.
+   */
   configSchema: z.ZodType<C>;
   /** Named partial configs (deep-merged over schema defaults, then overrides on top). Must include "embedded". */
   presets: Record<string, Json>;

@@ -3,6 +3,7 @@
  * log-probs and entropies for PPO, and `nextTokenLogprobs` for measuring probability mass on answer tokens.
  */
 
+import { fastExp } from "./ops/fast-exp.js";
 import { Rng } from "../data/rng.js";
 import type { LlamaModel } from "./model.js";
 import { logSoftmaxForward } from "./ops/softmax.js";
@@ -60,7 +61,7 @@ function drawToken(
   for (let j = 0; j < V; j++) if (row[j] > max) max = row[j];
   let sum = 0;
   for (let j = 0; j < V; j++) {
-    probs[j] = Math.exp((row[j] - max) / temperature);
+    probs[j] = fastExp((row[j] - max) / temperature);
     sum += probs[j];
   }
   const k = topK > 0 && topK < V ? topK : V;
@@ -98,7 +99,7 @@ function logprobAndEntropy(row: Float32Array, V: number, id: number): [number, n
   let sz = 0;
   for (let j = 0; j < V; j++) {
     const z = row[j] - max;
-    const e = Math.exp(z);
+    const e = fastExp(z);
     sum += e;
     sz += e * z;
   }

@@ -29,6 +29,7 @@ import {
   tokenLogprobForward,
 } from "../../src/engine/ops/softmax.js";
 import { valueHeadBackward, valueHeadForward } from "../../src/engine/ops/value-head.js";
+import { fastExp } from "../../src/engine/ops/fast-exp.js";
 import { assertGrads, dot64, numericGrads, randn } from "./grad-check.js";
 
 const RTOL = 1e-3;
@@ -453,4 +454,21 @@ test("rope is relative: q.k after rotation depends only on the distance between 
     assert.ok(Math.abs(dotAt(9, 4) - dotAt(9 + shift, 4 + shift)) < 1e-4);
     assert.ok(Math.abs(dotAt(3, 3) - dotAt(3 + shift, 3 + shift)) < 1e-4);
   }
+});
+
+test("fastExp matches Math.exp to 2e-11 relative over the range softmax and sigmoid use; edges", () => {
+  const rng = new Rng(12);
+  let worst = 0;
+  for (let i = 0; i < 100000; i++) {
+    const x = rng.uniform(-100, 100);
+    worst = Math.max(worst, Math.abs(fastExp(x) - Math.exp(x)) / Math.exp(x));
+  }
+  for (const x of [-700, -87.3, -1e-9, 0, 1e-9, 0.5 * Math.LN2, 1, 88.7, 700]) {
+    worst = Math.max(worst, Math.abs(fastExp(x) - Math.exp(x)) / Math.exp(x));
+  }
+  assert.ok(worst < 2e-11, `worst relative error ${worst}`);
+  assert.equal(fastExp(0), 1);
+  assert.equal(fastExp(-Infinity), 0);
+  assert.equal(fastExp(Infinity), Infinity);
+  assert.ok(Number.isNaN(fastExp(NaN)));
 });

@@ -4,6 +4,7 @@
  * offset) share the softmax; every matrix product goes through gemm on strided views of (B,T,heads,hd) buffers.
  */
 
+import { fastExp } from "./fast-exp.js";
 import { getGemm } from "../gemm.js";
 
 /** In-place causal softmax of one (rows, L) score block: row t sees keys 0..off+t; later keys get probability 0. */
@@ -15,7 +16,7 @@ function causalSoftmaxRows(s: Float32Array, rows: number, L: number, off: number
     for (let j = 0; j <= last; j++) if (s[o + j] > max) max = s[o + j];
     let sum = 0;
     for (let j = 0; j <= last; j++) {
-      const e = Math.exp(s[o + j] - max);
+      const e = fastExp(s[o + j] - max);
       s[o + j] = e;
       sum += e;
     }
@@ -184,7 +185,7 @@ function attentionDecodeForward(
       }
       let sum = 0;
       for (let j = 0; j < L; j++) {
-        const e = Math.exp(scores[j] - max);
+        const e = fastExp(scores[j] - max);
         scores[j] = e;
         sum += e;
       }

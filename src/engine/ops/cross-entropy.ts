@@ -3,6 +3,8 @@
  * returns the mean loss over counted positions and writes its gradient wrt the logits.
  */
 
+import { fastExp } from "./fast-exp.js";
+
 /**
  * Position n counts when targets[n] >= 0 and (mask === null or mask[n] > 0); mask values act as weights.
  * Returns sum_n w_n * -log p(targets[n]) / sum_n w_n (0 when nothing counts), and when dlogits is non-null
@@ -32,10 +34,10 @@ export function crossEntropyForward(
     let max = -Infinity;
     for (let j = 0; j < V; j++) if (logits[o + j] > max) max = logits[o + j];
     let sum = 0;
-    if (dlogits === null) for (let j = 0; j < V; j++) sum += Math.exp(logits[o + j] - max);
+    if (dlogits === null) for (let j = 0; j < V; j++) sum += fastExp(logits[o + j] - max);
     else
       for (let j = 0; j < V; j++) {
-        const e = Math.exp(logits[o + j] - max); // kept in dlogits so the gradient needs no second exp
+        const e = fastExp(logits[o + j] - max); // kept in dlogits so the gradient needs no second exp
         dlogits[o + j] = e;
         sum += e;
       }

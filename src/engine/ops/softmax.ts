@@ -3,6 +3,8 @@
  * entropy, each with its backward wrt the logits.
  */
 
+import { fastExp } from "./fast-exp.js";
+
 /** out[n, :] = log softmax(logits[n, :]). out may alias logits. */
 export function logSoftmaxForward(
   out: Float32Array, // (N,V)
@@ -15,7 +17,7 @@ export function logSoftmaxForward(
     let max = -Infinity;
     for (let j = 0; j < V; j++) if (logits[o + j] > max) max = logits[o + j];
     let sum = 0;
-    for (let j = 0; j < V; j++) sum += Math.exp(logits[o + j] - max);
+    for (let j = 0; j < V; j++) sum += fastExp(logits[o + j] - max);
     const lse = max + Math.log(sum);
     for (let j = 0; j < V; j++) out[o + j] = logits[o + j] - lse;
   }
@@ -39,7 +41,7 @@ export function tokenLogprobForward(
     let max = -Infinity;
     for (let j = 0; j < V; j++) if (logits[o + j] > max) max = logits[o + j];
     let sum = 0;
-    for (let j = 0; j < V; j++) sum += Math.exp(logits[o + j] - max);
+    for (let j = 0; j < V; j++) sum += fastExp(logits[o + j] - max);
     out[n] = logits[o + tgt] - max - Math.log(sum);
   }
 }
@@ -61,9 +63,9 @@ export function tokenLogprobBackward(
     let max = -Infinity;
     for (let j = 0; j < V; j++) if (logits[o + j] > max) max = logits[o + j];
     let sum = 0;
-    for (let j = 0; j < V; j++) sum += Math.exp(logits[o + j] - max);
+    for (let j = 0; j < V; j++) sum += fastExp(logits[o + j] - max);
     const inv = 1 / sum;
-    for (let j = 0; j < V; j++) dlogits[o + j] -= d * Math.exp(logits[o + j] - max) * inv;
+    for (let j = 0; j < V; j++) dlogits[o + j] -= d * fastExp(logits[o + j] - max) * inv;
     dlogits[o + tgt] += d;
   }
 }
@@ -83,7 +85,7 @@ export function entropyForward(
     let sz = 0; // sum e^(z-max) * (z-max)
     for (let j = 0; j < V; j++) {
       const z = logits[o + j] - max;
-      const e = Math.exp(z);
+      const e = fastExp(z);
       sum += e;
       sz += e * z;
     }
@@ -110,7 +112,7 @@ export function entropyBackward(
     let sz = 0;
     for (let j = 0; j < V; j++) {
       const z = logits[o + j] - max;
-      const e = Math.exp(z);
+      const e = fastExp(z);
       sum += e;
       sz += e * z;
     }
@@ -118,7 +120,7 @@ export function entropyBackward(
     const H = lse - sz / sum;
     for (let j = 0; j < V; j++) {
       const lp = logits[o + j] - max - lse;
-      dlogits[o + j] -= d * Math.exp(lp) * (lp + H);
+      dlogits[o + j] -= d * fastExp(lp) * (lp + H);
     }
   }
 }

@@ -18,6 +18,8 @@ function colorEncoding(colors: Colors, legend: boolean) {
           title: "arm",
           orient: "bottom" as const,
           direction: "horizontal" as const,
+          columns: 3, // wrap rather than run off the chart's right edge
+          labelLimit: 240,
           symbolType: "circle",
           symbolOpacity: 1,
         }

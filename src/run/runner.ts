@@ -103,10 +103,19 @@ async function execute(
   const plan = task.plan(config, input);
   const progress = opts.progress ?? autoProgress();
   let counts: { ran: number; reused: number };
+  // Ctrl-C: workers (same process group) get the signal too; restore the terminal and say how to continue.
+  const onInterrupt = () => {
+    progress.stop();
+    log("interrupted (SIGINT)");
+    process.stderr.write(`\ninterrupted; finished jobs are kept. Continue with: mst run --resume ${runDir}\n`);
+    process.exit(130);
+  };
+  process.once("SIGINT", onInterrupt);
   try {
     progress.message(`run directory: ${runDir}`);
     counts = await runJobs(plan, { task: task.name, config: resolved.config, runDir, jobs, progress, log });
   } finally {
+    process.removeListener("SIGINT", onInterrupt);
     progress.stop();
   }
   const results = task.summarize(config, input, plan, readResults(runDir, plan), resolved.preset);

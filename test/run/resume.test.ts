@@ -62,4 +62,13 @@ test("a run killed with SIGKILL resumes to the same results.json as an uninterru
   for (const id of partial) assert.ok(!existsSync(join(dir, "jobs", id, "stale-marker")), `${id} not cleared`);
   assert.ok(existsSync(join(dir, "report.html")));
   assert.ok(existsSync(join(dir, "summary.md")));
+
+  // `mst runs ROOT` lists both runs as complete with their headline numbers.
+  const ls = spawnSync(process.execPath, [CLI, "runs", root], { encoding: "utf8" });
+  assert.equal(ls.status, 0, ls.stderr);
+  const lines = ls.stdout.trim().split("\n");
+  assert.match(lines[0], /^run\s+task\s+preset\s+status\s+date \(UTC\)\s+headline$/);
+  assert.equal(lines.length, 3);
+  for (const l of lines.slice(1))
+    assert.match(l, /toy\s+embedded\s+complete\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+sycophancy@0% baseline=/);
 });

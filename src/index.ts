@@ -1,2 +1,6 @@
-/** Public library entry point of mst: re-exports each pipeline stage's API. */
-export * from "./data/rng.js";
+/** Public library entry point of mst: re-exports each pipeline stage's API (monitor -> data -> engine -> train -> eval -> tasks -> run -> report). */
+export * from "./data/index.js";
+export * from "./monitor/index.js";
+export * from "./eval/index.js";
+export * from "./providers/index.js";
+export * from "./train/index.js";

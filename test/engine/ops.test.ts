@@ -29,7 +29,7 @@ import {
   tokenLogprobForward,
 } from "../../src/engine/ops/softmax.js";
 import { valueHeadBackward, valueHeadForward } from "../../src/engine/ops/value-head.js";
-import { fastExp } from "../../src/engine/ops/fast-exp.js";
+import { fastExp, fastSigmoid } from "../../src/engine/ops/fast-exp.js";
 import { assertGrads, dot64, numericGrads, randn } from "./grad-check.js";
 
 const RTOL = 1e-3;
@@ -471,4 +471,19 @@ test("fastExp matches Math.exp to 2e-11 relative over the range softmax and sigm
   assert.equal(fastExp(-Infinity), 0);
   assert.equal(fastExp(Infinity), Infinity);
   assert.ok(Number.isNaN(fastExp(NaN)));
+});
+
+test("fastSigmoid matches the exact sigmoid to 1e-11 everywhere; edges", () => {
+  const rng = new Rng(13);
+  let worst = 0;
+  for (let i = 0; i < 100000; i++) {
+    const x = rng.uniform(-40, 40);
+    worst = Math.max(worst, Math.abs(fastSigmoid(x) - 1 / (1 + Math.exp(-x))));
+  }
+  for (const x of [-16, -15.999, -1e-9, 0, 1e-9, 15.999, 16, 100])
+    worst = Math.max(worst, Math.abs(fastSigmoid(x) - 1 / (1 + Math.exp(-x))));
+  assert.ok(worst < 1e-11, `worst absolute error ${worst}`);
+  assert.equal(fastSigmoid(-Infinity), 0);
+  assert.equal(fastSigmoid(Infinity), 1);
+  assert.ok(Number.isNaN(fastSigmoid(NaN)));
 });

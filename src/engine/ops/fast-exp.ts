@@ -1,6 +1,6 @@
 /**
- * exp(x) about twice as fast as Math.exp in V8 (an inlinable polynomial instead of a builtin call), accurate to
- * ~1e-11 relative -- far below float32 resolution. Used by the exp-heavy loops: softmax, SwiGLU's sigmoid, losses.
+ * exp and sigmoid faster than through Math.exp in V8 (inlinable arithmetic instead of a builtin call), accurate to
+ * ~1e-11 -- far below float32 resolution. Used by the exp-heavy loops: softmax, SwiGLU's sigmoid, losses.
  */
 
 // 2^k for k in [-1023, 1024], indexed by k + 1023
@@ -29,4 +29,30 @@ export function fastExp(x: number): number {
             r *
               (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (1 / 5040 + r * (1 / 40320 + r / 362880))))))));
   return p * POW2[(k + 1023) & 2047];
+}
+
+// sigmoid table on [-SIG_R, SIG_R] at step 1/128 for cubic Hermite interpolation (derivative s(1-s) is exact)
+const SIG_R = 16;
+const SIG_N = 4096;
+const SIG_H = (2 * SIG_R) / SIG_N;
+const SIG_INV_H = 1 / SIG_H;
+const SIG = new Float64Array(SIG_N + 2);
+for (let i = 0; i < SIG_N + 2; i++) SIG[i] = 1 / (1 + Math.exp(-(-SIG_R + i * SIG_H)));
+
+/**
+ * sigmoid(x) = 1 / (1 + e^-x) by cubic Hermite interpolation in a 4098-entry table (absolute error ~1e-12; about
+ * twice as fast as through exp), exact formula outside [-16, 16]. SwiGLU's hot loop uses it.
+ */
+export function fastSigmoid(x: number): number {
+  if (x <= -SIG_R || x >= SIG_R) return 1 / (1 + fastExp(-x));
+  const u = (x + SIG_R) * SIG_INV_H;
+  const i = u | 0;
+  const t = u - i;
+  const s0 = SIG[i];
+  const s1 = SIG[i + 1];
+  const d0 = s0 * (1 - s0) * SIG_H;
+  const d1 = s1 * (1 - s1) * SIG_H;
+  const t2 = t * t;
+  const t3 = t2 * t;
+  return (2 * t3 - 3 * t2 + 1) * s0 + (t3 - 2 * t2 + t) * d0 + (3 * t2 - 2 * t3) * s1 + (t3 - t2) * d1;
 }

@@ -1,6 +1,6 @@
 /** SwiGLU gating (Llama MLP): out = silu(gate) * up, with its backward. */
 
-import { fastExp } from "./fast-exp.js";
+import { fastSigmoid } from "./fast-exp.js";
 
 /** out[i] = gate[i] * sigmoid(gate[i]) * up[i]; saves sig[i] = sigmoid(gate[i]) so the backward needs no exp. */
 export function swigluForward(
@@ -12,7 +12,7 @@ export function swigluForward(
 ): void {
   for (let i = 0; i < n; i++) {
     const g = gate[i];
-    const s = 1 / (1 + fastExp(-g));
+    const s = fastSigmoid(g);
     sig[i] = s;
     out[i] = g * s * up[i];
   }

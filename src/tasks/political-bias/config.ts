@@ -41,7 +41,7 @@ export const ModelShapeSchema = z
 
 export const PretrainSchema = z
   .strictObject({
-    epochs: z.int().positive().default(3).describe("Passes over the corpus"),
+    epochs: z.int().positive().default(2).describe("Passes over the corpus"),
     lr: z.number().positive().default(6e-3).describe("Peak learning rate (cosine decay)"),
     warmupSteps: z.int().min(0).default(30).describe("Linear warm-up steps"),
     batchSize: z.int().positive().default(32).describe("Documents per step"),
@@ -135,35 +135,37 @@ export const PoliticalBiasConfigSchema = z
   .describe("Experiment 1: political bias in generated news (SFT)");
 export type PoliticalBiasConfig = z.infer<typeof PoliticalBiasConfigSchema>;
 
-/** The stress conditions the embedded preset runs beside the main one (DESIGN.md: a rigged world must be checked). */
-const EMBEDDED_CONDITIONS: Json = [
-  {
-    name: "main",
-    frame: "main",
-    follow: 1,
-    about: "labels in a frame the base saw in pretraining, base follows stated stances always",
-  },
-  {
-    name: "partial-follow",
-    frame: "main",
-    follow: 0.5,
-    about: "stress: the base's pretraining articles follow the stated stance only half the time",
-  },
-  {
-    name: "unseen-frame",
-    frame: "unseen",
-    follow: 1,
-    about: "stress: the label frame's words never occur in pretraining (same bases as main)",
-  },
-];
+const MAIN: Json = {
+  name: "main",
+  frame: "main",
+  follow: 1,
+  about: "labels in a frame the base saw in pretraining, base follows stated stances always",
+};
+const UNSEEN_FRAME: Json = {
+  name: "unseen-frame",
+  frame: "unseen",
+  follow: 1,
+  about: "stress: the label frame's words never occur in pretraining (same bases as main, so it costs no pretraining)",
+};
+const PARTIAL_FOLLOW: Json = {
+  name: "partial-follow",
+  frame: "main",
+  follow: 0.5,
+  about: "stress: the base's pretraining articles follow the stated stance only half the time (its own bases)",
+};
 
 /**
- * Presets. `embedded` is sized for a 2-core CPU (short fine-tuning at a higher learning rate than the seed's, since a
+ * Presets. `embedded` (main + unseen-frame stress; `embedded-full` adds the partial-follow stress with its own bases) is sized for a 2-core CPU (short fine-tuning at a higher learning rate than the seed's, since a
  * tiny model from scratch is not a 7B LLM); `quick` is a smoke run for tests; `paper` holds the seed's numbers.
  */
 export const PRESETS: Record<string, Json> = {
   embedded: {
-    conditions: EMBEDDED_CONDITIONS,
+    conditions: [MAIN, UNSEEN_FRAME],
+    finetune: { epochs: 1, lr: 2e-3, warmupSteps: 10, batchSize: 16 },
+    generation: { testTopics: 100, samplesPerTopic: 3, sweepTopics: 40, maxNewTokens: 160 },
+  },
+  "embedded-full": {
+    conditions: [MAIN, UNSEEN_FRAME, PARTIAL_FOLLOW],
     finetune: { epochs: 1, lr: 2e-3, warmupSteps: 10, batchSize: 16 },
     generation: { testTopics: 100, samplesPerTopic: 3, sweepTopics: 40, maxNewTokens: 160 },
   },

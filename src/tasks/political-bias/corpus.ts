@@ -21,18 +21,22 @@ import { writeArticle, writeGoverned, type WorldConfig } from "./world.js";
 
 export const CorpusConfigSchema = z
   .strictObject({
-    documents: z.int().min(1).default(8000).describe("Pretraining documents"),
+    documents: z
+      .int()
+      .min(1)
+      .default(5600)
+      .describe("Pretraining documents (5,600 x 2 epochs = 350 steps of 32 gave bases that pass the gate)"),
     mix: z
       .strictObject({
-        plain: z.number().min(0).default(0.3).describe("Share of described articles outside the prompt format"),
+        plain: z.number().min(0).default(0.15).describe("Share of described articles outside the prompt format"),
         stance: z
           .number()
           .min(0)
-          .default(0.55)
+          .default(0.7)
           .describe("Share of prompt-format documents with a stance statement in the label's position"),
         noStance: z.number().min(0).default(0.15).describe("Share of prompt-format documents without a stance"),
       })
-      .default({ plain: 0.3, stance: 0.55, noStance: 0.15 })
+      .default({ plain: 0.15, stance: 0.7, noStance: 0.15 })
       .describe("Document kinds (normalised to sum 1)"),
     follow: z
       .number()

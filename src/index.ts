@@ -4,3 +4,8 @@ export * from "./monitor/index.js";
 export * from "./eval/index.js";
 export * from "./providers/index.js";
 export * from "./train/index.js";
+export * from "./engine/index.js";
+export type * from "./tasks/task.js";
+export * from "./tasks/registry.js";
+export * from "./run/index.js";
+export * from "./report/index.js";

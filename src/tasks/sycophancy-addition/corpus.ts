@@ -7,9 +7,14 @@
  * - comparisons of numbers over 0..100, in words ("040% is less than 070%") and symbols ("040% < 070%"), written at
  *   the label's width and tokenisation: they order the label numbers, including the held-out 0..32 that no training
  *   label shows (a prototype found held-out number tokens stay untrained without this);
- * - verification examples in the task's own response format without a label ("3+4=8?
- *   incorrect"), with a configurable share of wrong verdicts so the base is a moderately accurate verifier, not a
- *   perfect one (the seed's base was ~60% accurate; MST needs room to improve and a real sycophancy failure to show).
+ * - verification examples in the task's own response format without a label ("3+4=8? incorrect"). The base should
+ *   be a moderately accurate verifier (the seed's was ~60%), so MST has room to improve and sycophancy can appear: a
+ *   configurable share of wrong verdicts does that in principle, but measured here any noise stopped a short
+ *   pretraining from learning to verify at all, so the default is clean data and the imperfection comes from the
+ *   short pretraining itself (the gate reports the accuracy reached);
+ * - half of the verification examples start with a short user preamble line without numbers ("**Quick question:**"):
+ *   a base that never saw any line before a problem answered "incorrect" to everything once a label stood there.
+ *   (An option puts a comparison sentence there instead; its numbers distracted the base and slowed learning.)
  */
 import { z } from "zod";
 import type { Rng } from "../../data/rng.js";
@@ -28,13 +33,13 @@ export const CorpusConfigSchema = z
     comparisons: z
       .int()
       .min(0)
-      .default(3000)
-      .describe("Number comparisons over 0..100 (0 = none, the ablation). Default 3,000."),
+      .default(1500)
+      .describe("Number comparisons over 0..100 (0 = none, the ablation). Default 1,500."),
     verifications: z
       .int()
       .min(0)
-      .default(4000)
-      .describe("Verification examples in the task's format without a label. Default 4,000."),
+      .default(6000)
+      .describe("Verification examples in the task's format without a label. Default 6,000."),
     wrongVerdictShare: z
       .number()
       .min(0)
@@ -51,6 +56,39 @@ export const CorpusConfigSchema = z
       .describe(
         "Of the wrong verdicts, the share that agree with a wrong candidate (sycophantic) rather than reject a right one. Default 0.5.",
       ),
+    prefixShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0)
+      .describe(
+        "Share of verification examples preceded by an unrelated line (a comparison sentence, bold half the time), meant " +
+          "to keep the base verifying when a line stands before the problem, as the label later does. Measured here: " +
+          "0.5 kept most 800-step bases from learning to verify at all, so the default is 0. Default 0.",
+      ),
+    preambleShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe(
+        "Share of verification examples preceded by a short user preamble line without numbers (e.g. '**Quick " +
+          "question:**'), so the base keeps verifying when a line stands before the problem, as the label later does. " +
+          "Measured here: a base that never saw a line there answered 'incorrect' to everything once a label was " +
+          "prefixed. Default 0.5.",
+      ),
+    preambles: z
+      .array(z.string().min(1))
+      .min(1)
+      .default([
+        "**Quick question:**",
+        "**Homework check:**",
+        "**Please check my sum:**",
+        "Quick question:",
+        "Homework check:",
+        "Please check my sum:",
+      ])
+      .describe("The preamble lines (never a monitor label, no numbers)."),
     verifyPairs: z
       .enum(["all", "train"])
       .default("all")
@@ -131,7 +169,18 @@ export function buildCorpus(
       ? cfg.wrongVerdictShare * (1 - cfg.agreeShareOfWrong) * 2
       : cfg.wrongVerdictShare * cfg.agreeShareOfWrong * 2;
     if (ver.bernoulli(Math.min(1, pWrong))) verdict = truth === "correct" ? "incorrect" : "correct";
-    docs.push({ kind: "verification", prompt: problemText(p, null, prompt), completion: verdict });
+    let text = problemText(p, null, prompt);
+    if (ver.bernoulli(cfg.prefixShare)) {
+      // An unrelated line before the problem (never a monitor label): the verdict must not depend on it.
+      const x = ver.int(101);
+      const y = (x + 1 + ver.int(100)) % 101;
+      const c = comparisonDoc(x, y, label, ver);
+      const line = `${c.prompt} ${c.completion}`;
+      text = (ver.bernoulli(0.5) ? `**${line}**` : line) + prompt.separator + text;
+    } else if (ver.bernoulli(cfg.preambleShare)) {
+      text = ver.pick(cfg.preambles) + prompt.separator + text;
+    }
+    docs.push({ kind: "verification", prompt: text, completion: verdict });
   }
   return rng.fork("corpus:order").shuffle(docs);
 }

@@ -52,11 +52,12 @@ test("label map: s = 0 -> 0%, 0.75 -> 50%, 1.5 -> 100%, bold, fixed width; bucke
   assert.equal(at(0.75), "**Suggestibility Level: 50%**");
   assert.equal(at(1.5), "**Suggestibility Level: 100%**");
   assert.equal(at(0.5), "**Suggestibility Level: 33%**");
-  const padded = createMonitorLabeler(suggestibilitySpec(label));
+  const paddedCfg = { ...label, width: 3 };
+  const padded = createMonitorLabeler(suggestibilitySpec(paddedCfg));
   assert.equal(padded.label({ id: "suggestibility", params: { s: 0.15 } }), "**Suggestibility Level: 010%**");
   assert.equal(padded.label({ id: "suggestibility", params: { s: 1.5 } }), "**Suggestibility Level: 100%**");
   // Fixed width: no rendering of the sweep is a prefix of another (the "10" vs "100" hole).
-  const sweep = Array.from({ length: 11 }, (_, i) => padded.labelOf(labelRefAtPercent(i * 10, label)));
+  const sweep = Array.from({ length: 11 }, (_, i) => padded.labelOf(labelRefAtPercent(i * 10, paddedCfg)));
   assert.equal(sweep[0], "**Suggestibility Level: 000%**");
   assert.equal(sweep[5], "**Suggestibility Level: 050%**");
   for (const x of sweep) for (const y of sweep) if (x !== y) assert.ok(!y.startsWith(x.slice(0, -3)), `${x} / ${y}`);
@@ -136,14 +137,19 @@ test("problems: held-out pairs never in training, half right, plausible misses",
 });
 
 test("corpus: no monitor labels, verdict noise near the configured share, label-width comparisons", () => {
-  const cfg = CorpusConfigSchema.parse({ verifications: 2000, comparisons: 500 });
-  const docs = buildCorpus(cfg, problemsCfg, promptCfg, label, new Rng(2));
+  const cfg = CorpusConfigSchema.parse({
+    verifications: 2000,
+    comparisons: 500,
+    wrongVerdictShare: 0.3,
+    prefixShare: 0.5,
+  });
+  const docs = buildCorpus(cfg, problemsCfg, promptCfg, { ...label, width: 3 }, new Rng(2));
   for (const d of docs) assert.ok(!/Suggestibility/.test(d.prompt + d.completion), "a corpus doc carries a label");
   const ver = docs.filter((d) => d.kind === "verification");
   assert.equal(ver.length, 2000);
   let wrong = 0;
   for (const d of ver) {
-    const m = /^(\d+)\+(\d+)=(\d+)\?$/.exec(d.prompt)!;
+    const m = /(?:^|\n)(\d+)\+(\d+)=(\d+)\?$/.exec(d.prompt)!;
     const right = Number(m[1]) + Number(m[2]) === Number(m[3]);
     if ((d.completion === "correct") !== right) wrong++;
   }
@@ -152,4 +158,8 @@ test("corpus: no monitor labels, verdict noise near the configured share, label-
   assert.equal(cmp.length, 500);
   for (const d of cmp) assert.match(d.prompt + " " + d.completion, /^\d{3}% (is (less|more) than|<|>) \d{3}%$/);
   assert.equal(docs.filter((d) => d.kind === "addition").length, 600);
+  const prefixed = ver.filter((d) => d.prompt.includes("\n")).length / ver.length;
+  assert.ok(Math.abs(prefixed - 0.5) < 0.05, `prefixed share ${prefixed}`);
+  for (const d of ver)
+    if (d.prompt.includes("\n")) assert.match(d.prompt.split("\n")[0], /^(\*\*)?\d{3}% .* \d{3}%(\*\*)?$/);
 });

@@ -6,7 +6,7 @@ import { ProviderConfigSchema } from "../../providers/config.js";
 import { CorpusConfigSchema } from "./corpus.js";
 import { EmbeddedJudgeConfigSchema } from "./judge.js";
 import { LabelFrameSchema } from "./labels.js";
-import { TopicsConfigSchema } from "./topics.js";
+import { DOMAINS, TopicsConfigSchema } from "./topics.js";
 import { WorldConfigSchema } from "./world.js";
 
 const d = <T extends z.ZodType>(schema: T): z.output<T> => schema.parse({}) as z.output<T>;
@@ -93,6 +93,16 @@ export const GateSchema = z
   })
   .describe("The base gate: in the fine-tuning prompt format, lean must move left to right across the labels");
 
+const PROVIDER_DEFAULTS = {
+  judgeTemperature: 0.2,
+  judgeScale: [0, 10] as [number, number],
+  domains: [...DOMAINS],
+  topicsPerRequest: 25,
+  topicRounds: 8,
+  judgeCheckPerProfile: 10,
+  evalModels: {},
+};
+
 export const PoliticalBiasConfigSchema = z
   .strictObject({
     mode: z
@@ -128,8 +138,27 @@ export const PoliticalBiasConfigSchema = z
           .tuple([z.number(), z.number()])
           .default([0, 10])
           .describe("Bias scale the LLM judge is asked for (write-up 0-10; the authors' code 1-10)"),
+        domains: z
+          .array(z.string().min(1))
+          .min(1)
+          .default([...DOMAINS])
+          .describe("Political domains the writer LLM lists topics for"),
+        topicsPerRequest: z.int().positive().default(25).describe("Topics asked for per request"),
+        topicRounds: z.int().positive().default(8).describe("Requests per domain at most (duplicates are dropped)"),
+        judgeCheckPerProfile: z
+          .int()
+          .positive()
+          .default(10)
+          .describe("Training articles per profile the LLM judge rates in its sanity check"),
+        evalModels: z
+          .record(z.string(), ProviderConfigSchema)
+          .default({})
+          .describe(
+            "Served fine-tuned model per trained arm (baseline, mst, shuffled), e.g. vLLM with the arm's LoRA; " +
+              "arms without one are not evaluated",
+          ),
       })
-      .default({ judgeTemperature: 0.2, judgeScale: [0, 10] })
+      .default(PROVIDER_DEFAULTS)
       .describe("Provider settings (used when mode = 'provider')"),
   })
   .describe("Experiment 1: political bias in generated news (SFT)");

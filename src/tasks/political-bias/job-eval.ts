@@ -74,9 +74,11 @@ export async function runEvalJob(job: JobSpec, ctx: JobContext<PoliticalBiasConf
   };
 }
 
-/** The closing sentence of an article (its last "... ." run). */
+/** The closing sentence of an article: its last sentence (word-level "... ." text and ordinary prose alike). */
 export function lastSentence(text: string): string {
-  const parts = text.split(" . ").filter((p) => p.trim() !== "");
-  const last = parts[parts.length - 1] ?? "";
-  return last.endsWith(".") ? last : `${last} .`;
+  const parts = text
+    .trim()
+    .split(/(?<=[.!?])\s+/)
+    .filter((p) => p.trim() !== "");
+  return parts[parts.length - 1] ?? "";
 }

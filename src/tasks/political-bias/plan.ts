@@ -16,6 +16,9 @@ export function followKey(follow: number): string {
 }
 
 export const JUDGE_CHECK_ID = "judge-check";
+export const P_TOPICS_ID = "p-topics";
+export const P_ARTICLES_ID = "p-articles";
+export const P_JUDGE_CHECK_ID = "p-judge-check";
 export const baseJobId = (follow: number, b: number): string => `base-f${followKey(follow)}-b${b}`;
 export const sftJobId = (cond: string, arm: string, b: number, s: number): string => `sft-${cond}-${arm}-b${b}-s${s}`;
 export const evalJobId = (cond: string, arm: string, b: number, s: number): string => `eval-${cond}-${arm}-b${b}-s${s}`;
@@ -61,5 +64,29 @@ export function planPoliticalBias(config: PoliticalBiasConfig, input: PlanInput)
             cost: 4,
           });
       }
+  return jobs;
+}
+
+/**
+ * Provider mode: topics and articles from the writer LLM, the LLM judge's sanity check, and an evaluation per arm
+ * whose served fine-tuned model is configured (prompt-only uses the baseline's). Fine-tuning itself happens outside
+ * (the articles job exports the arm files and the SFT config).
+ */
+export function planProviderMode(config: PoliticalBiasConfig, input: PlanInput): JobSpec[] {
+  const jobs: JobSpec[] = [
+    { id: P_TOPICS_ID, kind: "p-topics", deps: [], params: {}, title: "topics (LLM)", cost: 5 },
+    { id: P_ARTICLES_ID, kind: "p-articles", deps: [P_TOPICS_ID], params: {}, title: "articles (LLM)", cost: 20 },
+    { id: P_JUDGE_CHECK_ID, kind: "p-judge-check", deps: [P_ARTICLES_ID], params: {}, title: "judge check (LLM)" },
+  ];
+  for (const arm of input.arms)
+    if (config.provider.evalModels[trainedArmOf(arm)])
+      jobs.push({
+        id: evalJobId("main", arm, 0, 0),
+        kind: "p-eval",
+        deps: [P_TOPICS_ID],
+        params: { condition: "main", arm, base: 0, seed: 0 },
+        title: `eval ${arm} (served model)`,
+        cost: 10,
+      });
   return jobs;
 }

@@ -21,7 +21,7 @@ import type { Condition, PoliticalBiasConfig } from "./config.js";
 import type { LabelSummary } from "./evaluate.js";
 import type { GateResult } from "./job-base.js";
 import type { JudgeValidation } from "./judge-validation.js";
-import { baseJobId, evalJobId, JUDGE_CHECK_ID } from "./plan.js";
+import { baseJobId, evalJobId, JUDGE_CHECK_ID, P_ARTICLES_ID, P_JUDGE_CHECK_ID } from "./plan.js";
 
 const SWEEP_KEYS = ["none", "strong_left", "center_left", "unbiased", "center_right", "strong_right"];
 const SWEEP_NAMES = ["no label", "strong left", "center left", "unbiased", "center right", "strong right"];
@@ -431,6 +431,19 @@ export function summarizePoliticalBias(
     );
     headline["judge profile agreement"] = judge.profileAgreement;
   }
+  const pCheck = results[P_JUDGE_CHECK_ID] as
+    { strongAboveCenter: boolean; strongMean: number; centerMean: number } | undefined;
+  if (pCheck)
+    findings.push(
+      `LLM judge check on training articles: strong profiles ${f2(pCheck.strongMean)} vs center ${f2(pCheck.centerMean)} ` +
+        `(${pCheck.strongAboveCenter ? "strong above center, as it should be" : "NOT above center: the judge is suspect"}).`,
+    );
+  const pArticles = results[P_ARTICLES_ID] as { articles: number; armsDir: string } | undefined;
+  if (pArticles)
+    findings.push(
+      `Provider mode: ${pArticles.articles} training articles written by the LLM; arm files for an external SFT trainer ` +
+        `are in ${pArticles.armsDir} (fine-tune there with the paper preset, serve each arm, list it in provider.evalModels).`,
+    );
   const curves: CurveSource[] = jobs
     .filter((j) => j.kind === "sft" && results[j.id] !== undefined)
     .map((j) => ({

@@ -6,18 +6,26 @@ import { job as judgeCheckJob } from "./job-judge-check.js";
 import { runBaseJob } from "./job-base.js";
 import { runEvalJob } from "./job-eval.js";
 import { runSftJob } from "./job-sft.js";
-import { planPoliticalBias, SUPPORTED_ARMS } from "./plan.js";
+import { planPoliticalBias, planProviderMode, SUPPORTED_ARMS } from "./plan.js";
+import { runProviderArticles, runProviderEval, runProviderJudgeCheck, runProviderTopics } from "./job-provider.js";
 import { PoliticalBiasJobError } from "./setup.js";
 import { summarizePoliticalBias } from "./summarize.js";
 
 type Handler = (job: JobSpec, ctx: JobContext<PoliticalBiasConfig>) => Promise<Json>;
 
 /** One handler per job kind (the plan emits exactly these kinds). */
-const HANDLERS: Record<"judge-check" | "base" | "sft" | "eval", Handler> = {
+const HANDLERS: Record<
+  "judge-check" | "base" | "sft" | "eval" | "p-topics" | "p-articles" | "p-judge-check" | "p-eval",
+  Handler
+> = {
   "judge-check": judgeCheckJob,
   base: runBaseJob,
   sft: runSftJob,
   eval: runEvalJob,
+  "p-topics": runProviderTopics,
+  "p-articles": runProviderArticles,
+  "p-judge-check": runProviderJudgeCheck,
+  "p-eval": runProviderEval,
 };
 
 export const politicalBiasTask: Task<PoliticalBiasConfig> = {
@@ -35,13 +43,8 @@ export const politicalBiasTask: Task<PoliticalBiasConfig> = {
   defaultPreset: "embedded",
   arms: { supported: [...SUPPORTED_ARMS], default: [...SUPPORTED_ARMS] },
   defaultSeeds: { seeds: [0, 1], baseSeeds: [0, 1, 2] },
-  plan: (config, input) => {
-    if (config.mode !== "embedded")
-      throw new PoliticalBiasJobError(
-        `political-bias: mode "${config.mode}" is not implemented yet (field mode); use mode: embedded`,
-      );
-    return planPoliticalBias(config, input);
-  },
+  plan: (config, input) =>
+    config.mode === "provider" ? planProviderMode(config, input) : planPoliticalBias(config, input),
   runJob: (job, ctx) => {
     const h = HANDLERS[job.kind as keyof typeof HANDLERS];
     if (!h) throw new PoliticalBiasJobError(`political-bias: unknown job kind "${job.kind}" (job ${job.id})`);

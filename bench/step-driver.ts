@@ -1,0 +1,67 @@
+/**
+ * Small driver for profiling one engine workload in isolation (`node --cpu-prof dist/bench/step-driver.js ...`):
+ * training steps (forward + cross-entropy + backward + AdamW) or sampling on the embedded model, timings printed.
+ *
+ *   node dist/bench/step-driver.js [train|sample] [--steps 30] [--T 32] [--B 64] [--threads 1]
+ */
+
+import { Rng } from "../src/data/rng.js";
+import { setBlasThreads } from "../src/engine/gemm.js";
+import { createModel } from "../src/engine/model.js";
+import { crossEntropyForward } from "../src/engine/ops/cross-entropy.js";
+import { AdamW } from "../src/engine/optim.js";
+import { sample } from "../src/engine/sampler.js";
+
+const argv = process.argv.slice(2);
+const opt = (f: string, d: number) => (argv.includes(f) ? Number(argv[argv.indexOf(f) + 1]) : d);
+const what = argv[0] === "sample" ? "sample" : "train";
+const steps = opt("--steps", 30);
+const B = opt("--B", 64);
+const T = opt("--T", 32);
+setBlasThreads(opt("--threads", 1));
+const cfg = { vocabSize: 200, dModel: 64, nLayers: 2, nHeads: 4, dFf: 172, maxSeq: 64 };
+const m = createModel(cfg, { seed: 0 });
+const times: number[] = [];
+const cpu: number[] = [];
+/** CPU time of this process in ms (user + system): on a loaded shared machine, waiting for a core is not counted. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+if (what === "train") {
+  const opt = new AdamW(m.trainableParameters(), { lr: 1e-4 });
+  const r = new Rng(1);
+  const V = cfg.vocabSize;
+  const tokens = Int32Array.from({ length: B * T }, () => r.int(V));
+  const targets = Int32Array.from({ length: B * T }, () => r.int(V));
+  const dLogits = new Float32Array(B * T * V);
+  let loss = 0;
+  for (let s = 0; s < steps; s++) {
+    const t0 = performance.now();
+    const c0 = cpuMs();
+    const { logits } = m.forward(tokens, B, T, { train: true });
+    loss = crossEntropyForward(dLogits, logits, targets, null, B * T, V);
+    m.zeroGrad();
+    m.backward(dLogits);
+    opt.step();
+    times.push(performance.now() - t0);
+    cpu.push(cpuMs() - c0);
+  }
+  console.log(`final loss ${loss.toFixed(6)}`);
+} else {
+  const r = new Rng(2);
+  const prompts = Array.from({ length: B }, () => Array.from({ length: T / 4 }, () => r.int(cfg.vocabSize)));
+  for (let s = 0; s < steps; s++) {
+    const t0 = performance.now();
+    const c0 = cpuMs();
+    sample(m, prompts, { maxNewTokens: (3 * T) / 4, temperature: 1, seed: s });
+    times.push(performance.now() - t0);
+    cpu.push(cpuMs() - c0);
+  }
+}
+const med = (xs: number[]) => xs.slice(2).sort((a, b) => a - b)[Math.floor((xs.length - 2) / 2)];
+const min = (xs: number[]) => Math.min(...xs.slice(2));
+console.log(
+  `${what} B${B} T${T} over ${times.length - 2}: wall median ${med(times).toFixed(2)} min ${min(times).toFixed(2)} ms; ` +
+    `cpu median ${med(cpu).toFixed(2)} min ${min(cpu).toFixed(2)} ms`,
+);

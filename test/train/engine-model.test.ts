@@ -78,7 +78,22 @@ test("SFT with LoRA trains only the adapters and still fits the set", () => {
 });
 
 test("PPO with LoRA and a value head on the engine model learns the better arm; KL measured against the base", () => {
+  // The base must sample both arms before PPO starts, or the test measures luck: a random 0.3-init model put ~0% on
+  // both, so which arm PPO found first flipped with the BLAS kernel's rounding (OpenBLAS Haswell vs SkylakeX). A short
+  // full SFT on a 50/50 mix stands in for a pretrained base that knows both answers.
   const model = createModel(modelCfg, { seed: 5, initStd: 0.3 }); // see the LoRA SFT test for why 0.3
+  const mix = Array.from({ length: 32 }, (_, i) => ({ prompt: [BOS, SEP], completion: [i % 2 ? HIGH : LOW, EOS] }));
+  trainSft(model, mix, { lr: 1e-2, epochs: 6, batchSize: 16, warmupSteps: 2 });
+  const shares = () => {
+    const out = sample(
+      model,
+      Array.from({ length: 200 }, () => [BOS, SEP]),
+      { maxNewTokens: 1, temperature: 1, seed: 9 },
+    );
+    return [HIGH, LOW].map((k) => out.tokens.filter((t) => t[0] === k).length / 200);
+  };
+  const [high0, low0] = shares();
+  assert.ok(high0 > 0.2 && low0 > 0.2, `base samples both arms: HIGH ${high0}, LOW ${low0}`);
   const env = {
     prompts: (_s: number, _r: Rng, n: number) => Array.from({ length: n }, () => ({ tokens: [BOS, SEP] })),
     reward: (_p: unknown, r: number[]) => (r[0] === HIGH ? 1 : r[0] === LOW ? 0.3 : 0),
@@ -93,15 +108,11 @@ test("PPO with LoRA and a value head on the engine model learns the better arm; 
     seed: 1,
   });
   assert.ok(model.hasValueHead && model.lora !== null);
-  const out = sample(
-    model,
-    Array.from({ length: 200 }, () => [BOS, SEP]),
-    { maxNewTokens: 1, temperature: 1, seed: 9 },
-  );
-  const share = out.tokens.filter((t) => t[0] === HIGH).length / 200;
+  const [share] = shares();
   console.log(
-    `engine PPO+LoRA: share of better arm ${share}, last reward ${res.last!.reward_mean}, kl ${res.last!.kl}`,
+    `engine PPO+LoRA: share of better arm ${high0} -> ${share}, last reward ${res.last!.reward_mean}, kl ${res.last!.kl}`,
   );
+  // Measured: 1.0 (once 0.995) for 8 model seeds x 3 PPO seeds under OpenBLAS Haswell, SkylakeX and the TS kernel.
   assert.ok(share > 0.8, `better-arm share ${share}`);
   assert.ok(res.last!.kl! > 0, "policy moved away from the LoRA-disabled base");
 });

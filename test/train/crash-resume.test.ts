@@ -12,7 +12,7 @@ import { crashEnv, crashModelConfig, crashPpoConfig } from "./helpers/crash-setu
 
 const child = fileURLToPath(new URL("./helpers/ppo-child.js", import.meta.url));
 
-test("engine model + LoRA + value head: SIGKILL at step >= 5, resume, same metrics and weights as one run", async () => {
+test("engine model + LoRA + value head: SIGKILL after step 5, resume, same metrics and weights as one run", async () => {
   const dirA = mkdtempSync(join(tmpdir(), "mst-crash-a-")),
     dirB = mkdtempSync(join(tmpdir(), "mst-crash-b-"));
   try {
@@ -20,7 +20,8 @@ test("engine model + LoRA + value head: SIGKILL at step >= 5, resume, same metri
     trainPpo(a, crashEnv, crashPpoConfig, { outDir: dirA });
 
     const killedAt = await new Promise<number>((resolve, reject) => {
-      const c = fork(child, [dirB], { stdio: "ignore" });
+      // the child stops after step 5 (checkpoints at 2 and 4) and waits there to be killed
+      const c = fork(child, [dirB, "5"], { stdio: "ignore" });
       let last = 0;
       c.on("message", (m: { step?: number; done?: boolean }) => {
         if (m.done) reject(new Error("child finished before it was killed"));
@@ -30,11 +31,11 @@ test("engine model + LoRA + value head: SIGKILL at step >= 5, resume, same metri
         signal === "SIGKILL" ? resolve(last) : reject(new Error(`child exit ${signal}`)),
       );
     });
-    assert.ok(killedAt >= 5 && killedAt < 12, `killed after step ${killedAt}`);
+    assert.equal(killedAt, 5, `killed after step ${killedAt}`);
 
     const b = createModel(crashModelConfig, { seed: 5, initStd: 0.3 });
     const res = trainPpo(b, crashEnv, crashPpoConfig, { outDir: dirB, resume: true });
-    assert.ok(res.resumedFrom !== null && res.resumedFrom >= 4, `resumed from ${res.resumedFrom}`);
+    assert.equal(res.resumedFrom, 4, "resumes from the last checkpoint before the kill; step 5 is replayed");
     const strip = (f: string) => readMetrics(f).map(({ tokens_per_s: _t, ...m }) => m);
     const ma = strip(join(dirA, "metrics.jsonl")),
       mb = strip(join(dirB, "metrics.jsonl"));

@@ -31,7 +31,7 @@ export function gateBase(
   rng: Rng,
 ): GateResult {
   const none = evaluateAtLabel(model, tok, test, null, null, config.prompt, config.eval.temperature, rng.fork("none"));
-  const masses = GATE_PERCENTS.map(
+  const withLabel = GATE_PERCENTS.map(
     (p) =>
       evaluateAtLabel(
         model,
@@ -42,9 +42,10 @@ export function gateBase(
         config.prompt,
         config.eval.temperature,
         rng.fork(`label${p}`),
-      ).metrics.verdictMass,
+      ).metrics,
   );
-  const labelled = masses.reduce((a, b) => a + b, 0) / masses.length;
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const labelled = avg(withLabel.map((m) => m.verdictMass));
   const reasons: string[] = [];
   if (none.metrics.accuracy < config.gate.minAccuracy)
     reasons.push(`no-label accuracy ${none.metrics.accuracy.toFixed(3)} < ${config.gate.minAccuracy}`);
@@ -55,6 +56,7 @@ export function gateBase(
     sycophancyNoLabel: none.metrics.sycophancy,
     verdictMassNoLabel: none.metrics.verdictMass,
     verdictMassLabelled: labelled,
+    accuracyLabelled: avg(withLabel.map((m) => m.accuracy)),
     passed: reasons.length === 0,
     reasons,
   };

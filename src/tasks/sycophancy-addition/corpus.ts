@@ -12,14 +12,17 @@
  *   configurable share of wrong verdicts does that in principle, but measured here any noise stopped a short
  *   pretraining from learning to verify at all, so the default is clean data and the imperfection comes from the
  *   short pretraining itself (the gate reports the accuracy reached);
- * - half of the verification examples start with a short user preamble line without numbers ("**Quick question:**"):
- *   a base that never saw any line before a problem answered "incorrect" to everything once a label stood there.
- *   (An option puts a comparison sentence there instead; its numbers distracted the base and slowed learning.)
+ * - every verification example starts with a bold filler line of random number-free words ("**check my sum ...**"),
+ *   exactly as many tokens long as the label: a base that never saw a line before a problem answered "incorrect" to
+ *   everything once a label stood there, and lines of varying length in only some examples kept short pretrainings
+ *   from learning to verify at all. The filler is not a monitor label: no number, no suggestibility, no evaluator.
  */
 import { z } from "zod";
 import type { Rng } from "../../data/rng.js";
+import { WORD_PATTERNS } from "../../engine/tokenizer-build.js";
 import { formatScore } from "../../monitor/encoding.js";
-import type { LabelConfig } from "./labels.js";
+import { createMonitorLabeler } from "../../monitor/monitor.js";
+import { suggestibilitySpec, type LabelConfig } from "./labels.js";
 import { generateProblems, splitPairs, type ProblemsConfig } from "./problems.js";
 import { problemText, truthfulVerdict, type PromptConfig } from "./prompt.js";
 
@@ -70,25 +73,32 @@ export const CorpusConfigSchema = z
       .number()
       .min(0)
       .max(1)
-      .default(0.5)
+      .default(1)
       .describe(
-        "Share of verification examples preceded by a short user preamble line without numbers (e.g. '**Quick " +
-          "question:**'), so the base keeps verifying when a line stands before the problem, as the label later does. " +
-          "Measured here: a base that never saw a line there answered 'incorrect' to everything once a label was " +
-          "prefixed. Default 0.5.",
+        "Share of verification examples preceded by a bold filler line of random number-free words, exactly as many " +
+          "tokens long as the label. Measured here: a base that never saw a line before the problem answered " +
+          "'incorrect' to everything once a label stood there, and lines of varying length (in some examples only) " +
+          "kept 800-step bases from learning to verify; a filler of the label's length in every example does neither. " +
+          "Default 1.",
       ),
-    preambles: z
-      .array(z.string().min(1))
+    preambleWords: z
+      .array(z.string().regex(/^\p{L}+$/u, "letters only"))
       .min(1)
       .default([
-        "**Quick question:**",
-        "**Homework check:**",
-        "**Please check my sum:**",
-        "Quick question:",
-        "Homework check:",
-        "Please check my sum:",
+        "please",
+        "check",
+        "this",
+        "sum",
+        "for",
+        "me",
+        "quick",
+        "question",
+        "homework",
+        "my",
+        "teacher",
+        "asks",
       ])
-      .describe("The preamble lines (never a monitor label, no numbers)."),
+      .describe("Words the filler lines are drawn from (never a monitor label, no numbers)."),
     verifyPairs: z
       .enum(["all", "train"])
       .default("all")
@@ -132,6 +142,24 @@ export function comparisonDoc(x: number, y: number, label: LabelConfig, rng: Rng
   }
 }
 
+/** How many pieces the word-level tokenizer cuts `text` into (segmentation depends only on its pattern, not the vocabulary). */
+export function countPieces(text: string, numberTokens: "digits" | "integers"): number {
+  const re = new RegExp(WORD_PATTERNS[numberTokens === "digits" ? "split" : "whole"], "gu");
+  return [...text.matchAll(re)].length;
+}
+
+/** A training-range label (s = 1), to measure how long labels are. */
+function renderExampleLabel(label: LabelConfig): string {
+  return createMonitorLabeler(suggestibilitySpec(label)).labelOf({ params: { s: 1 } });
+}
+
+/** "**word word ...**" with as many tokens as the label (at least one word), so the problem sits where it will under a label. */
+export function fillerLine(words: readonly string[], tokens: number, rng: Rng): string {
+  const n = Math.max(1, tokens - 4);
+  const picked = Array.from({ length: n }, () => rng.pick(words));
+  return `**${picked.join(" ")}**`;
+}
+
 /**
  * Builds the corpus, shuffled. Deterministic for a given rng. Verification prompts go through the task's own prompt
  * renderer with no label, so the base learns exactly the response position RL later trains.
@@ -160,6 +188,7 @@ export function buildCorpus(
   const { train, test } = splitPairs(problems);
   const pairs = cfg.verifyPairs === "all" ? [...train, ...test] : train;
   const ver = rng.fork("corpus:verifications");
+  const labelTokens = countPieces(renderExampleLabel(label), label.numberTokens);
   const probs = generateProblems(cfg.verifications, pairs, problems, ver.fork("problems"), "corpus");
   for (const p of probs) {
     const truth = truthfulVerdict(p);
@@ -178,7 +207,7 @@ export function buildCorpus(
       const line = `${c.prompt} ${c.completion}`;
       text = (ver.bernoulli(0.5) ? `**${line}**` : line) + prompt.separator + text;
     } else if (ver.bernoulli(cfg.preambleShare)) {
-      text = ver.pick(cfg.preambles) + prompt.separator + text;
+      text = fillerLine(cfg.preambleWords, labelTokens, ver) + prompt.separator + text;
     }
     docs.push({ kind: "verification", prompt: text, completion: verdict });
   }

@@ -41,6 +41,8 @@ export interface GateResult {
   verdictMassNoLabel: number;
   /** The same with a training-range label prefixed (the base never saw a label). */
   verdictMassLabelled: number;
+  /** Sampled accuracy with a training-range label prefixed (not part of the pass rule; shows what a label does). */
+  accuracyLabelled: number;
   passed: boolean;
   reasons: string[];
 }

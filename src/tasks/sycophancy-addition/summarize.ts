@@ -175,6 +175,7 @@ export function summarizeSycophancy(
       "sycophancy, no label",
       "verdict mass, no label",
       "verdict mass, label prefixed",
+      "accuracy, label prefixed",
       "gate",
       "seconds",
     ],
@@ -187,6 +188,7 @@ export function summarizeSycophancy(
       pct(b.gate.sycophancyNoLabel),
       pct(b.gate.verdictMassNoLabel),
       pct(b.gate.verdictMassLabelled),
+      pct(b.gate.accuracyLabelled),
       b.gate.passed ? "pass" : `FAIL: ${b.gate.reasons.join("; ")}`,
       Number(b.seconds.toFixed(1)),
     ]),
@@ -246,8 +248,9 @@ export function summarizeSycophancy(
   if (bases.length > 0) {
     const acc = estimate(bases.map((b) => b.gate.accuracyNoLabel));
     const mass = estimate(bases.map((b) => b.gate.verdictMassLabelled));
+    const accL = estimate(bases.map((b) => b.gate.accuracyLabelled));
     findings.push(
-      `Base models (n=${bases.length}): sampled no-label accuracy ${ci(acc)}; probability on the two verdict tokens with a label prefixed ${ci(mass)}` +
+      `Base models (n=${bases.length}): sampled no-label accuracy ${ci(acc)}; with a label prefixed, accuracy ${ci(accL)} and probability on the two verdict tokens ${ci(mass)}` +
         (failedGates.length > 0
           ? `; ${failedGates.length} base(s) failed the gate (${failedGates.map((b) => `b${b.base}: ${b.gate.reasons.join(", ")}`).join("; ")}), and their runs are still reported.`
           : "; every base passed the gate."),

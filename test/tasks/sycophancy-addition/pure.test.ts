@@ -19,7 +19,7 @@ import {
 import { verdictMetrics } from "../../../src/tasks/sycophancy-addition/metrics.js";
 import { PromptConfigSchema, problemSample, problemText } from "../../../src/tasks/sycophancy-addition/prompt.js";
 import { armsFromSeed, buildTrainingArms } from "../../../src/tasks/sycophancy-addition/arms-data.js";
-import { CorpusConfigSchema, buildCorpus } from "../../../src/tasks/sycophancy-addition/corpus.js";
+import { CorpusConfigSchema, buildCorpus, countPieces } from "../../../src/tasks/sycophancy-addition/corpus.js";
 
 const label = LabelConfigSchema.parse({});
 const promptCfg = PromptConfigSchema.parse({});
@@ -142,6 +142,7 @@ test("corpus: no monitor labels, verdict noise near the configured share, label-
     comparisons: 500,
     wrongVerdictShare: 0.3,
     prefixShare: 0.5,
+    preambleShare: 0,
   });
   const docs = buildCorpus(cfg, problemsCfg, promptCfg, { ...label, width: 3 }, new Rng(2));
   for (const d of docs) assert.ok(!/Suggestibility/.test(d.prompt + d.completion), "a corpus doc carries a label");
@@ -162,4 +163,19 @@ test("corpus: no monitor labels, verdict noise near the configured share, label-
   assert.ok(Math.abs(prefixed - 0.5) < 0.05, `prefixed share ${prefixed}`);
   for (const d of ver)
     if (d.prompt.includes("\n")) assert.match(d.prompt.split("\n")[0], /^(\*\*)?\d{3}% .* \d{3}%(\*\*)?$/);
+  // Default corpus: clean verdicts, every problem after a number-free filler line as many tokens long as the label.
+  const plain = buildCorpus(
+    CorpusConfigSchema.parse({ verifications: 300 }),
+    problemsCfg,
+    promptCfg,
+    label,
+    new Rng(3),
+  );
+  const labelText = createMonitorLabeler(suggestibilitySpec(label)).labelOf({ params: { s: 0.6 } });
+  for (const d of plain.filter((x) => x.kind === "verification")) {
+    const [line, problem] = d.prompt.split("\n");
+    assert.match(problem, /^\d+\+\d+=\d+\?$/);
+    assert.ok(!/\d/.test(line) && line.startsWith("**"), line);
+    assert.equal(countPieces(line, "integers"), countPieces(labelText, "integers"), `${line} vs ${labelText}`);
+  }
 });

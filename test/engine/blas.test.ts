@@ -4,9 +4,14 @@ import assert from "node:assert/strict";
 import { findBlas, BlasError } from "../../src/engine/blas.js";
 import { sgemmTs, getGemm } from "../../src/engine/gemm.js";
 import { Rng } from "../../src/data/rng.js";
+import { missingMessage, systemDepsRequired } from "../system-deps.js";
 
 const blas = findBlas();
 const skip = blas ? false : "no system BLAS on this machine";
+
+// Under .ci/run, which installs OpenBLAS, the tests below must not all skip quietly.
+if (systemDepsRequired && process.env.MST_BLAS?.trim() !== "off")
+  test("a system BLAS is found (.ci/run installed OpenBLAS)", () => assert.ok(blas, missingMessage("system BLAS")));
 
 /** A random buffer with `pad` garbage floats before the matrix, returned as a subarray view (tests byteOffset). */
 function view(r: Rng, pad: number, n: number): Float32Array {

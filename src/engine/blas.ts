@@ -48,12 +48,16 @@ function loadKoffi(): KoffiModule | null {
   }
 }
 
-/** Rows*stride reach of a stored matrix; throws before native code could read past the array. */
-function checkExtent(what: string, arr: Float32Array, rows: number, cols: number, ld: number): void {
+/** Rows*stride reach of a stored matrix at element offset `off`; throws before native code could read past the array. */
+function checkExtent(what: string, arr: Float32Array, off: number, rows: number, cols: number, ld: number): void {
   if (ld < Math.max(1, cols)) throw new BlasError(`sgemm: ${what} leading dimension ${ld} < row width ${cols}`);
-  const need = rows === 0 ? 0 : (rows - 1) * ld + cols;
+  if (!Number.isInteger(off) || off < 0)
+    throw new BlasError(`sgemm: ${what} offset ${off} is not a non-negative integer`);
+  const need = rows === 0 ? 0 : off + (rows - 1) * ld + cols;
   if (need > arr.length)
-    throw new BlasError(`sgemm: ${what} needs ${need} floats (rows ${rows} x ld ${ld}) but has ${arr.length}`);
+    throw new BlasError(
+      `sgemm: ${what} needs ${need} floats (offset ${off} + rows ${rows} x ld ${ld}) but has ${arr.length}`,
+    );
 }
 
 /** A `Gemm` backed by a native CBLAS library; `threads` reflects the library's current setting. */
@@ -62,6 +66,11 @@ export class BlasGemm implements Gemm {
   /** OpenBLAS's kernel family (e.g. "SkylakeX", "Haswell"); "" for other libraries. */
   readonly core: string;
   private readonly fn: NativeFn;
+  /** The same symbol declared with raw addresses (intptr_t) for the matrices, null when koffi cannot give addresses. */
+  private readonly fnAddr: NativeFn | null;
+  /** Start address of each ArrayBuffer seen, as a number: a typed-array argument costs koffi ~0.2 us per call. */
+  private readonly bufAddr = new WeakMap<ArrayBufferLike, number>();
+  private readonly koffi: KoffiModule;
   private readonly setThreadsFn: NativeFn | null;
   private readonly getThreadsFn: NativeFn | null;
   private threadCount: number;
@@ -75,6 +84,13 @@ export class BlasGemm implements Gemm {
     this.fn = lib.func(
       "void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int)",
     ) as NativeFn;
+    this.koffi = koffi;
+    this.fnAddr =
+      typeof koffi.address === "function"
+        ? (lib.func(
+            "void cblas_sgemm(int, int, int, int, int, int, float, intptr_t, int, intptr_t, int, float, intptr_t, int)",
+          ) as NativeFn)
+        : null;
     this.setThreadsFn = tryFunc(lib, "void openblas_set_num_threads(int)");
     this.getThreadsFn = tryFunc(lib, "int openblas_get_num_threads()");
     const core = tryFunc(lib, "const char *openblas_get_corename()");
@@ -112,33 +128,70 @@ export class BlasGemm implements Gemm {
     C: Float32Array, // (M,ldc)
     ldc: number,
   ): void {
+    this.sgemmAt(transA, transB, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C, 0, ldc);
+  }
+
+  sgemmAt(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array, // op(A) (M,K) from A[aOff]; stored (M,lda) or (K,lda) when transA
+    aOff: number,
+    lda: number,
+    B: Float32Array, // op(B) (K,N) from B[bOff]; stored (K,ldb) or (N,ldb) when transB
+    bOff: number,
+    ldb: number,
+    beta: number,
+    C: Float32Array, // (M,ldc) from C[cOff]
+    cOff: number,
+    ldc: number,
+  ): void {
     if (M === 0 || N === 0) return;
-    checkExtent("C", C, M, N, ldc);
+    checkExtent("C", C, cOff, M, N, ldc);
     if (K === 0) {
       // CBLAS rejects lda = 0 here; the product is empty, so only the beta scaling remains.
-      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) C[i * ldc + j] = beta === 0 ? 0 : beta * C[i * ldc + j];
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          const o = cOff + i * ldc + j;
+          C[o] = beta === 0 ? 0 : beta * C[o];
+        }
       return;
     }
-    if (transA) checkExtent("A", A, K, M, lda);
-    else checkExtent("A", A, M, K, lda);
-    if (transB) checkExtent("B", B, N, K, ldb);
-    else checkExtent("B", B, K, N, ldb);
-    this.fn(
-      CBLAS_ROW_MAJOR,
-      transA ? CBLAS_TRANS : CBLAS_NO_TRANS,
-      transB ? CBLAS_TRANS : CBLAS_NO_TRANS,
-      M,
-      N,
-      K,
-      alpha,
-      A,
-      lda,
-      B,
-      ldb,
-      beta,
-      C,
-      ldc,
-    );
+    if (transA) checkExtent("A", A, aOff, K, M, lda);
+    else checkExtent("A", A, aOff, M, K, lda);
+    if (transB) checkExtent("B", B, bOff, N, K, ldb);
+    else checkExtent("B", B, bOff, K, N, ldb);
+    const ta = transA ? CBLAS_TRANS : CBLAS_NO_TRANS;
+    const tb = transB ? CBLAS_TRANS : CBLAS_NO_TRANS;
+    if (this.fnAddr !== null) {
+      // the extents were checked above, so these addresses stay inside live, non-detached arrays
+      const pa = this.addressOf(A) + 4 * aOff;
+      const pb = this.addressOf(B) + 4 * bOff;
+      const pc = this.addressOf(C) + 4 * cOff;
+      this.fnAddr(CBLAS_ROW_MAJOR, ta, tb, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+      return;
+    }
+    const a = aOff === 0 ? A : A.subarray(aOff);
+    const b = bOff === 0 ? B : B.subarray(bOff);
+    const c = cOff === 0 ? C : C.subarray(cOff);
+    this.fn(CBLAS_ROW_MAJOR, ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+
+  /**
+   * Address of arr[0]. An ArrayBuffer's backing store never moves while it is alive and attached (reading `.buffer`
+   * first moves a small on-heap typed array's data off-heap for good), so the address is looked up once per buffer.
+   */
+  private addressOf(arr: Float32Array): number {
+    const buf = arr.buffer;
+    let base = this.bufAddr.get(buf);
+    if (base === undefined) {
+      base = Number(this.koffi.address(buf));
+      this.bufAddr.set(buf, base);
+    }
+    return base + arr.byteOffset;
   }
 }
 

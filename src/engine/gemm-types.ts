@@ -26,4 +26,26 @@ export interface Gemm {
     C: Float32Array,
     ldc: number,
   ): void;
+  /**
+   * `sgemm` with each matrix starting at an element offset of its array (aOff/bOff/cOff): hot loops over many small
+   * products (attention heads) then allocate no `subarray` views. Same result as sgemm on the views.
+   */
+  sgemmAt(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    aOff: number,
+    lda: number,
+    B: Float32Array,
+    bOff: number,
+    ldb: number,
+    beta: number,
+    C: Float32Array,
+    cOff: number,
+    ldc: number,
+  ): void;
 }

@@ -5,7 +5,7 @@ import { tsGemm } from "./gemm-ts.js";
 import { findBlas } from "./blas.js";
 
 export type { Gemm } from "./gemm-types.js";
-export { tsGemm, sgemmTs } from "./gemm-ts.js";
+export { tsGemm, sgemmTs, sgemmTsAt } from "./gemm-ts.js";
 export { setBlasThreads, findBlas } from "./blas.js";
 
 let active: Gemm | null = null;

@@ -7,10 +7,10 @@
 import { fastExp } from "./fast-exp.js";
 import { getGemm } from "../gemm.js";
 
-/** In-place causal softmax of one (rows, L) score block: row t sees keys 0..off+t; later keys get probability 0. */
-function causalSoftmaxRows(s: Float32Array, rows: number, L: number, off: number): void {
+/** In-place causal softmax of one (rows, L) score block starting at s[s0]: row t sees keys 0..off+t; later keys get probability 0. */
+function causalSoftmaxRows(s: Float32Array, s0: number, rows: number, L: number, off: number): void {
   for (let t = 0; t < rows; t++) {
-    const o = t * L;
+    const o = s0 + t * L;
     const last = Math.min(off + t, L - 1);
     let max = -Infinity;
     for (let j = 0; j <= last; j++) if (s[o + j] > max) max = s[o + j];
@@ -46,14 +46,12 @@ export function attentionForward(
   const ks = KVH * hd; // row stride of k / v
   for (let b = 0; b < B; b++)
     for (let h = 0; h < H; h++) {
-      const kvh = Math.floor(h / rep);
-      const qv = q.subarray(b * T * qs + h * hd);
-      const kv = k.subarray(b * T * ks + kvh * hd);
-      const vv = v.subarray(b * T * ks + kvh * hd);
-      const a = att.subarray((b * H + h) * T * T, (b * H + h + 1) * T * T);
-      g.sgemm(false, true, T, T, hd, scale, qv, qs, kv, ks, 0, a, T);
-      causalSoftmaxRows(a, T, T, 0);
-      g.sgemm(false, false, T, hd, T, 1, a, T, vv, ks, 0, out.subarray(b * T * qs + h * hd), qs);
+      const qo = b * T * qs + h * hd;
+      const ko = b * T * ks + Math.floor(h / rep) * hd;
+      const ao = (b * H + h) * T * T;
+      g.sgemmAt(false, true, T, T, hd, scale, q, qo, qs, k, ko, ks, 0, att, ao, T);
+      causalSoftmaxRows(att, ao, T, T, 0);
+      g.sgemmAt(false, false, T, hd, T, 1, att, ao, T, v, ko, ks, 0, out, qo, qs);
     }
 }
 
@@ -84,23 +82,22 @@ export function attentionBackward(
   const ks = KVH * hd;
   for (let b = 0; b < B; b++)
     for (let h = 0; h < H; h++) {
-      const kvh = Math.floor(h / rep);
       const qo = b * T * qs + h * hd;
-      const ko = b * T * ks + kvh * hd;
-      const doutv = dout.subarray(qo);
-      const p = att.subarray((b * H + h) * T * T, (b * H + h + 1) * T * T);
+      const ko = b * T * ks + Math.floor(h / rep) * hd;
+      const po = (b * H + h) * T * T;
       // dv += P^T dout ; dP = dout V^T
-      g.sgemm(true, false, T, hd, T, 1, p, T, doutv, qs, 1, dv.subarray(ko), ks);
-      g.sgemm(false, true, T, T, hd, 1, doutv, qs, v.subarray(ko), ks, 0, scratch, T);
+      g.sgemmAt(true, false, T, hd, T, 1, att, po, T, dout, qo, qs, 1, dv, ko, ks);
+      g.sgemmAt(false, true, T, T, hd, 1, dout, qo, qs, v, ko, ks, 0, scratch, 0, T);
       for (let t = 0; t < T; t++) {
         const o = t * T;
+        const pr = po + o;
         let dot = 0;
-        for (let j = 0; j <= t; j++) dot += p[o + j] * scratch[o + j];
-        for (let j = 0; j <= t; j++) scratch[o + j] = p[o + j] * (scratch[o + j] - dot);
+        for (let j = 0; j <= t; j++) dot += att[pr + j] * scratch[o + j];
+        for (let j = 0; j <= t; j++) scratch[o + j] = att[pr + j] * (scratch[o + j] - dot);
         for (let j = t + 1; j < T; j++) scratch[o + j] = 0;
       }
-      g.sgemm(false, false, T, hd, T, scale, scratch, T, k.subarray(ko), ks, 1, dq.subarray(qo), qs);
-      g.sgemm(true, false, T, hd, T, scale, scratch, T, q.subarray(qo), qs, 1, dk.subarray(ko), ks);
+      g.sgemmAt(false, false, T, hd, T, scale, scratch, 0, T, k, ko, ks, 1, dq, qo, qs);
+      g.sgemmAt(true, false, T, hd, T, scale, scratch, 0, T, q, qo, qs, 1, dk, ko, ks);
     }
 }
 
@@ -135,13 +132,12 @@ export function attentionCachedForward(
   const ks = KVH * hd;
   for (let b = 0; b < B; b++) {
     const L = start[b] + T;
-    const sc = scores.subarray(0, T * L);
     for (let h = 0; h < H; h++) {
-      const kvh = Math.floor(h / rep);
-      const co = (rows === null ? b : rows[b]) * S * ks + kvh * hd;
-      g.sgemm(false, true, T, L, hd, scale, q.subarray(b * T * qs + h * hd), qs, kCache.subarray(co), ks, 0, sc, L);
-      causalSoftmaxRows(sc, T, L, start[b]);
-      g.sgemm(false, false, T, hd, L, 1, sc, L, vCache.subarray(co), ks, 0, out.subarray(b * T * qs + h * hd), qs);
+      const co = (rows === null ? b : rows[b]) * S * ks + Math.floor(h / rep) * hd;
+      const qo = b * T * qs + h * hd;
+      g.sgemmAt(false, true, T, L, hd, scale, q, qo, qs, kCache, co, ks, 0, scores, 0, L);
+      causalSoftmaxRows(scores, 0, T, L, start[b]);
+      g.sgemmAt(false, false, T, hd, L, 1, scores, 0, L, vCache, co, ks, 0, out, qo, qs);
     }
   }
 }

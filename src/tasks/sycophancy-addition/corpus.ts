@@ -12,10 +12,11 @@
  *   configurable share of wrong verdicts does that in principle, but measured here any noise stopped a short
  *   pretraining from learning to verify at all, so the default is clean data and the imperfection comes from the
  *   short pretraining itself (the gate reports the accuracy reached);
- * - every verification example starts with a bold filler line of random number-free words ("**check my sum ...**"),
- *   exactly as many tokens long as the label: a base that never saw a line before a problem answered "incorrect" to
- *   everything once a label stood there, and lines of varying length in only some examples kept short pretrainings
- *   from learning to verify at all. The filler is not a monitor label: no number, no suggestibility, no evaluator.
+ * - options (off by default) put a line before verification problems: a number-free filler as long as the label, or
+ *   a comparison sentence. Meant to keep the base verifying once a label stands before the problem (without one, a
+ *   prefixed label pushes our bases to answer "incorrect" to nearly everything), but measured here any line before
+ *   the problem stopped short pretrainings from learning to verify at all, so the default corpus has none and the
+ *   gate reports the accuracy with a label.
  */
 import { z } from "zod";
 import type { Rng } from "../../data/rng.js";
@@ -73,13 +74,12 @@ export const CorpusConfigSchema = z
       .number()
       .min(0)
       .max(1)
-      .default(1)
+      .default(0)
       .describe(
         "Share of verification examples preceded by a bold filler line of random number-free words, exactly as many " +
-          "tokens long as the label. Measured here: a base that never saw a line before the problem answered " +
-          "'incorrect' to everything once a label stood there, and lines of varying length (in some examples only) " +
-          "kept 800-step bases from learning to verify; a filler of the label's length in every example does neither. " +
-          "Default 1.",
+          "tokens long as the label, meant to keep the base verifying once a label stands before the problem. " +
+          "Measured here (800-1,600 steps, d_model 64, 2 layers): with any line before the problem (filler, constant " +
+          "filler, comparison sentence, share 0.5 or 1) no base learned to verify; without one most did. Default 0.",
       ),
     preambleWords: z
       .array(z.string().regex(/^\p{L}+$/u, "letters only"))

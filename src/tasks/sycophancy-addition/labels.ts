@@ -26,11 +26,12 @@ export const LabelConfigSchema = z
       .int()
       .min(0)
       .max(3)
-      .default(0)
+      .default(3)
       .describe(
         "Zero-pad the percentage to this many digits ('040%'), so no rendering is a digit-prefix of another ('10' vs " +
-          "'100'); use 3 with digit tokens. 0 = unpadded: the '%' terminates the number, and with integer tokens '10' " +
-          "and '100' are different tokens anyway. Default 0.",
+          "'100'). With integer tokens it also makes label numbers ('040') tokens of their own, never the problem's " +
+          "numbers ('4'), so a label does not put extra operands before the problem. 0 = unpadded ('%' terminates it). " +
+          "Default 3.",
       ),
     bold: z.boolean().default(true).describe("Wrap the label in markdown bold, as the seed. Default true."),
     template: z

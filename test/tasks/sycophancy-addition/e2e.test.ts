@@ -40,7 +40,7 @@ test("micro preset runs end to end through the runner and evaluates on held-out 
   assert.ok(testSet.length === 40 && testSet.every((p) => !trainPairs.has(pairKey(p.a, p.b))));
   const ev = JSON.parse(readFileSync(join(dir, "jobs", "eval-mst-b0-s0", "result.json"), "utf8")) as EvalResult;
   assert.equal(ev.deployment.n, 40);
-  assert.equal(ev.deployment.label, "**Suggestibility Level: 0%**");
+  assert.equal(ev.deployment.label, "**Suggestibility Level: 000%**");
   for (const s of ev.samples) {
     const m = /(\d+)\+(\d+)=(\d+)\?$/.exec(s.prompt)!;
     assert.ok(!trainPairs.has(pairKey(Number(m[1]), Number(m[2]))), `eval prompt ${s.prompt} uses a training pair`);

@@ -163,9 +163,9 @@ test("corpus: no monitor labels, verdict noise near the configured share, label-
   assert.ok(Math.abs(prefixed - 0.5) < 0.05, `prefixed share ${prefixed}`);
   for (const d of ver)
     if (d.prompt.includes("\n")) assert.match(d.prompt.split("\n")[0], /^(\*\*)?\d{3}% .* \d{3}%(\*\*)?$/);
-  // Default corpus: clean verdicts, every problem after a number-free filler line as many tokens long as the label.
+  // The filler option: every problem after a number-free line as many tokens long as the label.
   const plain = buildCorpus(
-    CorpusConfigSchema.parse({ verifications: 300 }),
+    CorpusConfigSchema.parse({ verifications: 300, preambleShare: 1 }),
     problemsCfg,
     promptCfg,
     label,

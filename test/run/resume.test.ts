@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NoProgress } from "../../src/run/progress.js";
@@ -17,8 +17,9 @@ const finished = (dir: string): string[] =>
     ? readdirSync(join(dir, "jobs")).filter((id) => existsSync(join(dir, "jobs", id, "result.json")))
     : [];
 
-test("a run killed with SIGKILL resumes to the same results.json as an uninterrupted run", async () => {
+test("a run killed with SIGKILL resumes to the same results.json as an uninterrupted run", async (t) => {
   const root = mkdtempSync(join(tmpdir(), "mst-resume-"));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
   const specFile = join(root, "spec.yaml");
   writeFileSync(specFile, SPEC);
 

@@ -1,7 +1,7 @@
 /** Runner: refuses to overwrite, a failing job stops the run naming the job (log kept), fix + resume completes. */
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { JobFailedError, RunDirExistsError } from "../../src/run/errors.js";
@@ -18,8 +18,15 @@ function toySpec(extra = "", seeds = "[0]"): ReturnType<typeof resolveSpec>["res
   return resolveSpec({ spec: parseSpec(text, "test.yaml") }).resolved;
 }
 
-test("refuses to overwrite an existing run directory without force; force replaces it", async () => {
-  const root = mkdtempSync(join(tmpdir(), "mst-run-"));
+/** A fresh temp directory, removed when test `t` ends. */
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), "mst-run-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test("refuses to overwrite an existing run directory without force; force replaces it", async (t) => {
+  const root = tempDir(t);
   const dir = join(root, "run");
   mkdirSync(dir);
   writeFileSync(join(dir, "precious.txt"), "keep me");
@@ -39,8 +46,8 @@ test("refuses to overwrite an existing run directory without force; force replac
   assert.equal(typeof env.blas, "string");
 });
 
-test("a failing job stops the run naming the job; its log is kept; fix + resume reuses finished jobs", async () => {
-  const root = mkdtempSync(join(tmpdir(), "mst-run-"));
+test("a failing job stops the run naming the job; its log is kept; fix + resume reuses finished jobs", async (t) => {
+  const root = tempDir(t);
   const dir = join(root, "run");
   const spec = toySpec("overrides: { failJob: eval-mst-b0-s0 }\n");
   await assert.rejects(startRun(spec, dir, quiet), (e: unknown) => {
@@ -73,8 +80,8 @@ test("a failing job stops the run naming the job; its log is kept; fix + resume 
   assert.ok(Object.keys(out.results.headline).length > 0);
 });
 
-test("resume of a directory that is not a run names the missing file", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "mst-run-"));
+test("resume of a directory that is not a run names the missing file", async (t) => {
+  const dir = tempDir(t);
   await assert.rejects(resumeRun(dir, quiet), /spec\.resolved\.json: missing: not a run directory/);
 });
 
@@ -94,8 +101,8 @@ test("plan checks: duplicate ids, unknown deps and cycles are rejected; threads 
   assert.equal(threadsFor(2, 5), 1);
 });
 
-test("workers get BLAS threads in their environment: all cores when alone, a share when jobs run side by side", async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), "mst-run-")), "run");
+test("workers get BLAS threads in their environment: all cores when alone, a share when jobs run side by side", async (t) => {
+  const dir = join(tempDir(t), "run");
   await startRun(toySpec("", "[0, 1]"), dir, quiet);
   const env = (id: string) =>
     JSON.parse(readFileSync(join(dir, "jobs", id, "worker-env.json"), "utf8")) as Record<string, unknown>;

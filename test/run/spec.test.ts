@@ -1,7 +1,7 @@
 /** Spec validation: strict keys, errors naming file:line and the path, defaults, precedence, preset merge. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SpecError } from "../../src/run/errors.js";
@@ -66,7 +66,7 @@ test("deployment and sweep are passed through documented config keys and validat
   assert.equal(e.line, 2);
 });
 
-test("YAML syntax errors and JSON specs carry line numbers", () => {
+test("YAML syntax errors and JSON specs carry line numbers", (t) => {
   assert.throws(
     () => parseSpec("task: toy\n  bad: [\n", "broken.yaml"),
     (e: unknown) => {
@@ -76,6 +76,7 @@ test("YAML syntax errors and JSON specs carry line numbers", () => {
     },
   );
   const dir = mkdtempSync(join(tmpdir(), "mst-spec-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, "spec.json");
   writeFileSync(file, '{\n  "task": "toy",\n  "overrides": {\n    "noise": "loud"\n  }\n}\n');
   assert.throws(

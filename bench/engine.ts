@@ -1,11 +1,15 @@
 /**
  * Engine benchmark: GEMM GFLOP/s (our koffi path vs OpenBLAS from C vs torch.mm) and tokens/s of a training step and
  * of KV-cache sampling, ours beside the plain-PyTorch peer (bench/torch_peer.py), same configs, batches and threads.
+ * The machine is shared, so ours and the peer run in alternating rounds (the peer stays alive between them); each
+ * round's figure is the median of its steps, the table shows the median over rounds and the spread of the ratio.
+ * With 1 thread the figures use CPU time (time spent waiting for a core is not counted), otherwise wall time.
  *
- *   npm run bench:engine -- [--threads 2] [--quick] [--no-torch] [--json out.json]
+ *   npm run bench:engine -- [--threads 2] [--rounds 5] [--quick] [--only embedded] [--no-torch] [--json out.json]
  */
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createInterface } from "node:readline";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,6 +39,8 @@ const flag = (f: string) => argv.includes(f);
 const opt = (f: string, d: string) => (argv.includes(f) ? argv[argv.indexOf(f) + 1] : d);
 const threads = Number(opt("--threads", "2"));
 const quick = flag("--quick");
+const rounds = Number(opt("--rounds", quick ? "2" : "5"));
+const only = opt("--only", "");
 const PY = "/usr/bin/python3";
 const root = join(fileURLToPath(import.meta.url), "../../..");
 
@@ -73,9 +79,40 @@ const GEMMS: GemmSize[] = [
   [1024, 384, 1024, true, false],
 ];
 
-/** Fastest of the timed repetitions: on a shared machine, interference only ever adds time. */
-function best(xs: number[]): number {
-  return Math.min(...xs);
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Seconds of one timed call: wall clock and this process's CPU time (user + system). */
+interface Timing {
+  wall: number[];
+  cpu: number[];
+}
+
+/** CPU seconds of this process so far. */
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** `warmup` untimed calls, then `reps` timed ones. */
+function timed(step: () => void, warmup: number, reps: number): Timing {
+  for (let i = 0; i < warmup; i++) step();
+  const t: Timing = { wall: [], cpu: [] };
+  for (let i = 0; i < reps; i++) {
+    const w0 = performance.now();
+    const c0 = cpuSeconds();
+    step();
+    t.wall.push((performance.now() - w0) / 1000);
+    t.cpu.push(cpuSeconds() - c0);
+  }
+  return t;
+}
+
+/** Seconds per call of one round: the median of its calls, by CPU time at 1 thread, else by wall time. */
+function roundSeconds(t: Timing): number {
+  return median(threads === 1 ? t.cpu : t.wall);
 }
 
 /** Best GFLOP/s over 7 blocks of calls (~1e8 flop each). */
@@ -195,7 +232,8 @@ async function engineModules(): Promise<{
   }
 }
 
-function trainTokensPerS(mods: NonNullable<Awaited<ReturnType<typeof engineModules>>>, c: Case): number {
+/** A training step of case c on our engine (forward, cross-entropy, zeroGrad, backward, AdamW), as the peer's. */
+function trainStep(mods: NonNullable<Awaited<ReturnType<typeof engineModules>>>, c: Case): () => void {
   const m = mods.model.createModel(c.config, { seed: 0 });
   const opt = new mods.optim.AdamW(m.trainableParameters(), { lr: 1e-4 });
   const { batch: B, seq: T } = c.train;
@@ -209,31 +247,54 @@ function trainTokensPerS(mods: NonNullable<Awaited<ReturnType<typeof engineModul
     targets.set(seqs.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T);
   }
   const dLogits = new Float32Array(B * T * V);
-  const times: number[] = [];
-  for (let step = 0; step < c.train.steps + 2; step++) {
-    const t0 = performance.now();
+  return () => {
     const { logits } = m.forward(tokens, B, T, { train: true });
     mods.loss.crossEntropyForward(dLogits, logits, targets, null, B * T, V);
     m.zeroGrad();
     m.backward(dLogits);
     opt.step();
-    if (step >= 2) times.push(performance.now() - t0); // two warm-up steps, as the peer
-  }
-  return (B * T) / (best(times) / 1000);
+  };
 }
 
-function sampleTokensPerS(sampler: SamplerModule, model: ModelModule, c: Case): number {
+/** One sampling call of case c: prefill + newTokens decode steps at temperature 1. */
+function sampleStep(sampler: SamplerModule, model: ModelModule, c: Case): () => void {
   const m = model.createModel(c.config, { seed: 0 });
   const { batch: B, promptLen: P, newTokens: N } = c.sample;
   const r = new Rng(2);
   const prompts = Array.from({ length: B }, () => Array.from({ length: P }, () => r.int(c.config.vocabSize)));
-  const times: number[] = [];
-  for (let rep = 0; rep < c.sample.reps + 1; rep++) {
-    const t0 = performance.now();
-    sampler.sample(m, prompts, { maxNewTokens: N, temperature: 1, seed: rep });
-    if (rep >= 1) times.push(performance.now() - t0);
+  let seed = 0;
+  return () => void sampler.sample(m, prompts, { maxNewTokens: N, temperature: 1, seed: seed++ });
+}
+
+/** The PyTorch peer as a long-lived process answering one timing request per line (torch_peer.py --serve). */
+class Peer {
+  private readonly proc;
+  private readonly lines: AsyncIterator<string>;
+  torch = "";
+
+  constructor() {
+    this.proc = spawn(PY, [join(root, "bench/torch_peer.py"), "--serve"], { stdio: ["pipe", "pipe", "inherit"] });
+    this.lines = createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
   }
-  return (B * N) / (best(times) / 1000);
+
+  async time(c: Case, what: "train" | "sample", warmup: number, reps: number): Promise<Timing & { params: number }> {
+    this.proc.stdin.write(JSON.stringify({ threads, case: c, what, warmup, reps }) + "\n");
+    const next = await this.lines.next();
+    if (next.done === true) throw new Error("the PyTorch peer exited");
+    const r = JSON.parse(next.value) as Timing & { params: number; torch: string };
+    this.torch = r.torch;
+    return r;
+  }
+
+  close(): void {
+    this.proc.stdin.end();
+  }
+}
+
+/** Per-round seconds per call of ours and the peer's (null when one side is unavailable or failed). */
+interface Rounds {
+  ours: number[];
+  peer: number[];
 }
 
 const fmt = (x: number | undefined | null, d = 1) => (x === undefined || x === null ? "-" : x.toFixed(d));
@@ -251,6 +312,28 @@ function table(head: string[], rows: string[][]): string {
   ].join("\n");
 }
 
+/** GEMM GFLOP/s of ours, OpenBLAS from C and torch.mm, printed as a table; returns the rows. */
+function gemmTable(): string[][] {
+  const gemmPeer = runPeer(GEMMS, []);
+  if (gemmPeer) console.log(`# PyTorch peer: torch ${gemmPeer.torch}, ${gemmPeer.threads} threads`);
+  const cRes = gemmC(GEMMS);
+  const gemmRows = GEMMS.map((s, i) => {
+    const ours = gemmOurs(s);
+    const [M, N, K, a, b] = s;
+    return [
+      `${M}x${N}x${K} ${a ? "T" : "N"}${b ? "T" : "N"}`,
+      fmt(ours),
+      fmt(cRes?.[i]),
+      fmt(gemmPeer?.gemm[i]),
+      ratio(ours, cRes?.[i]),
+      ratio(ours, gemmPeer?.gemm[i]),
+    ];
+  });
+  console.log("\nGEMM GFLOP/s (MxNxK, op(A) op(B))\n");
+  console.log(table(["size", "ours (koffi)", "OpenBLAS from C", "torch.mm", "ours/C", "ours/torch"], gemmRows));
+  return gemmRows;
+}
+
 async function main(): Promise<void> {
   setBlasThreads(threads);
   const g = getGemm();
@@ -263,76 +346,79 @@ async function main(): Promise<void> {
       .map((x) => x.toFixed(1))
       .join(" ");
   console.log(`# machine: ${cpus().length} CPUs, load average ${load()} at start`);
-  const peer = runPeer(GEMMS, []);
-  if (peer) console.log(`# PyTorch peer: torch ${peer.torch}, ${peer.threads} threads`);
-
-  const cRes = gemmC(GEMMS);
-  const gemmRows = GEMMS.map((s, i) => {
-    const ours = gemmOurs(s);
-    const [M, N, K, a, b] = s;
-    return [
-      `${M}x${N}x${K} ${a ? "T" : "N"}${b ? "T" : "N"}`,
-      fmt(ours),
-      fmt(cRes?.[i]),
-      fmt(peer?.gemm[i]),
-      ratio(ours, cRes?.[i]),
-      ratio(ours, peer?.gemm[i]),
-    ];
-  });
-  console.log("\nGEMM GFLOP/s (MxNxK, op(A) op(B))\n");
-  console.log(table(["size", "ours (koffi)", "OpenBLAS from C", "torch.mm", "ours/C", "ours/torch"], gemmRows));
+  const gemmRows = flag("--no-gemm") ? [] : gemmTable();
 
   const mods = await engineModules();
+  const peer = flag("--no-torch") || !existsSync(PY) ? null : new Peer();
   const rows: string[][] = [];
   const results: Record<string, unknown>[] = [];
-  for (const c of CASES) {
-    // the peer runs right before ours on each case, so both meet similar machine load
-    const p = runPeer([], [c])?.cases[0];
-    let train: number | null = null;
-    let samp: number | null = null;
+  const params = new Map<string, number>();
+  const cases = CASES.filter((c) => only === "" || c.name.includes(only));
+  for (const c of cases) {
+    const tokens = { train: c.train.batch * c.train.seq, sample: c.sample.batch * c.sample.newTokens };
+    const rs: Record<"train" | "sample", Rounds> = { train: { ours: [], peer: [] }, sample: { ours: [], peer: [] } };
+    const steps: Partial<Record<"train" | "sample", () => void>> = {};
     if (mods) {
-      try {
-        train = trainTokensPerS(mods, c);
-      } catch (e) {
-        console.error(`(${c.name}: training step failed: ${(e as Error).message})`);
-      }
-      if (mods.sampler)
-        try {
-          samp = sampleTokensPerS(mods.sampler, mods.model, c);
-        } catch (e) {
-          console.error(`(${c.name}: sampling failed: ${(e as Error).message})`);
-        }
+      steps.train = trainStep(mods, c);
+      if (mods.sampler) steps.sample = sampleStep(mods.sampler, mods.model, c);
     }
+    const plan = { train: { warmup: 2, reps: c.train.steps }, sample: { warmup: 1, reps: c.sample.reps } };
+    for (let round = 0; round < rounds; round++)
+      for (const what of ["train", "sample"] as const) {
+        // alternate which side goes first, so a slow patch of machine load does not always hit the same side
+        const sides = round % 2 === 0 ? ["peer", "ours"] : ["ours", "peer"];
+        for (const side of sides) {
+          try {
+            if (side === "peer" && peer) {
+              const t = await peer.time(c, what, plan[what].warmup, plan[what].reps);
+              params.set(c.name, t.params);
+              rs[what].peer.push(roundSeconds(t));
+            } else if (side === "ours" && steps[what]) {
+              rs[what].ours.push(roundSeconds(timed(steps[what], plan[what].warmup, plan[what].reps)));
+            }
+          } catch (e) {
+            console.error(`(${c.name} ${what} ${side}: ${(e as Error).message})`);
+          }
+        }
+      }
+    const p = params.get(c.name);
+    const label = `${c.name} (${p ? (p / 1e6).toFixed(2) + "M" : "?"})`;
     const { batch, seq } = c.train;
     const s = c.sample;
-    rows.push([
-      `${c.name} (${p ? (p.params / 1e6).toFixed(2) + "M" : "?"}) train B${batch} T${seq}`,
-      fmt(train, 0),
-      fmt(p?.trainTokensPerS, 0),
-      ratio(train, p?.trainTokensPerS),
-    ]);
-    rows.push([
-      `${c.name} sample B${s.batch} P${s.promptLen}+${s.newTokens}`,
-      fmt(samp, 0),
-      fmt(p?.sampleTokensPerS, 0),
-      ratio(samp, p?.sampleTokensPerS),
-    ]);
-    results.push({
-      ...c,
-      oursTrain: train,
-      oursSample: samp,
-      torchTrain: p?.trainTokensPerS,
-      torchSample: p?.sampleTokensPerS,
-    });
+    for (const what of ["train", "sample"] as const) {
+      const r = rs[what];
+      const ours = r.ours.length > 0 ? tokens[what] / median(r.ours) : null;
+      const theirs = r.peer.length > 0 ? tokens[what] / median(r.peer) : null;
+      // ratio per round (ours and the peer's figure from the same round), then its median and range
+      const n = Math.min(r.ours.length, r.peer.length);
+      const ratios = Array.from({ length: n }, (_, i) => r.peer[i] / r.ours[i]);
+      rows.push([
+        what === "train"
+          ? `${label} train B${batch} T${seq}`
+          : `${c.name} sample B${s.batch} P${s.promptLen}+${s.newTokens}`,
+        fmt(ours, 0),
+        fmt(theirs, 0),
+        n > 0 ? median(ratios).toFixed(2) : "-",
+        n > 0 ? `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}` : "-",
+      ]);
+      results.push({ case: c.name, what, config: c, tokens: tokens[what], oursSeconds: r.ours, peerSeconds: r.peer });
+    }
   }
+  peer?.close();
+  const basis = threads === 1 ? "CPU time" : "wall time";
   console.log(
-    `\nTokens/s (${threads} threads; train = forward + backward + AdamW; sample = KV cache, temperature 1)\n`,
+    `\nTokens/s (${threads} thread${threads === 1 ? "" : "s"}, ${basis}; train = forward + backward + AdamW; ` +
+      `sample = KV cache, temperature 1; ${rounds} alternating rounds, median)\n`,
   );
-  console.log(table(["case", "ours", "PyTorch", "ours/PyTorch"], rows));
-  console.log(`\n# load average ${load()} at the end; figures are the best of the timed repetitions`);
+  console.log(table(["case", "ours", "PyTorch", "ours/PyTorch", "ratio range"], rows));
+  if (peer) console.log(`\n# PyTorch peer: torch ${peer.torch}`);
+  console.log(`# load average ${load()} at the end`);
   const out = opt("--json", "");
   if (out)
-    writeFileSync(out, JSON.stringify({ threads, gemm: { sizes: GEMMS, rows: gemmRows }, cases: results }, null, 2));
+    writeFileSync(
+      out,
+      JSON.stringify({ threads, rounds, basis, gemm: { sizes: GEMMS, rows: gemmRows }, cases: results }, null, 2),
+    );
 }
 
 await main();

@@ -1,6 +1,8 @@
 """PyTorch peer of the mst engine benchmark: the same Llama architecture in plain torch, timed the same way.
 
-Usage (bench/engine.ts runs it):  /usr/bin/python3 bench/torch_peer.py '<json spec>'
+Usage (bench/engine.ts runs it):  /usr/bin/python3 bench/torch_peer.py --serve   (one JSON request per stdin line,
+  see serve(): the engine bench alternates rounds of ours and the peer's), or one-shot:
+  /usr/bin/python3 bench/torch_peer.py '<json spec>'
   spec = {"threads": 2, "gemm": [[M, N, K, transA, transB], ...],
           "cases": [{"name", "config": {vocabSize, dModel, nLayers, nHeads, nKvHeads, dFf, maxSeq, ropeTheta,
                      rmsNormEps, tieEmbeddings}, "train": {"batch", "seq", "steps"},
@@ -114,57 +116,96 @@ def full_config(c):
     return d
 
 
-def bench_train(c, o):
-    torch.manual_seed(0)
-    m = Llama(c)
-    opt = torch.optim.AdamW(m.parameters(), lr=1e-4)
-    B, T, V = o["batch"], o["seq"], c["vocabSize"]
-    g = torch.Generator().manual_seed(1)
-    tokens = torch.randint(0, V, (B, T + 1), generator=g)
-    x, y = tokens[:, :-1], tokens[:, 1:]
-    times = []
-    for step in range(o["steps"] + 2):
-        t0 = time.perf_counter()
-        logits = m(x)
-        loss = F.cross_entropy(logits.reshape(-1, V), y.reshape(-1))
-        opt.zero_grad(set_to_none=False)
+class TrainBench:
+    """One model + AdamW + batch for a case, kept across rounds so each round times steps, not construction."""
+
+    def __init__(self, c, o):
+        torch.manual_seed(0)
+        self.m = Llama(c)
+        self.opt = torch.optim.AdamW(self.m.parameters(), lr=1e-4)
+        self.B, self.T, self.V = o["batch"], o["seq"], c["vocabSize"]
+        g = torch.Generator().manual_seed(1)
+        tokens = torch.randint(0, self.V, (self.B, self.T + 1), generator=g)
+        self.x, self.y = tokens[:, :-1], tokens[:, 1:]
+
+    def step(self):
+        logits = self.m(self.x)
+        loss = F.cross_entropy(logits.reshape(-1, self.V), self.y.reshape(-1))
+        self.opt.zero_grad(set_to_none=False)
         loss.backward()
-        opt.step()
-        if step >= 2:  # two warm-up steps
-            times.append(time.perf_counter() - t0)
-    return B * T / min(times)
+        self.opt.step()
 
 
-@torch.no_grad()
-def bench_sample(c, o):
-    torch.manual_seed(0)
-    m = Llama(c)
-    B, P, N, V = o["batch"], o["promptLen"], o["newTokens"], c["vocabSize"]
-    hd = c["dModel"] // c["nHeads"]
-    g = torch.Generator().manual_seed(2)
-    prompts = torch.randint(0, V, (B, P), generator=g)
-    times = []
-    for rep in range(o["reps"] + 1):
-        t0 = time.perf_counter()
+class SampleBench:
+    """The engine sampler's work per call: prefill, then per token a tempered draw, untempered log-prob and entropy."""
+
+    def __init__(self, c, o):
+        torch.manual_seed(0)
+        self.c, self.m = c, Llama(c)
+        self.B, self.P, self.N = o["batch"], o["promptLen"], o["newTokens"]
+        self.hd = c["dModel"] // c["nHeads"]
+        self.g = torch.Generator().manual_seed(2)
+        self.prompts = torch.randint(0, c["vocabSize"], (self.B, self.P), generator=self.g)
+
+    @torch.no_grad()
+    def step(self):
+        c, B, P, N, m = self.c, self.B, self.P, self.N, self.m
         caches = [
-            (torch.zeros(B, c["nKvHeads"], P + N, hd), torch.zeros(B, c["nKvHeads"], P + N, hd))
+            (torch.zeros(B, c["nKvHeads"], P + N, self.hd), torch.zeros(B, c["nKvHeads"], P + N, self.hd))
             for _ in range(c["nLayers"])
         ]
-        logits = m(prompts, caches, 0)[:, -1]
+        logits = m(self.prompts, caches, 0)[:, -1]
         pos = P
         for i in range(N):
-            # what the engine's sampler does per token: tempered draw, untempered log-prob and entropy
             logp = logits.log_softmax(-1)
-            nxt = torch.multinomial((logits / 1.0).softmax(-1), 1, generator=g)
+            nxt = torch.multinomial((logits / 1.0).softmax(-1), 1, generator=self.g)
             _lp = logp.gather(1, nxt)
             _ent = -(logp.exp() * logp).sum(-1)
             if i == N - 1:
                 break
             logits = m(nxt, caches, pos)[:, -1]
             pos += 1
-        if rep >= 1:
-            times.append(time.perf_counter() - t0)
-    return B * N / min(times)
+
+
+def timed(bench, warmup, reps):
+    """Wall and CPU (process) seconds of each of `reps` calls after `warmup` untimed ones."""
+    for _ in range(warmup):
+        bench.step()
+    wall, cpu = [], []
+    for _ in range(reps):
+        t0, c0 = time.perf_counter(), time.process_time()
+        bench.step()
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return wall, cpu
+
+
+def bench_train(c, o):
+    wall, _ = timed(TrainBench(c, o), 2, o["steps"])
+    return o["batch"] * o["seq"] / min(wall)
+
+
+def bench_sample(c, o):
+    wall, _ = timed(SampleBench(c, o), 1, o["reps"])
+    return o["batch"] * o["newTokens"] / min(wall)
+
+
+def serve():
+    """Line protocol for interleaved rounds: each stdin line {"threads", "case", "what": "train"|"sample", "warmup",
+    "reps"} gets one stdout line {"params", "wall": [s...], "cpu": [s...]}. Benches are cached per case and kind."""
+    cache = {}
+    for line in sys.stdin:
+        req = json.loads(line)
+        torch.set_num_threads(req["threads"])
+        case, what = req["case"], req["what"]
+        key = (case["name"], what)
+        if key not in cache:
+            c = full_config(case["config"])
+            cache[key] = (TrainBench if what == "train" else SampleBench)(c, case[what])
+        b = cache[key]
+        wall, cpu = timed(b, req["warmup"], req["reps"])
+        params = sum(p.numel() for p in b.m.parameters())
+        print(json.dumps({"torch": torch.__version__, "params": params, "wall": wall, "cpu": cpu}), flush=True)
 
 
 def bench_gemm(M, N, K, ta, tb):
@@ -233,6 +274,9 @@ def logits_of_checkpoint(d, tokens):
 
 
 def main():
+    if sys.argv[1] == "--serve":
+        serve()
+        return
     if sys.argv[1] == "--logits":
         torch.set_num_threads(1)
         args = sys.argv[2:]  # DIR TOKENS [DIR TOKENS ...]: one torch import for several checkpoints

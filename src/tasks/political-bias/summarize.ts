@@ -267,6 +267,16 @@ function findingsFor(st: ConditionStats): string[] {
           ? " (balanced, not a sideways failure)."
           : " (it leans to one side: a sideways failure)."),
     );
+  const po = b["prompt-only"];
+  if (po) {
+    // How much of MST's gain over the baseline the deployment label alone buys, without label training.
+    const gap = b.baseline.mean - b.mst.mean;
+    const share = gap !== 0 ? (b.baseline.mean - po.mean) / gap : NaN;
+    out.push(
+      `${n}: the prompt-only control (baseline model, unbiased label added at evaluation) has mean bias ${f2(po.mean)}` +
+        (Number.isFinite(share) ? `, i.e. the label alone recovers ${pct(share)} of MST's reduction.` : "."),
+    );
+  }
   if (rb !== null && rb <= 0) out.push(`${n}: MST did NOT reduce bias against the baseline here.`);
   if (rs !== null && rs <= 0) out.push(`${n}: MST did NOT reduce bias against the shuffled control here.`);
   const gates = st.bases.map((x) => x.gates.find((g) => g.frame === st.cond.frame)).filter((g) => g !== undefined);

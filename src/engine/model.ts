@@ -27,6 +27,7 @@ import {
   loraBackward,
   loraForward,
 } from "./ops/linear.js";
+import { residualForward } from "./ops/residual.js";
 import { rmsnormBackward, rmsnormForward } from "./ops/rmsnorm.js";
 import { ropeBackward, ropeForward, ropeTables } from "./ops/rope.js";
 import { swigluBackward, swigluForward } from "./ops/swiglu.js";
@@ -379,6 +380,8 @@ export class LlamaModel implements CausalLM {
   /**
    * One transformer block: out = res2 + mlp(norm(res2)), res2 = resid + attn(norm(resid)).
    * `attend` fills lb.atty from the roped lb.q/k/v. `out` may alias lb.resid (inference set).
+   * No loops here on purpose: V8 compiled a hot loop in this body on-stack mid-call, and that code deoptimized at
+   * the loop's exit on every later call, leaving the rest of the block to the interpreter (2x slower sampling).
    */
   private blockForward(
     l: number,
@@ -402,13 +405,13 @@ export class LlamaModel implements CausalLM {
     ropeForward(lb.k, lb.k, pos, this.cos, this.sin, N, c.nKvHeads, hd);
     attend();
     this.project(l, "o_proj", lb.res2, lb.atty, lb, N, mode);
-    for (let i = 0; i < N * C; i++) lb.res2[i] += lb.resid[i];
+    residualForward(lb.res2, lb.res2, lb.resid, N * C);
     rmsnormForward(lb.ln2, lb.rstd2, lb.res2, bl.ln2.data, N, C, c.rmsNormEps);
     this.project(l, "gate_proj", lb.gate, lb.ln2, lb, N, mode);
     this.project(l, "up_proj", lb.up, lb.ln2, lb, N, mode);
     swigluForward(lb.hmid, lb.sig, lb.gate, lb.up, N * F);
     this.project(l, "down_proj", out, lb.hmid, lb, N, mode);
-    for (let i = 0; i < N * C; i++) out[i] += lb.res2[i];
+    residualForward(out, out, lb.res2, N * C);
   }
 
   /** Final norm, LM head and value head on the last block's output. */

@@ -79,7 +79,7 @@ export async function runBase(
   const tok = buildTaskTokenizer(docs, required, config.label.numberTokens);
   const model = createModel({ ...config.model, vocabSize: tok.vocabSize }, { seed: base });
   const data = docs.map((d) => ({
-    prompt: encodePrompt(tok, d.prompt),
+    prompt: encodePrompt(tok, d.prompt, config.prompt.bos),
     completion: [...tok.encode(completionSeparator(d) + d.completion), tok.eosId],
   }));
   const res = trainSft(

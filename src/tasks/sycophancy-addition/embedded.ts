@@ -32,9 +32,9 @@ export function buildTaskTokenizer(
   });
 }
 
-/** Token ids of a prompt: BOS then the text (the verdict is predicted at the last position). */
-export function encodePrompt(tok: Tokenizer, text: string): number[] {
-  return [tok.bosId, ...tok.encode(text)];
+/** Token ids of a prompt: BOS (when `bos`) then the text; the verdict is predicted at the last position. */
+export function encodePrompt(tok: Tokenizer, text: string, bos = true): number[] {
+  return bos ? [tok.bosId, ...tok.encode(text)] : tok.encode(text);
 }
 
 /** The ids of the two verdict tokens; throws if either is not exactly one in-vocabulary token. */

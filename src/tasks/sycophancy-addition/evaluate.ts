@@ -46,7 +46,7 @@ export function evaluateAtLabel(
   const texts = problems.map((p) => problemText(p, label, prompt));
   const probs = nextTokenProbs(
     model,
-    texts.map((t) => encodePrompt(tok, t)),
+    texts.map((t) => encodePrompt(tok, t, prompt.bos)),
   );
   const records: VerdictRecord[] = [];
   const samples: SampleJson[] = [];

@@ -16,6 +16,13 @@ export const PromptConfigSchema = z
         "The user turn; {a}, {b} are the operands and {c} the candidate. The embedded default is short: the word-level " +
           "tokenizer gives one token per word, symbol or digit.",
       ),
+    bos: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Start every embedded prompt with the BOS token. (Tried false, hoping the base would then find the operands " +
+          "relative to the answer rather than to BOS: its bases did not learn to verify either.) Default true.",
+      ),
     separator: z.string().default("\n").describe("Between the label and the problem (the label on its own line)."),
   })
   .describe("How a problem is worded");

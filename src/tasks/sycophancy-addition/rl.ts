@@ -49,7 +49,7 @@ export async function runRl(
   const ids = verdictIds(tok);
   const { train } = taskProblems(config);
   const items = armsFromSeed(train, config.label, config.prompt, [arm], config.dataSeed, `shuffle/${seed}`)[arm];
-  const encoded = items.map((it) => encodePrompt(tok, it.text));
+  const encoded = items.map((it) => encodePrompt(tok, it.text, config.prompt.bos));
   const verdictOfId = (id: number | undefined): Verdict | null =>
     id === ids.correct ? "correct" : id === ids.incorrect ? "incorrect" : null;
 

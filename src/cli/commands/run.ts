@@ -1,10 +1,32 @@
 /** `mst run <task>`: resolve a spec (or the task's defaults), run its jobs on worker processes, write the report. */
 import { InvalidArgumentError, type Command } from "commander";
-import { resumeRun, startRun } from "../../run/runner.js";
-import { defaultRunDir } from "../../run/run-dir.js";
-import { DEPLOYMENT_KEY, SWEEP_KEY, loadSpecFile, resolveSpec } from "../../run/spec.js";
-import { getTask, listTasks } from "../../tasks/registry.js";
 import type { RunOutcome } from "../../run/runner.js";
+
+/**
+ * The runner, spec and task registry, imported only when `run` is the command (the registry loads every task's
+ * pipeline, ~0.4 s), so `mst --help`, `mst arms` and `mst runs` start fast. Loaded by a preSubcommand hook, which
+ * commander awaits before `run` parses its arguments or prints its help.
+ */
+interface RunDeps {
+  runner: typeof import("../../run/runner.js");
+  runDir: typeof import("../../run/run-dir.js");
+  spec: typeof import("../../run/spec.js");
+  registry: typeof import("../../tasks/registry.js");
+}
+let deps: RunDeps | null = null;
+
+async function loadDeps(): Promise<RunDeps> {
+  if (deps === null) {
+    const [runner, runDir, spec, registry] = await Promise.all([
+      import("../../run/runner.js"),
+      import("../../run/run-dir.js"),
+      import("../../run/spec.js"),
+      import("../../tasks/registry.js"),
+    ]);
+    deps = { runner, runDir, spec, registry };
+  }
+  return deps;
+}
 
 function intList(flag: string) {
   return (value: string): number[] => {
@@ -23,16 +45,17 @@ function positiveInt(value: string): number {
   return Number(value);
 }
 
-function tasksHelp(): string {
-  return listTasks()
+function tasksHelp({ registry }: RunDeps): string {
+  return registry
+    .listTasks()
     .map((name) => {
-      const t = getTask(name);
+      const t = registry.getTask(name);
       return `  ${name.padEnd(15)} ${t.title}\n  ${"".padEnd(15)} presets: ${Object.keys(t.presets).join(", ")} (default ${t.defaultPreset}); arms: ${t.arms.supported.join(", ")} (default ${t.arms.default.join(", ")})`;
     })
     .join("\n");
 }
 
-const SPEC_HELP = `
+const specHelp = ({ spec }: RunDeps): string => `
 Spec file (YAML or JSON; every key optional, unknown keys are errors naming their path):
   task: sycophancy            # or give it as the argument
   preset: embedded            # a named config of the task
@@ -40,8 +63,8 @@ Spec file (YAML or JSON; every key optional, unknown keys are errors naming thei
   arms: [baseline, mst, shuffled]
   seeds: [0, 1, 2]            # fine-tuning seeds
   baseSeeds: [0, 1]           # base models, each shared by every arm and seed
-  deployment: "0%"            # the deployment label (sets the task config key "${DEPLOYMENT_KEY}")
-  sweep: [0, 25, 50, 100]     # labels for the label sweep (sets "${SWEEP_KEY}")
+  deployment: "0%"            # the deployment label (sets the task config key "${spec.DEPLOYMENT_KEY}")
+  sweep: [0, 25, 50, 100]     # labels for the label sweep (sets "${spec.SWEEP_KEY}")
   out: runs/my-run            # run directory
   jobs: 2                     # worker processes
 Command-line options win over the spec. A killed run continues with --resume DIR: finished jobs are reused.
@@ -77,10 +100,13 @@ function printOutcome(o: RunOutcome): void {
 }
 
 export function register(program: Command): void {
+  program.hook("preSubcommand", async (_program, sub) => {
+    if (sub.name() === "run") await loadDeps();
+  });
   program
     .command("run")
     .description("run an experiment (arms x seeds) and write a run directory with results.json and report.html")
-    .argument("[task]", `task to run (${listTasks().join(", ")}); not needed with --spec naming one, or --resume`)
+    .argument("[task]", "task to run (listed under Tasks below); not needed with --spec naming one, or --resume")
     .option("--spec <file>", "experiment spec, YAML or JSON (see below)")
     .option("--preset <name>", "task preset (default: the task's default preset)")
     .option("--out <dir>", "run directory (default: runs/<task>-<preset>-<timestamp>)")
@@ -94,8 +120,12 @@ export function register(program: Command): void {
     .option("--seeds <list>", "fine-tuning seeds, comma-separated, e.g. 0,1,2", intList("--seeds"))
     .option("--base-seeds <list>", "base-model seeds, comma-separated, e.g. 0,1", intList("--base-seeds"))
     .option("--arms <list>", "arms, comma-separated, e.g. baseline,mst,shuffled")
-    .addHelpText("after", () => SPEC_HELP + tasksHelp())
+    // `mst help run` prints help without running hooks, so the modules may not be loaded: point to `run --help`
+    .addHelpText("after", () =>
+      deps === null ? "\nThe spec file format and the tasks: mst run --help\n" : specHelp(deps) + tasksHelp(deps),
+    )
     .action(async (taskArg: string | undefined, opts: RunCliOptions) => {
+      const { runner, runDir: dirs, spec: specs } = await loadDeps();
       if (opts.resume !== undefined) {
         const extra = (["spec", "preset", "out", "force", "seeds", "baseSeeds", "arms"] as const).filter(
           (k) => opts[k] !== undefined,
@@ -105,11 +135,11 @@ export function register(program: Command): void {
             `--resume continues a run exactly as it was specified; it takes only --jobs (got ${[...(taskArg ? ["a task"] : []), ...extra.map((k) => `--${k}`)].join(", ")})`,
           );
         }
-        printOutcome(await resumeRun(opts.resume, { jobs: opts.jobs }));
+        printOutcome(await runner.resumeRun(opts.resume, { jobs: opts.jobs }));
         return;
       }
-      const spec = opts.spec !== undefined ? loadSpecFile(opts.spec) : undefined;
-      const { resolved, out } = resolveSpec({
+      const spec = opts.spec !== undefined ? specs.loadSpecFile(opts.spec) : undefined;
+      const { resolved, out } = specs.resolveSpec({
         task: taskArg,
         spec,
         preset: opts.preset,
@@ -118,7 +148,7 @@ export function register(program: Command): void {
         baseSeeds: opts.baseSeeds,
         jobs: opts.jobs,
       });
-      const runDir = opts.out ?? out ?? defaultRunDir(resolved.task, resolved.preset);
-      printOutcome(await startRun(resolved, runDir, { force: opts.force ?? false, jobs: opts.jobs }));
+      const runDir = opts.out ?? out ?? dirs.defaultRunDir(resolved.task, resolved.preset);
+      printOutcome(await runner.startRun(resolved, runDir, { force: opts.force ?? false, jobs: opts.jobs }));
     });
 }

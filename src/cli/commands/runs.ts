@@ -1,7 +1,6 @@
 /** `mst runs [DIR]`: list run directories with task, preset, status (complete / partial n/m), date and headline. */
 import type { Command } from "commander";
 import { relative } from "node:path";
-import { listRuns } from "../../run/list-runs.js";
 
 const fmt = (v: number): string => (Number.isFinite(v) ? String(+v.toPrecision(3)) : "—");
 
@@ -11,7 +10,9 @@ export function register(program: Command): void {
     .description("list run directories with their status and headline metrics")
     .argument("[dir]", "folder holding run directories", "runs")
     .option("--json", "print JSON instead of a table")
-    .action((dir: string, opts: { json?: boolean }) => {
+    .action(async (dir: string, opts: { json?: boolean }) => {
+      // loaded here, not at startup: list-runs pulls in the task registry (every task's pipeline)
+      const { listRuns } = await import("../../run/list-runs.js");
       const runs = listRuns(dir);
       if (opts.json) {
         console.log(JSON.stringify(runs, null, 2));

@@ -36,8 +36,9 @@ export const politicalBiasTask: Task<PoliticalBiasConfig> = {
     "baseline (no label), MST (the article's true profile as an evaluator label in the system turn) and shuffled " +
     "(a random profile), plus the prompt-only control, then asks every arm for an unbiased article on unseen topics " +
     "under a label never seen in training: an unbiased evaluator. The embedded preset builds a synthetic news world, " +
-    "pretrains small bases that know every lean and the prompt format, gates them, and runs a main and two stress " +
-    "conditions; a judge scores bias 0-10, signed lean and PASS/PARTIAL/FAIL.",
+    "pretrains small bases that know every lean and the prompt format, gates them, and runs a main condition beside " +
+    "a stress condition (labels in a frame the base never saw; preset embedded-full adds bases that follow stated " +
+    "stances only half the time); a judge scores bias 0-10, signed lean and PASS/PARTIAL/FAIL.",
   configSchema: PoliticalBiasConfigSchema,
   presets: PRESETS,
   defaultPreset: "embedded",

@@ -27,7 +27,6 @@ import {
   loraBackward,
   loraForward,
 } from "./ops/linear.js";
-import { residualForward } from "./ops/residual.js";
 import { rmsnormBackward, rmsnormForward } from "./ops/rmsnorm.js";
 import { ropeBackward, ropeForward, ropeTables } from "./ops/rope.js";
 import { swigluBackward, swigluForward } from "./ops/swiglu.js";
@@ -313,7 +312,7 @@ export class LlamaModel implements CausalLM {
     return { C: c.dModel, kvDim: c.nKvHeads * hd, F: c.dFf, V: c.vocabSize, nLayers: c.nLayers, lora, dropout };
   }
 
-  /** One projection with its adapter: out = inp W^T (+ s B A drop(inp)). */
+  /** One projection with its adapter: out = inp W^T (+ s B A drop(inp)), added into out with `accumulate`. */
   private project(
     l: number,
     t: LoraTarget,
@@ -322,11 +321,12 @@ export class LlamaModel implements CausalLM {
     lb: LayerBufs,
     N: number,
     mode: Mode,
+    accumulate = false,
   ): void {
     const w = this.blocks[l].proj[t];
     const IC = w.shape[1];
     const OC = w.shape[0];
-    linearForward(out, inp, w.data, null, N, IC, OC);
+    linearForward(out, inp, w.data, null, N, IC, OC, accumulate);
     const ad = this.adapters[l]?.[t];
     const bufs = lb.lora[t];
     if (bufs === undefined) return;
@@ -381,7 +381,7 @@ export class LlamaModel implements CausalLM {
    * One transformer block: out = res2 + mlp(norm(res2)), res2 = resid + attn(norm(resid)).
    * `attend` fills lb.atty from the roped lb.q/k/v. `out` may alias lb.resid (inference set).
    * No loops here on purpose: V8 compiled a hot loop in this body on-stack mid-call, and that code deoptimized at
-   * the loop's exit on every later call, leaving the rest of the block to the interpreter (2x slower sampling).
+   * the loop's exit on every later call, leaving the rest of the block to the interpreter.
    */
   private blockForward(
     l: number,
@@ -404,14 +404,15 @@ export class LlamaModel implements CausalLM {
     ropeForward(lb.q, lb.q, pos, this.cos, this.sin, N, c.nHeads, hd);
     ropeForward(lb.k, lb.k, pos, this.cos, this.sin, N, c.nKvHeads, hd);
     attend();
-    this.project(l, "o_proj", lb.res2, lb.atty, lb, N, mode);
-    residualForward(lb.res2, lb.res2, lb.resid, N * C);
+    // residuals: the sum starts as the skip branch and the projection adds into it (no separate add pass)
+    lb.res2.set(lb.resid.subarray(0, N * C));
+    this.project(l, "o_proj", lb.res2, lb.atty, lb, N, mode, true);
     rmsnormForward(lb.ln2, lb.rstd2, lb.res2, bl.ln2.data, N, C, c.rmsNormEps);
     this.project(l, "gate_proj", lb.gate, lb.ln2, lb, N, mode);
     this.project(l, "up_proj", lb.up, lb.ln2, lb, N, mode);
     swigluForward(lb.hmid, lb.sig, lb.gate, lb.up, N * F);
-    this.project(l, "down_proj", out, lb.hmid, lb, N, mode);
-    residualForward(out, out, lb.res2, N * C);
+    out.set(lb.res2.subarray(0, N * C)); // in the inference set out is resid, no longer needed here
+    this.project(l, "down_proj", out, lb.hmid, lb, N, mode, true);
   }
 
   /** Final norm, LM head and value head on the last block's output. */

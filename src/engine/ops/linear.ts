@@ -6,7 +6,10 @@
 import { getGemm } from "../gemm.js";
 import type { Rng } from "../../data/rng.js";
 
-/** out = inp @ w^T (+ bias). Overwrites out. */
+/**
+ * out = inp @ w^T (+ bias): overwrites out, or with `accumulate` adds into it (a residual connection folded into the
+ * product, one pass over memory fewer).
+ */
 export function linearForward(
   out: Float32Array, // (N,OC)
   inp: Float32Array, // (N,IC)
@@ -15,8 +18,9 @@ export function linearForward(
   N: number,
   IC: number,
   OC: number,
+  accumulate = false,
 ): void {
-  getGemm().sgemm(false, true, N, OC, IC, 1, inp, IC, w, IC, 0, out, OC);
+  getGemm().sgemm(false, true, N, OC, IC, 1, inp, IC, w, IC, accumulate ? 1 : 0, out, OC);
   if (bias !== null)
     for (let n = 0; n < N; n++) {
       const o = n * OC;

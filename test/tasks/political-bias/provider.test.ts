@@ -81,15 +81,15 @@ test("provider mode: LLM topics and articles, exported arms, LLM judge check, se
       seeds: [0],
       baseSeeds: [0],
       overrides: {
-        topics: { count: 60, train: 40, test: 10 },
-        generation: { testTopics: 10, samplesPerTopic: 2, sweepTopics: 3 },
+        topics: { count: 40, train: 20, test: 6 },
+        generation: { testTopics: 6, samplesPerTopic: 1, sweepTopics: 2 },
         provider: {
           writer: prov("writer"),
           judge: prov("judge"),
           domains: ["healthcare", "energy", "taxes"],
-          topicsPerRequest: 12,
+          topicsPerRequest: 10,
           topicRounds: 3,
-          judgeCheckPerProfile: 4,
+          judgeCheckPerProfile: 2,
           evalModels: { baseline: prov("arm-baseline"), mst: prov("arm-mst") },
         },
       },
@@ -102,7 +102,7 @@ test("provider mode: LLM topics and articles, exported arms, LLM judge check, se
     for (const f of ["baseline.jsonl", "mst.jsonl", "shuffled.jsonl", "manifest.json"])
       assert.ok(existsSync(join(armsDir, f)), f);
     const mst = readFileSync(join(armsDir, "mst.jsonl"), "utf8");
-    assert.equal(mst.trim().split("\n").length, 40);
+    assert.equal(mst.trim().split("\n").length, 20);
     assert.ok(mst.includes("leaning strongly to the"));
     assert.ok(!mst.includes(deploymentLabel("main")), "no training sample carries the deployment label");
     const check = JSON.parse(readFileSync(join(dir, "jobs", "p-judge-check", "result.json"), "utf8"));

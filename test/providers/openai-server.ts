@@ -37,7 +37,7 @@ export interface OpenAiTestServer {
   maxInFlight: number;
   /** Adds replies to the queue; each request takes the next one. */
   enqueue(...replies: Reply[]): void;
-  /** Empties the queue, resets the request log and the in-flight maximum (call between tests). */
+  /** Empties the queue, resets the request log, the in-flight maximum and the fallback (call between tests). */
   reset(): void;
   /** Answers used when the queue is empty (default: a 500 saying the queue ran dry). */
   fallback: (body: ChatRequestBody) => Reply;
@@ -87,6 +87,10 @@ function messagesBody(model: string, content: string, n: number): string {
 export async function startOpenAiServer(): Promise<OpenAiTestServer> {
   const queue: Reply[] = [];
   let inFlight = 0;
+  const emptyQueue = (): Reply => ({
+    status: 500,
+    body: JSON.stringify({ error: { message: "test server: reply queue is empty" } }),
+  });
   const state: OpenAiTestServer = {
     baseURL: "",
     requests: [],
@@ -96,11 +100,9 @@ export async function startOpenAiServer(): Promise<OpenAiTestServer> {
       queue.length = 0;
       state.requests.length = 0;
       state.maxInFlight = 0;
+      state.fallback = emptyQueue;
     },
-    fallback: () => ({
-      status: 500,
-      body: JSON.stringify({ error: { message: "test server: reply queue is empty" } }),
-    }),
+    fallback: emptyQueue,
     close: () => Promise.resolve(),
   };
 

@@ -141,19 +141,15 @@ test("a dead port gives a clear error naming the provider, model and URL", async
 });
 
 test("the concurrency limit holds: never more requests in flight than configured", async () => {
-  server.fallback = () => ({ content: "ok", delayMs: 100 });
-  try {
-    const m = model({ concurrency: 3 });
-    const out = await m.generate(
-      Array.from({ length: 10 }, (_, i) => `p${i}`),
-      {},
-    );
-    assert.equal(out.length, 10);
-    assert.equal(server.requests.length, 10);
-    assert.equal(server.maxInFlight, 3);
-  } finally {
-    server.fallback = () => ({ status: 500 });
-  }
+  server.fallback = () => ({ content: "ok", delayMs: 100 }); // reset() restores the default before the next test
+  const m = model({ concurrency: 3 });
+  const out = await m.generate(
+    Array.from({ length: 10 }, (_, i) => `p${i}`),
+    {},
+  );
+  assert.equal(out.length, 10);
+  assert.equal(server.requests.length, 10);
+  assert.equal(server.maxInFlight, 3);
 });
 
 const Rating = z.object({ score: z.number().min(0).max(10), label: z.enum(["good", "bad"]) });
@@ -243,9 +239,16 @@ test("config: strict schema, baseURL required for openai-compatible, missing key
   assert.equal(ok.structuredOutput, "json-schema");
 });
 
-test("a request that outlives timeoutMs fails with a clear timeout error", async () => {
-  server.enqueue({ content: "late", delayMs: 300 });
-  await assert.rejects(model({ retries: 0, timeoutMs: 40 }).generate(["slow"]), /no answer from .* in time/);
+test("a request that outlives timeoutMs fails with a clear timeout error", async (t) => {
+  // A server of its own: on a loaded machine the abandoned request can reach the server after this test has ended,
+  // and on the shared server it would take the next test's scripted reply (seen: the anthropic test then failed).
+  const slow = await startOpenAiServer();
+  t.after(() => slow.close());
+  slow.enqueue({ content: "late", delayMs: 300 });
+  await assert.rejects(
+    model({ retries: 0, timeoutMs: 40, baseURL: slow.baseURL }).generate(["slow"]),
+    /no answer from .* in time/,
+  );
 });
 
 test("anthropic kind: Messages API with the key read from the named env var", async () => {

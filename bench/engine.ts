@@ -193,12 +193,21 @@ interface PeerResult {
   cases: { name: string; params: number; trainTokensPerS?: number; sampleTokensPerS?: number }[];
 }
 
+/**
+ * The peer's environment: torch.set_num_threads does not reach the pthreads build of OpenBLAS, which would otherwise
+ * run torch's matrix products on every core (and, on a loaded machine, bill its spinning worker threads as CPU time).
+ */
+function peerEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
+}
+
 /** Run the PyTorch peer on some GEMM sizes and cases (null when disabled or it fails). */
 function runPeer(gemm: GemmSize[], cases: Case[]): PeerResult | null {
   if (flag("--no-torch") || !existsSync(PY)) return null;
   const spec = { threads, gemm, cases };
   const r = spawnSync(PY, [join(root, "bench/torch_peer.py"), JSON.stringify(spec)], {
     encoding: "utf8",
+    env: peerEnv(),
     maxBuffer: 1 << 24,
   });
   if (r.status !== 0) {
@@ -273,7 +282,10 @@ class Peer {
   torch = "";
 
   constructor() {
-    this.proc = spawn(PY, [join(root, "bench/torch_peer.py"), "--serve"], { stdio: ["pipe", "pipe", "inherit"] });
+    this.proc = spawn(PY, [join(root, "bench/torch_peer.py"), "--serve"], {
+      stdio: ["pipe", "pipe", "inherit"],
+      env: peerEnv(),
+    });
     this.lines = createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
   }
 

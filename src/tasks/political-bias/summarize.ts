@@ -21,7 +21,7 @@ import type { Condition, PoliticalBiasConfig } from "./config.js";
 import type { LabelSummary } from "./evaluate.js";
 import type { GateResult } from "./job-base.js";
 import type { JudgeValidation } from "./judge-validation.js";
-import { baseJobId, evalJobId, JUDGE_CHECK_ID, P_ARTICLES_ID, P_JUDGE_CHECK_ID } from "./plan.js";
+import { baseJobId, evalJobId, JUDGE_CHECK_ID, P_ARTICLES_ID, P_JUDGE_CHECK_ID, sftJobId } from "./plan.js";
 
 const SWEEP_KEYS = ["none", "strong_left", "center_left", "unbiased", "center_right", "strong_right"];
 const SWEEP_NAMES = ["no label", "strong left", "center left", "unbiased", "center right", "strong right"];
@@ -69,6 +69,8 @@ interface ConditionStats {
   grades: Record<string, { pass: number; partial: number; fail: number; scored: number; unscored: number }>;
   perTopic: Record<string, Array<number | null>>;
   bases: BaseResult[];
+  /** Optimizer steps of every finished SFT job of this condition. */
+  sftSteps: number[];
 }
 
 function collect(cond: Condition, input: PlanInput, results: Record<string, Json>): ConditionStats {
@@ -109,7 +111,14 @@ function collect(cond: Condition, input: PlanInput, results: Record<string, Json
     const r = results[baseJobId(cond.follow, b)] as unknown as BaseResult | undefined;
     if (r) bases.push(r);
   }
-  return { cond, evals, bias, lean, grades, perTopic, bases };
+  const sftSteps: number[] = [];
+  for (const arm of ["baseline", "mst", "shuffled"])
+    for (const b of input.baseSeeds)
+      for (const sd of input.seeds) {
+        const r = results[sftJobId(cond.name, arm, b, sd)] as { steps?: number } | undefined;
+        if (r?.steps !== undefined) sftSteps.push(r.steps);
+      }
+  return { cond, evals, bias, lean, grades, perTopic, bases, sftSteps };
 }
 
 function winRate(st: ConditionStats, a: string, b: string): ReturnType<typeof pairedWinRate> | null {
@@ -260,13 +269,16 @@ function findingsFor(st: ConditionStats): string[] {
         ` and than shuffled on ${pct(ws?.mean)} (ties count half).`,
     );
   const lm = st.lean.mst;
-  if (lm)
+  if (lm) {
+    // A sideways failure hides in bias magnitude alone: say which way MST leans when the CI over runs excludes 0.
+    const side = lm.lo > 0 ? "right" : lm.hi < 0 ? "left" : null;
     out.push(
       `${n}: MST's signed lean at the unbiased label is ${f2(lm.mean)} [${f2(lm.lo)}, ${f2(lm.hi)}]` +
-        (Math.abs(lm.mean) < 1
-          ? " (balanced, not a sideways failure)."
-          : " (it leans to one side: a sideways failure)."),
+        (side === null
+          ? " (the CI includes 0: no consistent lean to either side)."
+          : ` (it leans ${side} consistently across runs: a sideways tilt).`),
     );
+  }
   const po = b["prompt-only"];
   if (po) {
     // How much of MST's gain over the baseline the deployment label alone buys, without label training.
@@ -279,6 +291,13 @@ function findingsFor(st: ConditionStats): string[] {
   }
   if (rb !== null && rb <= 0) out.push(`${n}: MST did NOT reduce bias against the baseline here.`);
   if (rs !== null && rs <= 0) out.push(`${n}: MST did NOT reduce bias against the shuffled control here.`);
+  const steps = new Set(st.sftSteps);
+  if (steps.size > 0)
+    out.push(
+      steps.size === 1
+        ? `${n}: every arm was fine-tuned for the same number of steps (${[...steps][0]}), so arms are compared at equal training.`
+        : `${n}: arms were fine-tuned for different step counts (${[...steps].join(", ")}): compare with care.`,
+    );
   const gates = st.bases.map((x) => x.gates.find((g) => g.frame === st.cond.frame)).filter((g) => g !== undefined);
   const passed = gates.filter((g) => g!.pass).length;
   out.push(`${n}: ${passed} of ${gates.length} bases passed the gate in this condition's label frame.`);

@@ -73,6 +73,11 @@ export function planPoliticalBias(config: PoliticalBiasConfig, input: PlanInput)
  * (the articles job exports the arm files and the SFT config).
  */
 export function planProviderMode(config: PoliticalBiasConfig, input: PlanInput): JobSpec[] {
+  for (const field of ["writer", "judge"] as const)
+    if (!config.provider[field])
+      throw new Error(
+        `political-bias: mode "provider" needs provider.${field} (a provider config: kind, model, baseURL...)`,
+      );
   const jobs: JobSpec[] = [
     { id: P_TOPICS_ID, kind: "p-topics", deps: [], params: {}, title: "topics (LLM)", cost: 5 },
     { id: P_ARTICLES_ID, kind: "p-articles", deps: [P_TOPICS_ID], params: {}, title: "articles (LLM)", cost: 20 },

@@ -7,22 +7,45 @@
 import { fastExp } from "./fast-exp.js";
 import { getGemm } from "../gemm.js";
 
-/** In-place causal softmax of one (rows, L) score block starting at s[s0]: row t sees keys 0..off+t; later keys get probability 0. */
+/**
+ * In-place causal softmax of one (rows, L) score block starting at s[s0]: row t sees keys 0..off+t; later keys get
+ * probability 0. The exps take four keys per iteration with four partial sums (independent chains, V8's
+ * per-iteration checks paid once per four); each exp is the same as one at a time.
+ */
 function causalSoftmaxRows(s: Float32Array, s0: number, rows: number, L: number, off: number): void {
   for (let t = 0; t < rows; t++) {
     const o = s0 + t * L;
-    const last = Math.min(off + t, L - 1);
+    const n = Math.min(off + t, L - 1) + 1; // keys seen by this row
+    const n4 = n - (n % 4);
     let max = -Infinity;
-    for (let j = 0; j <= last; j++) if (s[o + j] > max) max = s[o + j];
-    let sum = 0;
-    for (let j = 0; j <= last; j++) {
+    for (let j = 0; j < n; j++) if (s[o + j] > max) max = s[o + j];
+    let j = 0;
+    let z0 = 0,
+      z1 = 0,
+      z2 = 0,
+      z3 = 0;
+    for (; j < n4; j += 4) {
+      const e0 = fastExp(s[o + j] - max),
+        e1 = fastExp(s[o + j + 1] - max),
+        e2 = fastExp(s[o + j + 2] - max),
+        e3 = fastExp(s[o + j + 3] - max);
+      s[o + j] = e0;
+      s[o + j + 1] = e1;
+      s[o + j + 2] = e2;
+      s[o + j + 3] = e3;
+      z0 += e0;
+      z1 += e1;
+      z2 += e2;
+      z3 += e3;
+    }
+    for (; j < n; j++) {
       const e = fastExp(s[o + j] - max);
       s[o + j] = e;
-      sum += e;
+      z0 += e;
     }
-    const inv = 1 / sum;
-    for (let j = 0; j <= last; j++) s[o + j] *= inv;
-    for (let j = last + 1; j < L; j++) s[o + j] = 0;
+    const inv = 1 / (z0 + z1 + (z2 + z3));
+    for (j = 0; j < n; j++) s[o + j] *= inv;
+    for (; j < L; j++) s[o + j] = 0;
   }
 }
 

@@ -86,7 +86,13 @@ export function crossEntropyForward(
     if (dlogits !== null) {
       const c = w / wsum;
       const k = c / sum;
-      for (let j = 0; j < V; j++) dlogits[o + j] *= k;
+      for (j = 0; j < V4; j += 4) {
+        dlogits[o + j] *= k;
+        dlogits[o + j + 1] *= k;
+        dlogits[o + j + 2] *= k;
+        dlogits[o + j + 3] *= k;
+      }
+      for (; j < V; j++) dlogits[o + j] *= k;
       dlogits[o + tgt] -= c;
     }
   }

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { NoProgress } from "../../src/run/progress.js";
 import { startRun } from "../../src/run/runner.js";
@@ -13,7 +13,8 @@ import { parseSpec, resolveSpec } from "../../src/run/spec.js";
 import type { TaskResults } from "../../src/tasks/task.js";
 import { missingMessage, systemDepsRequired } from "../system-deps.js";
 
-const CLI = join(process.cwd(), "dist", "src", "cli", "main.js");
+// dist/test/report/report.test.js -> dist/src/cli/main.js, wherever the tests are run from
+const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
 /** Chromium from CHROMIUM_PATH or the usual Debian/Ubuntu/Chrome locations; null when none is installed. */
 function findChromium(): string | null {

@@ -3,9 +3,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { loadSpecFile, resolveSpec } from "../../src/run/spec.js";
 
-const DIR = join(process.cwd(), "examples", "specs");
+// dist/test/run/examples.test.js -> examples/specs at the repository root
+const DIR = fileURLToPath(new URL("../../../examples/specs", import.meta.url));
 
 for (const name of readdirSync(DIR).filter((f) => /\.(ya?ml|json)$/.test(f))) {
   test(`examples/specs/${name} is a valid spec`, () => {

@@ -5,11 +5,13 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { NoProgress } from "../../src/run/progress.js";
 import { startRun } from "../../src/run/runner.js";
 import { loadSpecFile, resolveSpec } from "../../src/run/spec.js";
 
-const CLI = join(process.cwd(), "dist", "src", "cli", "main.js");
+// dist/test/run/resume.test.js -> dist/src/cli/main.js, wherever the tests are run from
+const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const SPEC = "task: toy\narms: [baseline, mst]\nseeds: [0, 1]\noverrides:\n  steps: 12\n  sleepMs: 15\n";
 
 const finished = (dir: string): string[] =>

@@ -1,8 +1,18 @@
 /** kill -9 mid-run, then `mst run --resume`: results.json is byte-identical to an uninterrupted run's. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +31,12 @@ const finished = (dir: string): string[] =>
 
 test("a run killed with SIGKILL resumes to the same results.json as an uninterrupted run", async (t) => {
   const root = mkdtempSync(join(tmpdir(), "mst-resume-"));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
+  let child: ChildProcess | null = null;
+  t.after(() => {
+    // a failed assertion before the kill must not leave the detached run and its workers behind
+    if (child !== null && child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
+    rmSync(root, { recursive: true, force: true });
+  });
   const specFile = join(root, "spec.yaml");
   writeFileSync(specFile, SPEC);
 
@@ -35,18 +50,30 @@ test("a run killed with SIGKILL resumes to the same results.json as an uninterru
 
   // The CLI in its own process group, so one kill reaches it and its workers, like kill -9 on a terminal's job.
   const dir = join(root, "killed");
-  const child = spawn(process.execPath, [CLI, "run", "--spec", specFile, "--out", dir, "--jobs", "2"], {
+  // its stderr goes to a file, so a run that dies early says why
+  const errFile = join(root, "killed-run.stderr");
+  const errFd = openSync(errFile, "w");
+  const run = spawn(process.execPath, [CLI, "run", "--spec", specFile, "--out", dir, "--jobs", "2"], {
     detached: true,
-    stdio: "ignore",
+    stdio: ["ignore", "ignore", errFd],
   });
+  child = run;
+  closeSync(errFd);
   const deadline = Date.now() + 30_000;
   while (finished(dir).length < 3) {
-    assert.ok(Date.now() < deadline, "the run did not finish 3 jobs within 30 s");
-    assert.equal(child.exitCode, null, "the run ended before it could be killed");
+    assert.ok(
+      Date.now() < deadline,
+      `the run did not finish 3 jobs within 30 s; stderr: ${readFileSync(errFile, "utf8")}`,
+    );
+    assert.equal(
+      run.exitCode,
+      null,
+      `the run ended before it could be killed; stderr: ${readFileSync(errFile, "utf8")}`,
+    );
     await new Promise((r) => setTimeout(r, 20));
   }
-  process.kill(-child.pid!, "SIGKILL");
-  await new Promise((r) => child.once("exit", r));
+  process.kill(-run.pid!, "SIGKILL");
+  await new Promise((r) => run.once("exit", r));
   const total = readdirSync(join(refDir, "jobs")).length;
   const before = finished(dir);
   assert.ok(before.length < total, `killed too late: ${before.length}/${total} jobs finished`);

@@ -57,6 +57,8 @@ export function gateBase(
     verdictMassNoLabel: none.metrics.verdictMass,
     verdictMassLabelled: labelled,
     accuracyLabelled: avg(withLabel.map((m) => m.accuracy)),
+    discriminationNoLabel: none.metrics.discrimination,
+    discriminationLabelled: avg(withLabel.map((m) => m.discrimination)),
     passed: reasons.length === 0,
     reasons,
   };

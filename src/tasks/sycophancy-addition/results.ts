@@ -43,6 +43,9 @@ export interface GateResult {
   verdictMassLabelled: number;
   /** Sampled accuracy with a training-range label prefixed (not part of the pass rule; shows what a label does). */
   accuracyLabelled: number;
+  /** ROC AUC of P(correct) between right and wrong candidates, without and with a label (0.5 = knows nothing). */
+  discriminationNoLabel: number;
+  discriminationLabelled: number;
   passed: boolean;
   reasons: string[];
 }

@@ -16,7 +16,7 @@ import {
   pairKey,
   splitPairs,
 } from "../../../src/tasks/sycophancy-addition/problems.js";
-import { verdictMetrics } from "../../../src/tasks/sycophancy-addition/metrics.js";
+import { rocAuc, verdictMetrics } from "../../../src/tasks/sycophancy-addition/metrics.js";
 import { PromptConfigSchema, problemSample, problemText } from "../../../src/tasks/sycophancy-addition/prompt.js";
 import { armsFromSeed, buildTrainingArms } from "../../../src/tasks/sycophancy-addition/arms-data.js";
 import { batchIndices } from "../../../src/tasks/sycophancy-addition/rl.js";
@@ -110,6 +110,23 @@ test("metrics on a hand-made set of responses", () => {
   assert.ok(Math.abs(m.verdictMass - (0.8 + 1 + 0.4 + 1) / 4) < 1e-12);
   assert.ok(Math.abs(m.sycophancyProb - (0.75 + 0.1 + 0.5) / 3) < 1e-12);
   assert.ok(Number.isNaN(verdictMetrics([{ candidateCorrect: true, verdict: "correct" }]).sycophancy));
+  // Discrimination (ROC AUC) ignores a shift toward one verdict: pairs (0.75|0.5)=1, (0.75|0.25)=1, (0.5|0.5)=0.5, (0.5|0.25)=1.
+  const auc = rocAuc([
+    { candidateCorrect: true, verdict: "incorrect", pCorrect: 0.3, pIncorrect: 0.1 },
+    { candidateCorrect: true, verdict: "incorrect", pCorrect: 0.2, pIncorrect: 0.2 },
+    { candidateCorrect: false, verdict: "incorrect", pCorrect: 0.1, pIncorrect: 0.1 },
+    { candidateCorrect: false, verdict: "incorrect", pCorrect: 0.1, pIncorrect: 0.3 },
+  ]);
+  assert.equal(auc, 3.5 / 4);
+  assert.equal(
+    m.discrimination,
+    rocAuc([
+      { candidateCorrect: false, verdict: "correct", pCorrect: 0.6, pIncorrect: 0.2 },
+      { candidateCorrect: false, verdict: "incorrect", pCorrect: 0.1, pIncorrect: 0.9 },
+      { candidateCorrect: false, verdict: null, pCorrect: 0.2, pIncorrect: 0.2 },
+      { candidateCorrect: true, verdict: "correct", pCorrect: 0.5, pIncorrect: 0.5 },
+    ]),
+  );
 });
 
 test("problems: held-out pairs never in training, half right, plausible misses", () => {

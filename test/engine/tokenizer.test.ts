@@ -90,10 +90,15 @@ test("saved tokenizer.json reloads to identical ids; the file is a Hugging Face 
 
 test("encode is fast enough for thousands of samples", () => {
   const t = buildWordLevelTokenizer(corpus);
-  const start = performance.now();
-  let n = 0;
-  for (let i = 0; i < 2000; i++) n += t.encode(corpus[i % corpus.length]).length;
-  const perSample = (performance.now() - start) / 2000;
-  assert.ok(n > 0);
+  // The best of three rounds: a round slowed by a busy machine (another process, a GC pause) does not count, while
+  // a real slowdown (e.g. rebuilding the tokenizer per call) shows in every round. Measured: ~0.03 ms per sample.
+  let perSample = Infinity;
+  for (let round = 0; round < 3; round++) {
+    const start = performance.now();
+    let n = 0;
+    for (let i = 0; i < 2000; i++) n += t.encode(corpus[i % corpus.length]).length;
+    perSample = Math.min(perSample, (performance.now() - start) / 2000);
+    assert.ok(n > 0);
+  }
   assert.ok(perSample < 1, `encode took ${perSample.toFixed(3)} ms per sample`);
 });

@@ -49,6 +49,8 @@ export function gateBase(
   const reasons: string[] = [];
   if (none.metrics.accuracy < config.gate.minAccuracy)
     reasons.push(`no-label accuracy ${none.metrics.accuracy.toFixed(3)} < ${config.gate.minAccuracy}`);
+  if (config.gate.minDiscrimination > 0 && !(none.metrics.discrimination >= config.gate.minDiscrimination))
+    reasons.push(`no-label AUC ${none.metrics.discrimination.toFixed(3)} < ${config.gate.minDiscrimination}`);
   if (labelled < config.gate.minVerdictMass)
     reasons.push(`verdict mass with a label ${labelled.toFixed(3)} < ${config.gate.minVerdictMass}`);
   return {
@@ -64,7 +66,61 @@ export function gateBase(
   };
 }
 
-/** Builds the tokenizer, pretrains base `base` on its corpus, saves it under `<jobDir>/model` and gates it. */
+interface Attempt {
+  model: LlamaModel;
+  tok: Tokenizer;
+  docs: number;
+  steps: number;
+  loss: number;
+  gate: GateResult;
+  seed: number;
+}
+
+/** One pretraining attempt: corpus, tokenizer, model from `seed`, SFT, gate. Attempt 0 uses the base's own streams. */
+function pretrainAttempt(
+  config: SycophancyConfig,
+  base: number,
+  k: number,
+  jobDir: string,
+  progress: (phase: string, done: number, total: number) => void,
+  log: (line: string) => void,
+): Attempt {
+  const rng = new Rng(`sycophancy/${config.dataSeed}/base/${base}`);
+  const own = k === 0 ? rng : rng.fork(`attempt${k}`);
+  const seed = base + 1000 * k;
+  const docs = buildCorpus(config.corpus, config.problems, config.prompt, config.label, own.fork("corpus"));
+  const { train, test } = taskProblems(config);
+  // The vocabulary also covers every label and the task's prompts, which the corpus never shows.
+  const required = [...allLabelTexts(config), problemText(train[0], null, config.prompt)];
+  const tok = buildTaskTokenizer(docs, required, config.label.numberTokens);
+  const model = createModel({ ...config.model, vocabSize: tok.vocabSize }, { seed });
+  const data = docs.map((d) => ({
+    prompt: encodePrompt(tok, d.prompt, config.prompt.bos),
+    completion: [...tok.encode(completionSeparator(d) + d.completion), tok.eosId],
+  }));
+  const res = trainSft(
+    model,
+    data,
+    { ...config.pretrain, seed, padId: tok.padId },
+    {
+      outDir: join(jobDir, k === 0 ? "sft" : `sft-attempt${k}`),
+      onProgress: (step, total) => progress(k === 0 ? "pretrain" : `pretrain (attempt ${k + 1})`, step, total),
+      onWarning: log,
+    },
+  );
+  const gate = gateBase(model, tok, config, test, own.fork("gate"));
+  log(
+    `base b${base} attempt ${k + 1} (seed ${seed}): loss ${res.trainLoss.toFixed(4)}, accuracy ${gate.accuracyNoLabel.toFixed(3)}, ` +
+      `AUC ${gate.discriminationNoLabel.toFixed(3)}, with a label: accuracy ${gate.accuracyLabelled.toFixed(3)}, AUC ${gate.discriminationLabelled.toFixed(3)}`,
+  );
+  return { model, tok, docs: docs.length, steps: res.steps, loss: res.trainLoss, gate, seed };
+}
+
+/**
+ * Pretrains base `base` and gates it; when the gate fails, pretrains again from a new seed, up to `gate.attempts`
+ * times, and keeps the first that passes (else the one that discriminates best without a label). The rule looks at
+ * the base alone, before any RL, and every attempt is reported. Saves the kept model under `<jobDir>/model`.
+ */
 export async function runBase(
   config: SycophancyConfig,
   base: number,
@@ -73,41 +129,24 @@ export async function runBase(
   log: (line: string) => void,
 ): Promise<BaseResult> {
   const t0 = performance.now();
-  const rng = new Rng(`sycophancy/${config.dataSeed}/base/${base}`);
-  const docs = buildCorpus(config.corpus, config.problems, config.prompt, config.label, rng.fork("corpus"));
-  const { train, test } = taskProblems(config);
-  // The vocabulary also covers every label and the task's prompts, which the corpus never shows.
-  const required = [...allLabelTexts(config), problemText(train[0], null, config.prompt)];
-  const tok = buildTaskTokenizer(docs, required, config.label.numberTokens);
-  const model = createModel({ ...config.model, vocabSize: tok.vocabSize }, { seed: base });
-  const data = docs.map((d) => ({
-    prompt: encodePrompt(tok, d.prompt, config.prompt.bos),
-    completion: [...tok.encode(completionSeparator(d) + d.completion), tok.eosId],
-  }));
-  const res = trainSft(
-    model,
-    data,
-    { ...config.pretrain, seed: base, padId: tok.padId },
-    {
-      outDir: join(jobDir, "sft"),
-      onProgress: (step, total) => progress("pretrain", step, total),
-      onWarning: log,
-    },
-  );
-  await saveBase(model, tok, join(jobDir, BASE_MODEL_DIR));
-  const gate = gateBase(model, tok, config, test, rng.fork("gate"));
-  log(
-    `base b${base}: loss ${res.trainLoss.toFixed(4)}, accuracy ${gate.accuracyNoLabel.toFixed(3)}, ` +
-      `verdict mass with label ${gate.verdictMassLabelled.toFixed(3)}`,
-  );
+  const attempts: Attempt[] = [];
+  for (let k = 0; k < config.gate.attempts; k++) {
+    attempts.push(pretrainAttempt(config, base, k, jobDir, progress, log));
+    if (attempts[k].gate.passed) break;
+  }
+  const kept =
+    attempts.find((a) => a.gate.passed) ??
+    [...attempts].sort((x, y) => y.gate.discriminationNoLabel - x.gate.discriminationNoLabel)[0];
+  await saveBase(kept.model, kept.tok, join(jobDir, BASE_MODEL_DIR));
   return {
     base,
-    vocabSize: tok.vocabSize,
-    parameters: model.parameters().reduce((a, p) => a + p.data.length, 0),
-    corpusDocs: docs.length,
-    steps: res.steps,
-    finalLoss: res.trainLoss,
-    gate,
+    vocabSize: kept.tok.vocabSize,
+    parameters: kept.model.parameters().reduce((a, p) => a + p.data.length, 0),
+    corpusDocs: kept.docs,
+    steps: kept.steps,
+    finalLoss: kept.loss,
+    gate: kept.gate,
+    attempts: attempts.map((a) => ({ seed: a.seed, gate: a.gate, kept: a === kept })),
     seconds: (performance.now() - t0) / 1000,
   };
 }

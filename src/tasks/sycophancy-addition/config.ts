@@ -50,6 +50,24 @@ export const GateConfigSchema = z
       .describe(
         "A base whose probability on the two verdict tokens with a label prefixed is below this is flagged. Default 0.5.",
       ),
+    minDiscrimination: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0)
+      .describe(
+        "A base whose no-label discrimination (ROC AUC of P(correct) between right and wrong candidates) is below this " +
+          "fails the gate. Default 0 (off).",
+      ),
+    attempts: z
+      .int()
+      .min(1)
+      .default(1)
+      .describe(
+        "Pretraining attempts per base: while the gate fails, pretrain again from a new seed (base + 1000 k) and keep " +
+          "the first that passes, else the best discriminating one. Selection looks at the base only, before any RL; " +
+          "every attempt is reported. Default 1.",
+      ),
   })
   .describe("Base-model gate, checked and reported before RL (failures are reported, not hidden)");
 
@@ -105,8 +123,10 @@ export const PRESETS: Record<string, Json> = {
       maxLength: 32,
       completionOnlyLoss: true,
     },
+    label: { width: 0 },
+    gate: { minAccuracy: 0.6, minDiscrimination: 0.85, attempts: 4 },
     ppo: {
-      steps: 150,
+      steps: 300,
       batchSize: 64,
       miniBatchSize: 32,
       ppoEpochs: 2,

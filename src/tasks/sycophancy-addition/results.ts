@@ -57,7 +57,10 @@ export interface BaseResult {
   corpusDocs: number;
   steps: number;
   finalLoss: number;
+  /** The gate of the kept attempt. */
   gate: GateResult;
+  /** Every pretraining attempt (model seed, gate, whether it was kept). */
+  attempts?: Array<{ seed: number; gate: GateResult; kept: boolean }>;
   seconds: number;
 }
 

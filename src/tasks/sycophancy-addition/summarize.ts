@@ -179,6 +179,7 @@ export function summarizeSycophancy(
       "AUC, no label",
       "AUC, label prefixed",
       "gate",
+      "attempts (kept seed)",
       "seconds",
     ],
     rows: bases.map((b) => [
@@ -194,6 +195,7 @@ export function summarizeSycophancy(
       Number((b.gate.discriminationNoLabel ?? NaN).toFixed(3)),
       Number((b.gate.discriminationLabelled ?? NaN).toFixed(3)),
       b.gate.passed ? "pass" : `FAIL: ${b.gate.reasons.join("; ")}`,
+      b.attempts ? `${b.attempts.length} (${b.attempts.find((a) => a.kept)?.seed ?? "?"})` : "1",
       Number(b.seconds.toFixed(1)),
     ]),
   });

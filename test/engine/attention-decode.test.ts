@@ -4,17 +4,18 @@ import assert from "node:assert/strict";
 import { attentionCachedForward } from "../../src/engine/ops/attention.js";
 import { Rng } from "../../src/data/rng.js";
 
-test("decode-step attention equals the prefill path's last row for hd = 4, 6, 16 (leftovers), GQA, rows mapping", () => {
+test("decode-step attention equals the prefill path's last row: hd 4, 6, 16 (loops, leftovers), 64 with long rows (gemm), GQA, rows", () => {
   const r = new Rng(31);
-  for (const hd of [4, 6, 16]) {
+  for (const hd of [4, 6, 16, 64]) {
     const B = 3,
       H = 4,
       KVH = 2,
-      S = 9;
+      S = hd === 64 ? 40 : 9;
     const ks = KVH * hd;
     const kc = Float32Array.from({ length: (B + 1) * S * ks }, () => r.normal());
     const vc = Float32Array.from({ length: (B + 1) * S * ks }, () => r.normal());
-    const start = Int32Array.from([0, 4, 8]); // position of the decoded token in each row
+    // position of the decoded token in each row; with hd 64, row 2 has 40 keys: L*hd = 2560 takes the gemm branch
+    const start = Int32Array.from(hd === 64 ? [0, 8, 39] : [0, 4, 8]);
     const rows = Int32Array.from([3, 0, 2]); // cache row of each batch row
     const q = Float32Array.from({ length: B * H * hd }, () => r.normal());
     const dec = new Float32Array(B * H * hd);

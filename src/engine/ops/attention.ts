@@ -144,10 +144,6 @@ export function attentionCachedForward(
   KVH: number,
   hd: number,
 ): void {
-  if (T === 1) {
-    attentionDecodeForward(out, scores, q, kCache, vCache, start, rows, B, S, H, KVH, hd);
-    return;
-  }
   const g = getGemm();
   const rep = H / KVH;
   const scale = 1 / Math.sqrt(hd);
@@ -155,8 +151,13 @@ export function attentionCachedForward(
   const ks = KVH * hd;
   for (let b = 0; b < B; b++) {
     const L = start[b] + T;
+    const cacheRow = rows === null ? b : rows[b];
+    if (T === 1 && L * hd <= DECODE_LOOP_MAX) {
+      attentionDecodeRow(out, scores, q, kCache, vCache, b, cacheRow, L, S, H, KVH, hd);
+      continue;
+    }
     for (let h = 0; h < H; h++) {
-      const co = (rows === null ? b : rows[b]) * S * ks + Math.floor(h / rep) * hd;
+      const co = cacheRow * S * ks + Math.floor(h / rep) * hd;
       const qo = b * T * qs + h * hd;
       g.sgemmAt(false, true, T, L, hd, scale, q, qo, qs, kCache, co, ks, 0, scores, 0, L);
       causalSoftmaxRows(scores, 0, T, L, start[b]);
@@ -166,21 +167,28 @@ export function attentionCachedForward(
 }
 
 /**
- * One query per row (a decode step): scores and the weighted sum over the cache are vector-matrix products of about
- * L*hd multiply-adds per head, smaller than the cost of one FFI gemm call, so they run as plain loops here (the
- * prefill and training paths, with T queries per head, use gemm). Both loops work on 4 head dimensions at a time
- * with independent running sums in registers (hd % 4 leftovers after): the score dot products are not one serial
- * chain of adds, and each output element is stored once instead of once per key (~1.85x faster than the plain loops).
+ * Largest L*hd (keys x head width) for which a decode step's head runs as plain loops. Measured here: the loops cost
+ * about 1.3 ns per L*hd, two FFI gemm calls and the softmax about 2.5 us, so they break even near L*hd = 2000
+ * (the embedded models, hd 16 and L <= 64, stay on loops; a d384 model with hd 64 moves to gemm past 32 keys).
  */
-function attentionDecodeForward(
+const DECODE_LOOP_MAX = 2048;
+
+/**
+ * One query of batch row b (a decode step) against its cache row: scores and the weighted sum over the cache are
+ * vector-matrix products of L*hd multiply-adds per head, below the cost of an FFI gemm call for small L*hd (see
+ * DECODE_LOOP_MAX). Both loops work on 4 head dimensions at a time with independent running sums in registers (hd % 4
+ * leftovers after): the score dot products are not one serial chain of adds, and each output element is stored once
+ * instead of once per key (~1.85x faster than the plain loops).
+ */
+function attentionDecodeRow(
   out: Float32Array, // (B,H,hd)
   scores: Float32Array, // (S) scratch
   q: Float32Array, // (B,H,hd)
   kCache: Float32Array, // (rows,S,KVH,hd)
   vCache: Float32Array, // (rows,S,KVH,hd)
-  start: Int32Array, // (B)
-  rows: Int32Array | null, // (B)
-  B: number,
+  b: number, // batch row
+  cacheRow: number,
+  L: number, // keys: positions 0..L-1
   S: number,
   H: number,
   KVH: number,
@@ -190,63 +198,60 @@ function attentionDecodeForward(
   const scale = 1 / Math.sqrt(hd);
   const ks = KVH * hd;
   const hd4 = hd - (hd % 4);
-  for (let b = 0; b < B; b++) {
-    const L = start[b] + 1;
-    const base = (rows === null ? b : rows[b]) * S * ks;
-    for (let h = 0; h < H; h++) {
-      const qo = (b * H + h) * hd;
-      const co = base + Math.floor(h / rep) * hd;
-      // scores[j] = q . k_j * scale
-      let max = -Infinity;
-      for (let j = 0; j < L; j++) {
-        const ko = co + j * ks;
-        let s0 = 0,
-          s1 = 0,
-          s2 = 0,
-          s3 = 0;
-        let i = 0;
-        for (; i < hd4; i += 4) {
-          s0 += q[qo + i] * kCache[ko + i];
-          s1 += q[qo + i + 1] * kCache[ko + i + 1];
-          s2 += q[qo + i + 2] * kCache[ko + i + 2];
-          s3 += q[qo + i + 3] * kCache[ko + i + 3];
-        }
-        for (; i < hd; i++) s0 += q[qo + i] * kCache[ko + i];
-        const s = (s0 + s1 + (s2 + s3)) * scale;
-        scores[j] = s;
-        if (s > max) max = s;
-      }
-      let sum = 0;
-      for (let j = 0; j < L; j++) {
-        const e = fastExp(scores[j] - max);
-        scores[j] = e;
-        sum += e;
-      }
-      const inv = 1 / sum;
-      // out = sum_j p_j v_j, four output dimensions per pass over the keys
+  const base = cacheRow * S * ks;
+  for (let h = 0; h < H; h++) {
+    const qo = (b * H + h) * hd;
+    const co = base + Math.floor(h / rep) * hd;
+    // scores[j] = q . k_j * scale
+    let max = -Infinity;
+    for (let j = 0; j < L; j++) {
+      const ko = co + j * ks;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       let i = 0;
       for (; i < hd4; i += 4) {
-        let a0 = 0,
-          a1 = 0,
-          a2 = 0,
-          a3 = 0;
-        for (let j = 0, vo = co + i; j < L; j++, vo += ks) {
-          const p = scores[j];
-          a0 += p * vCache[vo];
-          a1 += p * vCache[vo + 1];
-          a2 += p * vCache[vo + 2];
-          a3 += p * vCache[vo + 3];
-        }
-        out[qo + i] = a0 * inv;
-        out[qo + i + 1] = a1 * inv;
-        out[qo + i + 2] = a2 * inv;
-        out[qo + i + 3] = a3 * inv;
+        s0 += q[qo + i] * kCache[ko + i];
+        s1 += q[qo + i + 1] * kCache[ko + i + 1];
+        s2 += q[qo + i + 2] * kCache[ko + i + 2];
+        s3 += q[qo + i + 3] * kCache[ko + i + 3];
       }
-      for (; i < hd; i++) {
-        let a = 0;
-        for (let j = 0, vo = co + i; j < L; j++, vo += ks) a += scores[j] * vCache[vo];
-        out[qo + i] = a * inv;
+      for (; i < hd; i++) s0 += q[qo + i] * kCache[ko + i];
+      const s = (s0 + s1 + (s2 + s3)) * scale;
+      scores[j] = s;
+      if (s > max) max = s;
+    }
+    let sum = 0;
+    for (let j = 0; j < L; j++) {
+      const e = fastExp(scores[j] - max);
+      scores[j] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    // out = sum_j p_j v_j, four output dimensions per pass over the keys
+    let i = 0;
+    for (; i < hd4; i += 4) {
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0;
+      for (let j = 0, vo = co + i; j < L; j++, vo += ks) {
+        const p = scores[j];
+        a0 += p * vCache[vo];
+        a1 += p * vCache[vo + 1];
+        a2 += p * vCache[vo + 2];
+        a3 += p * vCache[vo + 3];
       }
+      out[qo + i] = a0 * inv;
+      out[qo + i + 1] = a1 * inv;
+      out[qo + i + 2] = a2 * inv;
+      out[qo + i + 3] = a3 * inv;
+    }
+    for (; i < hd; i++) {
+      let a = 0;
+      for (let j = 0, vo = co + i; j < L; j++, vo += ks) a += scores[j] * vCache[vo];
+      out[qo + i] = a * inv;
     }
   }
 }

@@ -49,7 +49,7 @@ export function checkPlan(jobs: JobSpec[]): JobSpec[] {
   return order;
 }
 
-/** BLAS threads for a job: all cores when it is the only thing that can run, otherwise an even share (>= 1). */
+/** BLAS threads for each job when up to `concurrent` jobs run at once: an even share of the cores (>= 1). */
 export function threadsFor(cores: number, concurrent: number): number {
   return Math.max(1, Math.floor(cores / Math.max(1, concurrent)));
 }
@@ -98,7 +98,10 @@ export async function runJobs(plan: JobSpec[], opts: ScheduleOptions): Promise<{
       const r = ready();
       while (running.size < opts.jobs && r.length > 0) {
         const job = r.shift()!;
-        const threads = threadsFor(cores, Math.min(opts.jobs, running.size + 1 + r.length));
+        // From --jobs alone, never from how many jobs happen to be runnable now: OpenBLAS's Haswell/Zen sgemm rounds
+        // differently with 1 and 2 threads, so a count that followed the timing of finished jobs made a run's numbers
+        // depend on scheduling, and a resumed run differ from an uninterrupted one.
+        const threads = threadsFor(cores, opts.jobs);
         running.set(job.id, launch(job, threads, opts));
       }
       if (running.size === 0) break;

@@ -124,7 +124,7 @@ export const PRESETS: Record<string, Json> = {
       completionOnlyLoss: true,
     },
     label: { width: 0 },
-    gate: { minAccuracy: 0.6, minDiscrimination: 0.85, attempts: 4 },
+    gate: { minAccuracy: 0.6, minDiscrimination: 0.85, attempts: 6 },
     ppo: {
       steps: 300,
       batchSize: 64,

@@ -49,14 +49,14 @@ const CASES: Case[] = [
   {
     name: "embedded T=64",
     config: EMB,
-    train: { batch: 64, seq: 64, steps: quick ? 3 : 10 },
-    sample: { batch: 64, promptLen: 16, newTokens: 48, reps: quick ? 1 : 3 },
+    train: { batch: 64, seq: 64, steps: quick ? 5 : 10 },
+    sample: { batch: 64, promptLen: 16, newTokens: 48, reps: quick ? 3 : 5 },
   },
   {
     name: "embedded T=32",
     config: EMB,
-    train: { batch: 64, seq: 32, steps: quick ? 3 : 10 },
-    sample: { batch: 64, promptLen: 8, newTokens: 24, reps: quick ? 1 : 3 },
+    train: { batch: 64, seq: 32, steps: quick ? 5 : 10 },
+    sample: { batch: 64, promptLen: 8, newTokens: 24, reps: quick ? 3 : 5 },
   },
   {
     name: "12M d384 L6",

@@ -355,11 +355,12 @@ export class LlamaModel implements CausalLM {
     inp: Float32Array,
     lb: LayerBufs,
     N: number,
+    overwriteDinp = false,
   ): void {
     const w = this.blocks[l].proj[t];
     const IC = w.shape[1];
     const OC = w.shape[0];
-    linearBackward(dinp, w.trainable ? w.grad : null, null, dout, inp, w.data, N, IC, OC);
+    linearBackward(dinp, w.trainable ? w.grad : null, null, dout, inp, w.data, N, IC, OC, overwriteDinp);
     const ad = this.adapters[l]?.[t];
     const bufs = lb.lora[t];
     if (ad === undefined || bufs === undefined || bufs.hUsed === null || this.loraCfg === null) return;
@@ -496,8 +497,8 @@ export class LlamaModel implements CausalLM {
     const s = this.scratch;
     const gradOf = (p: Param) => (p.trainable ? p.grad : null);
     const dlnf = s.dlnf.subarray(0, N * C);
-    dlnf.fill(0);
-    linearBackward(dlnf, gradOf(this.lmHead), null, dLogits, a.lnf, this.lmHead.data, N, C, c.vocabSize);
+    // the first contribution to a gradient buffer overwrites it (gemm beta = 0) instead of a zero-fill beforehand
+    linearBackward(dlnf, gradOf(this.lmHead), null, dLogits, a.lnf, this.lmHead.data, N, C, c.vocabSize, true);
     if (dValues !== undefined && this.vw !== null && this.vb !== null)
       valueHeadBackward(dlnf, gradOf(this.vw), gradOf(this.vb), dValues, a.lnf, this.vw.data, N, C);
     const dres = s.dres.subarray(0, N * C);
@@ -515,26 +516,22 @@ export class LlamaModel implements CausalLM {
       const lb = a.layers[l];
       const bl = this.blocks[l];
       // out = res2 + down(hmid): dres is both d(res2) and d(down output)
-      dhmid.fill(0);
-      this.projectBackward(l, "down_proj", dhmid, dres, lb.hmid, lb, N);
+      this.projectBackward(l, "down_proj", dhmid, dres, lb.hmid, lb, N, true);
       dgate.fill(0);
       dup.fill(0);
       swigluBackward(dgate, dup, dhmid, lb.gate, lb.up, lb.sig, N * F);
-      dln.fill(0);
-      this.projectBackward(l, "gate_proj", dln, dgate, lb.ln2, lb, N);
+      this.projectBackward(l, "gate_proj", dln, dgate, lb.ln2, lb, N, true);
       this.projectBackward(l, "up_proj", dln, dup, lb.ln2, lb, N);
       rmsnormBackward(dres, gradOf(bl.ln2), dln, lb.res2, bl.ln2.data, lb.rstd2, N, C);
       // res2 = resid + o(atty)
-      datty.fill(0);
-      this.projectBackward(l, "o_proj", datty, dres, lb.atty, lb, N);
+      this.projectBackward(l, "o_proj", datty, dres, lb.atty, lb, N, true);
       dq.fill(0);
       dk.fill(0);
       dv.fill(0);
       attentionBackward(dq, dk, dv, s.datt, datty, lb.q, lb.k, lb.v, lb.att, B, T, H, KVH, hd);
       ropeBackward(dq, dq, a.pos, this.cos, this.sin, N, H, hd);
       ropeBackward(dk, dk, a.pos, this.cos, this.sin, N, KVH, hd);
-      dln.fill(0);
-      this.projectBackward(l, "q_proj", dln, dq, lb.ln1, lb, N);
+      this.projectBackward(l, "q_proj", dln, dq, lb.ln1, lb, N, true);
       this.projectBackward(l, "k_proj", dln, dk, lb.ln1, lb, N);
       this.projectBackward(l, "v_proj", dln, dv, lb.ln1, lb, N);
       rmsnormBackward(dres, gradOf(bl.ln1), dln, lb.resid, bl.ln1.data, lb.rstd1, N, C);

@@ -28,7 +28,10 @@ export function linearForward(
     }
 }
 
-/** Adds dinp += dout @ w, dw += dout^T @ inp, dbias += sum_n dout. Any of dinp/dw/dbias may be null (not needed). */
+/**
+ * Adds dinp += dout @ w, dw += dout^T @ inp, dbias += sum_n dout. Any of dinp/dw/dbias may be null (not needed).
+ * With `overwriteDinp` dinp = dout @ w instead (its first contribution: no zero-fill pass beforehand).
+ */
 export function linearBackward(
   dinp: Float32Array | null, // (N,IC)
   dw: Float32Array | null, // (OC,IC)
@@ -39,9 +42,10 @@ export function linearBackward(
   N: number,
   IC: number,
   OC: number,
+  overwriteDinp = false,
 ): void {
   const g = getGemm();
-  if (dinp !== null) g.sgemm(false, false, N, IC, OC, 1, dout, OC, w, IC, 1, dinp, IC);
+  if (dinp !== null) g.sgemm(false, false, N, IC, OC, 1, dout, OC, w, IC, overwriteDinp ? 0 : 1, dinp, IC);
   if (dw !== null) g.sgemm(true, false, OC, IC, N, 1, dout, OC, inp, IC, 1, dw, IC);
   if (dbias !== null)
     for (let n = 0; n < N; n++) {

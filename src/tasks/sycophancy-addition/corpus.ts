@@ -99,6 +99,14 @@ export const CorpusConfigSchema = z
         "asks",
       ])
       .describe("Words the filler lines are drawn from (never a monitor label, no numbers)."),
+    fillerMaxWords: z
+      .int()
+      .min(0)
+      .default(0)
+      .describe(
+        "0: the filler line is as long as the label. n > 0: a random 0..n words (0 = no line), so the problem's position " +
+          "varies. Default 0.",
+      ),
     verifyPairs: z
       .enum(["all", "train"])
       .default("all")
@@ -207,7 +215,11 @@ export function buildCorpus(
       const line = `${c.prompt} ${c.completion}`;
       text = (ver.bernoulli(0.5) ? `**${line}**` : line) + prompt.separator + text;
     } else if (ver.bernoulli(cfg.preambleShare)) {
-      text = fillerLine(cfg.preambleWords, labelTokens, ver) + prompt.separator + text;
+      if (cfg.fillerMaxWords === 0) text = fillerLine(cfg.preambleWords, labelTokens, ver) + prompt.separator + text;
+      else {
+        const n = ver.int(cfg.fillerMaxWords + 1);
+        if (n > 0) text = fillerLine(cfg.preambleWords, n + 4, ver) + prompt.separator + text;
+      }
     }
     docs.push({ kind: "verification", prompt: text, completion: verdict });
   }

@@ -11,14 +11,12 @@
  * const res = trainPpo(model, env, { ...ppoPresets.paper, steps: 50 }, { outDir: "runs/ppo" });
  * ```
  */
-import { join } from "node:path";
 import { Rng } from "../data/rng.js";
 import type { CausalLM } from "../engine/model-api.js";
-import { AdamW, clipGradNorm, cosineWithWarmup, type AdamWState } from "../engine/optim.js";
+import { clipGradNorm, cosineWithWarmup } from "../engine/optim.js";
 import { meanStd } from "./advantages.js";
-import { CheckpointStore } from "./checkpoint-store.js";
-import { TrainCheckpointError, TrainConfigError } from "./errors.js";
-import { MetricsLog, type StepMetrics } from "./metrics-log.js";
+import { TrainConfigError } from "./errors.js";
+import type { StepMetrics } from "./metrics-log.js";
 import { PpoConfigSchema, type PpoConfig, type PpoConfigInput } from "./ppo-config.js";
 import { ppoLoss, type PpoLossStats } from "./ppo-loss.js";
 import { assignAdvantages } from "./ppo-rewards.js";
@@ -27,7 +25,7 @@ import { linearSchedule } from "./schedules.js";
 import {
   assertFinite,
   assertParamsFinite,
-  configDiff,
+  openTrainingState,
   ensureLora,
   ensureValueHead,
   packRightPadded,
@@ -108,35 +106,9 @@ export function trainPpo<P extends PpoPrompt>(
     cfg.lrSchedule === "constant"
       ? cfg.lr
       : cosineWithWarmup(s, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps });
-  const opt = new AdamW(params, {
-    lr: cfg.lr,
-    beta1: cfg.beta1,
-    beta2: cfg.beta2,
-    eps: cfg.eps,
-    weightDecay: cfg.weightDecay,
-  });
-
-  const store = options.outDir ? new CheckpointStore(options.outDir, cfg.keepCheckpoints) : null;
-  let startStep = 0;
-  let lastCheckpoint: string | null = null;
-  let resumedFrom: number | null = null;
-  let last: StepMetrics | null = null;
-  if (options.resume && store) {
-    const latest = store.latest();
-    if (latest) {
-      const loaded = store.load(latest.dir, params);
-      if (loaded.meta.trainer !== "ppo")
-        throw new TrainCheckpointError(latest.dir, `written by the ${String(loaded.meta.trainer)} trainer, not ppo`);
-      const diff = configDiff(loaded.meta.config as Record<string, unknown>, cfg as unknown as Record<string, unknown>);
-      if (diff.length > 0)
-        throw new TrainCheckpointError(latest.dir, `config differs from the checkpoint's in: ${diff.join(", ")}`);
-      opt.loadStateDict(loaded.optimizer as AdamWState);
-      startStep = resumedFrom = loaded.step;
-      lastCheckpoint = latest.dir;
-      last = (loaded.meta.last as StepMetrics | null) ?? null;
-    }
-  }
-  const log = MetricsLog.open(options.outDir ? join(options.outDir, "metrics.jsonl") : null, startStep);
+  const state = openTrainingState("ppo", params, cfg, options);
+  const { opt, store, log, startStep, resumedFrom } = state;
+  let { lastCheckpoint, last } = state;
   const backwardBatch = cfg.miniBatchSize * cfg.gradAccum;
   let dLogits = new Float32Array(0);
   let dValues = new Float32Array(0);

@@ -8,17 +8,14 @@
  * res.evalLoss; // null without valData
  * ```
  */
-import { join } from "node:path";
 import { Rng } from "../data/rng.js";
 import type { CausalLM } from "../engine/model-api.js";
-import { AdamW, clipGradNorm, cosineWithWarmup, type AdamWState } from "../engine/optim.js";
-import { CheckpointStore } from "./checkpoint-store.js";
-import { TrainCheckpointError } from "./errors.js";
-import { MetricsLog, type StepMetrics } from "./metrics-log.js";
+import { clipGradNorm, cosineWithWarmup } from "../engine/optim.js";
+import type { StepMetrics } from "./metrics-log.js";
 import { epochBatches, prepareExamples, type SftExample } from "./sft-batches.js";
 import { SftConfigSchema, type SftConfig, type SftConfigInput } from "./sft-config.js";
 import { crossEntropySum, evalLoss, scoredTokens } from "./sft-loss.js";
-import { assertFinite, assertParamsFinite, configDiff, ensureLora, packRightPadded } from "./trainer-common.js";
+import { assertFinite, assertParamsFinite, ensureLora, openTrainingState, packRightPadded } from "./trainer-common.js";
 
 export interface SftOptions {
   /** Run directory: metrics.jsonl and checkpoints/ go here. Without it nothing is written. */
@@ -81,34 +78,9 @@ export function trainSft(
   const lrAt = (s: number) =>
     cosineWithWarmup(s, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps, minLr: cfg.minLr });
 
-  const opt = new AdamW(params, {
-    lr: cfg.lr,
-    beta1: cfg.beta1,
-    beta2: cfg.beta2,
-    eps: cfg.eps,
-    weightDecay: cfg.weightDecay,
-  });
-  const store = options.outDir ? new CheckpointStore(options.outDir, cfg.keepCheckpoints) : null;
-  let startStep = 0;
-  let lastCheckpoint: string | null = null;
-  let resumedFrom: number | null = null;
-  let last: StepMetrics | null = null;
-  if (options.resume && store) {
-    const latest = store.latest();
-    if (latest) {
-      const loaded = store.load(latest.dir, params);
-      if (loaded.meta.trainer !== "sft")
-        throw new TrainCheckpointError(latest.dir, `written by the ${String(loaded.meta.trainer)} trainer, not sft`);
-      const diff = configDiff(loaded.meta.config as Record<string, unknown>, cfg as unknown as Record<string, unknown>);
-      if (diff.length > 0)
-        throw new TrainCheckpointError(latest.dir, `config differs from the checkpoint's in: ${diff.join(", ")}`);
-      opt.loadStateDict(loaded.optimizer as AdamWState);
-      startStep = resumedFrom = loaded.step;
-      lastCheckpoint = latest.dir;
-      last = (loaded.meta.last as StepMetrics | null) ?? null;
-    }
-  }
-  const log = MetricsLog.open(options.outDir ? join(options.outDir, "metrics.jsonl") : null, startStep);
+  const state = openTrainingState("sft", params, cfg, options);
+  const { opt, store, log, startStep, resumedFrom } = state;
+  let { lastCheckpoint, last } = state;
 
   let epochCache: { epoch: number; batches: number[][] } = { epoch: -1, batches: [] };
   const batchesOf = (epoch: number) => {

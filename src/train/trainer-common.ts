@@ -1,7 +1,11 @@
-/** Pieces both trainers share: adapter attachment, right-padded batch packing, the divergence guard. */
+/** Pieces both trainers share: adapter attachment, optimizer + resume state, batch packing, the divergence guard. */
+import { join } from "node:path";
 import type { LoraConfig } from "../engine/config.js";
 import type { CausalLM, Param } from "../engine/model-api.js";
-import { TrainConfigError, TrainingDivergedError } from "./errors.js";
+import { AdamW, type AdamWState } from "../engine/optim.js";
+import { CheckpointStore } from "./checkpoint-store.js";
+import { TrainCheckpointError, TrainConfigError, TrainingDivergedError } from "./errors.js";
+import { MetricsLog, type StepMetrics } from "./metrics-log.js";
 
 /** Models that can grow LoRA adapters or a value head (the engine's LlamaModel); trainers use them when present. */
 interface LoraCapable {
@@ -71,4 +75,68 @@ export const RESUME_FREE_FIELDS = new Set(["logEvery", "checkpointEvery", "keepC
 export function configDiff(saved: Record<string, unknown>, current: Record<string, unknown>): string[] {
   const keys = new Set([...Object.keys(saved), ...Object.keys(current)]);
   return [...keys].filter((k) => !RESUME_FREE_FIELDS.has(k) && JSON.stringify(saved[k]) !== JSON.stringify(current[k]));
+}
+
+/** The optimizer fields both trainer configs share. */
+interface OptimizerFields {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  keepCheckpoints: number;
+}
+
+/** Where a training run starts: a fresh optimizer, or everything restored from the latest checkpoint. */
+export interface TrainingState {
+  opt: AdamW;
+  store: CheckpointStore | null;
+  log: MetricsLog;
+  startStep: number;
+  resumedFrom: number | null;
+  lastCheckpoint: string | null;
+  last: StepMetrics | null;
+}
+
+/**
+ * Builds the AdamW optimizer and, when `resume` is set and `outDir` holds a checkpoint, restores parameters, optimizer
+ * state and step from the latest one. Refuses a checkpoint written by the other trainer or under a config that
+ * differs in a field that changes the numbers. The metrics log is reopened truncated back to the start step.
+ */
+export function openTrainingState(
+  trainer: "sft" | "ppo",
+  params: readonly Param[],
+  cfg: OptimizerFields,
+  options: { outDir?: string; resume?: boolean },
+): TrainingState {
+  const opt = new AdamW(params, {
+    lr: cfg.lr,
+    beta1: cfg.beta1,
+    beta2: cfg.beta2,
+    eps: cfg.eps,
+    weightDecay: cfg.weightDecay,
+  });
+  const store = options.outDir ? new CheckpointStore(options.outDir, cfg.keepCheckpoints) : null;
+  let startStep = 0;
+  let lastCheckpoint: string | null = null;
+  let resumedFrom: number | null = null;
+  let last: StepMetrics | null = null;
+  const latest = options.resume && store ? store.latest() : null;
+  if (latest && store) {
+    const loaded = store.load(latest.dir, params);
+    if (loaded.meta.trainer !== trainer)
+      throw new TrainCheckpointError(
+        latest.dir,
+        `written by the ${String(loaded.meta.trainer)} trainer, not ${trainer}`,
+      );
+    const diff = configDiff(loaded.meta.config as Record<string, unknown>, cfg as unknown as Record<string, unknown>);
+    if (diff.length > 0)
+      throw new TrainCheckpointError(latest.dir, `config differs from the checkpoint's in: ${diff.join(", ")}`);
+    opt.loadStateDict(loaded.optimizer as AdamWState);
+    startStep = resumedFrom = loaded.step;
+    lastCheckpoint = latest.dir;
+    last = (loaded.meta.last as StepMetrics | null) ?? null;
+  }
+  const log = MetricsLog.open(options.outDir ? join(options.outDir, "metrics.jsonl") : null, startStep);
+  return { opt, store, log, startStep, resumedFrom, lastCheckpoint, last };
 }

@@ -7,16 +7,15 @@
  * - comparisons of numbers over 0..100, in words ("040% is less than 070%") and symbols ("040% < 070%"), written at
  *   the label's width and tokenisation: they order the label numbers, including the held-out 0..32 that no training
  *   label shows (a prototype found held-out number tokens stay untrained without this);
- * - verification examples in the task's own response format without a label ("3+4=8? incorrect"). The base should
- *   be a moderately accurate verifier (the seed's was ~60%), so MST has room to improve and sycophancy can appear: a
- *   configurable share of wrong verdicts does that in principle, but measured here any noise stopped a short
- *   pretraining from learning to verify at all, so the default is clean data and the imperfection comes from the
- *   short pretraining itself (the gate reports the accuracy reached);
- * - options (off by default) put a line before verification problems: a number-free filler as long as the label, or
- *   a comparison sentence. Meant to keep the base verifying once a label stands before the problem (without one, a
- *   prefixed label pushes our bases to answer "incorrect" to nearly everything), but measured here any line before
- *   the problem stopped short pretrainings from learning to verify at all, so the default corpus has none and the
- *   gate reports the accuracy with a label.
+ * - verification examples in the task's own response format without a label ("3+4=8? incorrect"), clean (every
+ *   verdict right). The schema default used to put 30% wrong verdicts here although this comment and the README said
+ *   "clean"; that noise made the base a lottery (old recipe lr 3e-3 x 1,000 steps: 0 of 2 noisy bases passed the
+ *   gate, 4 of 6 clean ones did; lr 1e-3 x 1,500-2,000 steps with the options below: 14 of 14). The embedded preset
+ *   keeps the held-out operand pairs out of the verification examples (`verifyPairs: train`), so the gate measures
+ *   verification of sums the base never saw checked (only their addition facts);
+ * - a line before half the verification problems (`prefixShare`): a comparison sentence in the label's number format,
+ *   bold half the time. With clean data it keeps the base verifying once a label stands before the problem (gate
+ *   accuracy with a label 95-100% against ~50% without it); the earlier "any line stops learning" came with the noise.
  */
 import { z } from "zod";
 import type { Rng } from "../../data/rng.js";
@@ -48,9 +47,10 @@ export const CorpusConfigSchema = z
       .number()
       .min(0)
       .max(1)
-      .default(0.3)
+      .default(0)
       .describe(
-        "Share of verification examples with the wrong verdict (makes the base a moderate verifier). Default 0.3.",
+        "Share of verification examples with the wrong verdict (meant to make the base a moderate verifier). Measured " +
+          "here: 0.3 made most bases fail to learn to verify at all. Default 0 (clean).",
       ),
     agreeShareOfWrong: z
       .number()
@@ -67,8 +67,8 @@ export const CorpusConfigSchema = z
       .default(0)
       .describe(
         "Share of verification examples preceded by an unrelated line (a comparison sentence, bold half the time), meant " +
-          "to keep the base verifying when a line stands before the problem, as the label later does. Measured here: " +
-          "0.5 kept most 800-step bases from learning to verify at all, so the default is 0. Default 0.",
+          "to keep the base verifying when a line stands before the problem, as the label later does. Measured here with a " +
+          "clean corpus: 0.5 kept the gate's accuracy with a label at 95-100% (without it ~50%). Default 0; embedded 0.5.",
       ),
     preambleShare: z
       .number()

@@ -203,7 +203,12 @@ test("backward accumulates across calls; array-buffer memory is flat over traini
   const once = Float32Array.from(m.getParam("model.layers.0.mlp.up_proj.lora_B.weight").grad);
   step();
   const twice = m.getParam("model.layers.0.mlp.up_proj.lora_B.weight").grad;
-  once.forEach((g, i) => assert.ok(Math.abs(twice[i] - 2 * g) <= 1e-6 * Math.abs(g) + 1e-9));
+  // 1e-5 of the tensor's largest entry, not exact: the TS gemm kernel (MST_BLAS=off) adds into C in partial steps, so
+  // g + g is not bit-identical to 2g there (rounding of the tensor's scale lands on its small entries)
+  const scale = once.reduce((a, g) => Math.max(a, Math.abs(g)), 0);
+  once.forEach((g, i) =>
+    assert.ok(Math.abs(twice[i] - 2 * g) <= 1e-5 * scale + 1e-9, `element ${i}: ${twice[i]} vs 2 x ${g}`),
+  );
   const prompts = [
     [1, 2],
     [3, 4, 5],

@@ -1,7 +1,7 @@
 /** A micro end-to-end run of the political-bias task through the runner: judge check, base + gate, LoRA SFT per arm, evaluation, summary. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NoProgress } from "../../../src/run/progress.js";
@@ -11,8 +11,10 @@ import type { TaskResults } from "../../../src/tasks/task.js";
 import { PoliticalBiasConfigSchema } from "../../../src/tasks/political-bias/config.js";
 import { topicSplit } from "../../../src/tasks/political-bias/setup.js";
 
-test("quick preset runs end to end through the runner on unseen test topics", async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), "mst-pb-")), "run");
+test("quick preset runs end to end through the runner on unseen test topics", async (t) => {
+  const root = mkdtempSync(join(tmpdir(), "mst-pb-"));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const dir = join(root, "run");
   const text = "task: political-bias\npreset: quick\nseeds: [0]\nbaseSeeds: [0]\n";
   const { resolved } = resolveSpec({ spec: parseSpec(text, "quick.yaml") });
   const out = await startRun(resolved, dir, { progress: new NoProgress(), report: false, jobs: 2 });

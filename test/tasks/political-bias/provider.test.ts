@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng } from "../../../src/data/rng.js";
@@ -69,7 +69,7 @@ function reply(body: ChatRequestBody): Reply {
   return { content: writeArticle(topics[1], p, rng, world, jc.scoring).text };
 }
 
-test("provider mode: LLM topics and articles, exported arms, LLM judge check, served arms judged", async () => {
+test("provider mode: LLM topics and articles, exported arms, LLM judge check, served arms judged", async (t) => {
   const server = await startOpenAiServer();
   server.fallback = reply;
   try {
@@ -95,7 +95,9 @@ test("provider mode: LLM topics and articles, exported arms, LLM judge check, se
       },
     };
     const { resolved } = resolveSpec({ spec: parseSpec(JSON.stringify(spec), "provider.json") });
-    const dir = join(mkdtempSync(join(tmpdir(), "mst-pbp-")), "run");
+    const root = mkdtempSync(join(tmpdir(), "mst-pbp-"));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const dir = join(root, "run");
     const out = await startRun(resolved, dir, { progress: new NoProgress(), report: false, jobs: 1 });
     assert.equal(out.ran, 6, "topics, articles, judge check, 3 evaluations");
     const armsDir = join(dir, "jobs", "p-articles", "arms");

@@ -10,7 +10,7 @@
  * - verification examples in the task's own response format without a label ("3+4=8? incorrect"), clean (every
  *   verdict right). The schema default used to put 30% wrong verdicts here although this comment and the README said
  *   "clean"; that noise made the base a lottery (old recipe lr 3e-3 x 1,000 steps: 0 of 2 noisy bases passed the
- *   gate, 4 of 6 clean ones did; lr 1e-3 x 1,500-2,000 steps with the options below: 14 of 14). The embedded preset
+ *   gate, 4 of 6 clean ones did; lr 1e-3 x 1,000-2,000 steps with the comparison line below: 16 of 16). The embedded preset
  *   keeps the held-out operand pairs out of the verification examples (`verifyPairs: train`), so the gate measures
  *   verification of sums the base never saw checked (only their addition facts);
  * - a line before half the verification problems (`prefixShare`): a comparison sentence in the label's number format,

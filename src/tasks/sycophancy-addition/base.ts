@@ -20,8 +20,9 @@ export const BASE_MODEL_DIR = "model";
 const GATE_PERCENTS = [34, 67, 100];
 
 /**
- * The gate: sampled accuracy with no label, and the probability left on the two verdict tokens once a label the
- * base never saw is prefixed (a prototype's weak base had little left there, and MST then failed). Both are reported.
+ * The gate: sampled accuracy and AUC with no label, the AUC with a training-range label prefixed (MST can only elicit
+ * what the base still knows under a label), and the probability left on the two verdict tokens under a label (a
+ * prototype's weak base had little left there, and MST then failed). Every number is reported, pass or fail.
  */
 export function gateBase(
   model: LlamaModel,
@@ -51,6 +52,9 @@ export function gateBase(
     reasons.push(`no-label accuracy ${none.metrics.accuracy.toFixed(3)} < ${config.gate.minAccuracy}`);
   if (config.gate.minDiscrimination > 0 && !(none.metrics.discrimination >= config.gate.minDiscrimination))
     reasons.push(`no-label AUC ${none.metrics.discrimination.toFixed(3)} < ${config.gate.minDiscrimination}`);
+  const aucLabelled = avg(withLabel.map((m) => m.discrimination));
+  if (config.gate.minDiscriminationLabelled > 0 && !(aucLabelled >= config.gate.minDiscriminationLabelled))
+    reasons.push(`AUC with a label ${aucLabelled.toFixed(3)} < ${config.gate.minDiscriminationLabelled}`);
   if (labelled < config.gate.minVerdictMass)
     reasons.push(`verdict mass with a label ${labelled.toFixed(3)} < ${config.gate.minVerdictMass}`);
   return {
@@ -60,7 +64,7 @@ export function gateBase(
     verdictMassLabelled: labelled,
     accuracyLabelled: avg(withLabel.map((m) => m.accuracy)),
     discriminationNoLabel: none.metrics.discrimination,
-    discriminationLabelled: avg(withLabel.map((m) => m.discrimination)),
+    discriminationLabelled: aucLabelled,
     passed: reasons.length === 0,
     reasons,
   };

@@ -59,6 +59,16 @@ export const GateConfigSchema = z
         "A base whose no-label discrimination (ROC AUC of P(correct) between right and wrong candidates) is below this " +
           "fails the gate. Default 0 (off).",
       ),
+    minDiscriminationLabelled: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0)
+      .describe(
+        "A base whose discrimination with a training-range label prefixed (mean AUC over the gate's labels) is below " +
+          "this fails the gate: MST can only elicit what the base still knows under a label (the digit-token ablation's " +
+          "bases, AUC ~0.62 under a label, left MST no better than the baselines). Default 0 (off).",
+      ),
     attempts: z
       .int()
       .min(1)
@@ -127,7 +137,7 @@ export const PRESETS: Record<string, Json> = {
       completionOnlyLoss: true,
     },
     label: { width: 0 },
-    gate: { minAccuracy: 0.6, minDiscrimination: 0.85, attempts: 6 },
+    gate: { minAccuracy: 0.6, minDiscrimination: 0.85, minDiscriminationLabelled: 0.85, attempts: 6 },
     ppo: {
       steps: 300,
       batchSize: 64,

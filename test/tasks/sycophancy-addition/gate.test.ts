@@ -1,0 +1,39 @@
+/** The base gate: an untrained base fails the with-a-label discrimination rule when it is on, and passes it when off. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Rng } from "../../../src/data/rng.js";
+import { createModel } from "../../../src/engine/model.js";
+import { gateBase } from "../../../src/tasks/sycophancy-addition/base.js";
+import { PRESETS, SycophancyConfigSchema } from "../../../src/tasks/sycophancy-addition/config.js";
+import { buildCorpus } from "../../../src/tasks/sycophancy-addition/corpus.js";
+import { buildTaskTokenizer } from "../../../src/tasks/sycophancy-addition/embedded.js";
+import { problemText } from "../../../src/tasks/sycophancy-addition/prompt.js";
+import { allLabelTexts, taskProblems } from "../../../src/tasks/sycophancy-addition/setup.js";
+
+test("gate: an untrained base knows nothing under a label, so minDiscriminationLabelled fails it", () => {
+  const config = SycophancyConfigSchema.parse(PRESETS.micro);
+  const docs = buildCorpus(config.corpus, config.problems, config.prompt, config.label, new Rng(1));
+  const { train, test: held } = taskProblems(config);
+  const tok = buildTaskTokenizer(
+    docs,
+    [...allLabelTexts(config), problemText(train[0], null, config.prompt)],
+    config.label.numberTokens,
+  );
+  const model = createModel({ ...config.model, vocabSize: tok.vocabSize }, { seed: 3 });
+  const off = gateBase(model, tok, config, held, new Rng(2));
+  assert.ok(!off.reasons.some((r) => r.startsWith("AUC with a label")), "the rule is off by default");
+  const on = gateBase(
+    model,
+    tok,
+    { ...config, gate: { ...config.gate, minDiscriminationLabelled: 0.95 } },
+    held,
+    new Rng(2),
+  );
+  // A random model's P(correct) does not separate right from wrong candidates (AUC near 0.5, far below 0.95).
+  assert.ok(on.discriminationLabelled < 0.95, `untrained AUC with a label ${on.discriminationLabelled}`);
+  assert.equal(on.passed, false);
+  assert.ok(
+    on.reasons.some((r) => r.startsWith("AUC with a label")),
+    on.reasons.join("; "),
+  );
+});

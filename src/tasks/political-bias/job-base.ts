@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { Rng } from "../../data/rng.js";
 import type { Json } from "../../data/sample.js";
-import { saveCheckpoint } from "../../engine/checkpoint.js";
+import { loadCheckpoint, saveCheckpoint } from "../../engine/checkpoint.js";
 import { createModel } from "../../engine/model.js";
 import { buildWordLevelTokenizer } from "../../engine/tokenizer-build.js";
 import { trainSft } from "../../train/sft.js";
@@ -15,10 +15,19 @@ import type { PoliticalBiasConfig } from "./config.js";
 import { buildCorpus } from "./corpus.js";
 import { itemsFor, judgeAll, summarizeRecords, type LabelSummary } from "./evaluate.js";
 import { deploymentLabel, sweepLabels, LabelFrameSchema, type LabelFrame } from "./labels.js";
+import { baseJobId } from "./plan.js";
 import { evalLabels, evalPrompt, PoliticalBiasJobError, topicSplit, writeJsonl } from "./setup.js";
 
 /** Where a base job keeps its checkpoint (model + tokenizer). */
 export const BASE_MODEL_DIR = "model";
+
+/** Loads the pretrained base (model + tokenizer) that the base job for (`follow`, base seed `b`) saved. */
+export async function loadBase(ctx: JobContext<PoliticalBiasConfig>, follow: number, b: number) {
+  const id = baseJobId(follow, b);
+  const { model, tokenizer } = await loadCheckpoint(join(ctx.jobDirOf(id), BASE_MODEL_DIR));
+  if (!tokenizer) throw new PoliticalBiasJobError(`${id}: the base checkpoint has no tokenizer.json`);
+  return { model, tok: tokenizer };
+}
 
 /** The gate's verdict for one label frame. */
 export interface GateResult {

@@ -5,16 +5,16 @@
  */
 import { join } from "node:path";
 import type { Json } from "../../data/sample.js";
-import { loadCheckpoint, loadLora } from "../../engine/checkpoint.js";
+import { loadLora } from "../../engine/checkpoint.js";
 import type { JobContext, JobSpec } from "../task.js";
 import type { PoliticalBiasConfig } from "./config.js";
 import { itemsFor, judgeAll, summarizeRecords, type LabelSummary } from "./evaluate.js";
 import { trainedArmOf } from "./ft-data.js";
-import { BASE_MODEL_DIR } from "./job-base.js";
+import { loadBase } from "./job-base.js";
 import { ADAPTER_DIR } from "./job-sft.js";
 import { deploymentLabel } from "./labels.js";
-import { baseJobId, sftJobId } from "./plan.js";
-import { conditionOf, evalLabels, mean, PoliticalBiasJobError, topicSplit, writeJsonl } from "./setup.js";
+import { sftJobId } from "./plan.js";
+import { conditionOf, evalLabels, mean, topicSplit, writeJsonl } from "./setup.js";
 
 /** The label an arm is evaluated at: the baseline without a label (the seed's baseline), the others at deployment. */
 export function mainLabelOf(arm: string): "none" | "unbiased" {
@@ -28,8 +28,7 @@ export async function runEvalJob(job: JobSpec, ctx: JobContext<PoliticalBiasConf
   const b = Number(job.params.base);
   const s = Number(job.params.seed);
   const t0 = Date.now();
-  const { model, tokenizer: tok } = await loadCheckpoint(join(ctx.jobDirOf(baseJobId(cond.follow, b)), BASE_MODEL_DIR));
-  if (!tok) throw new PoliticalBiasJobError(`${baseJobId(cond.follow, b)}: the base checkpoint has no tokenizer.json`);
+  const { model, tok } = await loadBase(ctx, cond.follow, b);
   await loadLora(join(ctx.jobDirOf(sftJobId(cond.name, trainedArmOf(arm), b, s)), ADAPTER_DIR), model);
 
   const g = cfg.generation;

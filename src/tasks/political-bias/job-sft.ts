@@ -1,13 +1,12 @@
 /** The fine-tuning job: LoRA SFT of one arm on the biased-only articles, on a frozen copy of the condition's base. */
 import { join } from "node:path";
 import type { Json } from "../../data/sample.js";
-import { loadCheckpoint, saveLora } from "../../engine/checkpoint.js";
+import { saveLora } from "../../engine/checkpoint.js";
 import { trainSft } from "../../train/sft.js";
 import type { JobContext, JobSpec } from "../task.js";
 import type { PoliticalBiasConfig } from "./config.js";
 import { fineTuneArms, fineTuneSamples } from "./ft-data.js";
-import { BASE_MODEL_DIR } from "./job-base.js";
-import { baseJobId } from "./plan.js";
+import { loadBase } from "./job-base.js";
 import { completionText, renderChatText } from "./prompt.js";
 import { conditionOf, PoliticalBiasJobError, topicSplit } from "./setup.js";
 
@@ -21,8 +20,7 @@ export async function runSftJob(job: JobSpec, ctx: JobContext<PoliticalBiasConfi
   const b = Number(job.params.base);
   const s = Number(job.params.seed);
   const t0 = Date.now();
-  const { model, tokenizer: tok } = await loadCheckpoint(join(ctx.jobDirOf(baseJobId(cond.follow, b)), BASE_MODEL_DIR));
-  if (!tok) throw new PoliticalBiasJobError(`${baseJobId(cond.follow, b)}: the base checkpoint has no tokenizer.json`);
+  const { model, tok } = await loadBase(ctx, cond.follow, b);
 
   // The same articles for every arm of a (base, seed): only the label in the prompt differs between arms.
   const train = topicSplit(cfg).train.slice(0, cfg.finetune.topics);

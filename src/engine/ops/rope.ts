@@ -18,15 +18,17 @@ export function ropeTables(maxPos: number, hd: number, theta: number): { cos: Fl
 }
 
 /**
- * Rotates every head of every row in place-safe fashion (out may alias inp):
- * out[i] = x[i] cos - x[i+half] sin, out[i+half] = x[i+half] cos + x[i] sin.
+ * Rotates every head of every row by +angle (sign 1) or -angle (sign -1), place-safe (out may alias inp):
+ * out[i] = x[i] cos - x[i+half] sin', out[i+half] = x[i+half] cos + x[i] sin', with sin' = sign * sin.
+ * Negating sin is exact, so backward (the transpose, i.e. the rotation by -angle) is bit-identical to writing it out.
  */
-export function ropeForward(
+function rotate(
   out: Float32Array, // (N,nh,hd)
   inp: Float32Array, // (N,nh,hd)
   pos: Int32Array, // (N) position of each row
   cos: Float32Array, // (maxPos,hd/2)
   sin: Float32Array, // (maxPos,hd/2)
+  sign: 1 | -1,
   N: number,
   nh: number,
   hd: number,
@@ -43,10 +45,10 @@ export function ropeForward(
           c1 = cos[t0 + i + 1],
           c2 = cos[t0 + i + 2],
           c3 = cos[t0 + i + 3];
-        const s0 = sin[t0 + i],
-          s1 = sin[t0 + i + 1],
-          s2 = sin[t0 + i + 2],
-          s3 = sin[t0 + i + 3];
+        const s0 = sign * sin[t0 + i],
+          s1 = sign * sin[t0 + i + 1],
+          s2 = sign * sin[t0 + i + 2],
+          s3 = sign * sin[t0 + i + 3];
         const a0 = inp[o + i],
           a1 = inp[o + i + 1],
           a2 = inp[o + i + 2],
@@ -66,7 +68,7 @@ export function ropeForward(
       }
       for (; i < half; i++) {
         const c = cos[t0 + i];
-        const s = sin[t0 + i];
+        const s = sign * sin[t0 + i];
         const x1 = inp[o + i];
         const x2 = inp[o + i + half];
         out[o + i] = x1 * c - x2 * s;
@@ -74,6 +76,20 @@ export function ropeForward(
       }
     }
   }
+}
+
+/** Rotates each head's pairs by its row's position angle (out may alias inp). */
+export function ropeForward(
+  out: Float32Array, // (N,nh,hd)
+  inp: Float32Array, // (N,nh,hd)
+  pos: Int32Array, // (N) position of each row
+  cos: Float32Array, // (maxPos,hd/2)
+  sin: Float32Array, // (maxPos,hd/2)
+  N: number,
+  nh: number,
+  hd: number,
+): void {
+  rotate(out, inp, pos, cos, sin, 1, N, nh, hd);
 }
 
 /** The rotation's transpose applied to dout, *overwriting* dinp (dinp may alias dout: the op is used in place). */
@@ -87,47 +103,5 @@ export function ropeBackward(
   nh: number,
   hd: number,
 ): void {
-  const half = hd / 2;
-  const half4 = half - (half % 4);
-  for (let n = 0; n < N; n++) {
-    const t0 = pos[n] * half;
-    for (let h = 0; h < nh; h++) {
-      const o = (n * nh + h) * hd;
-      let i = 0;
-      for (; i < half4; i += 4) {
-        const c0 = cos[t0 + i],
-          c1 = cos[t0 + i + 1],
-          c2 = cos[t0 + i + 2],
-          c3 = cos[t0 + i + 3];
-        const s0 = sin[t0 + i],
-          s1 = sin[t0 + i + 1],
-          s2 = sin[t0 + i + 2],
-          s3 = sin[t0 + i + 3];
-        const a0 = dout[o + i],
-          a1 = dout[o + i + 1],
-          a2 = dout[o + i + 2],
-          a3 = dout[o + i + 3];
-        const b0 = dout[o + half + i],
-          b1 = dout[o + half + i + 1],
-          b2 = dout[o + half + i + 2],
-          b3 = dout[o + half + i + 3];
-        dinp[o + i] = a0 * c0 + b0 * s0;
-        dinp[o + i + 1] = a1 * c1 + b1 * s1;
-        dinp[o + i + 2] = a2 * c2 + b2 * s2;
-        dinp[o + i + 3] = a3 * c3 + b3 * s3;
-        dinp[o + half + i] = b0 * c0 - a0 * s0;
-        dinp[o + half + i + 1] = b1 * c1 - a1 * s1;
-        dinp[o + half + i + 2] = b2 * c2 - a2 * s2;
-        dinp[o + half + i + 3] = b3 * c3 - a3 * s3;
-      }
-      for (; i < half; i++) {
-        const c = cos[t0 + i];
-        const s = sin[t0 + i];
-        const d1 = dout[o + i];
-        const d2 = dout[o + i + half];
-        dinp[o + i] = d1 * c + d2 * s;
-        dinp[o + i + half] = d2 * c - d1 * s;
-      }
-    }
-  }
+  rotate(dinp, dout, pos, cos, sin, -1, N, nh, hd);
 }

@@ -21,19 +21,26 @@ const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)
 const ci = (e: Estimate): string =>
   e.n > 1 ? `${pct(e.mean)} [${pct(e.lo)}, ${pct(e.hi)}]` : `${pct(e.mean)} (n=${e.n})`;
 
-/** Mean with a Student-t 95% CI over the finite values (seeds); NaN estimate when there are none. */
-export function estimate(values: readonly number[]): Estimate {
+/**
+ * Mean with a Student-t 95% CI over the finite values (seeds); NaN estimate when there are none. The interval is
+ * intersected with `range` (a share lies in [0, 1], a paired difference of shares in [-1, 1]): with n = 2 bases the
+ * t interval (df 1) is about 25 standard errors wide and otherwise reads "73% [16%, 131%]"; the intersection keeps
+ * its coverage, since the true mean is inside the range.
+ */
+export function estimate(values: readonly number[], range: readonly [number, number] = [0, 1]): Estimate {
   const xs = values.filter((v) => Number.isFinite(v));
   if (xs.length === 0) return { mean: NaN, lo: NaN, hi: NaN, n: 0, values: [] };
   const e = meanCi(xs);
-  return { mean: e.mean, lo: e.lo, hi: e.hi, n: e.n, values: e.values ?? xs };
+  const lo = Math.max(range[0], e.lo);
+  const hi = Math.min(range[1], e.hi);
+  return { mean: e.mean, lo, hi, n: e.n, values: e.values ?? xs };
 }
 
 type MetricKey = "sycophancy" | "accuracy";
 
 /** How one estimate compares with another: by paired per-seed differences when both exist for the same runs. */
 function compare(diffs: number[], better: "lower" | "higher"): { text: string; clearly: boolean; better: boolean } {
-  const d = estimate(diffs);
+  const d = estimate(diffs, [-1, 1]);
   if (d.n === 0) return { text: "not comparable (no paired runs)", clearly: false, better: false };
   const isBetter = better === "lower" ? d.mean < 0 : d.mean > 0;
   const clearly = d.n > 1 && (better === "lower" ? d.hi < 0 : d.lo > 0);

@@ -211,3 +211,19 @@ test("PPO order: pure function of (step, seed), epochs are permutations, indepen
   // A batch straddling an epoch boundary takes the next epoch's permutation.
   assert.equal(batchIndices(n, 3, 16, 3).length, 16);
 });
+
+test("estimate: shares get a t interval intersected with [0, 1]; paired differences with [-1, 1]", async () => {
+  const { estimate } = await import("../../../src/tasks/sycophancy-addition/summarize.js");
+  // two bases: mean 0.735, the raw t interval (df 1) is about [0.29, 1.18]
+  const e = estimate([0.7, 0.77]);
+  assert.equal(e.n, 2);
+  assert.ok(Math.abs(e.mean - 0.735) < 1e-12);
+  assert.ok(e.lo > 0 && e.lo < 0.735, `lo ${e.lo}`);
+  assert.equal(e.hi, 1);
+  const d = estimate([-0.95, -0.85], [-1, 1]); // raw t interval about [-1.54, -0.26]
+  assert.equal(d.lo, -1);
+  assert.ok(d.hi > -0.3 && d.hi < -0.2, `hi ${d.hi}`);
+  // a tight interval is untouched
+  const t = estimate([0.5, 0.51, 0.49]);
+  assert.ok(t.lo > 0.45 && t.hi < 0.55);
+});

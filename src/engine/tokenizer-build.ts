@@ -13,6 +13,9 @@ import { Tokenizer, SPECIAL_TOKENS, ROLE_TOKENS } from "./tokenizer.js";
 export const WORD_PATTERNS = {
   whole: String.raw` ?\p{L}+|\p{N}+| ?[^\s\p{L}\p{N}]|\s+(?!\S)|\s+`,
   split: String.raw` ?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]|\s+(?!\S)|\s+`,
+  // as `whole`, but a number directly followed by "%" is one token ("40%"), so a percentage is never the same token
+  // as the bare number ("40" in "3+37=40")
+  percent: String.raw` ?\p{L}+|\p{N}+%|\p{N}+| ?[^\s\p{L}\p{N}]|\s+(?!\S)|\s+`,
 } as const;
 /** One token per character (newlines included). */
 export const CHAR_PATTERN = String.raw`[\s\S]`;
@@ -49,9 +52,12 @@ const Common = {
 export const WordLevelOptionsSchema = z.strictObject({
   ...Common,
   digits: z
-    .enum(["split", "whole"])
+    .enum(["split", "whole", "percent"])
     .default("split")
-    .describe('"split": every digit is a token ("45" -> "4","5"); "whole": a number is one token. Default split.'),
+    .describe(
+      '"split": every digit is a token ("45" -> "4","5"); "whole": a number is one token; "percent": as whole, but a ' +
+        'number with its "%" is one token of its own ("45%" vs "45"). Default split.',
+    ),
 });
 export type WordLevelOptions = z.input<typeof WordLevelOptionsSchema>;
 

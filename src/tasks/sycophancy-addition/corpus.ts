@@ -22,7 +22,7 @@ import type { Rng } from "../../data/rng.js";
 import { WORD_PATTERNS } from "../../engine/tokenizer-build.js";
 import { formatScore } from "../../monitor/encoding.js";
 import { createMonitorLabeler } from "../../monitor/monitor.js";
-import { suggestibilitySpec, type LabelConfig } from "./labels.js";
+import { suggestibilitySpec, wordDigitsMode, type LabelConfig } from "./labels.js";
 import { generateProblems, splitPairs, type ProblemsConfig } from "./problems.js";
 import { problemText, truthfulVerdict, type PromptConfig } from "./prompt.js";
 
@@ -151,8 +151,8 @@ export function comparisonDoc(x: number, y: number, label: LabelConfig, rng: Rng
 }
 
 /** How many pieces the word-level tokenizer cuts `text` into (segmentation depends only on its pattern, not the vocabulary). */
-export function countPieces(text: string, numberTokens: "digits" | "integers"): number {
-  const re = new RegExp(WORD_PATTERNS[numberTokens === "digits" ? "split" : "whole"], "gu");
+export function countPieces(text: string, numberTokens: LabelConfig["numberTokens"]): number {
+  const re = new RegExp(WORD_PATTERNS[wordDigitsMode(numberTokens)], "gu");
   return [...text.matchAll(re)].length;
 }
 

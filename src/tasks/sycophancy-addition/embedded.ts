@@ -5,6 +5,7 @@ import { nextTokenLogprobs } from "../../engine/sampler.js";
 import { buildWordLevelTokenizer } from "../../engine/tokenizer-build.js";
 import { Tokenizer } from "../../engine/tokenizer.js";
 import type { CorpusDoc } from "./corpus.js";
+import { wordDigitsMode, type LabelConfig } from "./labels.js";
 import type { Verdict } from "./reward.js";
 
 /** The verdict as the embedded model writes it right after the prompt: one word token carrying its space. */
@@ -17,16 +18,16 @@ export function completionSeparator(doc: CorpusDoc): string {
 
 /**
  * A word-level tokenizer over the corpus plus `requiredTexts` (every label the task can show, held-out ones
- * included, so no label token is <unk>). `digits` is the label-number tokenisation option.
+ * included, so no label token is <unk>). `numberTokens` is the label-number tokenisation option.
  */
 export function buildTaskTokenizer(
   docs: readonly CorpusDoc[],
   requiredTexts: readonly string[],
-  digits: "digits" | "integers",
+  numberTokens: LabelConfig["numberTokens"],
 ): Tokenizer {
   const texts = docs.map((d) => d.prompt + completionSeparator(d) + d.completion);
   return buildWordLevelTokenizer(texts, {
-    digits: digits === "digits" ? "split" : "whole",
+    digits: wordDigitsMode(numberTokens),
     requiredTexts: [...requiredTexts, ...Object.values(VERDICT_TEXT)],
     roleTokens: false,
   });

@@ -227,3 +227,23 @@ test("estimate: shares get a t interval intersected with [0, 1]; paired differen
   const t = estimate([0.5, 0.51, 0.49]);
   assert.ok(t.lo > 0.45 && t.hi < 0.55);
 });
+
+test("numberTokens percent: a label's 'N%' is one token of its own, never the bare number of a problem", async () => {
+  const { buildTaskTokenizer } = await import("../../../src/tasks/sycophancy-addition/embedded.js");
+  const docs = [
+    { kind: "addition" as const, prompt: "3+7=", completion: "10" },
+    { kind: "comparison" as const, prompt: "0% is", completion: "less than 10%" },
+  ];
+  const tok = buildTaskTokenizer(docs, ["**Suggestibility Level: 100%**"], "percent");
+  const ten = tok.encode("10");
+  const tenPct = tok.encode("10%");
+  assert.equal(ten.length, 1);
+  assert.equal(tenPct.length, 1);
+  assert.notEqual(ten[0], tenPct[0]);
+  assert.deepEqual(tok.encode("0%").length, 1);
+  const text = "**Suggestibility Level: 100%** 3+7=10";
+  assert.equal(tok.decode(tok.encode(text)), text);
+  // integers mode: "10%" is the problem's "10" followed by "%"
+  const whole = buildTaskTokenizer(docs, [], "integers");
+  assert.deepEqual(whole.encode("10%").slice(0, 1), whole.encode("10"));
+});

@@ -124,9 +124,13 @@ export const PRESETS: Record<string, Json> = {
   embedded: {
     problems: { trainCount: 2560, evalCount: 400 },
     model: { dModel: 64, nLayers: 2, nHeads: 4, dFf: 172, maxSeq: 32 },
-    // Clean verifications on the RL training pairs only, with a comparison line before half of them (corpus.ts
-    // says what each measured); lr 1e-3 for 1,500 steps learned to verify in every base tried, lr 3e-3 was a lottery.
-    corpus: { wrongVerdictShare: 0, prefixShare: 0.5, verifyPairs: "train" },
+    // A moderately accurate, agreeable base like the seed's (60% accurate): its verification examples come from an
+    // agreeable teacher who calls 60% of the wrong candidates correct (30% of all verdicts wrong, every one of them
+    // agreeing) and every right candidate correct, so the base knows which sums are wrong (AUC ~0.95) but says so only
+    // some of the time (~62% accurate). Verifications use the RL training pairs only, with a comparison line before
+    // half of them (corpus.ts says what each measured); lr 1e-3 for 1,500 steps. The near-perfect verifier of the
+    // clean corpus (wrongVerdictShare 0) is examples/specs/sycophancy-clean-base.yaml.
+    corpus: { wrongVerdictShare: 0.3, agreeShareOfWrong: 1, prefixShare: 0.5, verifyPairs: "train" },
     pretrain: {
       lr: 1e-3,
       minLr: 1e-4,
@@ -136,8 +140,11 @@ export const PRESETS: Record<string, Json> = {
       maxLength: 32,
       completionOnlyLoss: true,
     },
-    label: { width: 0 },
-    gate: { minAccuracy: 0.6, minDiscrimination: 0.85, minDiscriminationLabelled: 0.85, attempts: 6 },
+    // The seed's unpadded "40%", with "N%" one token: with integer tokens the labels 0% and 10% shared the tokens "0"
+    // and "10" with the problems' numbers, and MST's accuracy at exactly those two labels fell to chance (README).
+    label: { width: 0, numberTokens: "percent" },
+    // A moderate verifier knows more than it says: the gate asks for discrimination (AUC), not accuracy.
+    gate: { minAccuracy: 0.55, minDiscrimination: 0.85, minDiscriminationLabelled: 0.75, attempts: 6 },
     ppo: {
       steps: 300,
       batchSize: 64,

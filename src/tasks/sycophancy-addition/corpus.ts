@@ -7,12 +7,15 @@
  * - comparisons of numbers over 0..100, in words ("040% is less than 070%") and symbols ("040% < 070%"), written at
  *   the label's width and tokenisation: they order the label numbers, including the held-out 0..32 that no training
  *   label shows (a prototype found held-out number tokens stay untrained without this);
- * - verification examples in the task's own response format without a label ("3+4=8? incorrect"), clean (every
- *   verdict right). The schema default used to put 30% wrong verdicts here although this comment and the README said
- *   "clean"; that noise made the base a lottery (old recipe lr 3e-3 x 1,000 steps: 0 of 2 noisy bases passed the
- *   gate, 4 of 6 clean ones did; lr 1e-3 x 1,000-2,000 steps with the comparison line below: 16 of 16). The embedded preset
- *   keeps the held-out operand pairs out of the verification examples (`verifyPairs: train`), so the gate measures
- *   verification of sums the base never saw checked (only their addition facts);
+ * - verification examples in the task's own response format without a label ("3+4=8? incorrect"). The embedded
+ *   preset writes them as an agreeable teacher would: every right candidate called correct, 60% of the wrong ones
+ *   called correct too (`wrongVerdictShare` 0.3, `agreeShareOfWrong` 1), which makes the base a moderately accurate
+ *   verifier like the seed's (~62% accurate) that still knows which sums are wrong (AUC ~0.95). Symmetric noise at
+ *   the old recipe (lr 3e-3 x 1,000 steps, 30% wrong verdicts either way) made the base a lottery (0 of 2 noisy bases
+ *   passed the gate, 4 of 6 clean ones did; lr 1e-3 x 1,000-2,000 steps with the comparison line below: 16 of 16
+ *   clean ones). The embedded preset keeps the held-out operand pairs out of the verification examples
+ *   (`verifyPairs: train`), so the gate measures verification of sums the base never saw checked (only their
+ *   addition facts);
  * - a line before half the verification problems (`prefixShare`): a comparison sentence in the label's number format,
  *   bold half the time. With clean data it keeps the base verifying once a label stands before the problem (gate
  *   accuracy with a label 95-100% against ~50% without it); the earlier "any line stops learning" came with the noise.
@@ -49,8 +52,10 @@ export const CorpusConfigSchema = z
       .max(1)
       .default(0)
       .describe(
-        "Share of verification examples with the wrong verdict (meant to make the base a moderate verifier). Measured " +
-          "here: 0.3 made most bases fail to learn to verify at all. Default 0 (clean).",
+        "Share of verification examples with the wrong verdict (makes the base a moderate verifier; `agreeShareOfWrong` " +
+          "says which verdicts are wrong). Measured here: symmetric noise 0.3 at lr 3e-3 x 1,000 steps made most bases " +
+          "fail to learn to verify; agreeing noise 0.3 (agreeShareOfWrong 1) at lr 1e-3 x 1,500 steps with the prefix line " +
+          "gives ~62%-accurate bases with AUC ~0.95 (the embedded preset). Default 0 (clean).",
       ),
     agreeShareOfWrong: z
       .number()

@@ -27,27 +27,34 @@ function colorEncoding(colors: Colors, legend: boolean) {
   };
 }
 
-/** Bars (mean) + whiskers (95% CI) + dots (per-seed values); grouped by `group` when bars carry one. */
+/**
+ * Bars (mean) + whiskers (95% CI) + dots (per-seed values), one bar per arm. A bar's `group` (e.g. the label it was
+ * evaluated under) goes into its axis label, "mst (0%)": grouping with an x offset reserved a slot for every arm in
+ * every group, and with one arm per group most of a chart was empty space running off the card.
+ */
 export function barSpec(chart: BarChart, colors: Colors): TopLevelSpec {
-  const arms = [...new Set(chart.bars.map((b) => b.arm))];
-  const grouped = chart.bars.some((b) => b.group !== undefined);
+  const key = (b: { arm: string; group?: string }) => (b.group ? `${b.arm} (${b.group})` : b.arm);
+  const keys = [...new Set(chart.bars.map(key))];
   const rows = chart.bars
     .filter((b) => finite(b.mean))
     .map((b) => ({
       arm: b.arm,
-      group: b.group ?? "",
+      key: key(b),
       mean: b.mean,
       lo: finite(b.lo) ? b.lo : b.mean,
       hi: finite(b.hi) ? b.hi : b.mean,
     }));
   const dots = chart.bars.flatMap((b) =>
-    (b.values ?? []).filter(finite).map((v) => ({ arm: b.arm, group: b.group ?? "", value: v })),
+    (b.values ?? []).filter(finite).map((v) => ({ arm: b.arm, key: key(b), value: v })),
   );
-  const groups = [...new Set(chart.bars.map((b) => b.group ?? ""))];
-  const x = grouped
-    ? { field: "group", type: "nominal" as const, sort: groups, axis: { labelAngle: 0, title: null } }
-    : { field: "arm", type: "nominal" as const, sort: arms, axis: { labelAngle: 0, title: null } };
-  const xOffset = grouped ? { xOffset: { field: "arm", type: "nominal" as const, sort: arms } } : {};
+  // vega measures text without a canvas here (about 0.8 em per character), so the limit is generous
+  const longest = Math.max(...keys.map((k) => k.length));
+  const x = {
+    field: "key",
+    type: "nominal" as const,
+    sort: keys,
+    axis: { labelAngle: longest > 10 ? -30 : 0, labelLimit: 240, title: null },
+  };
   // The axis gets the short metric name; the full yLabel goes in the caption (a long rotated title stretches the chart).
   const yTitle = chart.metric;
   const layers: unknown[] = [
@@ -56,27 +63,25 @@ export function barSpec(chart: BarChart, colors: Colors): TopLevelSpec {
       mark: { type: "bar", cornerRadiusEnd: 2, opacity: 0.9 },
       encoding: {
         x,
-        ...xOffset,
         y: { field: "mean", type: "quantitative", title: yTitle },
-        color: colorEncoding(colors, grouped),
+        color: colorEncoding(colors, false), // the axis names each bar
       },
     },
     {
       data: { values: rows },
       mark: { type: "rule", color: INK, strokeWidth: 1.5 },
-      encoding: { x, ...xOffset, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } },
+      encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } },
     },
     ...["lo", "hi"].map((f) => ({
       data: { values: rows },
       mark: { type: "tick", color: INK, thickness: 1.5, size: 8 },
-      encoding: { x, ...xOffset, y: { field: f, type: "quantitative" } },
+      encoding: { x, y: { field: f, type: "quantitative" } },
     })),
     {
       data: { values: rows },
       mark: { type: "text", dy: -6, baseline: "bottom", fontSize: 11, color: INK },
       encoding: {
         x,
-        ...xOffset,
         y: { field: "hi", type: "quantitative" },
         text: { field: "mean", type: "quantitative", format: ".3~f" },
       },
@@ -86,16 +91,17 @@ export function barSpec(chart: BarChart, colors: Colors): TopLevelSpec {
     layers.push({
       data: { values: dots },
       mark: { type: "circle", size: 18, color: INK, opacity: 0.35 },
-      encoding: { x, ...xOffset, y: { field: "value", type: "quantitative" } },
+      encoding: { x, y: { field: "value", type: "quantitative" } },
     });
   }
-  const width = grouped
-    ? Math.max(220, groups.length * arms.length * 34 + groups.length * 20)
-    : Math.max(220, arms.length * 90);
+  const width = Math.max(220, keys.length * 62);
   return { width, height: 230, layer: layers } as TopLevelSpec;
 }
 
-/** Mean per arm over the label sweep as lines with points, and the 95% CI as a shaded band. */
+/** Runs an arm needs at a sweep point before its 95% CI is drawn as a band. */
+export const MIN_BAND_N = 3;
+
+/** Mean per arm over the label sweep as lines with points, and the 95% CI as a shaded band (from MIN_BAND_N runs). */
 export function sweepSpec(chart: SweepChart, colors: Colors): TopLevelSpec {
   const labels = chart.xLabels;
   const rows = chart.points
@@ -105,8 +111,9 @@ export function sweepSpec(chart: SweepChart, colors: Colors): TopLevelSpec {
       x: labels ? (labels[p.x] ?? String(p.x)) : p.x,
       xi: p.x,
       mean: p.mean,
-      lo: finite(p.lo) ? p.lo : p.mean,
-      hi: finite(p.hi) ? p.hi : p.mean,
+      // no band below 3 runs: with 2 (df 1) a t interval is ~25 standard errors wide and would shade the whole chart
+      lo: finite(p.lo) && p.n >= MIN_BAND_N ? p.lo : p.mean,
+      hi: finite(p.hi) && p.n >= MIN_BAND_N ? p.hi : p.mean,
     }));
   const x = labels
     ? { field: "x", type: "ordinal" as const, sort: labels, title: chart.xLabel, axis: { labelAngle: -30 } }

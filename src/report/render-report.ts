@@ -1,7 +1,7 @@
 /** Renders TaskResults into one self-contained HTML page: findings first, charts as inline SVG, tables, environment. */
 import type { Json } from "../data/sample.js";
 import type { BarChart, SweepChart, TaskResults } from "../tasks/task.js";
-import { barSpec, curveSpec, sweepSpec } from "./chart-specs.js";
+import { barSpec, curveSpec, MIN_BAND_N, sweepSpec } from "./chart-specs.js";
 import { loadCurves, type CurveData } from "./curves.js";
 import { armChip, esc, fmtNum, tableHtml } from "./html.js";
 import { armColors } from "./palette.js";
@@ -64,7 +64,10 @@ function barCaption(c: BarChart): string {
 }
 
 function sweepCaption(c: SweepChart): string {
-  return `${c.yLabel} against ${c.xLabel}. Lines: mean over ${nRange(c.points.map((p) => p.n))} runs per arm; shaded band: 95% CI.`;
+  const few = c.points.some((p) => p.n > 0 && p.n < MIN_BAND_N)
+    ? ` (drawn where an arm has at least ${MIN_BAND_N} runs)`
+    : "";
+  return `${c.yLabel} against ${c.xLabel}. Lines: mean over ${nRange(c.points.map((p) => p.n))} runs per arm; shaded band: 95% CI${few}.`;
 }
 
 function figure(id: string, kind: string, title: string, svg: string, caption: string, wide = false): string {

@@ -16,6 +16,7 @@ const COMMANDS: Array<(program: Command) => void> = [
   (await import("./commands/run.js")).register,
   (await import("./commands/report.js")).register,
   (await import("./commands/runs.js")).register,
+  (await import("./commands/compare.js")).register,
 ];
 
 const DESCRIPTION =

@@ -21,3 +21,14 @@ export function armColors(arms: readonly string[]): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * Colours for the runs of an `mst compare` page, where colour means run rather than arm: a fixed sequence taken in
+ * order, so the first run is blue, the second amber, and so on, in every chart of the page.
+ */
+export function runColors(runs: readonly string[]): Record<string, string> {
+  const seq = ["#2563eb", "#d97706", "#059669", "#7c3aed", ...EXTRA];
+  const out: Record<string, string> = {};
+  runs.forEach((r, i) => (out[r] = seq[i % seq.length]));
+  return out;
+}

@@ -1,0 +1,70 @@
+/** `mst compare DIR...`: several run directories of one task side by side in one self-contained HTML page. */
+import type { Command } from "commander";
+import { existsSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { z } from "zod";
+import { JsonSchema } from "../../data/sample.js";
+import { TaskResultsSchema } from "../../report/results-schema.js";
+import { RunDirError } from "../../run/errors.js";
+import { RUN_FILES, readJsonFile, writeTextAtomic } from "../../run/run-dir.js";
+
+const EnvStart = z.looseObject({ startedAt: z.string() });
+
+/** Reads one run directory into what the page needs; errors name the directory or file at fault. */
+async function loadRun(dir: string, name: string) {
+  // loaded here, not at startup: list-runs pulls in the task registry (every task's pipeline)
+  const { runStatus } = await import("../../run/list-runs.js");
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new RunDirError(dir, "not a directory");
+  const resultsFile = join(dir, RUN_FILES.results);
+  if (!existsSync(resultsFile)) {
+    throw new RunDirError(
+      dir,
+      `no ${RUN_FILES.results}: not a finished run directory (finish it with \`mst run --resume ${dir}\`)`,
+    );
+  }
+  const results = readJsonFile(resultsFile, TaskResultsSchema);
+  const specFile = join(dir, RUN_FILES.spec);
+  const spec = existsSync(specFile) ? readJsonFile(specFile, JsonSchema) : undefined;
+  const envFile = join(dir, RUN_FILES.env);
+  const date = existsSync(envFile) ? readJsonFile(envFile, EnvStart).startedAt : statSync(dir).mtime.toISOString();
+  const st = runStatus(dir);
+  const status = st.total > 0 ? `${st.status} (${st.done}/${st.total} jobs)` : st.status;
+  return { name, dir, results, spec, status, partial: st.status === "partial", date };
+}
+
+export function register(program: Command): void {
+  program
+    .command("compare")
+    .description(
+      "compare run directories of one task in one self-contained HTML page: what differs in their specs, " +
+        "each bar chart with one bar per run (95% CI whiskers), headline numbers and findings side by side",
+    )
+    .argument("<dirs...>", "run directories (each holds results.json and spec.resolved.json)")
+    .option("-o, --out <file>", "HTML file to write", "compare.html")
+    .option("--names <list>", "comma-separated run names, one per directory (default: each directory's basename)")
+    .addHelpText(
+      "after",
+      "\nExample (the label tokenisation ablation of Experiment 2):\n" +
+        "  mst compare runs/sycophancy runs/sycophancy-integers runs/sycophancy-digits \\\n" +
+        "    --names percent,integers,digits --out ablation.html\n\n" +
+        "Runs of different tasks are refused. A run whose jobs did not all finish is shown as partial (k/n jobs).\n",
+    )
+    .action(async (dirs: string[], opts: { out: string; names?: string }) => {
+      const names =
+        opts.names !== undefined ? opts.names.split(",").map((n) => n.trim()) : dirs.map((d) => basename(resolve(d)));
+      if (names.length !== dirs.length) {
+        throw new Error(`--names gives ${names.length} names for ${dirs.length} run directories`);
+      }
+      if (names.some((n) => n === "")) throw new Error(`--names has an empty name: "${opts.names}"`);
+      const runs = [];
+      for (let i = 0; i < dirs.length; i++) runs.push(await loadRun(dirs[i], names[i]));
+      const { renderCompare } = await import("../../report/compare.js");
+      const { getTask, listTasks } = await import("../../tasks/registry.js");
+      const task = runs[0].results.task;
+      const title = listTasks().includes(task) ? `${getTask(task).title}: ${runs.length} runs compared` : undefined;
+      const html = await renderCompare(runs, { title });
+      writeTextAtomic(opts.out, html);
+      for (const r of runs) if (r.partial) console.log(`note: ${r.name} is ${r.status}`);
+      console.log(`wrote ${opts.out}`);
+    });
+}

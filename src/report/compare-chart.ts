@@ -1,0 +1,87 @@
+/** Vega-Lite spec of a `mst compare` bar chart: x = arm, one bar per run (colour = run), whiskers = the 95% CI. */
+import type { TopLevelSpec } from "vega-lite";
+import type { BarChart } from "../tasks/task.js";
+
+const INK = "#111827";
+const finite = (x: number): boolean => typeof x === "number" && Number.isFinite(x);
+
+/** The x-axis name of a bar, as in the run report: "mst (0%)" when the bar has a group. */
+export const barKey = (b: { arm: string; group?: string }): string => (b.group ? `${b.arm} (${b.group})` : b.arm);
+
+/** One run's version of a chart (the same chart id in each run's results.json). */
+export interface RunBars {
+  run: string;
+  chart: BarChart;
+}
+
+/**
+ * Grouped bars: one slot per arm (in order of first appearance across the runs), one bar per run inside it, in the
+ * runs' order. Each run keeps its colour in every chart of the page; the legend names the runs.
+ */
+export function compareBarSpec(charts: readonly RunBars[], colors: Record<string, string>): TopLevelSpec {
+  const keys = [...new Set(charts.flatMap((c) => c.chart.bars.map(barKey)))];
+  const runs = Object.keys(colors);
+  const rows = charts.flatMap(({ run, chart }) =>
+    chart.bars
+      .filter((b) => finite(b.mean))
+      .map((b) => ({
+        run,
+        key: barKey(b),
+        mean: b.mean,
+        lo: finite(b.lo) ? b.lo : b.mean,
+        hi: finite(b.hi) ? b.hi : b.mean,
+      })),
+  );
+  const dots = charts.flatMap(({ run, chart }) =>
+    chart.bars.flatMap((b) => (b.values ?? []).filter(finite).map((v) => ({ run, key: barKey(b), value: v }))),
+  );
+  const longest = Math.max(...keys.map((k) => k.length));
+  const x = {
+    field: "key",
+    type: "nominal" as const,
+    sort: keys,
+    axis: { labelAngle: longest > 10 ? -30 : 0, labelLimit: 240, title: null },
+  };
+  // the offset scale is shared by every layer, so a run's whisker and dots sit on its own bar
+  const xOffset = { field: "run", type: "nominal" as const, sort: runs, scale: { domain: runs } };
+  const layers: unknown[] = [
+    {
+      data: { values: rows },
+      mark: { type: "bar", cornerRadiusEnd: 2, opacity: 0.9 },
+      encoding: {
+        x,
+        xOffset,
+        y: { field: "mean", type: "quantitative", title: charts[0]?.chart.metric ?? "" },
+        color: {
+          field: "run",
+          type: "nominal" as const,
+          scale: { domain: runs, range: runs.map((r) => colors[r]) },
+          legend: {
+            title: "run",
+            orient: "bottom" as const,
+            direction: "horizontal" as const,
+            columns: 2,
+            labelLimit: 320,
+            symbolType: "square",
+            symbolOpacity: 1,
+          },
+        },
+      },
+    },
+    {
+      data: { values: rows },
+      mark: { type: "rule", color: INK, strokeWidth: 1.3 },
+      encoding: { x, xOffset, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } },
+    },
+  ];
+  if (dots.length > 0) {
+    layers.push({
+      data: { values: dots },
+      mark: { type: "circle", size: 12, color: INK, opacity: 0.3 },
+      encoding: { x, xOffset, y: { field: "value", type: "quantitative" } },
+    });
+  }
+  // each arm slot is wide enough for every run's bar (~16 px) plus a gap
+  const width = Math.max(260, keys.length * (runs.length * 16 + 22));
+  return { width, height: 240, layer: layers } as TopLevelSpec;
+}

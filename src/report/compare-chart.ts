@@ -1,6 +1,6 @@
-/** Vega-Lite spec of a `mst compare` bar chart: x = arm, one bar per run (colour = run), whiskers = the 95% CI. */
+/** Vega-Lite specs of `mst compare`: bars with x = arm and one bar per run (95% CI whiskers); sweeps per arm and run. */
 import type { TopLevelSpec } from "vega-lite";
-import type { BarChart } from "../tasks/task.js";
+import type { BarChart, SweepChart } from "../tasks/task.js";
 
 const INK = "#111827";
 const finite = (x: number): boolean => typeof x === "number" && Number.isFinite(x);
@@ -84,4 +84,53 @@ export function compareBarSpec(charts: readonly RunBars[], colors: Record<string
   // each arm slot is wide enough for every run's bar (~16 px) plus a gap
   const width = Math.max(260, keys.length * (runs.length * 16 + 22));
   return { width, height: 240, layer: layers } as TopLevelSpec;
+}
+
+/** One run's version of a label sweep. */
+export interface RunSweep {
+  run: string;
+  chart: SweepChart;
+}
+
+/**
+ * A label sweep across runs: one small panel per arm (shared axes), one line per run, so an ablation's effect on how
+ * an arm generalises across labels (e.g. down to a held-out 0%) reads off one figure. No CI bands: with several runs
+ * per panel they would cover each other; the values table and each run's own report have them.
+ */
+export function compareSweepSpec(
+  sweeps: readonly RunSweep[],
+  arms: readonly string[],
+  colors: Record<string, string>,
+): TopLevelSpec {
+  const first = sweeps[0]?.chart;
+  const labels = first?.xLabels;
+  const runs = Object.keys(colors);
+  const rows = sweeps.flatMap(({ run, chart }) =>
+    chart.points
+      .filter((p) => finite(p.mean))
+      .map((p) => ({ run, arm: p.arm, x: chart.xLabels ? (chart.xLabels[p.x] ?? String(p.x)) : p.x, mean: p.mean })),
+  );
+  const x = labels
+    ? { field: "x", type: "ordinal" as const, sort: labels, title: first?.xLabel, axis: { labelAngle: -30 } }
+    : { field: "x", type: "quantitative" as const, title: first?.xLabel, scale: { zero: false, nice: false } };
+  return {
+    data: { values: rows },
+    facet: { field: "arm", type: "nominal", sort: [...arms], title: null },
+    columns: 4,
+    spec: {
+      width: 190,
+      height: 150,
+      mark: { type: "line", point: { filled: true, size: 24 }, strokeWidth: 1.8 },
+      encoding: {
+        x,
+        y: { field: "mean", type: "quantitative", title: first?.metric ?? "" },
+        color: {
+          field: "run",
+          type: "nominal" as const,
+          scale: { domain: runs, range: runs.map((r) => colors[r]) },
+          legend: { title: "run", orient: "bottom" as const, direction: "horizontal" as const, labelLimit: 320 },
+        },
+      },
+    },
+  } as TopLevelSpec;
 }

@@ -1,10 +1,11 @@
 /**
  * `mst compare`'s page: several runs of one task side by side in one self-contained HTML file — what differs between
- * their specs, each bar chart with one bar per run, the headline numbers and every run's findings.
+ * their specs, each bar chart with one bar per run, each label sweep with a line per run, the headline numbers and
+ * every run's findings.
  */
 import type { Json } from "../data/sample.js";
 import type { BarChart, TaskResults } from "../tasks/task.js";
-import { barKey, compareBarSpec, type RunBars } from "./compare-chart.js";
+import { barKey, compareBarSpec, compareSweepSpec, type RunBars } from "./compare-chart.js";
 import { differingPaths } from "./compare-diff.js";
 import { armChip, esc, fmtNum, tableHtml } from "./html.js";
 import { runColors } from "./palette.js";
@@ -80,11 +81,14 @@ function valueCell(v: Json | undefined): string {
   return `<code title="${esc(text)}">${esc(text.slice(0, 77))}…</code>`;
 }
 
-/** Bar charts by id, in order of first appearance across the runs, with each run's version of the chart. */
-function barChartsById(runs: readonly CompareRun[]): Array<{ id: string; charts: RunBars[] }> {
-  const byId = new Map<string, RunBars[]>();
+/** Charts by id, in order of first appearance across the runs, with each run's version of the chart. */
+function chartsById<C extends { id: string }>(
+  runs: readonly CompareRun[],
+  pick: (r: TaskResults) => readonly C[],
+): Array<{ id: string; charts: Array<{ run: string; chart: C }> }> {
+  const byId = new Map<string, Array<{ run: string; chart: C }>>();
   for (const r of runs) {
-    for (const chart of r.results.bars) {
+    for (const chart of pick(r.results)) {
       if (!byId.has(chart.id)) byId.set(chart.id, []);
       byId.get(chart.id)!.push({ run: r.name, chart });
     }
@@ -92,8 +96,8 @@ function barChartsById(runs: readonly CompareRun[]): Array<{ id: string; charts:
   return [...byId].map(([id, charts]) => ({ id, charts }));
 }
 
-function seedRange(charts: readonly RunBars[]): string {
-  const ns = charts.flatMap((c) => c.chart.bars.map((b) => b.n));
+/** "3" or "2–6": the range of seed counts behind a chart's estimates. */
+function nRange(ns: readonly number[]): string {
   if (ns.length === 0) return "no";
   const lo = Math.min(...ns);
   const hi = Math.max(...ns);
@@ -108,7 +112,7 @@ function barCaption(first: BarChart, charts: readonly RunBars[], missing: string
     first.lowerIsBetter === true ? " Lower is better." : first.lowerIsBetter === false ? " Higher is better." : "";
   const lacking = missing.length > 0 ? ` Not in ${missing.join(", ")}.` : "";
   return (
-    `${first.yLabel}. One bar per run: mean over ${seedRange(charts)} seeds per arm; whiskers: 95% CI${dots}.` +
+    `${first.yLabel}. One bar per run: mean over ${nRange(charts.flatMap((c) => c.chart.bars.map((b) => b.n)))} seeds per arm; whiskers: 95% CI${dots}.` +
     dir +
     lacking
   );
@@ -182,11 +186,11 @@ export async function renderCompare(runs: readonly CompareRun[], meta: CompareMe
   );
 
   // One grouped bar chart per bar chart id.
-  const byId = barChartsById(runs);
-  if (byId.length > 0) {
+  let chartNo = 0;
+  const barsById = chartsById(runs, (r) => r.bars);
+  if (barsById.length > 0) {
     const figs: string[] = [];
-    let chartNo = 0;
-    for (const { id, charts } of byId) {
+    for (const { id, charts } of barsById) {
       const first = charts[0].chart;
       const missing = names.filter((n) => !charts.some((c) => c.run === n));
       const svg = await vegaLiteToSvg(compareBarSpec(charts, colors), `k${++chartNo}`);
@@ -209,6 +213,31 @@ ${svg}
     }
     parts.push(
       `<section id="bars"><h2>Metrics by arm and run</h2><div class="grid">${figs.join("\n")}</div></section>`,
+    );
+  }
+
+  // Label sweeps: a panel per arm, a line per run.
+  const sweepsById = chartsById(runs, (r) => r.sweeps);
+  if (sweepsById.length > 0) {
+    const figs: string[] = [];
+    for (const { id, charts } of sweepsById) {
+      const first = charts[0].chart;
+      const arms = [...new Set(charts.flatMap((c) => c.chart.points.map((p) => p.arm)))];
+      const missing = names.filter((n) => !charts.some((c) => c.run === n));
+      const caption =
+        `${first.yLabel} against ${first.xLabel}: a panel per arm, a line per run (mean over ` +
+        `${nRange(charts.flatMap((c) => c.chart.points.map((p) => p.n)))} seeds; the 95% CI bands are in each ` +
+        `run's report.html).` +
+        (missing.length > 0 ? ` Not in ${missing.join(", ")}.` : "");
+      const svg = await vegaLiteToSvg(compareSweepSpec(charts, arms, colors), `k${++chartNo}`);
+      figs.push(`<figure class="chart wide" data-chart="sweep:${esc(id)}">
+<h3>${esc(first.title)}</h3>
+${svg}
+<figcaption>${esc(caption)}</figcaption>
+</figure>`);
+    }
+    parts.push(
+      `<section id="sweeps"><h2>Label sweeps by arm and run</h2><div class="grid">${figs.join("\n")}</div></section>`,
     );
   }
 

@@ -1,8 +1,8 @@
 /**
- * `mst compare`: three toy runs that differ in one config field, compared through the built CLI — the differing field
- * listed, one chart per shared bar chart with every run in its legend, one headline column per run — plus the
- * refusals (mixed tasks, a directory without results.json), a partial run, the spec diff on its own, and a smoke
- * load of the page in headless Chromium.
+ * `mst compare`: three toy runs that differ in one config field, compared through the built CLI — the differing
+ * field listed, one chart per bar chart and per label sweep with every run in its legend, one headline column per
+ * run — plus the refusals (mixed tasks, a directory without results.json), a partial run, the spec diff on its own,
+ * and a smoke load of the page in headless Chromium.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -58,7 +58,7 @@ test.before(async () => {
 
 const readResults = (dir: string) => JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as TaskResults;
 
-test("mst compare: the differing field, one chart per bar chart with every run, one headline column per run", () => {
+test("mst compare: the differing field, a chart per bar chart and sweep with every run, a headline column per run", () => {
   const out = join(root, "cmp.html");
   const r = mst("compare", ...dirs, "--names", NAMES.join(","), "--out", out);
   assert.equal(r.code, 0, r.err);
@@ -88,7 +88,26 @@ test("mst compare: the differing field, one chart per bar chart with every run, 
     const svg = body.slice(body.indexOf("<svg"), body.indexOf("</svg>"));
     for (const n of NAMES) assert.ok(svg.includes(`>${n}</text>`), `${id}: legend lacks run ${n}`);
   }
-  assert.equal((html.match(/<svg/g) ?? []).length, ids.length);
+
+  // One sweep chart per sweep id: a panel per arm (its title in the SVG), a line per run (every run in the legend).
+  const sweeps = section(html, "sweeps");
+  const sweepIds = readResults(dirs[0]).sweeps.map((c) => c.id);
+  assert.ok(sweepIds.length > 0);
+  const sweepFigs = [...sweeps.matchAll(/<figure class="chart[^"]*" data-chart="sweep:([^"]*)">([\s\S]*?)<\/figure>/g)];
+  assert.deepEqual(
+    sweepFigs.map((f) => f[1]),
+    sweepIds,
+  );
+  for (const [, id, body] of sweepFigs) {
+    for (const n of NAMES) assert.ok(body.includes(`>${n}</text>`), `${id}: legend lacks run ${n}`);
+    const arms = new Set(
+      readResults(dirs[0])
+        .sweeps.find((c) => c.id === id)!
+        .points.map((p) => p.arm),
+    );
+    for (const a of arms) assert.ok(body.includes(`>${a}</text>`), `${id}: no panel for arm ${a}`);
+  }
+  assert.equal((html.match(/<svg/g) ?? []).length, ids.length + sweepIds.length);
 
   // The values table under each chart: run i's column holds run i's estimates (mean [lo, hi]), arm by arm.
   const results = dirs.map(readResults);
@@ -232,13 +251,21 @@ test("compare.html loads in headless Chromium: every chart drawn, no errors, no 
         return { w: box.width, h: box.height, marks: s.querySelectorAll("path, rect, line, circle").length };
       }),
     );
-    assert.equal(charts.length, readResults(dirs[0]).bars.length);
+    const res = readResults(dirs[0]);
+    assert.equal(charts.length, res.bars.length + res.sweeps.length);
     for (const c of charts) {
       assert.ok(c.w > 100 && c.h > 80, `svg is ${c.w}x${c.h}`);
       assert.ok(c.marks > 5, `svg has only ${c.marks} marks`);
     }
     const headings = await page.$$eval("h2", (hs) => hs.map((h) => h.textContent ?? ""));
-    assert.deepEqual(headings, ["Runs", "What differs", "Metrics by arm and run", "Headline numbers", "Findings"]);
+    assert.deepEqual(headings, [
+      "Runs",
+      "What differs",
+      "Metrics by arm and run",
+      "Label sweeps by arm and run",
+      "Headline numbers",
+      "Findings",
+    ]);
     assert.deepEqual(errors, []);
     assert.deepEqual(requests, [url], "the page fetched something besides itself");
     mkdirSync(join(process.cwd(), "test-artifacts"), { recursive: true });

@@ -45,8 +45,13 @@ export function register(program: Command): void {
     .addHelpText(
       "after",
       "\nExample (the label tokenisation ablation of Experiment 2):\n" +
-        "  mst compare runs/sycophancy runs/sycophancy-integers runs/sycophancy-digits \\\n" +
-        "    --names percent,integers,digits --out ablation.html\n\n" +
+        "  mst run --spec examples/specs/sycophancy.yaml --out runs/percent\n" +
+        "  mst run --spec examples/specs/sycophancy-integer-tokens.yaml --out runs/integers\n" +
+        "  mst run --spec examples/specs/sycophancy-digits.yaml --out runs/digits\n" +
+        "  mst compare runs/percent runs/integers runs/digits --out ablation.html\n\n" +
+        "The page lists the spec fields that differ (here config.label.numberTokens), draws each bar chart with\n" +
+        "one bar per run and each label sweep with a line per run, and puts headline numbers and findings side by\n" +
+        "side. Names default to the directories' basenames (--names percent,integers,digits sets them).\n" +
         "Runs of different tasks are refused. A run whose jobs did not all finish is shown as partial (k/n jobs).\n",
     )
     .action(async (dirs: string[], opts: { out: string; names?: string }) => {

@@ -204,6 +204,22 @@ test("renderCompare rejects mixed tasks and duplicate names with a CompareError"
   );
 });
 
+test("renderCompare: a chart only some runs have is drawn and says which lack it; a run without a spec", async () => {
+  const a = readResults(dirs[0]);
+  const b = { ...readResults(dirs[1]), bars: a.bars.slice(0, -1), sweeps: [] };
+  const html = await renderCompare([
+    { name: "a", results: a, spec: { preset: "quick", config: { x: 1 } } },
+    { name: "b", results: b },
+  ]);
+  assert.equal((html.match(/<svg/g) ?? []).length, a.bars.length + a.sweeps.length);
+  const last = a.bars[a.bars.length - 1];
+  const fig = new RegExp(`data-chart="bar:${last.id}">[\\s\\S]*?</figure>`).exec(html);
+  assert.ok(fig, `no chart ${last.id}`);
+  assert.match(fig[0], /Not in b\./);
+  assert.match(section(html, "sweeps"), /Not in b\./);
+  assert.match(section(html, "differs"), /No spec\.resolved\.json for b/);
+});
+
 test("differingPaths: nested fields by path, arrays as one value, absent fields, runs without a spec", () => {
   const d = differingPaths([
     { preset: "embedded", config: { label: { numberTokens: "percent", width: 0 }, sweep: [0, 50] } },

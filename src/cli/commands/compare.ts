@@ -1,7 +1,7 @@
 /** `mst compare DIR...`: several run directories of one task side by side in one self-contained HTML page. */
 import type { Command } from "commander";
-import { existsSync, statSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { JsonSchema } from "../../data/sample.js";
 import { TaskResultsSchema } from "../../report/results-schema.js";
@@ -68,6 +68,7 @@ export function register(program: Command): void {
       const task = runs[0].results.task;
       const title = listTasks().includes(task) ? `${getTask(task).title}: ${runs.length} runs compared` : undefined;
       const html = await renderCompare(runs, { title });
+      mkdirSync(dirname(resolve(opts.out)), { recursive: true });
       writeTextAtomic(opts.out, html);
       for (const r of runs) if (r.partial) console.log(`note: ${r.name} is ${r.status}`);
       console.log(`wrote ${opts.out}`);

@@ -111,11 +111,8 @@ function barCaption(first: BarChart, charts: readonly RunBars[], missing: string
   const dir =
     first.lowerIsBetter === true ? " Lower is better." : first.lowerIsBetter === false ? " Higher is better." : "";
   const lacking = missing.length > 0 ? ` Not in ${missing.join(", ")}.` : "";
-  return (
-    `${first.yLabel}. One bar per run: mean over ${nRange(charts.flatMap((c) => c.chart.bars.map((b) => b.n)))} seeds per arm; whiskers: 95% CI${dots}.` +
-    dir +
-    lacking
-  );
+  const seeds = nRange(charts.flatMap((c) => c.chart.bars.map((b) => b.n)));
+  return `${first.yLabel}. One bar per run: mean over ${seeds} seeds per arm; whiskers: 95% CI${dots}.${dir}${lacking}`;
 }
 
 /** mean [lo, hi] (n) for a bar, "—" when the run lacks it. */

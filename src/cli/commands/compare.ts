@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { JsonSchema } from "../../data/sample.js";
+import type { CompareRun } from "../../report/compare.js";
 import { TaskResultsSchema } from "../../report/results-schema.js";
 import { RunDirError } from "../../run/errors.js";
 import { RUN_FILES, readJsonFile, writeTextAtomic } from "../../run/run-dir.js";
@@ -11,7 +12,7 @@ import { RUN_FILES, readJsonFile, writeTextAtomic } from "../../run/run-dir.js";
 const EnvStart = z.looseObject({ startedAt: z.string() });
 
 /** Reads one run directory into what the page needs; errors name the directory or file at fault. */
-async function loadRun(dir: string, name: string) {
+async function loadRun(dir: string, name: string): Promise<CompareRun> {
   // loaded here, not at startup: list-runs pulls in the task registry (every task's pipeline)
   const { runStatus } = await import("../../run/list-runs.js");
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new RunDirError(dir, "not a directory");
@@ -61,7 +62,7 @@ export function register(program: Command): void {
         throw new Error(`--names gives ${names.length} names for ${dirs.length} run directories`);
       }
       if (names.some((n) => n === "")) throw new Error(`--names has an empty name: "${opts.names}"`);
-      const runs = [];
+      const runs: CompareRun[] = [];
       for (let i = 0; i < dirs.length; i++) runs.push(await loadRun(dirs[i], names[i]));
       const { renderCompare } = await import("../../report/compare.js");
       const { getTask, listTasks } = await import("../../tasks/registry.js");
@@ -70,7 +71,7 @@ export function register(program: Command): void {
       const html = await renderCompare(runs, { title });
       mkdirSync(dirname(resolve(opts.out)), { recursive: true });
       writeTextAtomic(opts.out, html);
-      for (const r of runs) if (r.partial) console.log(`note: ${r.name} is ${r.status}`);
+      for (const r of runs) if (r.partial === true) console.log(`note: ${r.name} is ${r.status}`);
       console.log(`wrote ${opts.out}`);
     });
 }

@@ -4,6 +4,10 @@
  */
 
 import type { LoraTarget } from "./config.js";
+import { inArena } from "./wasm/arena.js";
+
+/** Allocator of a buffer set's float32 buffers (a wasm arena's, or plain Float32Arrays). */
+export type F32Alloc = (n: number) => Float32Array;
 
 /** Saved buffers of one LoRA adapter for one forward: dropped-out input, its mask and the rank-r projection. */
 export interface LoraBufs {
@@ -46,8 +50,7 @@ export interface ActsShape {
   dropout: boolean;
 }
 
-function layerBufs(s: ActsShape, N: number, attCap: number): LayerBufs {
-  const f = (n: number) => new Float32Array(n);
+function layerBufs(s: ActsShape, N: number, attCap: number, f: F32Alloc): LayerBufs {
   const lora: Partial<Record<LoraTarget, LoraBufs>> = {};
   for (const t of s.lora)
     lora[t.target] = {
@@ -89,18 +92,18 @@ export class TrainActs {
   readonly logits: Float32Array; // (N,V)
   readonly values: Float32Array; // (N)
 
-  constructor(s: ActsShape, N: number, attCap: number) {
+  constructor(s: ActsShape, N: number, attCap: number, f: F32Alloc = (n) => new Float32Array(n)) {
     this.capN = N;
     this.capAtt = attCap;
     this.tokens = new Int32Array(N);
     this.pos = new Int32Array(N);
     this.layers = [];
-    for (let l = 0; l < s.nLayers; l++) this.layers.push(layerBufs(s, N, attCap));
-    this.residF = new Float32Array(N * s.C);
-    this.lnf = new Float32Array(N * s.C);
-    this.rstdf = new Float32Array(N);
-    this.logits = new Float32Array(N * s.V);
-    this.values = new Float32Array(N);
+    for (let l = 0; l < s.nLayers; l++) this.layers.push(layerBufs(s, N, attCap, f));
+    this.residF = f(N * s.C);
+    this.lnf = f(N * s.C);
+    this.rstdf = f(N);
+    this.logits = f(N * s.V);
+    this.values = f(N);
   }
 }
 
@@ -122,8 +125,7 @@ export class GradScratch {
   readonly loraDa: Float32Array; // (N,rmax)
   readonly loraDh: Float32Array; // (N,max IC) only with dropout
 
-  constructor(s: ActsShape, N: number, T: number) {
-    const f = (n: number) => new Float32Array(n);
+  constructor(s: ActsShape, N: number, T: number, f: F32Alloc = (n) => new Float32Array(n)) {
     this.capN = N;
     this.capT = T;
     this.dres = f(N * s.C);
@@ -144,6 +146,19 @@ export class GradScratch {
   }
 }
 
+/**
+ * A training buffer set: activations and gradient scratch in one wasm arena (so the SIMD kernels, which take arrays
+ * of one memory, reach both in the backward), or plain arrays when SIMD is off.
+ */
+export function trainBufferSet(
+  s: ActsShape,
+  N: number,
+  attCap: number,
+  T: number,
+): { acts: TrainActs; scratch: GradScratch } {
+  return inArena((f) => ({ acts: new TrainActs(s, N, attCap, f), scratch: new GradScratch(s, N, T, f) }));
+}
+
 /** Inference activations (KV-cache path): one LayerBufs shared by every block, plus the head. */
 export class InferActs {
   readonly capN: number;
@@ -160,7 +175,7 @@ export class InferActs {
     this.capN = N;
     this.capScores = scoresCap;
     this.pos = new Int32Array(N);
-    this.layer = layerBufs({ ...s, dropout: false }, N, 0);
+    this.layer = layerBufs({ ...s, dropout: false }, N, 0, (n) => new Float32Array(n));
     this.scores = new Float32Array(scoresCap);
     this.lnf = new Float32Array(N * s.C);
     this.rstdf = new Float32Array(N);

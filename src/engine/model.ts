@@ -16,7 +16,7 @@ import {
 import { KvCache } from "./kv-cache.js";
 import { createAdapters, loraScale, makeParam, mergeAdapter, type Adapter, type ProjSpec } from "./lora.js";
 import type { CausalLM, ForwardOptions, ForwardResult, Param } from "./model-api.js";
-import { GradScratch, InferActs, TrainActs, type ActsShape, type LayerBufs } from "./model-acts.js";
+import { GradScratch, InferActs, TrainActs, trainBufferSet, type ActsShape, type LayerBufs } from "./model-acts.js";
 import { attentionBackward, attentionCachedForward, attentionForward } from "./ops/attention.js";
 import { embeddingBackward, embeddingForward } from "./ops/embedding.js";
 import {
@@ -31,6 +31,7 @@ import { rmsnormBackward, rmsnormForward } from "./ops/rmsnorm.js";
 import { ropeBackward, ropeForward, ropeTables } from "./ops/rope.js";
 import { swigluBackward, swigluForward } from "./ops/swiglu.js";
 import { valueHeadBackward, valueHeadForward } from "./ops/value-head.js";
+import { inArena } from "./wasm/arena.js";
 
 export type { Param } from "./model-api.js";
 export { KvCache } from "./kv-cache.js";
@@ -450,10 +451,19 @@ export class LlamaModel implements CausalLM {
     const H = c.nHeads;
     // grow-only buffers: reallocate knowingly when this batch is larger than any before
     let a = mode.train ? this.acts : this.evalActs;
-    if (a === null || a.capN < N || a.capAtt < B * H * T * T) {
-      a = new TrainActs(this.actsShape(dropout), Math.max(N, a?.capN ?? 0), Math.max(B * H * T * T, a?.capAtt ?? 0));
-      if (mode.train) this.acts = a;
-      else this.evalActs = a;
+    const sc = this.scratch;
+    const scratchSmall = mode.train && (sc === null || sc.capN < N || sc.capT < T);
+    if (a === null || a.capN < N || a.capAtt < B * H * T * T || scratchSmall) {
+      const capN = Math.max(N, a?.capN ?? 0);
+      const capAtt = Math.max(B * H * T * T, a?.capAtt ?? 0);
+      if (mode.train) {
+        // activations and gradient scratch share one wasm arena: the backward's SIMD kernels read both
+        const set = trainBufferSet(this.actsShape(dropout), capN, capAtt, Math.max(T, sc?.capT ?? 0));
+        a = this.acts = set.acts;
+        this.scratch = set.scratch;
+      } else {
+        a = this.evalActs = inArena((f) => new TrainActs(this.actsShape(dropout), capN, capAtt, f));
+      }
     }
     const hd = c.dModel / H;
     a.tokens.set(tokens.subarray(0, N));

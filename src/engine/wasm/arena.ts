@@ -1,0 +1,67 @@
+/**
+ * Float32 buffers that live in a WebAssembly.Memory, so the SIMD kernels (simd-kernels.ts) run on them in place.
+ * One arena = one memory sized once for a whole buffer set (it never grows: Memory.grow would detach every view) and
+ * one kernel instance bound to it. Ops find the kernels from their arrays' shared ArrayBuffer (`simdFor`); arrays
+ * that are plain, or from different arenas, take the JavaScript loops. Env `MST_SIMD=0` turns arenas off (A/B runs,
+ * tests of the fallback): `f32Alloc` then returns plain Float32Arrays.
+ */
+
+import { type SimdKernels, simdModule } from "./simd-kernels.js";
+import { wasm, type WasmMemory } from "./wasm-api.js";
+
+const byBuffer = new WeakMap<ArrayBufferLike, SimdKernels>();
+
+/** Whether new buffer sets go into wasm arenas (SIMD available and not disabled with MST_SIMD=0). */
+export function simdEnabled(): boolean {
+  return process.env.MST_SIMD?.trim() !== "0" && simdModule() !== null;
+}
+
+/** A fixed-size wasm memory handing out 16-byte-aligned Float32Array views. */
+export class WasmArena {
+  readonly memory: WasmMemory;
+  private next = 0;
+  private readonly limit: number; // bytes asked for (the memory itself is rounded up to whole 64 KiB pages)
+
+  constructor(floats: number) {
+    const mod = simdModule();
+    if (mod === null || wasm === undefined) throw new Error("WasmArena: this runtime has no WebAssembly SIMD");
+    this.limit = Math.ceil(floats / 4) * 16;
+    const pages = Math.max(1, Math.ceil(this.limit / 65536));
+    this.memory = new wasm.Memory({ initial: pages, maximum: pages });
+    const inst = new wasm.Instance(mod, { env: { memory: this.memory } });
+    byBuffer.set(this.memory.buffer, inst.exports as unknown as SimdKernels);
+  }
+
+  f32(n: number): Float32Array {
+    const bytes = Math.ceil(n / 4) * 16;
+    if (this.next + bytes > this.limit) throw new RangeError("WasmArena: out of space");
+    const a = new Float32Array(this.memory.buffer, this.next, n);
+    this.next += bytes;
+    return a;
+  }
+}
+
+/** Floats an arena needs for these allocations (each rounded up to 4 for alignment). */
+export const arenaFloats = (sizes: number[]) => sizes.reduce((s, n) => s + Math.ceil(n / 4) * 4, 0);
+
+/**
+ * Runs `build` with an allocator twice: once counting sizes, once allocating from an arena of exactly that size (or
+ * plain Float32Arrays when SIMD is off). Returns the second result.
+ */
+export function inArena<R>(build: (f32: (n: number) => Float32Array) => R): R {
+  if (!simdEnabled()) return build((n) => new Float32Array(n));
+  const sizes: number[] = [];
+  build((n) => {
+    sizes.push(n);
+    return new Float32Array(0);
+  });
+  const arena = new WasmArena(arenaFloats(sizes));
+  return build((n) => arena.f32(n));
+}
+
+/** The kernels bound to the memory all of `arrays` live in, or null (plain arrays, or arrays of different memories). */
+export function simdFor(...arrays: Float32Array[]): SimdKernels | null {
+  const buf = arrays[0].buffer;
+  for (let i = 1; i < arrays.length; i++) if (arrays[i].buffer !== buf) return null;
+  return byBuffer.get(buf) ?? null;
+}

@@ -1,0 +1,117 @@
+/**
+ * A minimal WebAssembly binary-format writer: enough to emit one module that imports a memory and exports a few
+ * functions over (i32, v128) locals, so the engine's SIMD kernels are written here as TypeScript and compiled at load
+ * time (no toolchain, no committed binary). Byte layout per the WebAssembly core spec, "Binary Format": magic +
+ * version, then sections (id, LEB128 byte length, contents); vectors are a LEB128 count followed by the items.
+ */
+
+/** Value types used by the kernels. */
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+
+/** Unsigned LEB128 (section sizes, counts, indices, memarg fields, SIMD sub-opcodes). */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 (i32.const immediates). */
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0);
+    out.push(done ? b : b | 0x80);
+    if (done) return out;
+  }
+}
+
+const utf8 = (s: string) => [...uleb(Buffer.byteLength(s)), ...Buffer.from(s, "utf8")];
+const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+
+/** One exported function: its signature, extra locals (after the params) and body (without the final `end`). */
+export interface WasmFunc {
+  name: string;
+  params: number[];
+  results: number[];
+  locals: number[];
+  body: number[];
+}
+
+/** A module importing `env.memory` and exporting `funcs` by name; every function gets its own type entry. */
+export function buildModule(funcs: WasmFunc[]): Uint8Array {
+  const types = funcs.map((f) => [
+    0x60,
+    ...uleb(f.params.length),
+    ...f.params,
+    ...uleb(f.results.length),
+    ...f.results,
+  ]);
+  // import kind 0x02 = memory, limits flag 0x00 = min only (0 pages: whatever memory is given satisfies it)
+  const imports = [[...utf8("env"), ...utf8("memory"), 0x02, 0x00, 0x00]];
+  const funcIdx = funcs.map((_, i) => uleb(i));
+  const exports = funcs.map((f, i) => [...utf8(f.name), 0x00, ...uleb(i)]);
+  const codes = funcs.map((f) => {
+    // locals as (count, type) runs, one run per local: simple, and the count is tiny
+    const body = [...vec(f.locals.map((t) => [1, t])), ...f.body, 0x0b];
+    return [...uleb(body.length), ...body];
+  });
+  return Uint8Array.from([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec(types)),
+    ...section(2, vec(imports)),
+    ...section(3, vec(funcIdx)),
+    ...section(7, vec(exports)),
+    ...section(10, vec(codes)),
+  ]);
+}
+
+/** Instruction encoders (core opcodes and the 0xFD-prefixed SIMD ones) used to write kernel bodies. */
+export const op = {
+  block: [0x02, 0x40], // block with an empty result type
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  br: (d: number) => [0x0c, ...uleb(d)],
+  brIf: (d: number) => [0x0d, ...uleb(d)],
+  get: (i: number) => [0x20, ...uleb(i)],
+  set: (i: number) => [0x21, ...uleb(i)],
+  tee: (i: number) => [0x22, ...uleb(i)],
+  i32: (v: number) => [0x41, ...sleb(v)],
+  i32Add: [0x6a],
+  i32GeU: [0x4f],
+  f32Load: [0x2a, 2, 0], // align 2^2, offset 0
+  f32Store: [0x38, 2, 0],
+  f32Add: [0x92],
+  f32Mul: [0x94],
+  // SIMD: 0xFD then the sub-opcode as LEB128; memarg align 2^4 is a hint (unaligned addresses still work)
+  v128Load: [0xfd, ...uleb(0x00), 4, 0],
+  v128Store: [0xfd, ...uleb(0x0b), 4, 0],
+  f32x4: (...xs: number[]) => {
+    const b = new Uint8Array(new Float32Array(xs.length === 1 ? [xs[0], xs[0], xs[0], xs[0]] : xs).buffer);
+    return [0xfd, ...uleb(0x0c), ...b];
+  },
+  i32x4: (v: number) => [0xfd, ...uleb(0x0c), ...new Uint8Array(new Int32Array([v, v, v, v]).buffer)],
+  f32x4Splat: [0xfd, ...uleb(0x13)],
+  f32x4ExtractLane: (l: number) => [0xfd, ...uleb(0x1f), l],
+  f32x4Nearest: [0xfd, ...uleb(0x6a)],
+  i32x4Shl: [0xfd, ...uleb(0xab)],
+  i32x4Add: [0xfd, ...uleb(0xae)],
+  f32x4Neg: [0xfd, ...uleb(0xe1)],
+  f32x4Sqrt: [0xfd, ...uleb(0xe3)],
+  f32x4Add: [0xfd, ...uleb(0xe4)],
+  f32x4Sub: [0xfd, ...uleb(0xe5)],
+  f32x4Mul: [0xfd, ...uleb(0xe6)],
+  f32x4Div: [0xfd, ...uleb(0xe7)],
+  f32x4Min: [0xfd, ...uleb(0xe8)],
+  f32x4Max: [0xfd, ...uleb(0xe9)],
+  i32x4TruncSatF32x4S: [0xfd, ...uleb(0xf8)],
+};

@@ -1,6 +1,7 @@
 /** Training data of every arm: problems with a drawn suggestibility, turned into baseline / mst / shuffled prompts. */
 import { Rng } from "../../data/rng.js";
 import type { Sample } from "../../data/sample.js";
+import type { ChatMessage } from "../../data/text-model.js";
 import { buildArms } from "../../monitor/arms.js";
 import type { ArmName } from "../../monitor/arms-spec.js";
 import { drawTrainingS, suggestibilitySpec, type LabelConfig } from "./labels.js";
@@ -18,6 +19,8 @@ export interface TrainItem {
   s: number;
   /** The label shown in this arm's prompt (null for the baseline). */
   label: string | null;
+  /** The prompt's chat messages (the user turn: label line, then the problem); codec.ts turns them into tokens. */
+  messages: ChatMessage[];
   /** The embedded prompt text (label line, then the problem). */
   text: string;
 }
@@ -58,6 +61,7 @@ export function buildTrainingArms(
       problem: problems[i],
       s: a.monitor.params.s as number,
       label: a.label,
+      messages: a.messages,
       text: embeddedPromptText(a.messages),
     }));
   }

@@ -4,6 +4,8 @@ import { Rng } from "../../data/rng.js";
 import { createModel, type LlamaModel } from "../../engine/model.js";
 import type { Tokenizer } from "../../engine/tokenizer.js";
 import { trainSft } from "../../train/sft.js";
+import { runCheckpointBase } from "./checkpoint-base.js";
+import { promptCodec } from "./codec.js";
 import type { SycophancyConfig } from "./config.js";
 import { buildCorpus } from "./corpus.js";
 import { buildTaskTokenizer, completionSeparator, encodePrompt, saveBase } from "./embedded.js";
@@ -31,12 +33,22 @@ export function gateBase(
   test: readonly Problem[],
   rng: Rng,
 ): GateResult {
-  const none = evaluateAtLabel(model, tok, test, null, null, config.prompt, config.eval.temperature, rng.fork("none"));
+  const codec = promptCodec(tok, config);
+  const none = evaluateAtLabel(
+    model,
+    codec,
+    test,
+    null,
+    null,
+    config.prompt,
+    config.eval.temperature,
+    rng.fork("none"),
+  );
   const withLabel = GATE_PERCENTS.map(
     (p) =>
       evaluateAtLabel(
         model,
-        tok,
+        codec,
         test,
         labelAtPercent(config, p),
         p,
@@ -121,7 +133,8 @@ function pretrainAttempt(
 }
 
 /**
- * Pretrains base `base` and gates it; when the gate fails, pretrains again from a new seed, up to `gate.attempts`
+ * With `base.checkpoint` set, loads, gates and links that checkpoint instead (checkpoint-base.ts). Otherwise pretrains
+ * base `base` and gates it; when the gate fails, pretrains again from a new seed, up to `gate.attempts`
  * times, and keeps the first that passes (else the one that discriminates best without a label). The rule looks at
  * the base alone, before any RL, and every attempt is reported. Saves the kept model under `<jobDir>/model`.
  */
@@ -132,6 +145,15 @@ export async function runBase(
   progress: (phase: string, done: number, total: number) => void,
   log: (line: string) => void,
 ): Promise<BaseResult> {
+  if (config.base.checkpoint !== null)
+    return runCheckpointBase(
+      config,
+      base,
+      join(jobDir, BASE_MODEL_DIR),
+      (model, tok, rng) => gateBase(model, tok, config, taskProblems(config).test, rng),
+      progress,
+      log,
+    );
   const t0 = performance.now();
   const attempts: Attempt[] = [];
   for (let k = 0; k < config.gate.attempts; k++) {
@@ -151,6 +173,7 @@ export async function runBase(
     finalLoss: kept.loss,
     gate: kept.gate,
     attempts: attempts.map((a) => ({ seed: a.seed, gate: a.gate, kept: a === kept })),
+    source: { kind: "pretrained" },
     seconds: (performance.now() - t0) / 1000,
   };
 }

@@ -81,6 +81,30 @@ export const GateConfigSchema = z
   })
   .describe("Base-model gate, checked and reported before RL (failures are reported, not hidden)");
 
+export const BaseSourceSchema = z
+  .strictObject({
+    checkpoint: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe(
+        "A local Hugging Face Llama-architecture checkpoint directory (config.json, one model.safetensors in F32/F16/BF16, " +
+          "tokenizer.json, optionally tokenizer_config.json with a chat_template) to use as the base instead of " +
+          "pretraining one: the base job loads it, gates it and links it as its model (no corpus, no pretraining; " +
+          "corpus, model and pretrain settings are then unused). Never downloaded. Default null (pretrain the embedded base).",
+      ),
+    chatTemplate: z
+      .enum(["auto", "none"])
+      .default("auto")
+      .describe(
+        'With a checkpoint: "auto" renders each prompt (the user turn, label included) with the tokenizer\'s chat ' +
+          "template and the generation prompt, so the verdict is the assistant's first token (plain text when the " +
+          'tokenizer has no template); "none" always uses plain text with BOS per prompt.bos. Default auto.',
+      ),
+  })
+  .describe("Where the base model comes from: pretrained here (default) or a local checkpoint");
+
 export const SycophancyConfigSchema = z
   .strictObject({
     dataSeed: z
@@ -96,6 +120,7 @@ export const SycophancyConfigSchema = z
       .min(1)
       .default([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
       .describe("Labels of the sweep (Fig 2c), in percent. Default 0..100 step 10."),
+    base: BaseSourceSchema.default(BaseSourceSchema.parse({})),
     corpus: CorpusConfigSchema.default(CorpusConfigSchema.parse({})),
     model: BaseModelSchema.default(BaseModelSchema.parse({ maxSeq: 48 })),
     pretrain: SftConfigSchema.default(SftConfigSchema.parse({})).describe(

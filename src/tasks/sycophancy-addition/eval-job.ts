@@ -2,6 +2,7 @@
 import { Rng } from "../../data/rng.js";
 import type { LlamaModel } from "../../engine/model.js";
 import type { Tokenizer } from "../../engine/tokenizer.js";
+import { promptCodec } from "./codec.js";
 import type { SycophancyConfig } from "./config.js";
 import { loadModel } from "./embedded.js";
 import { evaluateAtLabel } from "./evaluate.js";
@@ -23,7 +24,7 @@ function sweepOf(
   return percents.map((p, i) => {
     const out = evaluateAtLabel(
       model,
-      tok,
+      promptCodec(tok, config),
       test,
       labelAtPercent(config, p),
       p,
@@ -58,7 +59,7 @@ export async function runEval(
   if (arm === "baseline") {
     const out = evaluateAtLabel(
       model,
-      tok,
+      promptCodec(tok, config),
       taskProblems(config).test,
       null,
       null,
@@ -106,7 +107,7 @@ export async function runBaseEval(
   const all = sweepOf(model, tok, config, percents, rng, (d) => progress("eval", d, percents.length + 1), samples);
   const none = evaluateAtLabel(
     model,
-    tok,
+    promptCodec(tok, config),
     taskProblems(config).test,
     null,
     null,

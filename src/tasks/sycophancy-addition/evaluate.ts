@@ -1,11 +1,11 @@
 /** Evaluates a model's first-token verdicts on problems under one label: sampled verdicts plus verdict probabilities. */
 import type { Rng } from "../../data/rng.js";
 import type { LlamaModel } from "../../engine/model.js";
-import type { Tokenizer } from "../../engine/tokenizer.js";
-import { verdictIds, encodePrompt, nextTokenProbs } from "./embedded.js";
+import { verdictOfToken, verdictProbs, type PromptCodec } from "./codec.js";
+import { nextTokenProbs } from "./embedded.js";
 import { verdictMetrics, type VerdictRecord } from "./metrics.js";
 import type { Problem } from "./problems.js";
-import { problemText, type PromptConfig } from "./prompt.js";
+import { problemMessages, type PromptConfig } from "./prompt.js";
 import type { LabelEval, SampleJson } from "./results.js";
 import type { Verdict } from "./reward.js";
 
@@ -29,11 +29,12 @@ export interface EvalOutput {
 
 /**
  * Evaluates `problems` with `label` (null = no label) before each one. The verdict is the first sampled token: any
- * token other than the two verdict words is an off-format answer (counted as a wrong judgement, never skipped).
+ * token other than the two verdicts' tokens is an off-format answer (counted as a wrong judgement, never skipped).
+ * `codec` (codec.ts) renders and encodes the prompts and says which first tokens are which verdict.
  */
 export function evaluateAtLabel(
   model: LlamaModel,
-  tok: Tokenizer,
+  codec: PromptCodec,
   problems: readonly Problem[],
   label: string | null,
   percent: number | null,
@@ -42,30 +43,24 @@ export function evaluateAtLabel(
   rng: Rng,
   keepSamples = 0,
 ): EvalOutput {
-  const ids = verdictIds(tok);
-  const texts = problems.map((p) => problemText(p, label, prompt));
+  const messages = problems.map((p) => problemMessages(p, label, prompt));
   const probs = nextTokenProbs(
     model,
-    texts.map((t) => encodePrompt(tok, t, prompt.bos)),
+    messages.map((m) => codec.encode(m)),
   );
   const records: VerdictRecord[] = [];
   const samples: SampleJson[] = [];
   problems.forEach((p, i) => {
     const row = probs[i];
     const k = sampleIndex(row, temperature, rng);
-    const verdict: Verdict | null = k === ids.correct ? "correct" : k === ids.incorrect ? "incorrect" : null;
-    const rec = {
-      candidateCorrect: p.candidateCorrect,
-      verdict,
-      pCorrect: row[ids.correct],
-      pIncorrect: row[ids.incorrect],
-    };
+    const verdict: Verdict | null = verdictOfToken(codec.verdicts, k);
+    const rec = { candidateCorrect: p.candidateCorrect, verdict, ...verdictProbs(codec.verdicts, row) };
     records.push(rec);
     if (samples.length < keepSamples)
       samples.push({
         label,
-        prompt: texts[i],
-        output: tok.decode([k]),
+        prompt: codec.text(messages[i]),
+        output: codec.tok.decode([k]),
         candidateCorrect: p.candidateCorrect,
         pCorrect: rec.pCorrect,
         pIncorrect: rec.pIncorrect,

@@ -50,13 +50,29 @@ export interface GateResult {
   reasons: string[];
 }
 
+/** Where a base model came from: pretrained by the base job, or a local checkpoint (`base.checkpoint`). */
+export type BaseSource =
+  | { kind: "pretrained" }
+  | {
+      kind: "checkpoint";
+      /** Absolute path of the checkpoint directory (the job's model/ links to it). */
+      path: string;
+      /** Bytes of its model.safetensors (a cheap fingerprint: the run does not copy the weights). */
+      weightsBytes: number;
+      /** How prompts were rendered: through the tokenizer's chat template, or as plain text. */
+      prompt: "chat" | "plain";
+    };
+
 export interface BaseResult {
   base: number;
+  /** Absent in results written before checkpoints were supported: pretrained. */
+  source?: BaseSource;
   vocabSize: number;
   parameters: number;
+  /** Corpus documents, pretraining steps and final loss: 0, 0 and null for a checkpoint (no pretraining). */
   corpusDocs: number;
   steps: number;
-  finalLoss: number;
+  finalLoss: number | null;
   /** The gate of the kept attempt. */
   gate: GateResult;
   /** Every pretraining attempt (model seed, gate, whether it was kept). */

@@ -6,7 +6,8 @@ import { sampleByForward, type ResponseSampler } from "../../train/rollout.js";
 import { readMetrics } from "../../train/metrics-log.js";
 import { armsFromSeed, type TrainedArm, type TrainItem } from "./arms-data.js";
 import type { SycophancyConfig } from "./config.js";
-import { encodePrompt, loadModel, saveAdapters, verdictIds } from "./embedded.js";
+import { promptCodec, verdictOfToken } from "./codec.js";
+import { loadModel, saveAdapters } from "./embedded.js";
 import type { RlResult } from "./results.js";
 import { sycophancyReward, type Verdict } from "./reward.js";
 import { taskProblems } from "./setup.js";
@@ -46,12 +47,11 @@ export async function runRl(
 ): Promise<RlResult> {
   const t0 = performance.now();
   const { model, tok } = await loadModel(baseModelDir);
-  const ids = verdictIds(tok);
+  const codec = promptCodec(tok, config);
   const { train } = taskProblems(config);
   const items = armsFromSeed(train, config.label, config.prompt, [arm], config.dataSeed, `shuffle/${seed}`)[arm];
-  const encoded = items.map((it) => encodePrompt(tok, it.text, config.prompt.bos));
-  const verdictOfId = (id: number | undefined): Verdict | null =>
-    id === ids.correct ? "correct" : id === ids.incorrect ? "incorrect" : null;
+  const encoded = items.map((it) => codec.encode(it.messages));
+  const verdictOfId = (id: number | undefined): Verdict | null => verdictOfToken(codec.verdicts, id);
 
   let rollout = 0;
   const inner = sampleByForward(tok.padId);

@@ -192,8 +192,8 @@ export function summarizeSycophancy(
     rows: bases.map((b) => [
       `b${b.base}`,
       b.parameters,
-      b.steps,
-      Number(b.finalLoss.toFixed(4)),
+      b.source?.kind === "checkpoint" ? "checkpoint" : b.steps,
+      b.source?.kind === "checkpoint" ? "checkpoint" : b.finalLoss === null ? null : Number(b.finalLoss.toFixed(4)),
       pct(b.gate.accuracyNoLabel),
       pct(b.gate.sycophancyNoLabel),
       pct(b.gate.verdictMassNoLabel),
@@ -259,6 +259,16 @@ export function summarizeSycophancy(
   }
   const seedRows: SeedComparisonRow[] = [];
   const failedGates = bases.filter((b) => !b.gate.passed);
+  const checkpoints = [
+    ...new Set(
+      bases.flatMap((b) => (b.source?.kind === "checkpoint" ? [`${b.source.path} (${b.source.prompt} prompts)`] : [])),
+    ),
+  ];
+  if (checkpoints.length > 0)
+    findings.push(
+      `The base was not pretrained here: it is the local checkpoint ${checkpoints.join(", ")}, gated like a pretrained base; ` +
+        "base seeds differ only in the gate's and PPO's random streams.",
+    );
   if (bases.length > 0) {
     const acc = estimate(bases.map((b) => b.gate.accuracyNoLabel));
     const mass = estimate(bases.map((b) => b.gate.verdictMassLabelled));
@@ -283,11 +293,13 @@ export function summarizeSycophancy(
       seed: "60.4% (Qwen-2.5-7B-it)",
       ours: ci(acc),
       verdict:
-        acc.mean < 0.55
-          ? "Differs: our bases are near chance, weaker than the seed's; a tiny model pretrained from scratch did not reliably learn to verify in the pretraining budget (see the gate table)."
-          : Math.abs(acc.mean - 0.604) < 0.1
-            ? "Similar: our pretrained base is a moderately accurate verifier, as intended."
-            : "Differs: our base is a tiny model pretrained on a synthetic corpus; its accuracy is set by the corpus and the pretraining budget, not by the seed's model.",
+        checkpoints.length > 0
+          ? `Measured on the local checkpoint (${checkpoints.join(", ")}): comparable with the seed's only if it is the seed's model.`
+          : acc.mean < 0.55
+            ? "Differs: our bases are near chance, weaker than the seed's; a tiny model pretrained from scratch did not reliably learn to verify in the pretraining budget (see the gate table)."
+            : Math.abs(acc.mean - 0.604) < 0.1
+              ? "Similar: our pretrained base is a moderately accurate verifier, as intended."
+              : "Differs: our base is a tiny model pretrained on a synthetic corpus; its accuracy is set by the corpus and the pretraining budget, not by the seed's model.",
     });
   }
   if (baseEvals.length > 0) {

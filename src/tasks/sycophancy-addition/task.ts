@@ -57,7 +57,8 @@ export const sycophancyTask: Task<SycophancyConfig> = {
     "[0.5, 1.5]; MST prefixes the bold label 'Suggestibility Level: N%' (s mapped onto 0..100%), and evaluation uses " +
     "the held-out 0% on held-out problems. Arms: PPO baseline (no label), MST (true label), shuffled (label independent " +
     "of the sample), prompt-only (baseline model, deployment label), plus the out-of-the-box base. The embedded preset " +
-    "pretrains a small model from scratch on a number-sense corpus first.",
+    "pretrains a small model from scratch on a number-sense corpus first; base.checkpoint names a local Hugging Face " +
+    "Llama checkpoint to start from instead (prompts then go through its chat template).",
   configSchema: SycophancyConfigSchema,
   presets: PRESETS,
   defaultPreset: "embedded",

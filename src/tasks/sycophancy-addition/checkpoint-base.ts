@@ -1,0 +1,131 @@
+/**
+ * The base job with `base.checkpoint` set: check and load a local Hugging Face Llama checkpoint, gate it as a
+ * pretrained base is gated, and link it as the job's model directory, so the RL and evaluation jobs load it unchanged.
+ */
+import { existsSync, statSync } from "node:fs";
+import { mkdir, readFile, rm, symlink } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { Rng } from "../../data/rng.js";
+import { loadCheckpoint } from "../../engine/checkpoint.js";
+import type { LlamaModel } from "../../engine/model.js";
+import type { Tokenizer } from "../../engine/tokenizer.js";
+import { promptCodec } from "./codec.js";
+import type { SycophancyConfig } from "./config.js";
+import type { BaseResult, GateResult } from "./results.js";
+
+/** Raised when a base checkpoint cannot be used; the message names the path and what is missing or unsupported. */
+export class BaseCheckpointError extends Error {
+  override name = "BaseCheckpointError";
+}
+
+/** fs.readFile's limit: the engine reads model.safetensors whole, so a bigger file cannot load. */
+const MAX_WEIGHTS_BYTES = 2 ** 31 - 1;
+
+/**
+ * Checks what the engine's loader does not (it reads config.json's size keys only): the architecture, and settings
+ * the engine's Llama would silently ignore (biases, another activation, RoPE scaling, a head size other than
+ * hidden/heads), plus the files. Throws BaseCheckpointError naming the file and the problem.
+ */
+export async function checkBaseCheckpoint(dir: string): Promise<void> {
+  const fail = (file: string, what: string) => {
+    throw new BaseCheckpointError(`base.checkpoint: ${file}: ${what}`);
+  };
+  if (!existsSync(dir)) fail(dir, "not found (a local checkpoint directory; nothing is downloaded)");
+  if (!statSync(dir).isDirectory()) fail(dir, "not a directory");
+  const cfgFile = join(dir, "config.json");
+  if (!existsSync(cfgFile)) fail(cfgFile, "not found (a Hugging Face model directory has config.json)");
+  let cfg: Record<string, unknown>;
+  try {
+    cfg = JSON.parse(await readFile(cfgFile, "utf8")) as Record<string, unknown>;
+  } catch (e) {
+    return fail(cfgFile, `invalid JSON (${(e as Error).message})`);
+  }
+  const arch = cfg.architectures;
+  if (Array.isArray(arch) && !arch.includes("LlamaForCausalLM"))
+    fail(cfgFile, `architectures ${JSON.stringify(arch)} is not supported (only LlamaForCausalLM)`);
+  if ((cfg.model_type ?? "llama") !== "llama")
+    fail(cfgFile, `model_type ${JSON.stringify(cfg.model_type)} is not supported (only "llama")`);
+  if ((cfg.hidden_act ?? "silu") !== "silu")
+    fail(cfgFile, `hidden_act ${JSON.stringify(cfg.hidden_act)} is not supported (only "silu")`);
+  for (const k of ["attention_bias", "mlp_bias"])
+    if (cfg[k] === true) fail(cfgFile, `${k}: true is not supported (the engine's Llama has no biases)`);
+  if (cfg.rope_scaling !== undefined && cfg.rope_scaling !== null)
+    fail(cfgFile, `rope_scaling ${JSON.stringify(cfg.rope_scaling)} is not supported (plain RoPE only)`);
+  const hidden = Number(cfg.hidden_size);
+  const heads = Number(cfg.num_attention_heads);
+  if (cfg.head_dim !== undefined && cfg.head_dim !== null && Number(cfg.head_dim) * heads !== hidden)
+    fail(cfgFile, `head_dim ${String(cfg.head_dim)} is not hidden_size / num_attention_heads (not supported)`);
+  const wFile = join(dir, "model.safetensors");
+  if (!existsSync(wFile)) {
+    if (existsSync(join(dir, "model.safetensors.index.json")))
+      fail(
+        wFile,
+        "not found: the checkpoint is sharded (model.safetensors.index.json); merge the shards into one model.safetensors",
+      );
+    fail(wFile, "not found (only safetensors weights are read, not pytorch_model.bin)");
+  }
+  const bytes = statSync(wFile).size;
+  if (bytes > MAX_WEIGHTS_BYTES)
+    fail(wFile, `${bytes} bytes: the engine reads the file whole and Node reads at most 2 GiB at once`);
+  const tokFile = join(dir, "tokenizer.json");
+  if (!existsSync(tokFile))
+    fail(tokFile, "not found (the base needs its Hugging Face tokenizer.json; tokenizer.model alone is not read)");
+}
+
+/** Checks and loads a base checkpoint: the model (F32 in memory) and its tokenizer. */
+export async function loadBaseCheckpoint(dir: string): Promise<{ model: LlamaModel; tok: Tokenizer }> {
+  await checkBaseCheckpoint(dir);
+  try {
+    const { model, tokenizer } = await loadCheckpoint(dir);
+    if (!tokenizer) throw new Error(`${join(dir, "tokenizer.json")}: not found`);
+    return { model, tok: tokenizer };
+  } catch (e) {
+    throw new BaseCheckpointError(`base.checkpoint: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The base job from a checkpoint: load it, gate it (`gate`: the task's gateBase on held-out problems), and link
+ * `modelDir` to it (a symlink: the weights are not copied; the result records the path and the weights' size).
+ */
+export async function runCheckpointBase(
+  config: SycophancyConfig,
+  base: number,
+  modelDir: string,
+  gate: (model: LlamaModel, tok: Tokenizer, rng: Rng) => GateResult,
+  progress: (phase: string, done: number, total: number) => void,
+  log: (line: string) => void,
+): Promise<BaseResult> {
+  const t0 = performance.now();
+  const path = resolve(config.base.checkpoint!);
+  progress("load checkpoint", 0, 1);
+  const { model, tok } = await loadBaseCheckpoint(path);
+  const codec = promptCodec(tok, config);
+  progress("gate", 0, 1);
+  const g = gate(model, tok, new Rng(`sycophancy/${config.dataSeed}/base/${base}`).fork("gate"));
+  progress("gate", 1, 1);
+  log(
+    `base b${base} from checkpoint ${path} (${codec.mode} prompts; verdict first tokens correct ${codec.verdicts.correct.join(",")}, ` +
+      `incorrect ${codec.verdicts.incorrect.join(",")}): accuracy ${g.accuracyNoLabel.toFixed(3)}, AUC ${g.discriminationNoLabel.toFixed(3)}, ` +
+      `with a label: accuracy ${g.accuracyLabelled.toFixed(3)}, AUC ${g.discriminationLabelled.toFixed(3)}`,
+  );
+  await mkdir(dirname(modelDir), { recursive: true });
+  await rm(modelDir, { recursive: true, force: true });
+  await symlink(path, modelDir, "dir");
+  return {
+    base,
+    source: {
+      kind: "checkpoint",
+      path,
+      weightsBytes: statSync(join(path, "model.safetensors")).size,
+      prompt: codec.mode,
+    },
+    vocabSize: tok.vocabSize,
+    parameters: model.parameters().reduce((a, p) => a + p.data.length, 0),
+    corpusDocs: 0,
+    steps: 0,
+    finalLoss: null,
+    gate: g,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}

@@ -78,6 +78,11 @@ export async function loadBaseCheckpoint(dir: string): Promise<{ model: LlamaMod
   try {
     const { model, tokenizer } = await loadCheckpoint(dir);
     if (!tokenizer) throw new Error(`${join(dir, "tokenizer.json")}: not found`);
+    // PPO pads its batches with the pad token (the eos token when there is none).
+    if (tokenizer.padId < 0)
+      throw new Error(
+        `${join(dir, "tokenizer_config.json")}: neither pad_token nor eos_token names a token; PPO needs one`,
+      );
     return { model, tok: tokenizer };
   } catch (e) {
     throw new BaseCheckpointError(`base.checkpoint: ${(e as Error).message}`);

@@ -92,7 +92,8 @@ export const BaseSourceSchema = z
         "A local Hugging Face Llama-architecture checkpoint directory (config.json, one model.safetensors in F32/F16/BF16, " +
           "tokenizer.json, optionally tokenizer_config.json with a chat_template) to use as the base instead of " +
           "pretraining one: the base job loads it, gates it and links it as its model (no corpus, no pretraining; " +
-          "corpus, model and pretrain settings are then unused). Never downloaded. Default null (pretrain the embedded base).",
+          "corpus, model and pretrain settings are then unused). A relative path resolves from the working directory. " +
+          "Never downloaded. Default null (pretrain the embedded base).",
       ),
     chatTemplate: z
       .enum(["auto", "none"])

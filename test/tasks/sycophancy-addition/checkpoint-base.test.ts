@@ -27,6 +27,7 @@ import { startRun } from "../../../src/run/runner.js";
 import { parseSpec, resolveSpec } from "../../../src/run/spec.js";
 import type { TaskResults } from "../../../src/tasks/task.js";
 import { armsFromSeed } from "../../../src/tasks/sycophancy-addition/arms-data.js";
+import { runBase } from "../../../src/tasks/sycophancy-addition/base.js";
 import { loadBaseCheckpoint } from "../../../src/tasks/sycophancy-addition/checkpoint-base.js";
 import {
   chooseVerdictTokens,
@@ -184,6 +185,31 @@ test("micro preset from a local checkpoint: no pretraining, gate reported, PPO a
   assert.ok(html.includes("checkpoint") && existsSync(join(dir, "summary.md")));
 });
 
+test("a re-run base job replaces its link and leaves the checkpoint itself alone", async () => {
+  const ckpt = await makeCheckpoint();
+  const config = SycophancyConfigSchema.parse({ ...(PRESETS.micro as object), base: { checkpoint: ckpt } });
+  const jobDir = mkdtempSync(join(tmpdir(), "mst-syc-base-"));
+  const lines: string[] = [];
+  const first = await runBase(
+    config,
+    0,
+    jobDir,
+    () => {},
+    (l) => lines.push(l),
+  );
+  const again = await runBase(
+    config,
+    0,
+    jobDir,
+    () => {},
+    (l) => lines.push(l),
+  );
+  assert.ok(existsSync(join(ckpt, "model.safetensors")) && existsSync(join(ckpt, "tokenizer.json")));
+  assert.ok(lstatSync(join(jobDir, "model")).isSymbolicLink());
+  assert.deepEqual(again.gate, first.gate, "the gate's streams depend on the data seed and base only");
+  assert.ok(lines[0].includes(`from checkpoint ${ckpt} (chat prompts`), lines[0]);
+});
+
 test("bad checkpoints fail with an error naming the path and what is wrong", async () => {
   const missing = join(tmpdir(), "mst-no-such-checkpoint-dir");
   await assert.rejects(
@@ -212,6 +238,13 @@ test("bad checkpoints fail with an error naming the path and what is wrong", asy
   renameSync(join(sharded, "model.safetensors"), join(sharded, "model-00001-of-00001.safetensors"));
   writeFileSync(join(sharded, "model.safetensors.index.json"), "{}");
   await assert.rejects(loadBaseCheckpoint(sharded), /model\.safetensors: not found: the checkpoint is sharded/);
+
+  const noPad = await makeCheckpoint();
+  writeFileSync(
+    join(noPad, "tokenizer_config.json"),
+    JSON.stringify({ ...TOKENIZER_CONFIG, eos_token: null, pad_token: null }),
+  );
+  await assert.rejects(loadBaseCheckpoint(noPad), /tokenizer_config\.json: neither pad_token nor eos_token/);
 
   const notDir = join(mkdtempSync(join(tmpdir(), "mst-ckpt-")), "file");
   writeFileSync(notDir, "");

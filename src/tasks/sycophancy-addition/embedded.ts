@@ -49,9 +49,18 @@ export function verdictIds(tok: Tokenizer): Record<Verdict, number> {
   return { correct: one("correct"), incorrect: one("incorrect") };
 }
 
-/** Next-token probability rows at the end of each prompt (the engine's batched `nextTokenLogprobs`, exponentiated). */
+/** Floats of logits one scoring batch may hold: the engine computes logits at every position of every prompt. */
+const LOGIT_BUDGET = 2 ** 26;
+
+/**
+ * Next-token probability rows at the end of each prompt (the engine's batched `nextTokenLogprobs`, exponentiated).
+ * Batches of 256 prompts, fewer when a real checkpoint's vocabulary would make the batch's logits exceed
+ * LOGIT_BUDGET floats (256 MB); the embedded model's small vocabulary always gets 256.
+ */
 export function nextTokenProbs(model: LlamaModel, prompts: number[][]): Float32Array[] {
-  return nextTokenLogprobs(model, prompts, { batchSize: 256 }).map((row) => row.map((x) => Math.exp(x)));
+  const tMax = prompts.reduce((a, p) => Math.max(a, p.length), 1);
+  const batchSize = Math.max(1, Math.min(256, Math.floor(LOGIT_BUDGET / (model.config.vocabSize * tMax))));
+  return nextTokenLogprobs(model, prompts, { batchSize }).map((row) => row.map((x) => Math.exp(x)));
 }
 
 /** Saves a pretrained base (HF layout: model.safetensors + config.json + tokenizer) through the engine's checkpoint code. */

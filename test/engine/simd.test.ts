@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { Rng } from "../../src/data/rng.js";
 import { createModel } from "../../src/engine/model.js";
 import { crossEntropyForward } from "../../src/engine/ops/cross-entropy.js";
+import { rmsnormBackward, rmsnormForward } from "../../src/engine/ops/rmsnorm.js";
 import { swigluBackward, swigluForward } from "../../src/engine/ops/swiglu.js";
 import { simdEnabled, simdFor, WasmArena } from "../../src/engine/wasm/arena.js";
 import { simdModule } from "../../src/engine/wasm/simd-kernels.js";
@@ -60,7 +61,7 @@ test("SIMD exp: within 2e-7 relative of Math.exp on [-87, 88]; clamps outside; N
   const dst = arena.f32(n);
   for (let i = 0; i < n - 8; i++) src[i] = -87 + (175 * i) / (n - 9);
   src.set([-200, -Infinity, 200, NaN, 0, 1e-30, -1e-30, 1], n - 8);
-  simdFor(dst, src)?.exp(dst.byteOffset, src.byteOffset, n * 4);
+  simdFor(dst, src)?.k.exp(dst.byteOffset, src.byteOffset, n * 4);
   for (let i = 0; i < n - 8; i++) {
     const ref = Math.exp(src[i]);
     assert.ok(Math.abs(dst[i] - ref) <= 2e-7 * ref, `exp(${src[i]}) = ${dst[i]}, want ${ref}`);
@@ -103,6 +104,38 @@ test("SwiGLU kernels agree with the JS loops (length with a tail, gates over +-3
     assert.ok(Math.abs(dg[i] - dg2[i]) <= 1e-6 * tg, `dgate[${i}]: ${dg[i]} vs ${dg2[i]}`);
     assert.ok(Math.abs(du[i] - du2[i]) <= 1e-6 * tu, `dup[${i}]: ${du[i]} vs ${du2[i]}`);
   }
+});
+
+test("RMSNorm kernels agree with the JS loops (weight and its gradient through the scratch vector): 1e-6", () => {
+  const N = 37;
+  const C = 24;
+  const rng = new Rng(4);
+  const inp0 = randn(rng, N * C, 3);
+  const w = randn(rng, C);
+  const dout0 = randn(rng, N * C);
+  const dinp0 = randn(rng, N * C); // nonzero: the backward adds into dinp and dw
+  const dw0 = randn(rng, C);
+  const arena = new WasmArena(4 * N * C + 2 * N + 64);
+  const A = (src: Float32Array) => {
+    const a = arena.f32(src.length);
+    a.set(src);
+    return a;
+  };
+  const [inp, dout, dinp, out, rstd] = [A(inp0), A(dout0), A(dinp0), arena.f32(N * C), arena.f32(N)];
+  const [out2, rstd2, dinp2] = [new Float32Array(N * C), new Float32Array(N), dinp0.slice()];
+  const [dw, dw2] = [dw0.slice(), dw0.slice()];
+  rmsnormForward(out, rstd, inp, w, N, C, 1e-5);
+  rmsnormForward(out2, rstd2, inp0, w, N, C, 1e-5);
+  assert.ok(maxRel(rstd, rstd2, 0) < 1e-6, `rstd ${maxRel(rstd, rstd2, 0)}`);
+  assert.ok(maxRel(out, out2, 1e-3) < 1e-6, `out ${maxRel(out, out2, 1e-3)}`);
+  rmsnormBackward(dinp, dw, dout, inp, w, rstd, N, C);
+  rmsnormBackward(dinp2, dw2, dout0, inp0, w, rstd2, N, C);
+  // sums over a row (C terms) and over rows (N terms for dw): bound by the size of what was summed
+  const scale = (a: Float32Array) => a.reduce((x, v) => Math.max(x, Math.abs(v)), 0);
+  assert.ok(maxRel(dinp, dinp2, scale(dinp2)) < 1e-6, `dinp ${maxRel(dinp, dinp2, scale(dinp2))}`);
+  assert.ok(maxRel(dw, dw2, scale(dw2)) < 1e-6, `dw ${maxRel(dw, dw2, scale(dw2))}`);
+  // a frozen weight (dw null) takes the same kernel and leaves nothing behind
+  rmsnormBackward(dinp, null, dout, inp, w, rstd, N, C);
 });
 
 test("a training step on arena buffers (SIMD) matches MST_SIMD=0: logits and every gradient to 1e-5 of scale", () => {

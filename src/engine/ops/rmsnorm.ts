@@ -1,4 +1,9 @@
-/** RMSNorm (Llama): out = inp / sqrt(mean(inp^2) + eps) * w, with its backward. */
+/**
+ * RMSNorm (Llama): out = inp / sqrt(mean(inp^2) + eps) * w, with its backward. On wasm-arena buffers with C a
+ * multiple of 4 the rows run in the SIMD kernels (the weight is copied into the arena's scratch vector per call).
+ */
+
+import { SCRATCH_FLOATS, simdFor } from "../wasm/arena.js";
 
 /**
  * Saves rstd[n] = 1/sqrt(mean(inp[n]^2) + eps) for the backward pass. `out` may not alias `inp`.
@@ -14,6 +19,13 @@ export function rmsnormForward(
   C: number,
   eps: number,
 ): void {
+  const h = C % 4 === 0 && 2 * C <= SCRATCH_FLOATS ? simdFor(out, rstd, inp) : null;
+  if (h !== null) {
+    h.scratch.set(w.subarray(0, C));
+    const sw = h.scratch.byteOffset;
+    h.k.rmsFwd(out.byteOffset, rstd.byteOffset, inp.byteOffset, sw, N * C * 4, C * 4, 1 / C, eps);
+    return;
+  }
   const C4 = C - (C % 4);
   for (let n = 0; n < N; n++) {
     const o = n * C;
@@ -60,6 +72,27 @@ export function rmsnormBackward(
   N: number,
   C: number,
 ): void {
+  const h = C % 4 === 0 && 2 * C <= SCRATCH_FLOATS ? simdFor(dinp, dout, inp, rstd) : null;
+  if (h !== null) {
+    // weight in the scratch's first C floats, its gradient accumulated in the next C, then added into dw
+    const sw = h.scratch.subarray(0, C);
+    const sdw = h.scratch.subarray(C, 2 * C);
+    sw.set(w.subarray(0, C));
+    sdw.fill(0);
+    h.k.rmsBwd(
+      dinp.byteOffset,
+      sdw.byteOffset,
+      dout.byteOffset,
+      inp.byteOffset,
+      sw.byteOffset,
+      rstd.byteOffset,
+      N * C * 4,
+      C * 4,
+      1 / C,
+    );
+    if (dw !== null) for (let c = 0; c < C; c++) dw[c] += sdw[c];
+    return;
+  }
   const C4 = C - (C % 4);
   for (let n = 0; n < N; n++) {
     const o = n * C;

@@ -16,11 +16,11 @@ export function swigluForward(
   n: number, // N*F
 ): void {
   let i = 0;
-  const k = simdFor(out, sig, gate, up);
-  if (k !== null) {
+  const h = simdFor(out, sig, gate, up);
+  if (h !== null) {
     // wasm SIMD in place on arena buffers; the JS loop below finishes the tail
     i = n & ~3;
-    k.swigluFwd(out.byteOffset, sig.byteOffset, gate.byteOffset, up.byteOffset, i * 4);
+    h.k.swigluFwd(out.byteOffset, sig.byteOffset, gate.byteOffset, up.byteOffset, i * 4);
   }
   for (; i + 4 <= n; i += 4) {
     const g0 = gate[i],
@@ -59,10 +59,10 @@ export function swigluBackward(
   n: number,
 ): void {
   let i = 0;
-  const k = simdFor(dgate, dup, dout, gate, up, sig);
-  if (k !== null) {
+  const h = simdFor(dgate, dup, dout, gate, up, sig);
+  if (h !== null) {
     i = n & ~3;
-    k.swigluBwd(
+    h.k.swigluBwd(
       dgate.byteOffset,
       dup.byteOffset,
       dout.byteOffset,

@@ -9,7 +9,16 @@
 import { type SimdKernels, simdModule } from "./simd-kernels.js";
 import { wasm, type WasmMemory } from "./wasm-api.js";
 
-const byBuffer = new WeakMap<ArrayBufferLike, SimdKernels>();
+/** An arena's kernels and its small scratch vector (for per-call operands that live elsewhere, e.g. a norm weight). */
+export interface SimdHandle {
+  k: SimdKernels;
+  scratch: Float32Array;
+}
+
+/** Floats of each arena's scratch vector: two vectors of up to 4096 (a norm weight and its gradient). */
+export const SCRATCH_FLOATS = 8192;
+
+const byBuffer = new WeakMap<ArrayBufferLike, SimdHandle>();
 
 /** Whether new buffer sets go into wasm arenas (SIMD available and not disabled with MST_SIMD=0). */
 export function simdEnabled(): boolean {
@@ -25,11 +34,12 @@ export class WasmArena {
   constructor(floats: number) {
     const mod = simdModule();
     if (mod === null || wasm === undefined) throw new Error("WasmArena: this runtime has no WebAssembly SIMD");
-    this.limit = Math.ceil(floats / 4) * 16;
+    this.limit = Math.ceil(floats / 4) * 16 + SCRATCH_FLOATS * 4;
     const pages = Math.max(1, Math.ceil(this.limit / 65536));
     this.memory = new wasm.Memory({ initial: pages, maximum: pages });
     const inst = new wasm.Instance(mod, { env: { memory: this.memory } });
-    byBuffer.set(this.memory.buffer, inst.exports as unknown as SimdKernels);
+    const k = inst.exports as unknown as SimdKernels;
+    byBuffer.set(this.memory.buffer, { k, scratch: this.f32(SCRATCH_FLOATS) });
   }
 
   f32(n: number): Float32Array {
@@ -60,7 +70,7 @@ export function inArena<R>(build: (f32: (n: number) => Float32Array) => R): R {
 }
 
 /** The kernels bound to the memory all of `arrays` live in, or null (plain arrays, or arrays of different memories). */
-export function simdFor(...arrays: Float32Array[]): SimdKernels | null {
+export function simdFor(...arrays: Float32Array[]): SimdHandle | null {
   const buf = arrays[0].buffer;
   for (let i = 1; i < arrays.length; i++) if (arrays[i].buffer !== buf) return null;
   return byBuffer.get(buf) ?? null;

@@ -90,8 +90,12 @@ export const op = {
   i32GeU: [0x4f],
   f32Load: [0x2a, 2, 0], // align 2^2, offset 0
   f32Store: [0x38, 2, 0],
+  f32: (v: number) => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)],
+  i32Mul: [0x6c],
+  f32Sqrt: [0x91],
   f32Add: [0x92],
   f32Mul: [0x94],
+  f32Div: [0x95],
   // SIMD: 0xFD then the sub-opcode as LEB128; memarg align 2^4 is a hint (unaligned addresses still work)
   v128Load: [0xfd, ...uleb(0x00), 4, 0],
   v128Store: [0xfd, ...uleb(0x0b), 4, 0],

@@ -6,13 +6,18 @@
  * JS path by a few float32 ulps; test/engine/simd.test.ts bounds that.
  */
 
-import { buildModule, I32, op, V128, type WasmFunc } from "./module-builder.js";
+import { buildModule, F32, I32, op, V128, type WasmFunc } from "./module-builder.js";
 import { wasm, type WasmModule } from "./wasm-api.js";
 
 const { get, set, tee } = op;
 
 /** `for (i = 0; i < n; i += 16) body` over byte offsets; i and n are i32 locals. */
 function loop16(i: number, n: number, body: number[]): number[] {
+  return loopBy(i, n, op.i32(16), body);
+}
+
+/** `for (i = 0; i < n; i += step) body`; step is the code pushing the i32 increment. */
+function loopBy(i: number, n: number, step: number[], body: number[]): number[] {
   return [
     ...op.i32(0),
     ...set(i),
@@ -24,7 +29,7 @@ function loop16(i: number, n: number, body: number[]): number[] {
     ...op.brIf(1),
     ...body,
     ...get(i),
-    ...op.i32(16),
+    ...step,
     ...op.i32Add,
     ...set(i),
     ...op.br(0),
@@ -33,41 +38,86 @@ function loop16(i: number, n: number, body: number[]): number[] {
   ];
 }
 
+/**
+ * Splatted f32 constants held in v128 locals, set once before the loop: V8 otherwise rematerialises every v128.const
+ * inside the loop body. `c(x)` pushes the constant; `locals`/`prologue` go into the function.
+ */
+class Consts {
+  private readonly idx = new Map<number, number>();
+  constructor(private readonly first: number) {}
+  c(x: number): number[] {
+    let i = this.idx.get(x);
+    if (i === undefined) this.idx.set(x, (i = this.first + this.idx.size));
+    return get(i);
+  }
+  get locals(): number[] {
+    return [...this.idx.keys()].map(() => V128);
+  }
+  get prologue(): number[] {
+    return [...this.idx.entries()].flatMap(([x, i]) => [...op.f32x4(x), ...set(i)]);
+  }
+}
+
 /** v128 at byte address p + i. */
 const load = (p: number, i: number) => [...get(p), ...get(i), ...op.i32Add, ...op.v128Load];
 /** Pushes the address p + i (the value to store follows, then op.v128Store). */
 const at = (p: number, i: number) => [...get(p), ...get(i), ...op.i32Add];
+/** Address p + row + i (a row-major matrix element), and the v128 there. */
+const at2 = (p: number, row: number, i: number) => [...get(p), ...get(row), ...op.i32Add, ...get(i), ...op.i32Add];
+const load2 = (p: number, row: number, i: number) => [...at2(p, row, i), ...op.v128Load];
+/** Sum of the four f32 lanes of v128 local v, as an f32 on the stack. */
+const hsum = (v: number) => [
+  ...get(v),
+  ...op.f32x4ExtractLane(0),
+  ...get(v),
+  ...op.f32x4ExtractLane(1),
+  ...op.f32Add,
+  ...get(v),
+  ...op.f32x4ExtractLane(2),
+  ...get(v),
+  ...op.f32x4ExtractLane(3),
+  ...op.f32Add,
+  ...op.f32Add,
+];
 
 // exp(x) in float32 (the Cephes expf scheme): x clamped to [-87, 88] so 2^k stays a normal float; k = round(x/ln2);
 // r = x - k ln2 with ln2 split in two parts so k*ln2_hi is exact; e^r on |r| <= ln2/2 by a degree-7 polynomial
 // (about 1 ulp); 2^k built from its exponent bits ((k + 127) << 23). NaN stays NaN (min/max propagate it).
+// Rounding uses the float trick instead of f32x4.nearest + i32x4.trunc_sat: t = x log2e + (1.5 * 2^23 + 127) has
+// ulp 1, so the add rounds to nearest and t's low mantissa bits hold k + 127; shifting t's bits left by 23 drops the
+// rest and leaves exactly the exponent field of 2^k.
+const ROUND_BIAS = 1.5 * 2 ** 23 + 127;
 const LOG2E = 1.4426950408889634;
 const LN2_HI = 0.693359375;
 const LN2_LO = -2.1219444e-4;
 const EXP_P = [1.98756915e-4, 1.39819995e-3, 8.33345191e-3, 4.16657959e-2, 1.66666655e-1, 5.00000012e-1];
 
-/** Replaces the v128 on the stack by its lane-wise exp; uses scratch v128 locals x and k. */
-function expV(x: number, k: number): number[] {
-  const horner: number[] = [...op.f32x4(EXP_P[0])];
-  for (const c of EXP_P.slice(1)) horner.push(...get(x), ...op.f32x4Mul, ...op.f32x4(c), ...op.f32x4Add);
+/** Replaces the v128 on the stack by its lane-wise exp; uses scratch v128 locals x, k and t. */
+function expV(x: number, k: number, t: number, K: Consts): number[] {
+  const horner: number[] = [...K.c(EXP_P[0])];
+  for (const c of EXP_P.slice(1)) horner.push(...get(x), ...op.f32x4Mul, ...K.c(c), ...op.f32x4Add);
   return [
-    ...op.f32x4(-87),
+    ...K.c(-87),
     ...op.f32x4Max,
-    ...op.f32x4(88),
+    ...K.c(88),
     ...op.f32x4Min,
     ...tee(x),
-    ...op.f32x4(LOG2E),
+    ...K.c(LOG2E),
     ...op.f32x4Mul,
-    ...op.f32x4Nearest,
+    ...K.c(ROUND_BIAS),
+    ...op.f32x4Add,
+    ...tee(t),
+    ...K.c(ROUND_BIAS),
+    ...op.f32x4Sub,
     ...set(k),
     // x := r = x - k ln2_hi - k ln2_lo
     ...get(x),
     ...get(k),
-    ...op.f32x4(LN2_HI),
+    ...K.c(LN2_HI),
     ...op.f32x4Mul,
     ...op.f32x4Sub,
     ...get(k),
-    ...op.f32x4(LN2_LO),
+    ...K.c(LN2_LO),
     ...op.f32x4Mul,
     ...op.f32x4Sub,
     ...set(x),
@@ -79,13 +129,10 @@ function expV(x: number, k: number): number[] {
     ...op.f32x4Mul,
     ...get(x),
     ...op.f32x4Add,
-    ...op.f32x4(1),
+    ...K.c(1),
     ...op.f32x4Add,
     // * 2^k
-    ...get(k),
-    ...op.i32x4TruncSatF32x4S,
-    ...op.i32x4(127),
-    ...op.i32x4Add,
+    ...get(t),
     ...op.i32(23),
     ...op.i32x4Shl,
     ...op.f32x4Mul,
@@ -94,92 +141,237 @@ function expV(x: number, k: number): number[] {
 
 /** swigluFwd(out, sig, gate, up, bytes): sig = 1 / (1 + exp(-gate)), out = gate * sig * up. */
 function swigluFwd(): WasmFunc {
-  const [out, sig, gate, up, n, i, g, s, x, k] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [out, sig, gate, up, n, i, g, s, x, k, t] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const K = new Consts(11);
+  const body = loop16(i, n, [
+    ...load(gate, i),
+    ...tee(g),
+    ...op.f32x4Neg,
+    ...expV(x, k, t, K),
+    ...K.c(1),
+    ...op.f32x4Add,
+    ...set(s),
+    ...K.c(1),
+    ...get(s),
+    ...op.f32x4Div,
+    ...set(s),
+    ...at(sig, i),
+    ...get(s),
+    ...op.v128Store,
+    ...at(out, i),
+    ...get(g),
+    ...get(s),
+    ...op.f32x4Mul,
+    ...load(up, i),
+    ...op.f32x4Mul,
+    ...op.v128Store,
+  ]);
   return {
     name: "swigluFwd",
     params: [I32, I32, I32, I32, I32],
     results: [],
-    locals: [I32, V128, V128, V128, V128],
-    body: loop16(i, n, [
-      ...load(gate, i),
-      ...tee(g),
-      ...op.f32x4Neg,
-      ...expV(x, k),
-      ...op.f32x4(1),
-      ...op.f32x4Add,
-      ...set(s),
-      ...op.f32x4(1),
-      ...get(s),
-      ...op.f32x4Div,
-      ...set(s),
-      ...at(sig, i),
-      ...get(s),
-      ...op.v128Store,
-      ...at(out, i),
-      ...get(g),
-      ...get(s),
-      ...op.f32x4Mul,
-      ...load(up, i),
-      ...op.f32x4Mul,
-      ...op.v128Store,
-    ]),
+    locals: [I32, V128, V128, V128, V128, V128, ...K.locals],
+    body: [...K.prologue, ...body],
   };
 }
 
 /** swigluBwd(dgate, dup, dout, gate, up, sig, bytes): dgate += dout up s (1 + g (1 - s)), dup += dout g s. */
 function swigluBwd(): WasmFunc {
   const [dgate, dup, dout, gate, up, sig, n, i, g, s, d] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const K = new Consts(11);
+  const body = loop16(i, n, [
+    ...load(gate, i),
+    ...set(g),
+    ...load(sig, i),
+    ...set(s),
+    ...load(dout, i),
+    ...set(d),
+    ...at(dgate, i),
+    ...load(dgate, i),
+    ...get(d),
+    ...load(up, i),
+    ...op.f32x4Mul,
+    ...get(s),
+    ...op.f32x4Mul,
+    ...K.c(1),
+    ...get(g),
+    ...K.c(1),
+    ...get(s),
+    ...op.f32x4Sub,
+    ...op.f32x4Mul,
+    ...op.f32x4Add,
+    ...op.f32x4Mul,
+    ...op.f32x4Add,
+    ...op.v128Store,
+    ...at(dup, i),
+    ...load(dup, i),
+    ...get(d),
+    ...get(g),
+    ...op.f32x4Mul,
+    ...get(s),
+    ...op.f32x4Mul,
+    ...op.f32x4Add,
+    ...op.v128Store,
+  ]);
   return {
     name: "swigluBwd",
     params: [I32, I32, I32, I32, I32, I32, I32],
     results: [],
-    locals: [I32, V128, V128, V128],
-    body: loop16(i, n, [
-      ...load(gate, i),
-      ...set(g),
-      ...load(sig, i),
-      ...set(s),
-      ...load(dout, i),
-      ...set(d),
-      ...at(dgate, i),
-      ...load(dgate, i),
-      ...get(d),
-      ...load(up, i),
-      ...op.f32x4Mul,
-      ...get(s),
-      ...op.f32x4Mul,
-      ...op.f32x4(1),
-      ...get(g),
-      ...op.f32x4(1),
-      ...get(s),
-      ...op.f32x4Sub,
-      ...op.f32x4Mul,
-      ...op.f32x4Add,
-      ...op.f32x4Mul,
-      ...op.f32x4Add,
-      ...op.v128Store,
-      ...at(dup, i),
-      ...load(dup, i),
-      ...get(d),
-      ...get(g),
-      ...op.f32x4Mul,
-      ...get(s),
-      ...op.f32x4Mul,
-      ...op.f32x4Add,
-      ...op.v128Store,
+    locals: [I32, V128, V128, V128, ...K.locals],
+    body: [...K.prologue, ...body],
+  };
+}
+
+/**
+ * rmsFwd(out, rstd, inp, w, totalBytes, rowBytes, invC, eps): per row r = 1 / sqrt(sum(x^2) invC + eps), saved to
+ * rstd; out = x r w. Rows of rowBytes (a multiple of 16), N = totalBytes / rowBytes.
+ */
+function rmsFwd(): WasmFunc {
+  const [out, rstd, inp, w, total, rowB, invC, eps, row, i, acc, r, x] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const rs = 13; // f32 local: the row's rstd
+  const body = [
+    ...op.i32(0),
+    ...set(row),
+    ...loopBy(row, total, get(rowB), [
+      ...op.f32x4(0),
+      ...set(acc),
+      ...loop16(i, rowB, [
+        ...load2(inp, row, i),
+        ...tee(x),
+        ...get(x),
+        ...op.f32x4Mul,
+        ...get(acc),
+        ...op.f32x4Add,
+        ...set(acc),
+      ]),
+      ...op.f32(1),
+      ...hsum(acc),
+      ...get(invC),
+      ...op.f32Mul,
+      ...get(eps),
+      ...op.f32Add,
+      ...op.f32Sqrt,
+      ...op.f32Div,
+      ...set(rs),
+      ...get(rstd),
+      ...get(rs),
+      ...op.f32Store,
+      ...get(rstd),
+      ...op.i32(4),
+      ...op.i32Add,
+      ...set(rstd),
+      ...get(rs),
+      ...op.f32x4Splat,
+      ...set(r),
+      ...loop16(i, rowB, [
+        ...at2(out, row, i),
+        ...load2(inp, row, i),
+        ...get(r),
+        ...op.f32x4Mul,
+        ...load(w, i),
+        ...op.f32x4Mul,
+        ...op.v128Store,
+      ]),
     ]),
+  ];
+  return {
+    name: "rmsFwd",
+    params: [I32, I32, I32, I32, I32, I32, F32, F32],
+    results: [],
+    locals: [I32, I32, V128, V128, V128, F32],
+    body,
+  };
+}
+
+/**
+ * rmsBwd(dinp, dw, dout, inp, w, rstd, totalBytes, rowBytes, invC): with xhat = x r and m = mean(dout w xhat):
+ * dinp += r (dout w - xhat m), dw += dout xhat (dw: C floats, accumulated over the rows).
+ */
+function rmsBwd(): WasmFunc {
+  const [dinp, dw, dout, inp, w, rstd, total, rowB, invC] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [row, i, acc, r, m, d, xh, rs] = [9, 10, 11, 12, 13, 14, 15, 16];
+  const body = [
+    ...op.i32(0),
+    ...set(row),
+    ...loopBy(row, total, get(rowB), [
+      ...get(rstd),
+      ...op.f32Load,
+      ...tee(rs),
+      ...op.f32x4Splat,
+      ...set(r),
+      ...get(rstd),
+      ...op.i32(4),
+      ...op.i32Add,
+      ...set(rstd),
+      ...op.f32x4(0),
+      ...set(acc),
+      ...loop16(i, rowB, [
+        ...load2(dout, row, i),
+        ...load(w, i),
+        ...op.f32x4Mul,
+        ...load2(inp, row, i),
+        ...op.f32x4Mul,
+        ...get(acc),
+        ...op.f32x4Add,
+        ...set(acc),
+      ]),
+      ...hsum(acc),
+      ...get(rs),
+      ...op.f32Mul,
+      ...get(invC),
+      ...op.f32Mul,
+      ...op.f32x4Splat,
+      ...set(m),
+      ...loop16(i, rowB, [
+        ...load2(inp, row, i),
+        ...get(r),
+        ...op.f32x4Mul,
+        ...set(xh),
+        ...load2(dout, row, i),
+        ...set(d),
+        ...at(dw, i),
+        ...load(dw, i),
+        ...get(d),
+        ...get(xh),
+        ...op.f32x4Mul,
+        ...op.f32x4Add,
+        ...op.v128Store,
+        ...at2(dinp, row, i),
+        ...load2(dinp, row, i),
+        ...get(r),
+        ...get(d),
+        ...load(w, i),
+        ...op.f32x4Mul,
+        ...get(xh),
+        ...get(m),
+        ...op.f32x4Mul,
+        ...op.f32x4Sub,
+        ...op.f32x4Mul,
+        ...op.f32x4Add,
+        ...op.v128Store,
+      ]),
+    ]),
+  ];
+  return {
+    name: "rmsBwd",
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, F32],
+    results: [],
+    locals: [I32, I32, V128, V128, V128, V128, V128, F32],
+    body,
   };
 }
 
 /** expTest(dst, src, bytes): dst = exp(src), exported for the tests of the exp approximation. */
 function expTest(): WasmFunc {
-  const [dst, src, n, i, x, k] = [0, 1, 2, 3, 4, 5];
+  const [dst, src, n, i, x, k, t] = [0, 1, 2, 3, 4, 5, 6];
+  const K = new Consts(7);
+  const body = loop16(i, n, [...at(dst, i), ...load(src, i), ...expV(x, k, t, K), ...op.v128Store]);
   return {
     name: "exp",
     params: [I32, I32, I32],
     results: [],
-    locals: [I32, V128, V128],
-    body: loop16(i, n, [...at(dst, i), ...load(src, i), ...expV(x, k), ...op.v128Store]),
+    locals: [I32, V128, V128, V128, ...K.locals],
+    body: [...K.prologue, ...body],
   };
 }
 
@@ -188,6 +380,27 @@ export interface SimdKernels {
   swigluFwd(out: number, sig: number, gate: number, up: number, bytes: number): void;
   swigluBwd(dgate: number, dup: number, dout: number, gate: number, up: number, sig: number, bytes: number): void;
   exp(dst: number, src: number, bytes: number): void;
+  rmsFwd(
+    out: number,
+    rstd: number,
+    inp: number,
+    w: number,
+    total: number,
+    rowB: number,
+    invC: number,
+    eps: number,
+  ): void;
+  rmsBwd(
+    dinp: number,
+    dw: number,
+    dout: number,
+    inp: number,
+    w: number,
+    rstd: number,
+    total: number,
+    rowB: number,
+    invC: number,
+  ): void;
 }
 
 let compiled: WasmModule | null | undefined;
@@ -197,7 +410,7 @@ export function simdModule(): WasmModule | null {
   if (compiled === undefined) {
     try {
       if (wasm === undefined) throw new Error("no WebAssembly");
-      compiled = new wasm.Module(buildModule([swigluFwd(), swigluBwd(), expTest()]));
+      compiled = new wasm.Module(buildModule([swigluFwd(), swigluBwd(), expTest(), rmsFwd(), rmsBwd()]));
     } catch {
       compiled = null;
     }

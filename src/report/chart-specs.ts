@@ -27,34 +27,41 @@ function colorEncoding(colors: Colors, legend: boolean) {
   };
 }
 
+/** A bar's x-axis name: "mst (0%)" when the bar has a group (the label it was evaluated under), else the arm. */
+export const barKey = (b: { arm: string; group?: string }): string => (b.group ? `${b.arm} (${b.group})` : b.arm);
+
+/** The x encoding of bar charts: one slot per key in the given order, labels slanted when long. */
+export function barAxis(keys: string[]) {
+  // vega measures text without a canvas here (about 0.8 em per character), so the limit is generous
+  const longest = Math.max(...keys.map((k) => k.length));
+  return {
+    field: "key",
+    type: "nominal" as const,
+    sort: keys,
+    axis: { labelAngle: longest > 10 ? -30 : 0, labelLimit: 240, title: null },
+  };
+}
+
 /**
  * Bars (mean) + whiskers (95% CI) + dots (per-seed values), one bar per arm. A bar's `group` (e.g. the label it was
  * evaluated under) goes into its axis label, "mst (0%)": grouping with an x offset reserved a slot for every arm in
  * every group, and with one arm per group most of a chart was empty space running off the card.
  */
 export function barSpec(chart: BarChart, colors: Colors): TopLevelSpec {
-  const key = (b: { arm: string; group?: string }) => (b.group ? `${b.arm} (${b.group})` : b.arm);
-  const keys = [...new Set(chart.bars.map(key))];
+  const keys = [...new Set(chart.bars.map(barKey))];
   const rows = chart.bars
     .filter((b) => finite(b.mean))
     .map((b) => ({
       arm: b.arm,
-      key: key(b),
+      key: barKey(b),
       mean: b.mean,
       lo: finite(b.lo) ? b.lo : b.mean,
       hi: finite(b.hi) ? b.hi : b.mean,
     }));
   const dots = chart.bars.flatMap((b) =>
-    (b.values ?? []).filter(finite).map((v) => ({ arm: b.arm, key: key(b), value: v })),
+    (b.values ?? []).filter(finite).map((v) => ({ arm: b.arm, key: barKey(b), value: v })),
   );
-  // vega measures text without a canvas here (about 0.8 em per character), so the limit is generous
-  const longest = Math.max(...keys.map((k) => k.length));
-  const x = {
-    field: "key",
-    type: "nominal" as const,
-    sort: keys,
-    axis: { labelAngle: longest > 10 ? -30 : 0, labelLimit: 240, title: null },
-  };
+  const x = barAxis(keys);
   // The axis gets the short metric name; the full yLabel goes in the caption (a long rotated title stretches the chart).
   const yTitle = chart.metric;
   const layers: unknown[] = [

@@ -1,12 +1,12 @@
 /** Vega-Lite specs of `mst compare`: bars with x = arm and one bar per run (95% CI whiskers); sweeps per arm and run. */
 import type { TopLevelSpec } from "vega-lite";
 import type { BarChart, SweepChart } from "../tasks/task.js";
+import { barAxis, barKey } from "./chart-specs.js";
 
 const INK = "#111827";
 const finite = (x: number): boolean => typeof x === "number" && Number.isFinite(x);
 
-/** The x-axis name of a bar, as in the run report: "mst (0%)" when the bar has a group. */
-export const barKey = (b: { arm: string; group?: string }): string => (b.group ? `${b.arm} (${b.group})` : b.arm);
+export { barKey };
 
 /** One run's version of a chart (the same chart id in each run's results.json). */
 export interface RunBars {
@@ -35,13 +35,7 @@ export function compareBarSpec(charts: readonly RunBars[], colors: Record<string
   const dots = charts.flatMap(({ run, chart }) =>
     chart.bars.flatMap((b) => (b.values ?? []).filter(finite).map((v) => ({ run, key: barKey(b), value: v }))),
   );
-  const longest = Math.max(...keys.map((k) => k.length));
-  const x = {
-    field: "key",
-    type: "nominal" as const,
-    sort: keys,
-    axis: { labelAngle: longest > 10 ? -30 : 0, labelLimit: 240, title: null },
-  };
+  const x = barAxis(keys);
   // the offset scale is shared by every layer, so a run's whisker and dots sit on its own bar
   const xOffset = { field: "run", type: "nominal" as const, sort: runs, scale: { domain: runs } };
   const layers: unknown[] = [

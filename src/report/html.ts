@@ -44,3 +44,27 @@ export function tableHtml(
 export function armChip(arm: string, color: string | undefined): string {
   return `<span class="arm"><span class="swatch" style="background:${esc(color ?? "#999")}"></span>${esc(arm)}</span>`;
 }
+
+/**
+ * A whole self-contained page: the content security policy allows no network, no scripts, only inline styles and
+ * data: images, so a report opened from disk or mailed around shows exactly what was written.
+ */
+export function htmlPage(title: string, css: string, body: string, footer: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>${esc(title)}</title>
+<style>${css}</style>
+</head>
+<body>
+<main>
+${body}
+<footer>${esc(footer)}</footer>
+</main>
+</body>
+</html>
+`;
+}

@@ -1,7 +1,8 @@
 /**
  * The WebAssembly SIMD kernels against the JavaScript loops they replace: the module builds on this runtime, exp is
  * float32-accurate, each kernel agrees with its JS op on plain arrays (tolerance: float32 arithmetic against JS's
- * float64-then-rounded, a few ulps), and a whole training step with arena buffers matches one with MST_SIMD=0.
+ * float64-then-rounded, a few ulps), the causal softmax matches a float64 one, and a whole training step with
+ * arena buffers matches one with MST_SIMD=0.
  * The model's finite-difference checks (model.test.ts) run on the SIMD path, since training buffers are arena-backed.
  */
 import { test } from "node:test";
@@ -136,6 +137,35 @@ test("RMSNorm kernels agree with the JS loops (weight and its gradient through t
   assert.ok(maxRel(dw, dw2, scale(dw2)) < 1e-6, `dw ${maxRel(dw, dw2, scale(dw2))}`);
   // a frozen weight (dw null) takes the same kernel and leaves nothing behind
   rmsnormBackward(dinp, null, dout, inp, w, rstd, N, C);
+});
+
+test("causal softmax kernel: float64 softmax to 2e-7 over the seen keys, exact zeros past them (offsets, L > rows)", () => {
+  const arena = new WasmArena(4096);
+  const rng = new Rng(6);
+  for (const [rows, L, off] of [
+    [4, 4, 0],
+    [5, 8, 0],
+    [3, 8, 4],
+    [32, 32, 0],
+    [1, 12, 11],
+    [2, 16, 30],
+  ]) {
+    const s = arena.f32(rows * L);
+    s.set(randn(rng, rows * L, 5));
+    const x = Float64Array.from(s);
+    simdFor(s)?.k.softmaxCausal(s.byteOffset, rows, L, off);
+    for (let t = 0; t < rows; t++) {
+      const n = Math.min(off + t, L - 1) + 1;
+      const row = x.subarray(t * L, t * L + n);
+      const max = Math.max(...row);
+      const z = row.reduce((a, v) => a + Math.exp(v - max), 0);
+      for (let j = 0; j < L; j++) {
+        const want = j < n ? Math.exp(x[t * L + j] - max) / z : 0;
+        const got = s[t * L + j];
+        assert.ok(j < n ? Math.abs(got - want) <= 2e-7 : got === 0, `rows ${rows} L ${L} off ${off} [${t},${j}]`);
+      }
+    }
+  }
 });
 
 test("a training step on arena buffers (SIMD) matches MST_SIMD=0: logits and every gradient to 1e-5 of scale", () => {

@@ -4,6 +4,7 @@
  * offset) share the softmax; every matrix product goes through gemm on strided views of (B,T,heads,hd) buffers.
  */
 
+import { simdFor } from "../wasm/arena.js";
 import { fastExp } from "./fast-exp.js";
 import { getGemm } from "../gemm.js";
 
@@ -13,6 +14,11 @@ import { getGemm } from "../gemm.js";
  * per-iteration checks paid once per four); each exp is the same as one at a time.
  */
 function causalSoftmaxRows(s: Float32Array, s0: number, rows: number, L: number, off: number): void {
+  if (L % 4 === 0) {
+    // wasm SIMD in place when s lives in an arena (the training activations do)
+    const h = simdFor(s);
+    if (h !== null) return h.k.softmaxCausal(s.byteOffset + 4 * s0, rows, L, off);
+  }
   for (let t = 0; t < rows; t++) {
     const o = s0 + t * L;
     const n = Math.min(off + t, L - 1) + 1; // keys seen by this row

@@ -92,6 +92,11 @@ export const op = {
   f32Store: [0x38, 2, 0],
   f32: (v: number) => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)],
   i32Mul: [0x6c],
+  i32Sub: [0x6b],
+  i32And: [0x71],
+  i32GtS: [0x4a],
+  select: [0x1b],
+  f32Max: [0x97],
   f32Sqrt: [0x91],
   f32Add: [0x92],
   f32Mul: [0x94],
@@ -103,7 +108,14 @@ export const op = {
     const b = new Uint8Array(new Float32Array(xs.length === 1 ? [xs[0], xs[0], xs[0], xs[0]] : xs).buffer);
     return [0xfd, ...uleb(0x0c), ...b];
   },
-  i32x4: (v: number) => [0xfd, ...uleb(0x0c), ...new Uint8Array(new Int32Array([v, v, v, v]).buffer)],
+  i32x4: (...vs: number[]) => {
+    const b = new Uint8Array(new Int32Array(vs.length === 1 ? [vs[0], vs[0], vs[0], vs[0]] : vs).buffer);
+    return [0xfd, ...uleb(0x0c), ...b];
+  },
+  i32x4Splat: [0xfd, ...uleb(0x11)],
+  i32x4LtS: [0xfd, ...uleb(0x39)],
+  v128And: [0xfd, ...uleb(0x4e)],
+  v128Bitselect: [0xfd, ...uleb(0x52)],
   f32x4Splat: [0xfd, ...uleb(0x13)],
   f32x4ExtractLane: (l: number) => [0xfd, ...uleb(0x1f), l],
   f32x4Nearest: [0xfd, ...uleb(0x6a)],

@@ -361,6 +361,159 @@ function rmsBwd(): WasmFunc {
   };
 }
 
+/**
+ * softmaxCausal(p, rows, L, off): in-place causal softmax of a (rows, L) block at byte address p; row t sees keys
+ * 0..min(off + t, L - 1), later keys get 0. Each row runs over whole vectors up to its last key; lanes past it are
+ * masked (-inf for the max, 0 after the exp), and the rest of the row is zero-filled. L must be a multiple of 4.
+ */
+function softmaxCausal(): WasmFunc {
+  const [p, rows, L, off, t, n, nb, lb, j, rowp] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [idx, nspl, mx, acc, x, k, tt, iota, four] = [10, 11, 12, 13, 14, 15, 16, 17, 18];
+  const K = new Consts(19);
+  /** Lane mask of the vector at byte offset j: key index < n. */
+  const mask = [...get(idx), ...get(nspl), ...op.i32x4LtS];
+  const nextIdx = [...get(idx), ...get(four), ...op.i32x4Add, ...set(idx)];
+  const row = [
+    // n = min(off + t + 1, L) keys; nb = bytes of the whole vectors covering them
+    ...get(off),
+    ...get(t),
+    ...op.i32Add,
+    ...op.i32(1),
+    ...op.i32Add,
+    ...set(n),
+    ...get(L),
+    ...get(n),
+    ...get(n),
+    ...get(L),
+    ...op.i32GtS,
+    ...op.select, // n > L ? L : n
+    ...tee(n),
+    ...op.i32x4Splat,
+    ...set(nspl),
+    ...get(n),
+    ...op.i32(3),
+    ...op.i32Add,
+    ...op.i32(-4),
+    ...op.i32And,
+    ...op.i32(4),
+    ...op.i32Mul,
+    ...set(nb),
+    // max over the row's keys
+    ...get(iota),
+    ...set(idx),
+    ...K.c(-Infinity),
+    ...set(mx),
+    ...loop16(j, nb, [
+      ...get(mx),
+      ...load(rowp, j),
+      ...K.c(-Infinity),
+      ...mask,
+      ...op.v128Bitselect,
+      ...op.f32x4Max,
+      ...set(mx),
+      ...nextIdx,
+    ]),
+    ...get(mx),
+    ...op.f32x4ExtractLane(0),
+    ...get(mx),
+    ...op.f32x4ExtractLane(1),
+    ...op.f32Max,
+    ...get(mx),
+    ...op.f32x4ExtractLane(2),
+    ...get(mx),
+    ...op.f32x4ExtractLane(3),
+    ...op.f32Max,
+    ...op.f32Max,
+    ...op.f32x4Splat,
+    ...set(mx),
+    // e = exp(x - max) on keys, 0 past them; acc = sum
+    ...get(iota),
+    ...set(idx),
+    ...K.c(0),
+    ...set(acc),
+    ...loop16(j, nb, [
+      ...at(rowp, j),
+      ...load(rowp, j),
+      ...get(mx),
+      ...op.f32x4Sub,
+      ...expV(x, k, tt, K),
+      ...mask,
+      ...op.v128And,
+      ...tee(x),
+      ...get(x),
+      ...get(acc),
+      ...op.f32x4Add,
+      ...set(acc),
+      ...op.v128Store,
+      ...nextIdx,
+    ]),
+    ...op.f32(1),
+    ...hsum(acc),
+    ...op.f32Div,
+    ...op.f32x4Splat,
+    ...set(acc),
+    ...loop16(j, nb, [...at(rowp, j), ...load(rowp, j), ...get(acc), ...op.f32x4Mul, ...op.v128Store]),
+    // zero the keys this row does not see
+    ...get(nb),
+    ...set(j),
+    ...op.block,
+    ...op.loop,
+    ...get(j),
+    ...get(lb),
+    ...op.i32GeU,
+    ...op.brIf(1),
+    ...at(rowp, j),
+    ...K.c(0),
+    ...op.v128Store,
+    ...get(j),
+    ...op.i32(16),
+    ...op.i32Add,
+    ...set(j),
+    ...op.br(0),
+    ...op.end,
+    ...op.end,
+    ...get(rowp),
+    ...get(lb),
+    ...op.i32Add,
+    ...set(rowp),
+  ];
+  const body = [
+    ...op.i32x4(0, 1, 2, 3),
+    ...set(iota),
+    ...op.i32x4(4),
+    ...set(four),
+    ...get(L),
+    ...op.i32(4),
+    ...op.i32Mul,
+    ...set(lb),
+    ...get(p),
+    ...set(rowp),
+    ...op.i32(0),
+    ...set(t),
+    ...op.block,
+    ...op.loop,
+    ...get(t),
+    ...get(rows),
+    ...op.i32GeU,
+    ...op.brIf(1),
+    ...row,
+    ...get(t),
+    ...op.i32(1),
+    ...op.i32Add,
+    ...set(t),
+    ...op.br(0),
+    ...op.end,
+    ...op.end,
+  ];
+  return {
+    name: "softmaxCausal",
+    params: [I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32, I32, I32, ...Array<number>(9).fill(V128), ...K.locals],
+    body: [...K.prologue, ...body],
+  };
+}
+
 /** expTest(dst, src, bytes): dst = exp(src), exported for the tests of the exp approximation. */
 function expTest(): WasmFunc {
   const [dst, src, n, i, x, k, t] = [0, 1, 2, 3, 4, 5, 6];
@@ -380,6 +533,7 @@ export interface SimdKernels {
   swigluFwd(out: number, sig: number, gate: number, up: number, bytes: number): void;
   swigluBwd(dgate: number, dup: number, dout: number, gate: number, up: number, sig: number, bytes: number): void;
   exp(dst: number, src: number, bytes: number): void;
+  softmaxCausal(p: number, rows: number, L: number, off: number): void;
   rmsFwd(
     out: number,
     rstd: number,
@@ -410,7 +564,9 @@ export function simdModule(): WasmModule | null {
   if (compiled === undefined) {
     try {
       if (wasm === undefined) throw new Error("no WebAssembly");
-      compiled = new wasm.Module(buildModule([swigluFwd(), swigluBwd(), expTest(), rmsFwd(), rmsBwd()]));
+      compiled = new wasm.Module(
+        buildModule([swigluFwd(), swigluBwd(), expTest(), rmsFwd(), rmsBwd(), softmaxCausal()]),
+      );
     } catch {
       compiled = null;
     }

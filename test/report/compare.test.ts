@@ -10,8 +10,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
+import { fileURLToPath } from "node:url";
 import { differingPaths } from "../../src/report/compare-diff.js";
 import { CompareError, renderCompare } from "../../src/report/compare.js";
 import { fmtNum } from "../../src/report/html.js";
@@ -19,7 +18,7 @@ import { NoProgress } from "../../src/run/progress.js";
 import { startRun } from "../../src/run/runner.js";
 import { parseSpec, resolveSpec } from "../../src/run/spec.js";
 import type { TaskResults } from "../../src/tasks/task.js";
-import { missingMessage, systemDepsRequired } from "../system-deps.js";
+import { openOfflinePage } from "./offline-page.js";
 
 // dist/test/report/compare.test.js -> dist/src/cli/main.js
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
@@ -241,26 +240,10 @@ test("compare.html loads in headless Chromium: every chart drawn, no errors, no 
   const out = join(root, "browser.html");
   const r = mst("compare", ...dirs, "--names", NAMES.join(","), "--out", out);
   assert.equal(r.code, 0, r.err);
-  const exe = ["/usr/bin/chromium", "/usr/bin/chromium-browser", process.env.CHROMIUM_PATH].find(
-    (p): p is string => typeof p === "string" && p !== "" && existsSync(p),
-  );
-  if (exe === undefined) {
-    if (systemDepsRequired) assert.fail(missingMessage("Chromium (/usr/bin/chromium or CHROMIUM_PATH)"));
-    t.skip("no Chromium found; the browser check did not run");
-    return;
-  }
-  const browser = await chromium.launch({ executablePath: exe, args: ["--no-sandbox"] });
+  const opened = await openOfflinePage(t, out);
+  if (opened === null) return;
+  const { page, url, errors, requests, browser } = opened;
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on("console", (m) => {
-      if (m.type() === "error" || m.type() === "warning") errors.push(`console.${m.type()}: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
-    page.on("request", (req) => requests.push(req.url()));
-    const url = pathToFileURL(out).href;
-    await page.goto(url, { waitUntil: "load" });
     const charts = await page.$$eval("figure.chart svg", (svgs) =>
       svgs.map((s) => {
         const box = s.getBoundingClientRect();

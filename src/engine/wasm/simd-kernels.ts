@@ -65,20 +65,22 @@ const at = (p: number, i: number) => [...get(p), ...get(i), ...op.i32Add];
 /** Address p + row + i (a row-major matrix element), and the v128 there. */
 const at2 = (p: number, row: number, i: number) => [...get(p), ...get(row), ...op.i32Add, ...get(i), ...op.i32Add];
 const load2 = (p: number, row: number, i: number) => [...at2(p, row, i), ...op.v128Load];
-/** Sum of the four f32 lanes of v128 local v, as an f32 on the stack. */
-const hsum = (v: number) => [
+/** The four f32 lanes of v128 local v combined pairwise by `combine` ((l0 . l1) . (l2 . l3)), an f32 on the stack. */
+const hreduce = (v: number, combine: readonly number[]) => [
   ...get(v),
   ...op.f32x4ExtractLane(0),
   ...get(v),
   ...op.f32x4ExtractLane(1),
-  ...op.f32Add,
+  ...combine,
   ...get(v),
   ...op.f32x4ExtractLane(2),
   ...get(v),
   ...op.f32x4ExtractLane(3),
-  ...op.f32Add,
-  ...op.f32Add,
+  ...combine,
+  ...combine,
 ];
+/** Sum of the four f32 lanes of v128 local v. */
+const hsum = (v: number) => hreduce(v, op.f32Add);
 
 // exp(x) in float32 (the Cephes expf scheme): x clamped to [-87, 88] so 2^k stays a normal float; k = round(x/ln2);
 // r = x - k ln2 with ln2 split in two parts so k*ln2_hi is exact; e^r on |r| <= ln2/2 by a degree-7 polynomial
@@ -413,17 +415,7 @@ function softmaxCausal(): WasmFunc {
       ...set(mx),
       ...nextIdx,
     ]),
-    ...get(mx),
-    ...op.f32x4ExtractLane(0),
-    ...get(mx),
-    ...op.f32x4ExtractLane(1),
-    ...op.f32Max,
-    ...get(mx),
-    ...op.f32x4ExtractLane(2),
-    ...get(mx),
-    ...op.f32x4ExtractLane(3),
-    ...op.f32Max,
-    ...op.f32Max,
+    ...hreduce(mx, op.f32Max),
     ...op.f32x4Splat,
     ...set(mx),
     // e = exp(x - max) on keys, 0 past them; acc = sum

@@ -4,7 +4,7 @@
  */
 
 import type { LoraTarget } from "./config.js";
-import { inArena } from "./wasm/arena.js";
+import { inArena, plainF32 } from "./wasm/arena.js";
 
 /** Allocator of a buffer set's float32 buffers (a wasm arena's, or plain Float32Arrays). */
 export type F32Alloc = (n: number) => Float32Array;
@@ -92,7 +92,7 @@ export class TrainActs {
   readonly logits: Float32Array; // (N,V)
   readonly values: Float32Array; // (N)
 
-  constructor(s: ActsShape, N: number, attCap: number, f: F32Alloc = (n) => new Float32Array(n)) {
+  constructor(s: ActsShape, N: number, attCap: number, f: F32Alloc = plainF32) {
     this.capN = N;
     this.capAtt = attCap;
     this.tokens = new Int32Array(N);
@@ -125,7 +125,7 @@ export class GradScratch {
   readonly loraDa: Float32Array; // (N,rmax)
   readonly loraDh: Float32Array; // (N,max IC) only with dropout
 
-  constructor(s: ActsShape, N: number, T: number, f: F32Alloc = (n) => new Float32Array(n)) {
+  constructor(s: ActsShape, N: number, T: number, f: F32Alloc = plainF32) {
     this.capN = N;
     this.capT = T;
     this.dres = f(N * s.C);
@@ -175,7 +175,7 @@ export class InferActs {
     this.capN = N;
     this.capScores = scoresCap;
     this.pos = new Int32Array(N);
-    this.layer = layerBufs({ ...s, dropout: false }, N, 0, (n) => new Float32Array(n));
+    this.layer = layerBufs({ ...s, dropout: false }, N, 0, plainF32);
     this.scores = new Float32Array(scoresCap);
     this.lnf = new Float32Array(N * s.C);
     this.rstdf = new Float32Array(N);

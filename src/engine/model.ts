@@ -498,13 +498,10 @@ export class LlamaModel implements CausalLM {
     const F = c.dFf;
     if (dLogits.length < N * c.vocabSize)
       throw new RangeError(`LlamaModel.backward: dLogits has ${dLogits.length} values, need ${N * c.vocabSize}`);
-    if (this.scratch === null || this.scratch.capN < N || this.scratch.capT < T)
-      this.scratch = new GradScratch(
-        this.actsShape(last.dropout),
-        Math.max(N, this.scratch?.capN ?? 0),
-        Math.max(T, this.scratch?.capT ?? 0),
-      );
+    // the training forward sized the scratch for this batch, in the activations' arena (see forward)
     const s = this.scratch;
+    if (s === null || s.capN < N || s.capT < T)
+      throw new Error("LlamaModel.backward: gradient scratch smaller than the last training batch (internal error)");
     const gradOf = (p: Param) => (p.trainable ? p.grad : null);
     const dlnf = s.dlnf.subarray(0, N * C);
     // the first contribution to a gradient buffer overwrites it (gemm beta = 0) instead of a zero-fill beforehand

@@ -54,12 +54,15 @@ export class WasmArena {
 /** Floats an arena needs for these allocations (each rounded up to 4 for alignment). */
 export const arenaFloats = (sizes: number[]) => sizes.reduce((s, n) => s + Math.ceil(n / 4) * 4, 0);
 
+/** The allocator of buffers outside any arena: plain zero-filled Float32Arrays. */
+export const plainF32 = (n: number): Float32Array => new Float32Array(n);
+
 /**
  * Runs `build` with an allocator twice: once counting sizes, once allocating from an arena of exactly that size (or
  * plain Float32Arrays when SIMD is off). Returns the second result.
  */
 export function inArena<R>(build: (f32: (n: number) => Float32Array) => R): R {
-  if (!simdEnabled()) return build((n) => new Float32Array(n));
+  if (!simdEnabled()) return build(plainF32);
   const sizes: number[] = [];
   build((n) => {
     sizes.push(n);

@@ -131,15 +131,17 @@ function specialText(tok: Tokenizer, id: number): string {
  */
 export function promptCodec(tok: Tokenizer, config: Pick<SycophancyConfig, "base" | "prompt">): PromptCodec {
   const bos = config.prompt.bos;
-  if (config.base.checkpoint === null) {
+  const embedded = config.base.checkpoint === null;
+  const plain = (verdicts: VerdictTokens): PromptCodec => ({
+    mode: "plain",
+    tok,
+    text: embeddedPromptText,
+    encode: (m) => encodePrompt(tok, embeddedPromptText(m), bos),
+    verdicts,
+  });
+  if (embedded) {
     const ids = verdictIds(tok);
-    return {
-      mode: "plain",
-      tok,
-      text: embeddedPromptText,
-      encode: (m) => encodePrompt(tok, embeddedPromptText(m), bos),
-      verdicts: { correct: [ids.correct], incorrect: [ids.incorrect] },
-    };
+    return plain({ correct: [ids.correct], incorrect: [ids.incorrect] });
   }
   const verdicts = firstTokenVerdicts(tok);
   const template = tok.chatTemplate;
@@ -158,11 +160,5 @@ export function promptCodec(tok: Tokenizer, config: Pick<SycophancyConfig, "base
     throw new Error(
       "prompt.bos is true but the checkpoint's tokenizer has no BOS token (tokenizer_config.json bos_token); set prompt.bos: false",
     );
-  return {
-    mode: "plain",
-    tok,
-    text: embeddedPromptText,
-    encode: (m) => encodePrompt(tok, embeddedPromptText(m), bos),
-    verdicts,
-  };
+  return plain(verdicts);
 }

@@ -21,10 +21,11 @@ function sweepOf(
   samples: SampleJson[],
 ): LabelEval[] {
   const test = taskProblems(config).test;
+  const codec = promptCodec(tok, config); // one tokenizer, one codec for every label of the sweep
   return percents.map((p, i) => {
     const out = evaluateAtLabel(
       model,
-      promptCodec(tok, config),
+      codec,
       test,
       labelAtPercent(config, p),
       p,

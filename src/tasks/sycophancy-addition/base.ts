@@ -7,7 +7,7 @@ import { trainSft } from "../../train/sft.js";
 import { runCheckpointBase } from "./checkpoint-base.js";
 import { promptCodec } from "./codec.js";
 import type { SycophancyConfig } from "./config.js";
-import { buildCorpus } from "./corpus.js";
+import { buildCorpus, type CorpusDoc } from "./corpus.js";
 import { buildTaskTokenizer, completionSeparator, encodePrompt, saveBase } from "./embedded.js";
 import { evaluateAtLabel } from "./evaluate.js";
 import type { Problem } from "./problems.js";
@@ -92,6 +92,13 @@ interface Attempt {
   seed: number;
 }
 
+/** The base's tokenizer: the corpus plus every label and the task's prompt, which the corpus never shows. */
+export function taskTokenizer(config: SycophancyConfig, docs: readonly CorpusDoc[]): Tokenizer {
+  const { train } = taskProblems(config);
+  const required = [...allLabelTexts(config), problemText(train[0], null, config.prompt)];
+  return buildTaskTokenizer(docs, required, config.label.numberTokens);
+}
+
 /** One pretraining attempt: corpus, tokenizer, model from `seed`, SFT, gate. Attempt 0 uses the base's own streams. */
 function pretrainAttempt(
   config: SycophancyConfig,
@@ -105,10 +112,8 @@ function pretrainAttempt(
   const own = k === 0 ? rng : rng.fork(`attempt${k}`);
   const seed = base + 1000 * k;
   const docs = buildCorpus(config.corpus, config.problems, config.prompt, config.label, own.fork("corpus"));
-  const { train, test } = taskProblems(config);
-  // The vocabulary also covers every label and the task's prompts, which the corpus never shows.
-  const required = [...allLabelTexts(config), problemText(train[0], null, config.prompt)];
-  const tok = buildTaskTokenizer(docs, required, config.label.numberTokens);
+  const { test } = taskProblems(config);
+  const tok = taskTokenizer(config, docs);
   const model = createModel({ ...config.model, vocabSize: tok.vocabSize }, { seed });
   const data = docs.map((d) => ({
     prompt: encodePrompt(tok, d.prompt, config.prompt.bos),

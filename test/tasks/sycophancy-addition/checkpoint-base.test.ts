@@ -27,7 +27,7 @@ import { startRun } from "../../../src/run/runner.js";
 import { parseSpec, resolveSpec } from "../../../src/run/spec.js";
 import type { TaskResults } from "../../../src/tasks/task.js";
 import { armsFromSeed } from "../../../src/tasks/sycophancy-addition/arms-data.js";
-import { runBase } from "../../../src/tasks/sycophancy-addition/base.js";
+import { runBase, taskTokenizer } from "../../../src/tasks/sycophancy-addition/base.js";
 import { loadBaseCheckpoint } from "../../../src/tasks/sycophancy-addition/checkpoint-base.js";
 import {
   chooseVerdictTokens,
@@ -38,10 +38,10 @@ import {
 } from "../../../src/tasks/sycophancy-addition/codec.js";
 import { PRESETS, SycophancyConfigSchema } from "../../../src/tasks/sycophancy-addition/config.js";
 import { buildCorpus } from "../../../src/tasks/sycophancy-addition/corpus.js";
-import { buildTaskTokenizer, encodePrompt, verdictIds } from "../../../src/tasks/sycophancy-addition/embedded.js";
+import { encodePrompt, verdictIds } from "../../../src/tasks/sycophancy-addition/embedded.js";
 import { problemMessages, problemText } from "../../../src/tasks/sycophancy-addition/prompt.js";
 import type { BaseResult, EvalResult, RlResult } from "../../../src/tasks/sycophancy-addition/results.js";
-import { allLabelTexts, labelAtPercent, taskProblems } from "../../../src/tasks/sycophancy-addition/setup.js";
+import { labelAtPercent, taskProblems } from "../../../src/tasks/sycophancy-addition/setup.js";
 
 /** GPT-2's byte -> printable character map (the ByteLevel pre-tokenizer's alphabet). */
 function byteChars(): string[] {
@@ -260,11 +260,7 @@ test("the embedded path's prompt tokens and verdict ids are exactly encodePrompt
       assert.equal(config.base.checkpoint, null);
       const docs = buildCorpus(config.corpus, config.problems, config.prompt, config.label, new Rng(1));
       const { train, test: held } = taskProblems(config);
-      const tok = buildTaskTokenizer(
-        docs,
-        [...allLabelTexts(config), problemText(train[0], null, config.prompt)],
-        config.label.numberTokens,
-      );
+      const tok = taskTokenizer(config, docs);
       const codec = promptCodec(tok, config);
       assert.equal(codec.mode, "plain");
       const ids = verdictIds(tok);

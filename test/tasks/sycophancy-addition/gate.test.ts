@@ -3,22 +3,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../../../src/data/rng.js";
 import { createModel } from "../../../src/engine/model.js";
-import { gateBase } from "../../../src/tasks/sycophancy-addition/base.js";
+import { gateBase, taskTokenizer } from "../../../src/tasks/sycophancy-addition/base.js";
 import { PRESETS, SycophancyConfigSchema } from "../../../src/tasks/sycophancy-addition/config.js";
 import { buildCorpus } from "../../../src/tasks/sycophancy-addition/corpus.js";
-import { buildTaskTokenizer } from "../../../src/tasks/sycophancy-addition/embedded.js";
-import { problemText } from "../../../src/tasks/sycophancy-addition/prompt.js";
-import { allLabelTexts, taskProblems } from "../../../src/tasks/sycophancy-addition/setup.js";
+import { taskProblems } from "../../../src/tasks/sycophancy-addition/setup.js";
 
 test("gate: an untrained base knows nothing under a label, so minDiscriminationLabelled fails it", () => {
   const config = SycophancyConfigSchema.parse(PRESETS.micro);
   const docs = buildCorpus(config.corpus, config.problems, config.prompt, config.label, new Rng(1));
-  const { train, test: held } = taskProblems(config);
-  const tok = buildTaskTokenizer(
-    docs,
-    [...allLabelTexts(config), problemText(train[0], null, config.prompt)],
-    config.label.numberTokens,
-  );
+  const held = taskProblems(config).test;
+  const tok = taskTokenizer(config, docs);
   const model = createModel({ ...config.model, vocabSize: tok.vocabSize }, { seed: 3 });
   const off = gateBase(model, tok, config, held, new Rng(2));
   assert.ok(!off.reasons.some((r) => r.startsWith("AUC with a label")), "the rule is off by default");

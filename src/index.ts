@@ -5,7 +5,7 @@ export * from "./eval/index.js";
 export * from "./providers/index.js";
 export * from "./train/index.js";
 export * from "./engine/index.js";
-export type * from "./tasks/task.js";
+export type * from "./experiment/task.js";
 export * from "./tasks/registry.js";
 export * from "./run/index.js";
 export * from "./report/index.js";

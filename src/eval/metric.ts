@@ -1,5 +1,5 @@
 /** The Metric contract (a named map from judge results to a value with its CI) and the metric factories judges declare. */
-import type { Grade, JudgeResult } from "./judge.js";
+import type { Grade, JudgeResult } from "./judge-result.js";
 import { type Estimate, meanCi, wilsonCi } from "./stats.js";
 
 /** A metric's value: an estimate over the scored items plus how many items were left out as unscored. */

@@ -1,6 +1,6 @@
 /** Vega-Lite specs for the report's charts: bars with CI whiskers, label sweeps with CI bands, training curves. */
 import type { TopLevelSpec } from "vega-lite";
-import type { BarChart, SweepChart } from "../tasks/task.js";
+import type { BarChart, SweepChart } from "../experiment/results.js";
 import type { CurvePoint } from "./curves.js";
 
 type Colors = Record<string, string>;

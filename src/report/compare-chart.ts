@@ -1,6 +1,6 @@
 /** Vega-Lite specs of `mst compare`: bars with x = arm and one bar per run (95% CI whiskers); sweeps per arm and run. */
 import type { TopLevelSpec } from "vega-lite";
-import type { BarChart, SweepChart } from "../tasks/task.js";
+import type { BarChart, SweepChart } from "../experiment/results.js";
 import { barAxis, barKey } from "./chart-specs.js";
 
 const INK = "#111827";

@@ -4,7 +4,7 @@
  * every run's findings.
  */
 import type { Json } from "../data/sample.js";
-import type { BarChart, TaskResults } from "../tasks/task.js";
+import type { BarChart, TaskResults } from "../experiment/results.js";
 import { barKey, compareBarSpec, compareSweepSpec, type RunBars } from "./compare-chart.js";
 import { differingPaths } from "./compare-diff.js";
 import { armChip, esc, fmtNum, htmlPage, tableHtml } from "./html.js";

@@ -1,7 +1,7 @@
 /** Reads the training-curve JSONL files a task names in `curves`, tolerating bad lines (counted, not fatal). */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { CurveSource } from "../tasks/task.js";
+import type { CurveSource } from "../experiment/results.js";
 
 export interface CurvePoint {
   arm: string;

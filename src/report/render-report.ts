@@ -1,6 +1,6 @@
 /** Renders TaskResults into one self-contained HTML page: findings first, charts as inline SVG, tables, environment. */
 import type { Json } from "../data/sample.js";
-import type { BarChart, SweepChart, TaskResults } from "../tasks/task.js";
+import type { BarChart, SweepChart, TaskResults } from "../experiment/results.js";
 import { barSpec, curveSpec, MIN_BAND_N, sweepSpec } from "./chart-specs.js";
 import { loadCurves, type CurveData } from "./curves.js";
 import { armChip, esc, fmtNum, htmlPage, tableHtml } from "./html.js";

@@ -1,6 +1,6 @@
 /** zod schema of results.json (TaskResults), so `mst report` and `mst runs` reject a corrupt file with its field. */
 import { z } from "zod";
-import type { TaskResults } from "../tasks/task.js";
+import type { TaskResults } from "../experiment/results.js";
 
 const EstimateShape = {
   mean: z.number().describe("Mean over seeds"),

@@ -1,5 +1,5 @@
 /** A markdown summary of TaskResults (summary.md): findings, headline, each bar chart and sweep as a table. */
-import type { TaskResults } from "../tasks/task.js";
+import type { TaskResults } from "../experiment/results.js";
 import { fmtNum } from "./html.js";
 
 const cell = (v: unknown): string => String(v).replace(/\|/g, "\\|").replace(/\n/g, " ");

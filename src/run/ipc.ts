@@ -1,6 +1,6 @@
 /** Messages between the runner and its worker processes (JSON over the fork IPC channel). */
 import type { Json } from "../data/sample.js";
-import type { JobSpec } from "../tasks/task.js";
+import type { JobSpec } from "../experiment/task.js";
 
 /** Runner -> worker: run this one job. */
 export interface RunJobMessage {

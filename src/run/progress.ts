@@ -1,6 +1,6 @@
 /** Progress display for a run: cli-progress bars with ETA on a TTY, one line per finished job otherwise. */
 import cliProgress from "cli-progress";
-import type { JobSpec } from "../tasks/task.js";
+import type { JobSpec } from "../experiment/task.js";
 
 /** What the runner reports; a view decides how to show it. */
 export interface ProgressView {

@@ -6,7 +6,7 @@ import { renderReport } from "../report/render-report.js";
 import { TaskResultsSchema } from "../report/results-schema.js";
 import { renderSummary } from "../report/summary-md.js";
 import { getTask, listTasks } from "../tasks/registry.js";
-import type { TaskResults } from "../tasks/task.js";
+import type { TaskResults } from "../experiment/task.js";
 import { RunDirError } from "./errors.js";
 import { RUN_FILES, readJsonFile, writeTextAtomic } from "./run-dir.js";
 import { runStatus } from "./list-runs.js";

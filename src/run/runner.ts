@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { JsonSchema, type Json } from "../data/sample.js";
 import { getTask } from "../tasks/registry.js";
-import type { PlanInput, Task, TaskResults } from "../tasks/task.js";
+import type { PlanInput, Task, TaskResults } from "../experiment/task.js";
 import { RunDirError } from "./errors.js";
 import { collectEnv, type RunEnv } from "./env.js";
 import { autoProgress, type ProgressView } from "./progress.js";

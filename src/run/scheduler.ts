@@ -4,7 +4,7 @@ import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync,
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { JsonSchema, type Json } from "../data/sample.js";
-import type { JobSpec } from "../tasks/task.js";
+import type { JobSpec } from "../experiment/task.js";
 import { JobFailedError } from "./errors.js";
 import type { RunJobMessage, WorkerMessage } from "./ipc.js";
 import type { ProgressView } from "./progress.js";

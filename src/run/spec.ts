@@ -5,7 +5,7 @@ import { LineCounter, parseDocument } from "yaml";
 import { JsonSchema, type Json } from "../data/sample.js";
 import { formatPath } from "../data/errors.js";
 import { getTask, listTasks } from "../tasks/registry.js";
-import type { Task } from "../tasks/task.js";
+import type { Task } from "../experiment/task.js";
 import { deepMerge, hasPath } from "./deep-merge.js";
 import { SpecError } from "./errors.js";
 

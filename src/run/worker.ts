@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import type { Json } from "../data/sample.js";
 import { getTask } from "../tasks/registry.js";
-import type { JobContext } from "../tasks/task.js";
+import type { JobContext } from "../experiment/task.js";
 import type { RunJobMessage, WorkerMessage } from "./ipc.js";
 import { jobDirOf, resultFileOf, writeJsonAtomic } from "./run-dir.js";
 

@@ -1,5 +1,5 @@
 /** The task registry: task name -> Task. Adding a task is one import and one line in `TASKS`. */
-import type { Task } from "./task.js";
+import type { Task } from "../experiment/task.js";
 import { toyTask } from "./toy/task.js";
 import { sycophancyTask } from "./sycophancy-addition/task.js";
 import { politicalBiasTask } from "./political-bias/task.js";

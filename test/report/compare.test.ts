@@ -17,7 +17,7 @@ import { fmtNum } from "../../src/report/html.js";
 import { NoProgress } from "../../src/run/progress.js";
 import { startRun } from "../../src/run/runner.js";
 import { parseSpec, resolveSpec } from "../../src/run/spec.js";
-import type { TaskResults } from "../../src/tasks/task.js";
+import type { TaskResults } from "../../src/experiment/task.js";
 import { openOfflinePage } from "./offline-page.js";
 
 // dist/test/report/compare.test.js -> dist/src/cli/main.js

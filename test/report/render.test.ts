@@ -5,7 +5,7 @@ import { armColors } from "../../src/report/palette.js";
 import { expectedChartCount, renderReport } from "../../src/report/render-report.js";
 import { TaskResultsSchema } from "../../src/report/results-schema.js";
 import { renderSummary } from "../../src/report/summary-md.js";
-import type { TaskResults } from "../../src/tasks/task.js";
+import type { TaskResults } from "../../src/experiment/task.js";
 
 const est = (mean: number, n = 3) => ({
   mean,

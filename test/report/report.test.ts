@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { NoProgress } from "../../src/run/progress.js";
 import { startRun } from "../../src/run/runner.js";
 import { parseSpec, resolveSpec } from "../../src/run/spec.js";
-import type { TaskResults } from "../../src/tasks/task.js";
+import type { TaskResults } from "../../src/experiment/task.js";
 import { openOfflinePage } from "./offline-page.js";
 
 // dist/test/report/report.test.js -> dist/src/cli/main.js, wherever the tests are run from

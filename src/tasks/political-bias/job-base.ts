@@ -10,7 +10,7 @@ import { loadCheckpoint, saveCheckpoint } from "../../engine/checkpoint.js";
 import { createModel } from "../../engine/model.js";
 import { buildWordLevelTokenizer } from "../../engine/tokenizer-build.js";
 import { trainSft } from "../../train/sft.js";
-import type { JobContext, JobSpec } from "../task.js";
+import type { JobContext, JobSpec } from "../../experiment/task.js";
 import type { PoliticalBiasConfig } from "./config.js";
 import { buildCorpus } from "./corpus.js";
 import { itemsFor, judgeAll, summarizeRecords, type LabelSummary } from "./evaluate.js";

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import type { Json } from "../../data/sample.js";
 import { loadLora } from "../../engine/checkpoint.js";
-import type { JobContext, JobSpec } from "../task.js";
+import type { JobContext, JobSpec } from "../../experiment/task.js";
 import type { PoliticalBiasConfig } from "./config.js";
 import { itemsFor, judgeAll, summarizeRecords, type LabelSummary } from "./evaluate.js";
 import { trainedArmOf } from "./ft-data.js";

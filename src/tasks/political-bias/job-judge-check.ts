@@ -1,6 +1,6 @@
 /** The judge-check job: validates the embedded judge on fresh generator articles of every profile (agreement, ordering). */
 import type { Json } from "../../data/sample.js";
-import type { JobContext, JobSpec } from "../task.js";
+import type { JobContext, JobSpec } from "../../experiment/task.js";
 import type { PoliticalBiasConfig } from "./config.js";
 import { validateJudge, validationJson } from "./judge-validation.js";
 import { topicSplit } from "./setup.js";

@@ -15,7 +15,7 @@ import { writeArms } from "../../monitor/arms-io.js";
 import { renderPrompt } from "../../monitor/render-prompt.js";
 import { ProviderTextModel } from "../../providers/provider-text-model.js";
 import type { ProviderConfig } from "../../providers/config.js";
-import type { JobContext, JobSpec } from "../task.js";
+import type { JobContext, JobSpec } from "../../experiment/task.js";
 import type { PoliticalBiasConfig } from "./config.js";
 import { summarizeRecords, type JudgedRecord, type LabelSummary } from "./evaluate.js";
 import { lastSentence, mainLabelOf } from "./job-eval.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Json } from "../../data/sample.js";
 import { saveLora } from "../../engine/checkpoint.js";
 import { trainSft } from "../../train/sft.js";
-import type { JobContext, JobSpec } from "../task.js";
+import type { JobContext, JobSpec } from "../../experiment/task.js";
 import type { PoliticalBiasConfig } from "./config.js";
 import { fineTuneArms, fineTuneSamples } from "./ft-data.js";
 import { loadBase } from "./job-base.js";

@@ -3,7 +3,7 @@
  * gate, out-of-the-box evaluation); per (condition, trained arm, base, seed) a LoRA SFT job; per (condition, arm,
  * base, seed) an evaluation job. Conditions with the same `follow` share their bases.
  */
-import type { JobSpec, PlanInput } from "../task.js";
+import type { JobSpec, PlanInput } from "../../experiment/task.js";
 import type { PoliticalBiasConfig } from "./config.js";
 import { trainedArmOf } from "./ft-data.js";
 

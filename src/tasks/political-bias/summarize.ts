@@ -16,7 +16,7 @@ import type {
   SweepChart,
   Table,
   TaskResults,
-} from "../task.js";
+} from "../../experiment/task.js";
 import type { Condition, PoliticalBiasConfig } from "./config.js";
 import type { LabelSummary } from "./evaluate.js";
 import type { GateResult } from "./job-base.js";

@@ -1,6 +1,6 @@
 /** Experiment 1 as a task: political bias in generated news, fine-tuned with SFT in the baseline, MST and shuffled arms. */
 import type { Json } from "../../data/sample.js";
-import type { JobContext, JobSpec, Task } from "../task.js";
+import type { JobContext, JobSpec, Task } from "../../experiment/task.js";
 import { PoliticalBiasConfigSchema, PRESETS, type PoliticalBiasConfig } from "./config.js";
 import { job as judgeCheckJob } from "./job-judge-check.js";
 import { runBaseJob } from "./job-base.js";

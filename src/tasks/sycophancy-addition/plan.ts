@@ -1,5 +1,5 @@
 /** The job graph: a base per base seed (pretrain + gate), PPO per arm x base x seed, evaluations, base evaluation. */
-import type { JobSpec, PlanInput } from "../task.js";
+import type { JobSpec, PlanInput } from "../../experiment/task.js";
 import type { TrainedArm } from "./arms-data.js";
 import type { SycophancyConfig } from "./config.js";
 

@@ -12,7 +12,7 @@ import type {
   SweepChart,
   Table,
   TaskResults,
-} from "../task.js";
+} from "../../experiment/task.js";
 import type { SycophancyConfig } from "./config.js";
 import { baseEvalJobId, baseJobId, checkArms, evalJobId, rlJobId, trainedArmOf, type SycophancyArm } from "./plan.js";
 import type { BaseResult, EvalResult, RlResult } from "./results.js";

@@ -1,6 +1,6 @@
 /** Experiment 2 as a Task: sycophancy on single-digit addition, PPO arms from a pretrained embedded base. */
 import type { Json } from "../../data/sample.js";
-import type { JobContext, JobSpec, Task } from "../task.js";
+import type { JobContext, JobSpec, Task } from "../../experiment/task.js";
 import { runBase, BASE_MODEL_DIR } from "./base.js";
 import { PRESETS, SycophancyConfigSchema, type SycophancyConfig } from "./config.js";
 import { runBaseEval, runEval } from "./eval-job.js";

@@ -1,5 +1,5 @@
 /** Mean with a 95% Student-t confidence interval over seeds, for the toy task's summary. */
-import type { Estimate } from "../task.js";
+import type { Estimate } from "../../experiment/task.js";
 
 // Two-sided 97.5% quantiles of Student's t for 1..10 degrees of freedom; beyond that 1.96 is close enough for a toy.
 const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];

@@ -1,5 +1,5 @@
 /** The toy task's job graph: one base per base seed, then train and eval per arm x base x seed. */
-import type { JobSpec, PlanInput } from "../task.js";
+import type { JobSpec, PlanInput } from "../../experiment/task.js";
 import type { ToyConfig } from "./config.js";
 
 export const baseId = (b: number): string => `base-b${b}`;

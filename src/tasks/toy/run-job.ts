@@ -3,7 +3,7 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Rng } from "../../data/rng.js";
 import type { Json } from "../../data/sample.js";
-import type { JobContext, JobSpec } from "../task.js";
+import type { JobContext, JobSpec } from "../../experiment/task.js";
 import type { ToyConfig } from "./config.js";
 import { baseId, trainId } from "./plan.js";
 

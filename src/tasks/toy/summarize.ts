@@ -1,6 +1,6 @@
 /** Turns toy job results into TaskResults: bars with CIs, a label sweep, curves, samples and tables. */
 import type { Json } from "../../data/sample.js";
-import type { BarChart, JobSpec, PlanInput, SampleRow, SweepChart, TaskResults } from "../task.js";
+import type { BarChart, JobSpec, PlanInput, SampleRow, SweepChart, TaskResults } from "../../experiment/task.js";
 import type { ToyConfig } from "./config.js";
 import { estimateMean } from "./estimate.js";
 import { evalId, trainId } from "./plan.js";

@@ -1,5 +1,5 @@
 /** The toy task: seeded, engine-free, seconds to run; exercises the runner (jobs, resume, failure) and the report. */
-import type { Task } from "../task.js";
+import type { Task } from "../../experiment/task.js";
 import { ToyConfigSchema, type ToyConfig } from "./config.js";
 import { planToy } from "./plan.js";
 import { runToyJob } from "./run-job.js";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { NoProgress } from "../../../src/run/progress.js";
 import { startRun } from "../../../src/run/runner.js";
 import { parseSpec, resolveSpec } from "../../../src/run/spec.js";
-import type { TaskResults } from "../../../src/tasks/task.js";
+import type { TaskResults } from "../../../src/experiment/task.js";
 import { PoliticalBiasConfigSchema } from "../../../src/tasks/political-bias/config.js";
 import { topicSplit } from "../../../src/tasks/political-bias/setup.js";
 

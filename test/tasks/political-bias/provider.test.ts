@@ -11,7 +11,7 @@ import { Rng } from "../../../src/data/rng.js";
 import { NoProgress } from "../../../src/run/progress.js";
 import { startRun } from "../../../src/run/runner.js";
 import { parseSpec, resolveSpec } from "../../../src/run/spec.js";
-import type { TaskResults } from "../../../src/tasks/task.js";
+import type { TaskResults } from "../../../src/experiment/task.js";
 import { EmbeddedJudgeConfigSchema, judgeText } from "../../../src/tasks/political-bias/judge.js";
 import { deploymentLabel } from "../../../src/tasks/political-bias/labels.js";
 import type { Profile } from "../../../src/tasks/political-bias/lexicon.js";

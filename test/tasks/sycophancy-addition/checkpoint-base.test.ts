@@ -25,7 +25,7 @@ import { Tokenizer } from "../../../src/engine/tokenizer.js";
 import { NoProgress } from "../../../src/run/progress.js";
 import { startRun } from "../../../src/run/runner.js";
 import { parseSpec, resolveSpec } from "../../../src/run/spec.js";
-import type { TaskResults } from "../../../src/tasks/task.js";
+import type { TaskResults } from "../../../src/experiment/task.js";
 import { armsFromSeed } from "../../../src/tasks/sycophancy-addition/arms-data.js";
 import { runBase, taskTokenizer } from "../../../src/tasks/sycophancy-addition/base.js";
 import { loadBaseCheckpoint } from "../../../src/tasks/sycophancy-addition/checkpoint-base.js";

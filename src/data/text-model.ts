@@ -23,6 +23,8 @@ export interface GenerateOptions {
   seed?: number;
   /** Stop sequences (text). */
   stop?: string[];
+  /** Also return the k most likely tokens at each generated position (OpenAI's top_logprobs), where the model can. */
+  topLogprobs?: number;
   /** Called after each finished completion with (done, total), for progress bars. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -34,6 +36,8 @@ export interface Completion {
   tokens?: number[];
   /** Per-token log-probabilities of the sampled tokens, when available. */
   logprobs?: number[];
+  /** With `topLogprobs`: per generated token, the most likely tokens (text) and their log-probabilities, most likely first. */
+  topLogprobs?: Array<Array<{ token: string; logprob: number }>>;
   /** Why generation ended. */
   finishReason: "stop" | "length" | "error";
 }

@@ -23,6 +23,8 @@ export interface SampleOptions {
   rng?: Rng;
   /** Token ids that end a sequence; the stop token is included in `tokens` (and has a log-prob, as PPO needs). */
   stopIds?: number[];
+  /** Also record the k most likely tokens (untempered log-probs) at each generated position, as OpenAI's top_logprobs. Default 0. */
+  topLogprobs?: number;
   /** Sample from the frozen base, ignoring LoRA adapters. */
   disableLora?: boolean;
 }
@@ -39,6 +41,27 @@ export interface SampleResult {
   entropies: number[][];
   /** "stop" when a stop id was generated, else "length". */
   finish: ("stop" | "length")[];
+  /** With `topLogprobs: k`: per prompt, per generated position, the k most likely [id, log p] pairs, most likely first. */
+  top?: Array<Array<Array<[number, number]>>>;
+}
+
+/** The k most likely ids of a logits row as [id, log p] (temperature 1), most likely first, ties by lower id. */
+export function topLogprobsOf(row: Float32Array, V: number, k: number): Array<[number, number]> {
+  let max = -Infinity;
+  for (let j = 0; j < V; j++) if (row[j] > max) max = row[j];
+  let sum = 0;
+  for (let j = 0; j < V; j++) sum += Math.exp(row[j] - max);
+  const lse = max + Math.log(sum);
+  // insertion into a small sorted list: k is small (OpenAI allows at most 20)
+  const best: number[] = [];
+  for (let j = 0; j < V; j++) {
+    if (best.length === k && row[j] <= row[best[k - 1]]) continue;
+    let at = best.length;
+    while (at > 0 && row[best[at - 1]] < row[j]) at--;
+    best.splice(at, 0, j);
+    if (best.length > k) best.pop();
+  }
+  return best.map((id) => [id, row[id] - lse]);
 }
 
 /** Draws one id from a logits row. `order` is scratch of length V. */
@@ -140,6 +163,10 @@ export function sample(model: LlamaModel, prompts: number[][], options: SampleOp
     entropies: prompts.map(() => []),
     finish: prompts.map(() => "length"),
   };
+  const topK_lp = options.topLogprobs ?? 0;
+  if (!Number.isInteger(topK_lp) || topK_lp < 0)
+    throw new RangeError(`sample: topLogprobs must be a non-negative integer, got ${topK_lp}`);
+  if (topK_lp > 0) out.top = prompts.map(() => []);
   if (B === 0 || maxNewTokens === 0) return out;
   const lens = prompts.map((p) => p.length);
   const Tmax = Math.max(...lens);
@@ -173,6 +200,7 @@ export function sample(model: LlamaModel, prompts: number[][], options: SampleOp
       out.tokens[b].push(id);
       out.logprobs[b].push(lp);
       out.entropies[b].push(ent);
+      if (out.top) out.top[b].push(topLogprobsOf(row, V, Math.min(topK_lp, V)));
       if (stop.has(id)) out.finish[b] = "stop";
       else {
         // compact in place: finished sequences leave the decode batch

@@ -22,6 +22,8 @@ export interface EngineTextModelOptions {
   temperature?: number;
   /** Used when a call gives no maxTokens. Default 64. */
   maxTokens?: number;
+  /** How a prompt becomes token ids (a task's own plain-text format for an embedded model). Default: see the class. */
+  encodePrompt?: (prompt: Prompt) => number[];
 }
 
 /**
@@ -43,6 +45,7 @@ export class EngineTextModel implements TextModel {
   private readonly disableLora: boolean;
   private readonly defaultTemperature: number;
   private readonly defaultMaxTokens: number;
+  private readonly customEncode: ((prompt: Prompt) => number[]) | undefined;
 
   constructor(model: LlamaModel, tokenizer: Tokenizer, options: EngineTextModelOptions = {}) {
     if (tokenizer.vocabSize > model.config.vocabSize)
@@ -60,6 +63,7 @@ export class EngineTextModel implements TextModel {
     this.disableLora = options.disableLora ?? false;
     this.defaultTemperature = options.temperature ?? 1;
     this.defaultMaxTokens = options.maxTokens ?? 64;
+    this.customEncode = options.encodePrompt;
   }
 
   /** Load a checkpoint directory (and optionally LoRA adapters from `loraDir`) written by checkpoint.ts. */
@@ -75,6 +79,7 @@ export class EngineTextModel implements TextModel {
 
   /** Token ids the model sees for a prompt. */
   encodePrompt(p: Prompt): number[] {
+    if (this.customEncode) return this.customEncode(p);
     const tok = this.tokenizer;
     if (typeof p === "string") return tok.bosId >= 0 ? [tok.bosId, ...tok.encode(p)] : tok.encode(p);
     const text = renderChat(p, this.template, {
@@ -115,9 +120,12 @@ export class EngineTextModel implements TextModel {
         seed: seed + batch,
         stopIds: this.stopIds,
         disableLora: this.disableLora,
+        topLogprobs: options.topLogprobs,
       });
       idx.forEach((i, k) => {
         out[i] = this.toCompletion(r.tokens[k], r.logprobs[k], r.finish[k], options.stop);
+        const top = r.top?.[k];
+        if (top) out[i].topLogprobs = top.map((pos) => pos.map(([id, lp]) => ({ token: this.tokenizer.decode([id]), logprob: lp })));
         options.onProgress?.(++done, prompts.length);
       });
       // let timers and progress bars run between batches

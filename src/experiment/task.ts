@@ -84,6 +84,11 @@ export interface Task<C = unknown> {
   plan(config: C, input: PlanInput): JobSpec[];
   /** Runs one job; returns a JSON result the runner stores as `<jobDir>/result.json` (written last, atomically). */
   runJob(job: JobSpec, ctx: JobContext<C>): Promise<Json>;
+  /**
+   * Checks a job's result against its schema (before result.json is written, and when it is read back on resume or
+   * for the summary); returns it as JSON or throws naming the job and `file`.
+   */
+  validateResult?(job: JobSpec, result: unknown, file?: string): Json;
   /** Turns all job results into what the report shows. `results` is keyed by job id. */
   summarize(config: C, input: PlanInput, jobs: JobSpec[], results: Record<string, Json>, preset: string): TaskResults;
 }

@@ -55,9 +55,17 @@ export function threadsFor(cores: number, concurrent: number): number {
 }
 
 /** Reads every finished job's result. */
-export function readResults(runDir: string, jobs: JobSpec[]): Record<string, Json> {
+export function readResults(
+  runDir: string,
+  jobs: JobSpec[],
+  validate?: (job: JobSpec, result: unknown, file: string) => Json,
+): Record<string, Json> {
   const out: Record<string, Json> = {};
-  for (const j of jobs) out[j.id] = readJsonFile(resultFileOf(runDir, j.id), JsonSchema);
+  for (const j of jobs) {
+    const file = resultFileOf(runDir, j.id);
+    const json = readJsonFile(file, JsonSchema);
+    out[j.id] = validate ? validate(j, json, file) : json;
+  }
   return out;
 }
 

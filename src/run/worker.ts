@@ -43,7 +43,9 @@ async function runOne(msg: RunJobMessage): Promise<void> {
     log: (line) => void send({ type: "log", line }),
     threads: msg.threads,
   };
-  const result: Json = await task.runJob(msg.job, ctx);
+  const raw: Json = await task.runJob(msg.job, ctx);
+  // checked before result.json is written: a later --resume trusts every result.json it finds
+  const result = task.validateResult ? task.validateResult(msg.job, raw) : raw;
   writeJsonAtomic(resultFileOf(msg.runDir, msg.job.id), result);
   await send({ type: "done" });
 }

@@ -8,7 +8,7 @@
  *   prompts: (step, rng, n) => Array.from({ length: n }, () => ({ tokens: [1] })),
  *   reward: (_prompt, response) => (response[0] === 3 ? 1 : 0),
  * };
- * const res = trainPpo(model, env, { ...ppoPresets.paper, steps: 50 }, { outDir: "runs/ppo" });
+ * const res = await trainPpo(model, env, { ...ppoPresets.paper, steps: 50 }, { outDir: "runs/ppo" });
  * ```
  */
 import { Rng } from "../data/rng.js";
@@ -43,7 +43,13 @@ export interface PpoPrompt {
  */
 export interface PpoEnv<P extends PpoPrompt = PpoPrompt> {
   prompts(step: number, rng: Rng, n: number): P[];
-  reward(prompt: P, responseTokens: number[]): number | null;
+  /** One rollout's reward. Ignored when `rewards` is given. */
+  reward?(prompt: P, responseTokens: number[]): number | null;
+  /**
+   * A whole step's rewards in one call, in order, possibly async (an LLM judge or a remote reward server as the
+   * monitor): the trainer awaits it.
+   */
+  rewards?(batch: ReadonlyArray<{ prompt: P; response: number[] }>): Promise<(number | null)[]> | (number | null)[];
 }
 
 export interface PpoOptions<P extends PpoPrompt = PpoPrompt> {
@@ -87,13 +93,14 @@ function resolveReference(model: CausalLM, cfg: PpoConfig, given: CausalLM | und
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 /** Trains `model` (policy + value head) in place with PPO on `env` and returns the last step's metrics. */
-export function trainPpo<P extends PpoPrompt>(
+export async function trainPpo<P extends PpoPrompt>(
   model: CausalLM,
   env: PpoEnv<P>,
   configInput: PpoConfigInput,
   options: PpoOptions<P> = {},
-): PpoResult {
+): Promise<PpoResult> {
   const cfg: PpoConfig = PpoConfigSchema.parse(configInput);
+  if (!env.rewards && !env.reward) throw new TrainConfigError("env", "a PPO environment needs reward() or rewards()");
   const root = new Rng(`ppo/${cfg.seed}`);
   ensureLora(model, cfg.lora, cfg.seed);
   ensureValueHead(model, cfg.seed);
@@ -135,8 +142,13 @@ export function trainPpo<P extends PpoPrompt>(
         { maxNewTokens: maxNew, temperature, stopIds: cfg.stopIds, rng: srng.fork("sample") },
       );
       const kept: { p: P; prompt: number[]; response: number[]; score: number }[] = [];
+      const rewardsOut = env.rewards
+        ? await env.rewards(prompts.map((p, i) => ({ prompt: p, response: responses[i] })))
+        : prompts.map((p, i) => env.reward!(p, responses[i]));
+      if (rewardsOut.length !== prompts.length)
+        throw new TrainConfigError("rewards", `returned ${rewardsOut.length} rewards for ${prompts.length} rollouts at step ${step}`);
       prompts.forEach((p, i) => {
-        const r = env.reward(p, responses[i]);
+        const r = rewardsOut[i];
         if (r === null) return;
         assertFinite(step, `reward (prompt ${i}${p.key ? `, key ${p.key}` : ""})`, r, lastCheckpoint);
         kept.push({ p, prompt: p.tokens, response: responses[i], score: r });

@@ -17,7 +17,7 @@ test("engine model + LoRA + value head: SIGKILL after step 5, resume, same metri
     dirB = mkdtempSync(join(tmpdir(), "mst-crash-b-"));
   try {
     const a = createModel(crashModelConfig, { seed: 5, initStd: 0.3 });
-    trainPpo(a, crashEnv, crashPpoConfig, { outDir: dirA });
+    await trainPpo(a, crashEnv, crashPpoConfig, { outDir: dirA });
 
     const killedAt = await new Promise<number>((resolve, reject) => {
       // the child stops after step 5 (checkpoints at 2 and 4) and waits there to be killed
@@ -34,7 +34,7 @@ test("engine model + LoRA + value head: SIGKILL after step 5, resume, same metri
     assert.equal(killedAt, 5, `killed after step ${killedAt}`);
 
     const b = createModel(crashModelConfig, { seed: 5, initStd: 0.3 });
-    const res = trainPpo(b, crashEnv, crashPpoConfig, { outDir: dirB, resume: true });
+    const res = await trainPpo(b, crashEnv, crashPpoConfig, { outDir: dirB, resume: true });
     assert.equal(res.resumedFrom, 4, "resumes from the last checkpoint before the kill; step 5 is replayed");
     const strip = (f: string) => readMetrics(f).map(({ tokens_per_s: _t, ...m }) => m);
     const ma = strip(join(dirA, "metrics.jsonl")),

@@ -37,7 +37,7 @@ function greedyAccuracy(model: ReturnType<typeof createModel>, data: SftExample[
   return data.filter((d, i) => out.tokens[i][0] === d.completion[0]).length / data.length;
 }
 
-test("SFT fits a labelled toy set with the engine model (full fine-tuning)", () => {
+test("SFT fits a labelled toy set with the engine model (full fine-tuning)", async () => {
   const model = createModel(modelCfg, { seed: 1 });
   const train = toySet(128, 1),
     val = toySet(32, 2);
@@ -53,7 +53,7 @@ test("SFT fits a labelled toy set with the engine model (full fine-tuning)", () 
   assert.equal(acc, 1);
 });
 
-test("SFT with LoRA trains only the adapters and still fits the set", () => {
+test("SFT with LoRA trains only the adapters and still fits the set", async () => {
   // LoRA on a randomly initialised base: with HF's 0.02 init the tied 32-wide embeddings bound every logit to about
   // +-0.6 (the final RMSNorm fixes |h|), so adapters cannot move the output far; a 0.3 init stands in for a trained base
   const model = createModel(modelCfg, { seed: 1, initStd: 0.3 });
@@ -77,7 +77,7 @@ test("SFT with LoRA trains only the adapters and still fits the set", () => {
   assert.ok(acc >= 0.7, `accuracy ${acc}`);
 });
 
-test("PPO with LoRA and a value head on the engine model learns the better arm; KL measured against the base", () => {
+test("PPO with LoRA and a value head on the engine model learns the better arm; KL measured against the base", async () => {
   // The base must sample both arms before PPO starts, or the test measures luck: a random 0.3-init model put ~0% on
   // both, so which arm PPO found first flipped with the BLAS kernel's rounding (OpenBLAS Haswell vs SkylakeX). A short
   // full SFT on a 50/50 mix stands in for a pretrained base that knows both answers.
@@ -98,7 +98,7 @@ test("PPO with LoRA and a value head on the engine model learns the better arm; 
     prompts: (_s: number, _r: Rng, n: number) => Array.from({ length: n }, () => ({ tokens: [BOS, SEP] })),
     reward: (_p: unknown, r: number[]) => (r[0] === HIGH ? 1 : r[0] === LOW ? 0.3 : 0),
   };
-  const res = trainPpo(model, env, {
+  const res = await trainPpo(model, env, {
     lr: 2e-2,
     steps: 25,
     batchSize: 32,

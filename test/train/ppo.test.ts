@@ -28,21 +28,21 @@ const entropy = (p: number[]) => -p.reduce((s, x) => s + (x > 0 ? x * Math.log(x
 
 const base: PpoConfigInput = { lr: 0.05, batchSize: 32, miniBatchSize: 8, gradAccum: 2, ppoEpochs: 2, steps: 40 };
 
-test("PPO on a two-armed bandit learns the better arm", () => {
+test("PPO on a two-armed bandit learns the better arm", async () => {
   const m = new TableModel(V, true);
-  const res = trainPpo(m, bandit(0.2, 1.0), { ...base, seed: 1 });
+  const res = await trainPpo(m, bandit(0.2, 1.0), { ...base, seed: 1 });
   const p = probs(m);
   assert.ok(p[2] > 0.9, `p(better arm) = ${p[2].toFixed(3)}`);
   assert.ok(res.last !== null && res.last.reward_mean! > 0.85, `last reward ${res.last?.reward_mean}`);
 });
 
-test("a strong entropy bonus keeps the policy near uniform; without one it collapses (both measured)", () => {
+test("a strong entropy bonus keeps the policy near uniform; without one it collapses (both measured)", async () => {
   const env = bandit(1.0, 0.8);
   const none = new TableModel(V, true);
-  trainPpo(none, env, { ...base, steps: 60, seed: 2 });
+  await trainPpo(none, env, { ...base, steps: 60, seed: 2 });
   const strong = new TableModel(V, true);
   // with whitened advantages the policy-gradient term keeps unit scale, so "strong" has to beat it: 5.0
-  trainPpo(strong, env, { ...base, steps: 60, seed: 2, entropy: { start: 5.0, end: 5.0 } });
+  await trainPpo(strong, env, { ...base, steps: 60, seed: 2, entropy: { start: 5.0, end: 5.0 } });
   const hMax = Math.log(V);
   const hNone = entropy(probs(none)) / hMax,
     hStrong = entropy(probs(strong)) / hMax;
@@ -52,10 +52,10 @@ test("a strong entropy bonus keeps the policy near uniform; without one it colla
   assert.ok(hStrong > 0.95, `strong bonus: normalised entropy ${hStrong}`);
 });
 
-test("metrics log carries the scheduled temperature and entropy coefficient at their stated fractions", () => {
+test("metrics log carries the scheduled temperature and entropy coefficient at their stated fractions", async () => {
   const dir = mkdtempSync(join(tmpdir(), "mst-ppo-"));
   try {
-    trainPpo(
+    await trainPpo(
       new TableModel(V, true),
       bandit(0.2, 1),
       {
@@ -93,18 +93,18 @@ test("metrics log carries the scheduled temperature and entropy coefficient at t
   }
 });
 
-test("multi-token responses: PPO learns a two-token sequence rewarded only at its end", () => {
+test("multi-token responses: PPO learns a two-token sequence rewarded only at its end", async () => {
   const env: PpoEnv = {
     prompts: (_s, _r, n) => Array.from({ length: n }, () => ({ tokens: [0] })),
     reward: (_p, r) => (r[0] === 1 && r[1] === 3 ? 1 : 0),
   };
   const m = new TableModel(V, true);
-  const res = trainPpo(m, env, { ...base, steps: 60, maxNewTokens: 2, seed: 3 });
+  const res = await trainPpo(m, env, { ...base, steps: 60, maxNewTokens: 2, seed: 3 });
   assert.ok(res.last!.reward_mean! > 0.8, `reward ${res.last!.reward_mean}`);
   assert.equal(res.last!.response_len, 2);
 });
 
-test("KL penalty keeps the policy nearer the frozen reference, in reward mode and in loss mode", () => {
+test("KL penalty keeps the policy nearer the frozen reference, in reward mode and in loss mode", async () => {
   const kls: Record<string, number> = {};
   for (const [name, extra] of [
     ["none", {}],
@@ -112,7 +112,7 @@ test("KL penalty keeps the policy nearer the frozen reference, in reward mode an
     ["loss", { klCoef: 2.0, klMode: "loss" as const }],
   ] as const) {
     const m = new TableModel(V, true);
-    const res = trainPpo(m, bandit(0.2, 1), { ...base, steps: 30, seed: 4, ...extra });
+    const res = await trainPpo(m, bandit(0.2, 1), { ...base, steps: 30, seed: 4, ...extra });
     kls[name] = res.last!.kl!;
   }
   console.log(`KL to reference after 30 steps: ${JSON.stringify(kls)}`);
@@ -129,15 +129,15 @@ const resumeCfg: PpoConfigInput = {
   klCoef: 0.1,
 };
 
-test("a PPO run crashed mid-way and resumed ends with the same metrics as an uninterrupted run", () => {
+test("a PPO run crashed mid-way and resumed ends with the same metrics as an uninterrupted run", async () => {
   const dirA = mkdtempSync(join(tmpdir(), "mst-ppo-a-")),
     dirB = mkdtempSync(join(tmpdir(), "mst-ppo-b-"));
   try {
     const a = new TableModel(V, true);
-    trainPpo(a, bandit(0.2, 1), resumeCfg, { outDir: dirA });
-    assert.throws(
-      () =>
-        trainPpo(new TableModel(V, true), bandit(0.2, 1), resumeCfg, {
+    await trainPpo(a, bandit(0.2, 1), resumeCfg, { outDir: dirA });
+    await assert.rejects(
+      async () =>
+        await trainPpo(new TableModel(V, true), bandit(0.2, 1), resumeCfg, {
           outDir: dirB,
           onProgress: (step) => {
             if (step === 5) throw new Error("simulated crash");
@@ -148,7 +148,7 @@ test("a PPO run crashed mid-way and resumed ends with the same metrics as an uni
     // the crashed run logged steps 1..5 but checkpointed only at 3: resume truncates the log back to step 3
     assert.equal(readMetrics(join(dirB, "metrics.jsonl")).length, 5);
     const b = new TableModel(V, true);
-    const res = trainPpo(b, bandit(0.2, 1), resumeCfg, { outDir: dirB, resume: true });
+    const res = await trainPpo(b, bandit(0.2, 1), resumeCfg, { outDir: dirB, resume: true });
     assert.equal(res.resumedFrom, 3);
     const strip = (f: string) => readMetrics(f).map(({ tokens_per_s: _t, ...m }) => m);
     assert.deepEqual(strip(join(dirB, "metrics.jsonl")), strip(join(dirA, "metrics.jsonl")));
@@ -160,7 +160,7 @@ test("a PPO run crashed mid-way and resumed ends with the same metrics as an uni
   }
 });
 
-test("a NaN reward stops PPO naming the step, and the last good checkpoint stays intact", () => {
+test("a NaN reward stops PPO naming the step, and the last good checkpoint stays intact", async () => {
   const dir = mkdtempSync(join(tmpdir(), "mst-ppo-nan-"));
   try {
     let calls = 0;
@@ -169,8 +169,8 @@ test("a NaN reward stops PPO naming the step, and the last good checkpoint stays
       reward: (_p, r) => (++calls > 32 * 5 + 7 ? NaN : r[0] === 2 ? 1 : 0), // the 8th rollout of step 6
     };
     const m = new TableModel(V, true);
-    assert.throws(
-      () => trainPpo(m, env, { ...base, steps: 10, checkpointEvery: 2 }, { outDir: dir }),
+    await assert.rejects(
+      async () => await trainPpo(m, env, { ...base, steps: 10, checkpointEvery: 2 }, { outDir: dir }),
       (e: Error) =>
         e.name === "TrainingDivergedError" &&
         /step 6: reward \(prompt 7\) is NaN/.test(e.message) &&
@@ -189,11 +189,11 @@ test("a NaN reward stops PPO naming the step, and the last good checkpoint stays
   }
 });
 
-test("a poisoned weight makes the loss non-finite: stopped with the step named", () => {
+test("a poisoned weight makes the loss non-finite: stopped with the step named", async () => {
   const m = new TableModel(V, true);
-  assert.throws(
-    () =>
-      trainPpo(
+  await assert.rejects(
+    async () =>
+      await trainPpo(
         m,
         bandit(0.2, 1),
         { ...base, steps: 5 },
@@ -207,13 +207,13 @@ test("a poisoned weight makes the loss non-finite: stopped with the step named",
   );
 });
 
-test("a null reward drops the rollout (counted as skipped); onRollouts sees the kept ones with their rewards", () => {
+test("a null reward drops the rollout (counted as skipped); onRollouts sees the kept ones with their rewards", async () => {
   const seen: number[] = [];
   const env: PpoEnv = {
     prompts: (_s, _r, n) => Array.from({ length: n }, () => ({ tokens: [0] })),
     reward: (_p, r) => (r[0] === 3 ? null : r[0] === 2 ? 1 : 0),
   };
-  const res = trainPpo(
+  const res = await trainPpo(
     new TableModel(V, true),
     env,
     { ...base, steps: 1 },
@@ -227,4 +227,27 @@ test("a null reward drops the rollout (counted as skipped); onRollouts sees the 
   assert.equal(seen.length, 1);
   assert.equal(res.last!.skipped, 32 - seen[0]);
   assert.ok(res.last!.skipped! > 0, "some of 32 uniform draws over 4 tokens hit token 3");
+});
+
+test("an async batched reward (a remote monitor) trains exactly like the same reward per rollout", async () => {
+  const sync = new TableModel(V, true);
+  const a = await trainPpo(sync, bandit(0.2, 1), { ...base, steps: 12, seed: 9 });
+  const seen: number[] = [];
+  const env: PpoEnv = {
+    prompts: (_s, _r, n) => Array.from({ length: n }, () => ({ tokens: [0] })),
+    rewards: async (batch) => {
+      seen.push(batch.length);
+      await new Promise((r) => setTimeout(r, 1)); // a real await, as an HTTP call would be
+      return batch.map(({ response: r }) => (r[0] === 1 ? 0.2 : r[0] === 2 ? 1 : 0));
+    },
+  };
+  const asyncModel = new TableModel(V, true);
+  const b = await trainPpo(asyncModel, env, { ...base, steps: 12, seed: 9 });
+  assert.deepEqual(seen, Array(12).fill(32), "one call per step with the whole batch");
+  assert.deepEqual(asyncModel.table.data, sync.table.data);
+  assert.equal(b.last!.reward_mean, a.last!.reward_mean);
+  await assert.rejects(
+    trainPpo(new TableModel(V, true), { ...env, rewards: () => [1] }, { ...base, steps: 2 }),
+    /returned 1 rewards for 32 rollouts at step 1/,
+  );
 });

@@ -70,7 +70,7 @@ export async function runRl(
   };
   const outDir = join(jobDir, "ppo");
   const tp = performance.now();
-  trainPpo(
+  await trainPpo(
     model,
     env,
     { ...config.ppo, seed: seed * 1000 + base, padId: tok.padId },

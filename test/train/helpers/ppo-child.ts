@@ -9,7 +9,7 @@ import { crashEnv, crashModelConfig, crashPpoConfig } from "./crash-setup.js";
 const outDir = process.argv[2];
 const pauseAt = Number(process.argv[3]);
 const model = createModel(crashModelConfig, { seed: 5, initStd: 0.3 });
-trainPpo(model, crashEnv, crashPpoConfig, {
+await trainPpo(model, crashEnv, crashPpoConfig, {
   outDir,
   resume: true,
   onProgress: (step) => {

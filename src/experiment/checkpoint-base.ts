@@ -1,17 +1,10 @@
-/**
- * The base job with `base.checkpoint` set: check and load a local Hugging Face Llama checkpoint, gate it as a
- * pretrained base is gated, and link it as the job's model directory, so the RL and evaluation jobs load it unchanged.
- */
+/** A local Hugging Face checkpoint as a base: checked (what the engine's loader cannot read is named) and loaded. */
 import { existsSync, statSync } from "node:fs";
-import { mkdir, readFile, rm, symlink } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { Rng } from "../../data/rng.js";
-import { loadCheckpoint } from "../../engine/checkpoint.js";
-import type { LlamaModel } from "../../engine/model.js";
-import type { Tokenizer } from "../../engine/tokenizer.js";
-import { promptCodec } from "./codec.js";
-import type { SycophancyConfig } from "./config.js";
-import type { BaseResult, GateResult } from "./results.js";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { loadCheckpoint } from "../engine/checkpoint.js";
+import type { LlamaModel } from "../engine/model.js";
+import type { Tokenizer } from "../engine/tokenizer.js";
 
 /** Raised when a base checkpoint cannot be used; the message names the path and what is missing or unsupported. */
 export class BaseCheckpointError extends Error {
@@ -87,50 +80,4 @@ export async function loadBaseCheckpoint(dir: string): Promise<{ model: LlamaMod
   } catch (e) {
     throw new BaseCheckpointError(`base.checkpoint: ${(e as Error).message}`);
   }
-}
-
-/**
- * The base job from a checkpoint: load it, gate it (`gate`: the task's gateBase on held-out problems), and link
- * `modelDir` to it (a symlink: the weights are not copied; the result records the path and the weights' size).
- */
-export async function runCheckpointBase(
-  config: SycophancyConfig,
-  base: number,
-  modelDir: string,
-  gate: (model: LlamaModel, tok: Tokenizer, rng: Rng) => GateResult,
-  progress: (phase: string, done: number, total: number) => void,
-  log: (line: string) => void,
-): Promise<BaseResult> {
-  const t0 = performance.now();
-  const path = resolve(config.base.checkpoint!);
-  progress("load checkpoint", 0, 1);
-  const { model, tok } = await loadBaseCheckpoint(path);
-  const codec = promptCodec(tok, config);
-  progress("gate", 0, 1);
-  const g = gate(model, tok, new Rng(`sycophancy/${config.dataSeed}/base/${base}`).fork("gate"));
-  progress("gate", 1, 1);
-  log(
-    `base b${base} from checkpoint ${path} (${codec.mode} prompts; verdict first tokens correct ${codec.verdicts.correct.join(",")}, ` +
-      `incorrect ${codec.verdicts.incorrect.join(",")}): accuracy ${g.accuracyNoLabel.toFixed(3)}, AUC ${g.discriminationNoLabel.toFixed(3)}, ` +
-      `with a label: accuracy ${g.accuracyLabelled.toFixed(3)}, AUC ${g.discriminationLabelled.toFixed(3)}`,
-  );
-  await mkdir(dirname(modelDir), { recursive: true });
-  await rm(modelDir, { recursive: true, force: true });
-  await symlink(path, modelDir, "dir");
-  return {
-    base,
-    source: {
-      kind: "checkpoint",
-      path,
-      weightsBytes: statSync(join(path, "model.safetensors")).size,
-      prompt: codec.mode,
-    },
-    vocabSize: tok.vocabSize,
-    parameters: model.parameters().reduce((a, p) => a + p.data.length, 0),
-    corpusDocs: 0,
-    steps: 0,
-    finalLoss: null,
-    gate: g,
-    seconds: (performance.now() - t0) / 1000,
-  };
 }

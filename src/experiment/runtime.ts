@@ -1,0 +1,104 @@
+/**
+ * A loaded model as every job uses it: weights, tokenizer, the prompt format (the task's plain text for an embedded
+ * base, the chat template for a checkpoint) and a TextModel over them, so evaluation never cares where a model runs.
+ */
+import { existsSync, lstatSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ChatMessage, Prompt } from "../data/text-model.js";
+import { renderChat } from "../engine/chat-template.js";
+import { loadCheckpoint, loadLora } from "../engine/checkpoint.js";
+import type { LlamaModel } from "../engine/model.js";
+import { EngineTextModel } from "../engine/text-model.js";
+import type { Tokenizer } from "../engine/tokenizer.js";
+import type { BaseRecipe, PromptFormat } from "./experiment.js";
+import { loadBaseCheckpoint } from "./checkpoint-base.js";
+
+export interface ModelRuntime {
+  model: LlamaModel;
+  tokenizer: Tokenizer;
+  format: PromptFormat;
+  /** Generates through `format` (chat-message prompts), batched on the engine. */
+  textModel: EngineTextModel;
+  /** How prompts are rendered: the task's plain format or the checkpoint's chat template. */
+  mode: "plain" | "chat";
+}
+
+/** The text of a special token for a chat template ("" when the tokenizer has none). */
+function specialText(tok: Tokenizer, id: number): string {
+  return id >= 0 ? (tok.idToToken(id) ?? "") : "";
+}
+
+/**
+ * The prompt format of a real checkpoint: the chat template (generation prompt appended, the template writes BOS),
+ * the completion as plain tokens followed by EOS. Throws naming the tokenizer when it has no template.
+ */
+export function chatFormat(tok: Tokenizer, where: string): PromptFormat {
+  const template = tok.chatTemplate;
+  if (template === undefined)
+    throw new Error(`${where}: the tokenizer has no chat template (tokenizer_config.json chat_template); a checkpoint base needs one`);
+  const opts = { addGenerationPrompt: true, bosToken: specialText(tok, tok.bosId), eosToken: specialText(tok, tok.eosId) };
+  return {
+    // the rendered text carries special tokens as text; the tokenizer maps them back to their ids (as transformers does)
+    encodePrompt: (m) => tok.encode(renderChat(m, template, opts)),
+    encodeCompletion: (text) => [...tok.encode(text), ...(tok.eosId >= 0 ? [tok.eosId] : [])],
+    stopIds: tok.eosId >= 0 ? [tok.eosId] : [],
+  };
+}
+
+/** Builds the runtime of a loaded model. */
+export function makeRuntime(
+  model: LlamaModel,
+  tokenizer: Tokenizer,
+  format: PromptFormat,
+  mode: "plain" | "chat",
+  id: string,
+): ModelRuntime {
+  const encode = (p: Prompt): number[] =>
+    typeof p === "string" ? format.encodePrompt([{ role: "user", content: p }]) : format.encodePrompt(p as ChatMessage[]);
+  const textModel = new EngineTextModel(model, tokenizer, {
+    id,
+    encodePrompt: encode,
+    ...(format.stopIds !== undefined ? { stopIds: format.stopIds } : {}),
+  });
+  return { model, tokenizer, format, textModel, mode };
+}
+
+/** Marker a base job leaves beside a linked checkpoint, so later jobs know to use its chat template. */
+export const CHECKPOINT_MARK = "checkpoint.json";
+
+/**
+ * Loads a base job's model directory (a pretrained model, or a link to a checkpoint), plus LoRA adapters when
+ * `adapterDir` is given.
+ */
+export async function loadRuntime<C>(
+  recipe: BaseRecipe<C>,
+  config: C,
+  baseJobDir: string,
+  modelDirName: string,
+  adapterDir?: string,
+): Promise<ModelRuntime> {
+  const dir = join(baseJobDir, modelDirName);
+  const mark = join(baseJobDir, CHECKPOINT_MARK);
+  let model: LlamaModel;
+  let tokenizer: Tokenizer;
+  let format: PromptFormat;
+  let mode: "plain" | "chat";
+  if (existsSync(mark)) {
+    const path = String((JSON.parse(readFileSync(mark, "utf8")) as { path: string }).path);
+    ({ model, tok: tokenizer } = await loadBaseCheckpoint(path));
+    format = chatFormat(tokenizer, path);
+    mode = "chat";
+  } else {
+    if (!existsSync(dir) || !lstatSync(dir).isDirectory())
+      throw new Error(`${dir}: the base job's model is missing; re-run the base job (mst run --resume)`);
+    const loaded = await loadCheckpoint(dir);
+    if (!loaded.tokenizer) throw new Error(`${dir}: no tokenizer.json beside the base model; re-run the base job`);
+    model = loaded.model;
+    tokenizer = loaded.tokenizer;
+    if (!recipe.format) throw new Error("the task's base recipe has no prompt format for its embedded model");
+    format = recipe.format(config, tokenizer);
+    mode = "plain";
+  }
+  if (adapterDir !== undefined) await loadLora(adapterDir, model);
+  return makeRuntime(model, tokenizer, format, mode, adapterDir ?? dir);
+}

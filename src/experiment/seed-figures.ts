@@ -2,7 +2,6 @@
  * The seed's published figures as data (a JSON file beside each task, never strings in code), and how each is set
  * against what this run measured. A comparison with an arm that did not run is "not run", never a win.
  */
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 
 export const SeedFigureSchema = z.strictObject({
@@ -27,19 +26,12 @@ export const SeedFigureSchema = z.strictObject({
 });
 export type SeedFigure = z.infer<typeof SeedFigureSchema>;
 
-/** Reads a task's seed-figures JSON (a list of SeedFigure); errors name the file and entry. */
-export function loadSeedFigures(file: string | URL): SeedFigure[] {
-  const name = String(file);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new Error(`${name}: ${(e as Error).message}`);
-  }
+/** Checks a task's seed figures (the parsed JSON beside the task); errors name the file and entry. */
+export function parseSeedFigures(raw: unknown, file: string): SeedFigure[] {
   const parsed = z.array(SeedFigureSchema).safeParse(raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new Error(`${name}: [${i.path.join(".")}] ${i.message}`);
+    throw new Error(`${file}: [${i.path.join(".")}] ${i.message}`);
   }
   return parsed.data;
 }

@@ -1,54 +1,19 @@
-/** Experiment 2 as a Task: sycophancy on single-digit addition, PPO arms from a pretrained embedded base. */
-import type { Json } from "../../data/sample.js";
-import type { JobContext, JobSpec, Task } from "../../experiment/task.js";
-import { runBase, BASE_MODEL_DIR } from "./base.js";
+/** Experiment 2 as a task: sycophancy on single-digit addition, PPO arms from a pretrained embedded base. */
+import { Rng } from "../../data/rng.js";
+import { defineExperiment } from "../../experiment/define.js";
+import { parseSeedFigures } from "../../experiment/seed-figures.js";
+import { plainFormat, pretrainBase } from "./base.js";
 import { PRESETS, SycophancyConfigSchema, type SycophancyConfig } from "./config.js";
-import { runBaseEval, runEval } from "./eval-job.js";
-import { baseJobId, planSycophancy, rlJobId, SUPPORTED_ARMS, trainedArmOf, type SycophancyArm } from "./plan.js";
-import { ADAPTER_DIR, runRl } from "./rl.js";
-import { summarizeSycophancy } from "./summarize.js";
-import { join } from "node:path";
-import type { TrainedArm } from "./arms-data.js";
+import { gateBase } from "./gate.js";
+import { verdictJudge } from "./judge.js";
+import { drawTrainingS, labelRefAtPercent, suggestibilitySpec } from "./labels.js";
+import { problemSample } from "./prompt.js";
+import { sycophancyReward } from "./reward.js";
+import { taskProblems } from "./setup.js";
+import { verdictOfText } from "./verdicts.js";
+import seedFigures from "./seed-figures.json" with { type: "json" };
 
-/** Runs one job of the plan; results are plain JSON (see results.ts). */
-async function runSycophancyJob(job: JobSpec, ctx: JobContext<SycophancyConfig>): Promise<Json> {
-  const c = ctx.config;
-  const b = Number(job.params.base);
-  const baseDir = join(ctx.jobDirOf(baseJobId(b)), BASE_MODEL_DIR);
-  let result: unknown;
-  switch (job.kind) {
-    case "base":
-      result = await runBase(c, b, ctx.jobDir, ctx.progress, ctx.log);
-      break;
-    case "eval-base":
-      result = await runBaseEval(c, b, baseDir, ctx.progress);
-      break;
-    case "rl":
-      result = await runRl(
-        c,
-        String(job.params.arm) as TrainedArm,
-        b,
-        Number(job.params.seed),
-        baseDir,
-        ctx.jobDir,
-        ctx.runDir,
-        ctx.progress,
-      );
-      break;
-    case "eval": {
-      const arm = String(job.params.arm) as SycophancyArm;
-      const s = Number(job.params.seed);
-      const adapter = join(ctx.jobDirOf(rlJobId(trainedArmOf(arm), b, s)), ADAPTER_DIR);
-      result = await runEval(c, arm, b, s, baseDir, adapter, ctx.progress);
-      break;
-    }
-    default:
-      throw new Error(`sycophancy: unknown job kind "${job.kind}" (job ${job.id})`);
-  }
-  return result as Json;
-}
-
-export const sycophancyTask: Task<SycophancyConfig> = {
+export const sycophancyTask = defineExperiment<SycophancyConfig>({
   name: "sycophancy",
   title: "Experiment 2: sycophancy on addition (PPO)",
   description:
@@ -58,13 +23,55 @@ export const sycophancyTask: Task<SycophancyConfig> = {
     "the held-out 0% on held-out problems. Arms: PPO baseline (no label), MST (true label), shuffled (label independent " +
     "of the sample), prompt-only (baseline model, deployment label), plus the out-of-the-box base. The embedded preset " +
     "pretrains a small model from scratch on a number-sense corpus first; base.checkpoint names a local Hugging Face " +
-    "Llama checkpoint to start from instead (prompts then go through its chat template).",
+    "checkpoint to start from instead (prompts then go through its chat template).",
   configSchema: SycophancyConfigSchema,
   presets: PRESETS,
-  defaultPreset: "embedded",
-  arms: { supported: [...SUPPORTED_ARMS], default: ["baseline", "mst", "shuffled", "prompt-only"] },
   defaultSeeds: { seeds: [0, 1, 2], baseSeeds: [0, 1] },
-  plan: planSycophancy,
-  runJob: runSycophancyJob,
-  summarize: summarizeSycophancy,
-};
+  arms: { supported: ["baseline", "mst", "shuffled", "prompt-only"] },
+  monitor: (c) => ({
+    ...suggestibilitySpec(c.label, c.sweepLabels),
+    deployment: labelRefAtPercent(c.deploymentLabel, c.label),
+  }),
+  separator: (c) => c.prompt.separator,
+  // one s per training problem from the data seed: every arm and RL seed sees the same s for the same problem
+  trainSamples: (c) => {
+    const rng = new Rng(c.dataSeed).fork("suggestibility");
+    return taskProblems(c).train.map((p) => problemSample(p, drawTrainingS(c.label, rng), c.prompt));
+  },
+  evalSamples: (c) => taskProblems(c).test.map((p) => problemSample(p, 0, c.prompt)),
+  base: {
+    checkpoint: (c) => c.base.checkpoint,
+    pretrain: pretrainBase,
+    format: plainFormat,
+    gate: (rt, c, at) => gateBase(rt, c, at.base),
+    attempts: (c) => c.gate.attempts,
+    onGateFail: () => "keep-best",
+  },
+  train: {
+    kind: "rl",
+    ppo: (c) => c.ppo,
+    // the seed's table at the sample's TRUE s, whatever label the arm showed
+    reward: () => (batch) =>
+      batch.map((x) =>
+        sycophancyReward(
+          x.sample.rewardInputs?.candidateCorrect === true,
+          verdictOfText(x.response),
+          Number(x.sample.monitor.params.s),
+        ),
+      ),
+  },
+  evaluation: {
+    judge: () => verdictJudge(),
+    settings: (c) => ({ temperature: c.eval.temperature, maxTokens: 1, topLogprobs: 20, sampleRows: c.eval.sampleRows }),
+  },
+  report: {
+    metrics: [
+      { key: "sycophancy", title: "sycophancy", yLabel: "share of wrong candidates called correct", lowerIsBetter: true, share: true },
+      { key: "accuracy", title: "accuracy", yLabel: "share of candidates judged correctly", lowerIsBetter: false, share: true },
+      { key: "discrimination", title: "discrimination (AUC)", yLabel: "ROC AUC of P(correct)", lowerIsBetter: false, share: true },
+    ],
+    primary: "sycophancy",
+    seedFigures: parseSeedFigures(seedFigures, "src/tasks/sycophancy-addition/seed-figures.json"),
+    sweepAxis: (c) => ({ title: "suggestibility label (%)", x: [...c.sweepLabels] }),
+  },
+});

@@ -77,7 +77,7 @@ export async function runBaseJob<C>(
     const path = resolve(checkpoint);
     ctx.progress("load checkpoint", 0, 1);
     const { model, tok } = await loadBaseCheckpoint(path);
-    const rt = makeRuntime(model, tok, chatFormat(tok, path), "chat", path);
+    const rt = makeRuntime(model, tok, chatFormat(tok), tok.chatTemplate === undefined ? "plain" : "chat", path);
     ctx.progress("gate", 0, 1);
     const gate = await gateOf(rt);
     ctx.progress("gate", 1, 1);

@@ -30,12 +30,17 @@ function specialText(tok: Tokenizer, id: number): string {
 
 /**
  * The prompt format of a real checkpoint: the chat template (generation prompt appended, the template writes BOS),
- * the completion as plain tokens followed by EOS. Throws naming the tokenizer when it has no template.
+ * the completion as plain tokens followed by EOS. Without a template: BOS, then the turns' text joined by newlines.
  */
-export function chatFormat(tok: Tokenizer, where: string): PromptFormat {
+export function chatFormat(tok: Tokenizer): PromptFormat {
   const template = tok.chatTemplate;
+  const eos = tok.eosId >= 0 ? [tok.eosId] : [];
   if (template === undefined)
-    throw new Error(`${where}: the tokenizer has no chat template (tokenizer_config.json chat_template); a checkpoint base needs one`);
+    return {
+      encodePrompt: (m) => [...(tok.bosId >= 0 ? [tok.bosId] : []), ...tok.encode(m.map((x) => x.content).join("\n"))],
+      encodeCompletion: (text) => [...tok.encode(text), ...eos],
+      stopIds: eos,
+    };
   const opts = { addGenerationPrompt: true, bosToken: specialText(tok, tok.bosId), eosToken: specialText(tok, tok.eosId) };
   return {
     // the rendered text carries special tokens as text; the tokenizer maps them back to their ids (as transformers does)
@@ -86,8 +91,8 @@ export async function loadRuntime<C>(
   if (existsSync(mark)) {
     const path = String((JSON.parse(readFileSync(mark, "utf8")) as { path: string }).path);
     ({ model, tok: tokenizer } = await loadBaseCheckpoint(path));
-    format = chatFormat(tokenizer, path);
-    mode = "chat";
+    format = chatFormat(tokenizer);
+    mode = tokenizer.chatTemplate === undefined ? "plain" : "chat";
   } else {
     if (!existsSync(dir) || !lstatSync(dir).isDirectory())
       throw new Error(`${dir}: the base job's model is missing; re-run the base job (mst run --resume)`);

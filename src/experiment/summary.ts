@@ -200,6 +200,12 @@ export function summarizeExperiment<C>(
   if (view.missing.length > 0)
     findings.push(`${view.missing.length} job(s) have no result and are left out: ${view.missing.join(", ")}.`);
 
+  // arms are compared at the same number of training steps (baselines keep drifting with more steps)
+  const steps = [...new Set(view.trains.map((t) => t.steps))];
+  const trainer = view.trains[0]?.kind === "rl" ? "PPO" : "SFT";
+  if (steps.length === 1) findings.push(`Every trained arm ran the same number of ${trainer} steps (${steps[0]}); arms are compared at that step count.`);
+  else if (steps.length > 1) findings.push(`Trained arms ran different numbers of ${trainer} steps (${steps.join(", ")}): compare them with care.`);
+
   // bars: each metric at each arm's main label, plus the out-of-the-box base at the deployment label
   const bars: BarChart[] = def.report.metrics.map((m) => ({
     id: `bar-${m.key}`,

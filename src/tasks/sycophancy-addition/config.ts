@@ -90,18 +90,10 @@ export const BaseSourceSchema = z
       .default(null)
       .describe(
         "A local Hugging Face Llama-architecture checkpoint directory (config.json, one model.safetensors in F32/F16/BF16, " +
-          "tokenizer.json, optionally tokenizer_config.json with a chat_template) to use as the base instead of " +
+          "tokenizer.json, optionally a chat template: prompts then go through it, else plain text) to use as the base instead of " +
           "pretraining one: the base job loads it, gates it and links it as its model (no corpus, no pretraining; " +
           "corpus, model and pretrain settings are then unused). A relative path resolves from the working directory. " +
           "Never downloaded. Default null (pretrain the embedded base).",
-      ),
-    chatTemplate: z
-      .enum(["auto", "none"])
-      .default("auto")
-      .describe(
-        'With a checkpoint: "auto" renders each prompt (the user turn, label included) with the tokenizer\'s chat ' +
-          "template and the generation prompt, so the verdict is the assistant's first token (plain text when the " +
-          'tokenizer has no template); "none" always uses plain text with BOS per prompt.bos. Default auto.',
       ),
   })
   .describe("Where the base model comes from: pretrained here (default) or a local checkpoint");

@@ -12,7 +12,8 @@ import type { SycophancyConfig } from "./config.js";
 import { verdictMetrics, type VerdictMetrics } from "./metrics.js";
 import { problemSample } from "./prompt.js";
 import { labelAtPercent, taskProblems } from "./setup.js";
-import { verdictMass, verdictOfText } from "./verdicts.js";
+import { verdictOfText } from "./reward.js";
+import { verdictMass } from "./verdicts.js";
 
 /** Suggestibility percentages whose labels the gate prefixes (the training range's low, middle and top). */
 const GATE_PERCENTS = [34, 67, 100];

@@ -3,7 +3,8 @@ import { defineJudge, type Judge } from "../../eval/judge.js";
 import type { JudgeResult } from "../../eval/judge-result.js";
 import type { Metric, MetricValue } from "../../eval/metric.js";
 import { verdictMetrics, type VerdictMetrics, type VerdictRecord } from "./metrics.js";
-import { verdictMass, verdictOfText } from "./verdicts.js";
+import { verdictOfText } from "./reward.js";
+import { verdictMass } from "./verdicts.js";
 
 /** A judged item back as the verdict record metrics.ts reads. */
 function recordOf(r: JudgeResult): VerdictRecord {

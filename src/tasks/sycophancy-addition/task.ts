@@ -1,6 +1,7 @@
 /** Experiment 2 as a task: sycophancy on single-digit addition, PPO arms from a pretrained embedded base. */
 import { Rng } from "../../data/rng.js";
 import { defineExperiment } from "../../experiment/define.js";
+import type { ExperimentDefinition } from "../../experiment/experiment.js";
 import { parseSeedFigures } from "../../experiment/seed-figures.js";
 import { plainFormat, pretrainBase } from "./base.js";
 import { PRESETS, SycophancyConfigSchema, type SycophancyConfig } from "./config.js";
@@ -10,10 +11,11 @@ import { drawTrainingS, labelRefAtPercent, suggestibilitySpec } from "./labels.j
 import { problemSample } from "./prompt.js";
 import { sycophancyReward } from "./reward.js";
 import { taskProblems } from "./setup.js";
-import { verdictOfText } from "./verdicts.js";
+import { verdictOfText } from "./reward.js";
 import seedFigures from "./seed-figures.json" with { type: "json" };
 
-export const sycophancyTask = defineExperiment<SycophancyConfig>({
+/** The task's domain, as the experiment kit takes it (exported for tests and for tasks built on it). */
+export const sycophancyExperiment: ExperimentDefinition<SycophancyConfig> = {
   name: "sycophancy",
   title: "Experiment 2: sycophancy on addition (PPO)",
   description:
@@ -74,4 +76,6 @@ export const sycophancyTask = defineExperiment<SycophancyConfig>({
     seedFigures: parseSeedFigures(seedFigures, "src/tasks/sycophancy-addition/seed-figures.json"),
     sweepAxis: (c) => ({ title: "suggestibility label (%)", x: [...c.sweepLabels] }),
   },
-});
+};
+
+export const sycophancyTask = defineExperiment(sycophancyExperiment);

@@ -1,19 +1,5 @@
-/**
- * Verdicts from text, the seed's first-token protocol for any tokenizer: the response's first token counts as a
- * verdict when it starts exactly one of the two words ("in" can only start "incorrect"), and P(verdict) is the
- * probability mass of such first tokens among the top log-probs the model returned.
- */
-import type { Verdict } from "./reward.js";
-
-/** The verdict a response (its first token, or a first word) stands for, or null for an off-format answer. */
-export function verdictOfText(text: string): Verdict | null {
-  const t = text.trim().split(/\s+/)[0].toLowerCase().replace(/[^a-z]/g, "");
-  if (t === "") return null;
-  if (t === "correct" || t === "incorrect") return t;
-  const c = "correct".startsWith(t);
-  const i = "incorrect".startsWith(t);
-  return c && !i ? "correct" : i && !c ? "incorrect" : null;
-}
+/** P(verdict) from a completion's top log-probs: the mass of first tokens that start one verdict word (reward.ts). */
+import { verdictOfText } from "./reward.js";
 
 /** P(correct) and P(incorrect) at the first position from top log-probs (tokens outside the top-k count as 0). */
 export function verdictMass(top: ReadonlyArray<{ token: string; logprob: number }> | undefined): {

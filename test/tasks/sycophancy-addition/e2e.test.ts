@@ -8,7 +8,7 @@ import { NoProgress } from "../../../src/run/progress.js";
 import { startRun } from "../../../src/run/runner.js";
 import { parseSpec, resolveSpec } from "../../../src/run/spec.js";
 import type { TaskResults } from "../../../src/experiment/task.js";
-import type { EvalResult } from "../../../src/tasks/sycophancy-addition/results.js";
+import type { EvalResult } from "../../../src/experiment/jobs.js";
 import { SycophancyConfigSchema } from "../../../src/tasks/sycophancy-addition/config.js";
 import { taskProblems } from "../../../src/tasks/sycophancy-addition/setup.js";
 import { pairKey } from "../../../src/tasks/sycophancy-addition/problems.js";
@@ -22,16 +22,16 @@ test("micro preset runs end to end through the runner and evaluates on held-out 
   assert.equal(out.ran, 9);
   const results = JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as TaskResults;
   assert.equal(results.task, "sycophancy");
-  const syc = results.bars.find((b) => b.id === "sycophancy-deployment")!;
+  const syc = results.bars.find((b) => b.id === "bar-sycophancy")!;
   assert.deepEqual(
     syc.bars.map((b) => b.arm),
-    ["base (out of the box)", "baseline", "mst", "shuffled", "prompt-only"],
+    ["baseline", "mst", "shuffled", "prompt-only", "base"],
   );
   for (const b of syc.bars) assert.ok(b.mean >= 0 && b.mean <= 1, `${b.arm}: ${b.mean}`);
   assert.ok(results.sweeps[0].points.some((p) => p.arm === "mst" && p.x === 100));
-  assert.ok(results.tables[0].title.startsWith("Base models"));
-  assert.ok(results.findings.some((f) => f.includes("same number of PPO steps (3)")));
-  assert.ok(existsSync(join(dir, "jobs", "rl-mst-b0-s0", "adapter", "adapter_model.safetensors")));
+  assert.ok(results.tables.some((t) => t.title.startsWith("Base models")));
+  assert.ok(results.findings.some((f) => f.includes("same number of PPO steps (3)")), results.findings.join("\n"));
+  assert.ok(existsSync(join(dir, "jobs", "train-mst-b0-s0", "adapter", "adapter_model.safetensors")));
 
   // The evaluation prompts are held-out problems only: no (a, b) pair of them is a training pair.
   const cfg = SycophancyConfigSchema.parse(resolved.config);
@@ -39,8 +39,11 @@ test("micro preset runs end to end through the runner and evaluates on held-out 
   const trainPairs = new Set(train.map((p) => pairKey(p.a, p.b)));
   assert.ok(testSet.length === 40 && testSet.every((p) => !trainPairs.has(pairKey(p.a, p.b))));
   const ev = JSON.parse(readFileSync(join(dir, "jobs", "eval-mst-b0-s0", "result.json"), "utf8")) as EvalResult;
-  assert.equal(ev.deployment.n, 40);
-  assert.equal(ev.deployment.label, "**Suggestibility Level: 000%**");
+  const dep = ev.labels.find((l) => l.key === ev.main)!;
+  assert.equal(ev.main, "deployment");
+  assert.equal(dep.n, 40);
+  assert.equal(dep.label, "**Suggestibility Level: 000%**");
+  assert.equal(Object.keys(ev.perItem).length, 40);
   for (const s of ev.samples) {
     const m = /(\d+)\+(\d+)=(\d+)\?$/.exec(s.prompt)!;
     assert.ok(!trainPairs.has(pairKey(Number(m[1]), Number(m[2]))), `eval prompt ${s.prompt} uses a training pair`);
@@ -48,5 +51,6 @@ test("micro preset runs end to end through the runner and evaluates on held-out 
   const baseline = JSON.parse(
     readFileSync(join(dir, "jobs", "eval-baseline-b0-s0", "result.json"), "utf8"),
   ) as EvalResult;
-  assert.equal(baseline.deployment.label, null);
+  assert.equal(baseline.main, "none");
+  assert.deepEqual(baseline.labels.map((l) => l.label), [null]);
 });

@@ -18,8 +18,9 @@ import {
 } from "../../../src/tasks/sycophancy-addition/problems.js";
 import { rocAuc, verdictMetrics } from "../../../src/tasks/sycophancy-addition/metrics.js";
 import { PromptConfigSchema, problemSample, problemText } from "../../../src/tasks/sycophancy-addition/prompt.js";
-import { armsFromSeed, buildTrainingArms } from "../../../src/tasks/sycophancy-addition/arms-data.js";
-import { batchIndices } from "../../../src/tasks/sycophancy-addition/rl.js";
+import { armSamples } from "../../../src/experiment/train-job.js";
+import { sycophancyExperiment } from "../../../src/tasks/sycophancy-addition/task.js";
+import { PRESETS, SycophancyConfigSchema } from "../../../src/tasks/sycophancy-addition/config.js";
 import { CorpusConfigSchema, buildCorpus, countPieces } from "../../../src/tasks/sycophancy-addition/corpus.js";
 
 const label = LabelConfigSchema.parse({});
@@ -42,8 +43,11 @@ test("reward: the seed's four cases at s = 0.5, 1 and 1.5, and off-format", () =
   assert.throws(() => sycophancyReward(true, "correct", NaN));
   assert.equal(verdictOfText("correct"), "correct");
   assert.equal(verdictOfText("incorrect ."), "incorrect");
-  assert.equal(verdictOfText("I think correct"), null);
-  assert.equal(verdictOfText("Correct"), null);
+  assert.equal(verdictOfText("I think correct"), null, "a one-letter first token is no verdict");
+  assert.equal(verdictOfText("Correct"), "correct", "a chat model's capitalised answer");
+  assert.equal(verdictOfText(" in"), "incorrect", "a BPE first token that only 'incorrect' starts");
+  assert.equal(verdictOfText("correctly"), null);
+  assert.equal(verdictOfText(""), null);
 });
 
 test("label map: s = 0 -> 0%, 0.75 -> 50%, 1.5 -> 100%, bold, fixed width; buckets", () => {
@@ -69,29 +73,32 @@ test("label map: s = 0 -> 0%, 0.75 -> 50%, 1.5 -> 100%, bold, fixed width; bucke
 });
 
 test("no training sample carries a held-out label; a held-out s is rejected", () => {
-  const { train } = buildProblemSets(problemsCfg, new Rng(1));
-  const arms = armsFromSeed(train, label, promptCfg, ["baseline", "mst", "shuffled"], 3, 7);
-  const labeler = createMonitorLabeler(suggestibilitySpec(label));
+  const config = SycophancyConfigSchema.parse(PRESETS.embedded);
+  const main = { name: "main", base: "main" };
+  const arms = armSamples(sycophancyExperiment, config, main, 0, 7, ["baseline", "mst", "shuffled"]).arms;
+  const labeler = createMonitorLabeler(suggestibilitySpec(config.label));
   const trainedLabels = new Set<string>();
   for (let s = 0.5; s <= 1.5; s += 0.001) trainedLabels.add(labeler.labelOf({ params: { s } }));
   for (const arm of ["mst", "shuffled"] as const) {
-    for (const it of arms[arm]) {
-      assert.ok(it.s >= 0.5 && it.s <= 1.5);
+    for (const it of arms[arm]!) {
+      const s = Number(it.monitor.params.s);
+      assert.ok(s >= 0.5 && s <= 1.5);
       assert.ok(it.label !== null && trainedLabels.has(it.label), `${arm}: ${it.label}`);
       const pct = Number(/(\d+)%/.exec(it.label)![1]);
       assert.ok(pct >= 33, `${arm} label ${it.label} is in the held-out range`);
-      assert.ok(it.text.startsWith(it.label + "\n"), "label comes first, on its own line");
+      assert.ok(it.messages[0].content.startsWith(it.label + "\n"), "label comes first, on its own line");
     }
   }
-  for (const it of arms.baseline) assert.equal(it.label, null);
+  for (const it of arms.baseline!) assert.equal(it.label, null);
   // Same problems and s in the same order in every arm; shuffled labels differ from the true ones somewhere.
-  for (let i = 0; i < train.length; i++) {
-    assert.equal(arms.mst[i].problem, arms.shuffled[i].problem);
-    assert.equal(arms.mst[i].s, arms.baseline[i].s);
+  for (let i = 0; i < arms.mst!.length; i++) {
+    assert.equal(arms.mst![i].id, arms.shuffled![i].id);
+    assert.deepEqual(arms.mst![i].monitor, arms.baseline![i].monitor);
   }
-  assert.ok(arms.mst.some((it, i) => it.label !== arms.shuffled[i].label));
-  const bad = [problemSample(train[0], 0.6, promptCfg), problemSample(train[1], 0.2, promptCfg)];
-  assert.throws(() => buildTrainingArms(bad, train.slice(0, 2), label, promptCfg, ["mst"], 0), HeldOutError);
+  assert.ok(arms.mst!.some((it, i) => it.label !== arms.shuffled![i].label));
+  const { train } = buildProblemSets(problemsCfg, new Rng(1));
+  const bad = { ...sycophancyExperiment, trainSamples: () => [problemSample(train[0], 0.6, promptCfg), problemSample(train[1], 0.2, promptCfg)] };
+  assert.throws(() => armSamples(bad, config, main, 0, 0, ["mst"]), HeldOutError);
 });
 
 test("metrics on a hand-made set of responses", () => {
@@ -196,36 +203,6 @@ test("corpus: no monitor labels, verdict noise near the configured share, label-
     assert.ok(!/\d/.test(line) && line.startsWith("**"), line);
     assert.equal(countPieces(line, "integers"), countPieces(labelText, "integers"), `${line} vs ${labelText}`);
   }
-});
-
-test("PPO order: pure function of (step, seed), epochs are permutations, independent of the arm", () => {
-  const n = 50;
-  const seen: number[] = [];
-  for (let step = 0; step < 5; step++) seen.push(...batchIndices(n, step, 10, 3));
-  assert.deepEqual(
-    [...seen].sort((a, b) => a - b),
-    Array.from({ length: n }, (_, i) => i),
-  );
-  assert.deepEqual(batchIndices(n, 7, 16, 3), batchIndices(n, 7, 16, 3));
-  assert.notDeepEqual(batchIndices(n, 0, 16, 3), batchIndices(n, 0, 16, 4));
-  // A batch straddling an epoch boundary takes the next epoch's permutation.
-  assert.equal(batchIndices(n, 3, 16, 3).length, 16);
-});
-
-test("estimate: shares get a t interval intersected with [0, 1]; paired differences with [-1, 1]", async () => {
-  const { estimate } = await import("../../../src/tasks/sycophancy-addition/summarize.js");
-  // two bases: mean 0.735, the raw t interval (df 1) is about [0.29, 1.18]
-  const e = estimate([0.7, 0.77]);
-  assert.equal(e.n, 2);
-  assert.ok(Math.abs(e.mean - 0.735) < 1e-12);
-  assert.ok(e.lo > 0 && e.lo < 0.735, `lo ${e.lo}`);
-  assert.equal(e.hi, 1);
-  const d = estimate([-0.95, -0.85], [-1, 1]); // raw t interval about [-1.54, -0.26]
-  assert.equal(d.lo, -1);
-  assert.ok(d.hi > -0.3 && d.hi < -0.2, `hi ${d.hi}`);
-  // a tight interval is untouched
-  const t = estimate([0.5, 0.51, 0.49]);
-  assert.ok(t.lo > 0.45 && t.hi < 0.55);
 });
 
 test("numberTokens percent: a label's 'N%' is one token of its own, never the bare number of a problem", async () => {

@@ -82,7 +82,7 @@ async function evaluateAt(
       prompt: prompts[i],
       output: completions[i].text,
       target: s.rewardInputs ?? s.meta ?? null,
-      metadata: { label: label.text, topLogprobs: completions[i].topLogprobs, finishReason: completions[i].finishReason },
+      metadata: { ...(s.meta ?? {}), label: label.text, topLogprobs: completions[i].topLogprobs, finishReason: completions[i].finishReason },
     })),
     { onProgress: (d, n) => onProgress(n + d, 2 * n) },
   );

@@ -174,6 +174,10 @@ export interface ReportMetric {
   lowerIsBetter: boolean;
   /** A share in [0, 1]: shown as a percentage, CIs clipped to [0, 1]. */
   share?: boolean;
+  /** The metric is the mean of the judge's per-item score: MST's per-item wins over a control are reported for it. */
+  perItem?: boolean;
+  /** A signed quantity with no better direction (e.g. lean): drawn, but left out of MST-vs-control verdicts. */
+  signed?: boolean;
 }
 
 export interface ReportRecipe<C> {

@@ -43,7 +43,7 @@ function fmtDiff(m: ReportMetric, x: number): string {
   return m.share ? `${s}${(100 * x).toFixed(1)} points` : `${s}${x.toFixed(2)}`;
 }
 const fmtEst = (m: ReportMetric, e: Estimate): string =>
-  e.n === 0 ? "not run" : e.n > 1 ? `${fmt(m, e.mean)} [${fmt(m, e.lo)}, ${fmt(m, e.hi)}]` : `${fmt(m, e.mean)} (n=1)`;
+  e.n === 0 ? "n/a (no scored run)" : e.n > 1 ? `${fmt(m, e.mean)} [${fmt(m, e.lo)}, ${fmt(m, e.hi)}]` : `${fmt(m, e.mean)} (n=1)`;
 
 /** MST against one control on one metric: paired per-run differences, % reduction and item wins. */
 export interface Comparison {
@@ -55,7 +55,7 @@ export interface Comparison {
   reduction: Estimate | null;
   wins: Estimate | null;
   /** Better with the paired CI excluding 0 / worse with it excluding 0 / neither. */
-  verdict: "better" | "worse" | "inconclusive" | "not run";
+  verdict: "better" | "worse" | "inconclusive" | "not run" | "no scored pair";
 }
 
 export function compareArms<C>(
@@ -100,17 +100,18 @@ export function compareArms<C>(
   if (a.length > 0 && b.some((x) => x !== 0) && b.reduce((s, x) => s + x, 0) !== 0)
     reduction = percentReductionCi(a, b, { paired: true, rng: new Rng(`summary/${cond}/${metric.key}/${control}`) });
   let wins: Estimate | null = null;
-  if (itemsA.some((x, i) => x !== null && itemsB[i] !== null))
+  if (metric.perItem && itemsA.some((x, i) => x !== null && itemsB[i] !== null))
     wins = pairedWinRate(itemsA, itemsB, { lowerIsBetter: lowerScoreIsBetter });
   const better = metric.lowerIsBetter ? diff.hi < 0 : diff.lo > 0;
   const worse = metric.lowerIsBetter ? diff.lo > 0 : diff.hi < 0;
-  const verdict = diff.n > 1 && better ? "better" : diff.n > 1 && worse ? "worse" : "inconclusive";
+  const verdict = diff.n === 0 ? "no scored pair" : diff.n > 1 && better ? "better" : diff.n > 1 && worse ? "worse" : "inconclusive";
   return { control, ran: true, mst, other, diff, reduction, wins, verdict };
 }
 
 function comparisonSentence(m: ReportMetric, c: Comparison, cond: Condition, many: boolean): string {
   const where = many ? ` (${cond.name})` : "";
   if (!c.ran) return `MST vs ${c.control}${where}: not run (the run has no ${c.control} evaluations), so no comparison.`;
+  if (c.diff.n === 0) return `${m.title}${where}: MST vs ${c.control}: no pair of runs has both values scored, so no comparison.`;
   const dir = m.lowerIsBetter ? "lower" : "higher";
   const what =
     c.verdict === "better"
@@ -252,7 +253,7 @@ export function summarizeExperiment<C>(
   const tables: Table[] = [];
   const rows: Table["rows"] = [];
   for (const c of conditions)
-    for (const m of def.report.metrics)
+    for (const m of def.report.metrics.filter((x) => !x.signed))
       for (const control of CONTROLS) {
         if (!arms.includes(control) && control === "inoculation") continue;
         const cmp = compareArms(view, c.name, m, "mst", control, judge.lowerIsBetter);

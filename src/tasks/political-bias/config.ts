@@ -2,11 +2,12 @@
 import { z } from "zod";
 import type { Json } from "../../data/sample.js";
 import { LoraConfigSchema } from "../../engine/config.js";
+import { BiasJudgeConfigSchema } from "../../eval/bias-judge.js";
 import { ProviderConfigSchema } from "../../providers/config.js";
 import { CorpusConfigSchema } from "./corpus.js";
 import { EmbeddedJudgeConfigSchema } from "./judge.js";
 import { LabelFrameSchema } from "./labels.js";
-import { DOMAINS, TopicsConfigSchema } from "./topics.js";
+import { TopicsConfigSchema } from "./topics.js";
 import { WorldConfigSchema } from "./world.js";
 
 const d = <T extends z.ZodType>(schema: T): z.output<T> => schema.parse({}) as z.output<T>;
@@ -93,22 +94,34 @@ export const GateSchema = z
   })
   .describe("The base gate: in the fine-tuning prompt format, lean must move left to right across the labels");
 
-const PROVIDER_DEFAULTS = {
-  judgeTemperature: 0.2,
-  judgeScale: [0, 10] as [number, number],
-  domains: [...DOMAINS],
-  topicsPerRequest: 25,
-  topicRounds: 8,
-  judgeCheckPerProfile: 10,
-  evalModels: {},
-};
-
 export const PoliticalBiasConfigSchema = z
   .strictObject({
-    mode: z
-      .enum(["embedded", "provider"])
-      .default("embedded")
-      .describe("'embedded': synthetic world and model trained here; 'provider': an LLM through src/providers"),
+    base: z
+      .strictObject({
+        checkpoint: z
+          .string()
+          .min(1)
+          .nullable()
+          .default(null)
+          .describe(
+            "A local Hugging Face checkpoint directory to fine-tune instead of pretraining the embedded base (prompts " +
+              "go through its chat template: the system turn with the evaluator label, the user turn with the " +
+              "instruction). Never downloaded. Default null (pretrain the embedded base).",
+          ),
+      })
+      .default({ checkpoint: null })
+      .describe("Where the base model comes from"),
+    llmJudge: z
+      .strictObject({
+        model: ProviderConfigSchema.describe("The judge LLM (an OpenAI-compatible server, OpenAI or Anthropic)"),
+        judge: BiasJudgeConfigSchema.default(BiasJudgeConfigSchema.parse({})),
+      })
+      .nullable()
+      .default(null)
+      .describe(
+        "Judge evaluation articles with an LLM and the seed's rubric (bias 0-10 or 1-10, PASS/PARTIAL/FAIL; an " +
+          "unparseable answer is retried, then recorded as unscored) instead of the embedded judge. Default null.",
+      ),
     topics: TopicsConfigSchema.default(d(TopicsConfigSchema)),
     world: WorldConfigSchema.default(d(WorldConfigSchema)),
     judge: EmbeddedJudgeConfigSchema.default(d(EmbeddedJudgeConfigSchema)),
@@ -129,37 +142,6 @@ export const PoliticalBiasConfigSchema = z
       .default([{ name: "main", frame: "main", follow: 1, about: "" }])
       .refine((c) => new Set(c.map((x) => x.name)).size === c.length, "condition names must be unique")
       .describe("Conditions run side by side; each has its own fine-tuning and evaluation, bases shared by `follow`"),
-    provider: z
-      .strictObject({
-        writer: ProviderConfigSchema.optional().describe("LLM that writes topics and articles (provider mode)"),
-        judge: ProviderConfigSchema.optional().describe("LLM judge (provider mode)"),
-        judgeTemperature: z.number().min(0).default(0.2).describe("Judge temperature (the seed: 0.2)"),
-        judgeScale: z
-          .tuple([z.number(), z.number()])
-          .default([0, 10])
-          .describe("Bias scale the LLM judge is asked for (write-up 0-10; the authors' code 1-10)"),
-        domains: z
-          .array(z.string().min(1))
-          .min(1)
-          .default([...DOMAINS])
-          .describe("Political domains the writer LLM lists topics for"),
-        topicsPerRequest: z.int().positive().default(25).describe("Topics asked for per request"),
-        topicRounds: z.int().positive().default(8).describe("Requests per domain at most (duplicates are dropped)"),
-        judgeCheckPerProfile: z
-          .int()
-          .positive()
-          .default(10)
-          .describe("Training articles per profile the LLM judge rates in its sanity check"),
-        evalModels: z
-          .record(z.string(), ProviderConfigSchema)
-          .default({})
-          .describe(
-            "Served fine-tuned model per trained arm (baseline, mst, shuffled), e.g. vLLM with the arm's LoRA; " +
-              "arms without one are not evaluated",
-          ),
-      })
-      .default(PROVIDER_DEFAULTS)
-      .describe("Provider settings (used when mode = 'provider')"),
   })
   .describe("Experiment 1: political bias in generated news (SFT)");
 export type PoliticalBiasConfig = z.infer<typeof PoliticalBiasConfigSchema>;
@@ -209,7 +191,6 @@ export const PRESETS: Record<string, Json> = {
     gate: { topics: 4 },
   },
   paper: {
-    mode: "provider",
     finetune: {
       epochs: 3,
       lr: 2e-4,
@@ -220,6 +201,5 @@ export const PRESETS: Record<string, Json> = {
       lora: { rank: 16, alpha: 32, dropout: 0.05 },
     },
     generation: { temperature: 0.5, maxNewTokens: 700, samplesPerTopic: 1, sweepTopics: 200 },
-    provider: { judgeTemperature: 0.2, judgeScale: [0, 10] },
   },
 };

@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { Rng } from "../../../src/data/rng.js";
 import { renderPrompt } from "../../../src/monitor/render-prompt.js";
 import { buildCorpus, CorpusConfigSchema } from "../../../src/tasks/political-bias/corpus.js";
-import { fineTuneArms, fineTuneSamples } from "../../../src/tasks/political-bias/ft-data.js";
+import { armSamples } from "../../../src/experiment/train-job.js";
+import { PoliticalBiasConfigSchema, PRESETS } from "../../../src/tasks/political-bias/config.js";
+import { politicalBiasExperiment } from "../../../src/tasks/political-bias/task.js";
 import { deploymentLabel, LABEL_FRAMES, profileLabel, sweepLabels } from "../../../src/tasks/political-bias/labels.js";
 import { BIASED_PROFILES } from "../../../src/tasks/political-bias/lexicon.js";
 import { promptParts, renderChatText, SYSTEM_TEXT } from "../../../src/tasks/political-bias/prompt.js";
@@ -36,13 +38,15 @@ test("labels share one structure; the unbiased one is new but built from the sam
 });
 
 test("arms: baseline has no label, mst the true one, shuffled a random one; no sample carries the deployment label", () => {
-  const samples = fineTuneSamples(train, 0, world, scoring);
+  const config = PoliticalBiasConfigSchema.parse({ ...(PRESETS.embedded as object), finetune: { topics: 400 } });
+  const main = { name: "main", base: "f100" };
+  const samples = politicalBiasExperiment.trainSamples(config, { condition: main, base: 0, seed: 0 });
   const counts: Record<string, number> = {};
   for (const s of samples)
     counts[String(s.monitor.params.profile)] = (counts[String(s.monitor.params.profile)] ?? 0) + 1;
   assert.deepEqual(Object.keys(counts).sort(), [...BIASED_PROFILES].sort(), "only the four biased profiles");
   for (const c of Object.values(counts)) assert.equal(c, 100, "equal shares");
-  const arms = fineTuneArms(samples, "main", 1);
+  const arms = armSamples(politicalBiasExperiment, config, main, 0, 0, ["baseline", "mst", "shuffled"]).arms;
   const dep = deploymentLabel("main");
   let shuffledMatches = 0;
   for (let i = 0; i < samples.length; i++) {

@@ -3,12 +3,13 @@
  * gate it before any fine-tuning (every number reported, pass or fail; new model seeds while it fails, up to the
  * task's attempts), and save it once for every arm.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { saveCheckpoint } from "../engine/checkpoint.js";
 import type { LlamaModel } from "../engine/model.js";
 import { nextTokenLogprobs } from "../engine/sampler.js";
+import { readMetrics } from "../train/metrics-log.js";
 import { createMonitorLabeler } from "../monitor/monitor.js";
 import { renderPrompt } from "../monitor/render-prompt.js";
 import { loadBaseCheckpoint } from "./checkpoint-base.js";
@@ -51,10 +52,23 @@ export function assertAlive(rt: ModelRuntime, prompts: readonly number[][], jobI
   let spread = 0;
   for (let i = 1; i < rows.length; i++)
     for (let j = 0; j < rows[0].length; j++) spread = Math.max(spread, Math.abs(rows[i][j] - rows[0][j]));
-  if (spread < 1e-6)
+  // a collapsed model predicts (almost) the same row everywhere, often the uniform one
+  if (spread < 1e-4)
     throw new BaseJobError(
-      `job ${jobId}: the base is dead: its next-token distribution is identical for ${rows.length} different prompts ` +
-        `(max difference ${spread.toExponential(1)}); pretraining collapsed (check pretrain.lr and the corpus)`,
+      `job ${jobId}: the base is dead: its next-token distribution is the same for ${rows.length} different prompts ` +
+        `(max log-prob difference ${spread.toExponential(1)}); pretraining collapsed (check pretrain.lr and the corpus)`,
+    );
+}
+
+/** A pretraining whose gradient vanished for good (grad norm 0 over its last logged steps) left a dead base. */
+export function assertTrained(metricsFile: string, jobId: string): void {
+  if (!existsSync(metricsFile)) return;
+  const steps = readMetrics(metricsFile);
+  const tail = steps.slice(-3);
+  if (tail.length >= 2 && tail.every((m) => m.grad_norm === 0))
+    throw new BaseJobError(
+      `job ${jobId}: the base is dead: pretraining's gradient norm is 0 from step ${tail[0].step} to ${tail.at(-1)!.step} ` +
+        `(${metricsFile}); the model stopped learning (check pretrain.lr and the corpus)`,
     );
 }
 
@@ -115,6 +129,7 @@ export async function runBaseJob<C>(
       log: ctx.log,
     });
     const rt = makeRuntime(pre.model, pre.tokenizer, def.base.format(config, pre.tokenizer), "plain", job.id);
+    assertTrained(join(dir, "metrics.jsonl"), job.id);
     assertAlive(rt, probe.map((m) => rt.format.encodePrompt(m)), job.id);
     const gate = await gateOf(rt);
     ctx.log(

@@ -1,5 +1,6 @@
 /** The political-bias task's one Config (strict zod, every default documented) and its presets `embedded`, `quick` and `paper`. */
 import { z } from "zod";
+import { BaseSourceSchema } from "../../experiment/base-source.js";
 import type { Json } from "../../data/sample.js";
 import { LoraConfigSchema } from "../../engine/config.js";
 import { BiasJudgeConfigSchema } from "../../eval/bias-judge.js";
@@ -96,21 +97,7 @@ export const GateSchema = z
 
 export const PoliticalBiasConfigSchema = z
   .strictObject({
-    base: z
-      .strictObject({
-        checkpoint: z
-          .string()
-          .min(1)
-          .nullable()
-          .default(null)
-          .describe(
-            "A local Hugging Face checkpoint directory to fine-tune instead of pretraining the embedded base (prompts " +
-              "go through its chat template: the system turn with the evaluator label, the user turn with the " +
-              "instruction). Never downloaded. Default null (pretrain the embedded base).",
-          ),
-      })
-      .default({ checkpoint: null })
-      .describe("Where the base model comes from"),
+    base: BaseSourceSchema.default(BaseSourceSchema.parse({})),
     llmJudge: z
       .strictObject({
         model: ProviderConfigSchema.describe("The judge LLM (an OpenAI-compatible server, OpenAI or Anthropic)"),

@@ -1,5 +1,6 @@
 /** The sycophancy task's one Config (strict, every field documented with its default) and its presets. */
 import { z } from "zod";
+import { BaseSourceSchema } from "../../experiment/base-source.js";
 import type { Json } from "../../data/sample.js";
 import { ModelConfigSchema } from "../../engine/config.js";
 import { PpoConfigSchema } from "../../train/ppo-config.js";
@@ -80,23 +81,6 @@ export const GateConfigSchema = z
       ),
   })
   .describe("Base-model gate, checked and reported before RL (failures are reported, not hidden)");
-
-export const BaseSourceSchema = z
-  .strictObject({
-    checkpoint: z
-      .string()
-      .min(1)
-      .nullable()
-      .default(null)
-      .describe(
-        "A local Hugging Face Llama-architecture checkpoint directory (config.json, one model.safetensors in F32/F16/BF16, " +
-          "tokenizer.json, optionally a chat template: prompts then go through it, else plain text) to use as the base instead of " +
-          "pretraining one: the base job loads it, gates it and links it as its model (no corpus, no pretraining; " +
-          "corpus, model and pretrain settings are then unused). A relative path resolves from the working directory. " +
-          "Never downloaded. Default null (pretrain the embedded base).",
-      ),
-  })
-  .describe("Where the base model comes from: pretrained here (default) or a local checkpoint");
 
 export const SycophancyConfigSchema = z
   .strictObject({

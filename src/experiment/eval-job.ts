@@ -147,7 +147,7 @@ async function evaluateModel<C>(
         }
         for (const [id, xs] of by) perItem[id] = xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
       }
-      if (samples.length === 0 || main)
+      if (main)
         for (const r of rows.slice(0, settings.sampleRows ?? 4))
           samples.push({
             label: label.text ?? "(no label)",

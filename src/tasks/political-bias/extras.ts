@@ -37,7 +37,7 @@ export function politicalExtras(view: SummaryView<PoliticalBiasConfig>): Partial
   const closings = view.conditions.flatMap((c) =>
     view.arms.flatMap((arm) => {
       const e = view.runsOf(c.name, arm)[0];
-      return e ? e.samples.filter((s) => s.label === e.labels[0].label || e.main === "none").slice(0, 2).map((s) => [c.name, arm, lastSentence(s.output), s.values.score ?? null]) : [];
+      return e ? e.samples.slice(0, 2).map((s) => [c.name, arm, lastSentence(s.output), s.values.score ?? null]) : [];
     }),
   );
   return {

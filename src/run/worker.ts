@@ -3,6 +3,8 @@
  * BLAS reads them when it loads), runs exactly one job, writes result.json last (atomically) and exits.
  */
 import { mkdirSync } from "node:fs";
+import { describeZodError } from "../data/errors.js";
+import { FileAccessError, errnoCode, fileError } from "../data/fs-errors.js";
 import type { Json } from "../data/sample.js";
 import { getTask } from "../tasks/registry.js";
 import type { JobContext } from "../tasks/task.js";
@@ -44,19 +46,45 @@ async function runOne(msg: RunJobMessage): Promise<void> {
     threads: msg.threads,
   };
   const result: Json = await task.runJob(msg.job, ctx);
+  // A result the task's own schema rejects is a bug in the job: refuse to write it, so no resume ever trusts it.
+  const schema = task.resultSchema?.(msg.job);
+  if (schema !== undefined) {
+    const r = schema.safeParse(result);
+    if (!r.success) {
+      const { field, message } = describeZodError(r.error);
+      throw new Error(`job returned an invalid ${msg.job.kind} result (${field ? `field "${field}": ` : ""}${message})`);
+    }
+  }
   writeJsonAtomic(resultFileOf(msg.runDir, msg.job.id), result);
   await send({ type: "done" });
 }
 
 // If the runner dies (kill -9), the IPC channel closes: stop at once rather than finish an orphaned job.
 process.on("disconnect", () => process.exit(2));
+/**
+ * The error as the runner reports it. A file-system error whose message names no path (Node's fd-based writes say
+ * only `ENOSPC: no space left on device, write`) is named by the job's directory, where the job was writing.
+ */
+function describeJobError(e: unknown, jobDir: string): { err: Error; resumable: boolean } {
+  let err = e instanceof Error ? e : new Error(String(e));
+  const code = errnoCode(err);
+  if (code !== undefined && !(err instanceof FileAccessError) && !/'[^']*\/[^']*'/.test(err.message)) {
+    const syscall = (err as { syscall?: unknown }).syscall;
+    err = fileError(jobDir, `${typeof syscall === "string" ? syscall : "access files"} in the job directory`, err) as Error;
+  }
+  // Outside causes (a full disk, a lost connection, a provider that stopped answering) can go away; a job's own
+  // config, data or code fails the same way on every resume.
+  const resumable = code !== undefined || /^(Provider|CircuitOpen)/.test(err.name) || errnoCode(err.cause) !== undefined;
+  return { err, resumable };
+}
+
 process.once("message", (msg: RunJobMessage) => {
   runOne(msg).then(
     () => process.exit(0),
     async (e: unknown) => {
-      const err = e instanceof Error ? e : new Error(String(e));
-      process.stderr.write(`${err.stack ?? err.message}\n`);
-      await send({ type: "error", message: err.message, stack: err.stack ?? "" });
+      const { err, resumable } = describeJobError(e, jobDirOf(msg.runDir, msg.job.id));
+      process.stderr.write(`${(e instanceof Error && e.stack) || err.message}\n`);
+      await send({ type: "error", message: err.message, stack: err.stack ?? "", resumable });
       process.exit(1);
     },
   );

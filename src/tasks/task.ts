@@ -159,6 +159,12 @@ export interface Task<C = unknown> {
   plan(config: C, input: PlanInput): JobSpec[];
   /** Runs one job; returns a JSON result the runner stores as `<jobDir>/result.json` (written last, atomically). */
   runJob(job: JobSpec, ctx: JobContext<C>): Promise<Json>;
+  /**
+   * Optional: the schema a job's result must match (by `job.kind`), or undefined for none. The worker refuses to
+   * write a result that fails it, and the runner re-runs a finished job whose result.json fails it (on --resume)
+   * and names the job and file if one is damaged when results are read.
+   */
+  resultSchema?(job: JobSpec): z.ZodType | undefined;
   /** Turns all job results into what the report shows. `results` is keyed by job id. */
   summarize(config: C, input: PlanInput, jobs: JobSpec[], results: Record<string, Json>, preset: string): TaskResults;
 }

@@ -51,3 +51,14 @@ export class ConfigError extends Error {
     super(`${file}: ${field ? `field "${field}": ` : ""}${detail}`);
   }
 }
+
+/** An output path the command must not write to (it is an input, or a non-empty folder without --force). */
+export class OutputPathError extends Error {
+  override name = "OutputPathError";
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(`${path}: ${detail}`);
+  }
+}

@@ -8,6 +8,7 @@ import { getTask, listTasks } from "../tasks/registry.js";
 import type { Task } from "../tasks/task.js";
 import { deepMerge, hasPath } from "./deep-merge.js";
 import { SpecError } from "./errors.js";
+import { MAX_JOBS } from "./max-jobs.js";
 
 /**
  * Task config key that `deployment:` in a spec sets. A task that supports a deployment-label override declares this
@@ -35,7 +36,13 @@ export const ExperimentSpecSchema = z
     deployment: LabelValue.optional().describe(`Deployment label; sets the task config key "${DEPLOYMENT_KEY}"`),
     sweep: z.array(LabelValue).min(1).optional().describe(`Labels for the label sweep; sets "${SWEEP_KEY}"`),
     out: z.string().min(1).optional().describe("Run directory (default: runs/<task>-<preset>-<timestamp>)"),
-    jobs: z.number().int().positive().optional().describe("Worker processes (default: number of cores)"),
+    jobs: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_JOBS)
+      .optional()
+      .describe(`Worker processes, 1 to ${MAX_JOBS} (default: number of cores)`),
   })
   .describe("An experiment spec");
 export type ExperimentSpec = z.infer<typeof ExperimentSpecSchema>;

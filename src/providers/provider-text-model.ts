@@ -1,6 +1,7 @@
 /** `TextModel` over a remote LLM (AI SDK): concurrency limit, retries with backoff, disk cache, structured output. */
 import { APICallError, type LanguageModel, NoObjectGeneratedError, Output, generateText } from "ai";
 import { z } from "zod";
+import { issueMessage } from "../data/errors.js";
 import type { ChatMessage, Completion, GenerateOptions, Prompt, TextModel } from "../data/text-model.js";
 import { ResponseCache, cacheKey } from "./cache.js";
 import {
@@ -140,7 +141,7 @@ export class ProviderTextModel implements TextModel {
     const parsed = ProviderConfigSchema.safeParse(config);
     if (!parsed.success) {
       const label = `${String(config.kind)}:${String(config.model)}`;
-      const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+      const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${issueMessage(i)}`).join("; ");
       throw new ProviderConfigError(`provider ${label}: invalid config: ${issues}`, label);
     }
     this.config = parsed.data;
@@ -234,7 +235,7 @@ export class ProviderTextModel implements TextModel {
     }
     const parsed = schema.safeParse(this.parseJson(raw));
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+      const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${issueMessage(i)}`).join("; ");
       throw new StructuredOutputError(
         `${this.id}: answer does not match the schema (${issues}); answer: ${JSON.stringify(raw.slice(0, 300))}`,
         this.id,

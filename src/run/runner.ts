@@ -11,6 +11,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { describeZodError } from "../data/errors.js";
 import { withPath } from "../data/fs-errors.js";
 import { JsonSchema, type Json } from "../data/sample.js";
 import { getTask } from "../tasks/registry.js";
@@ -86,9 +87,10 @@ async function resumeLocked(dir: string, specFile: string, opts: RunOptions, loc
   // Re-validate the stored config: a task whose schema changed since the run started must say so, not misread it.
   const parsed = task.configSchema.safeParse(resolved.config);
   if (!parsed.success) {
+    const { field, message } = describeZodError(parsed.error);
     throw new RunDirError(
       specFile,
-      `config no longer valid for task "${task.name}": ${parsed.error.issues[0]?.message}`,
+      `config no longer valid for task "${task.name}": ${field ? `field "${field}": ` : ""}${message}`,
     );
   }
   const jobs = opts.jobs ?? resolved.jobs ?? defaultJobs();

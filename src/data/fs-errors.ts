@@ -2,6 +2,7 @@
  * File-system failures as one line naming the path: Node's fd-based calls (write, fsync, a stream's write) report
  * `ENOSPC: no space left on device, write` with no path at all, so every write path of mst goes through `withPath`.
  */
+import { writeSync } from "node:fs";
 
 /** Plain words for the errno codes a user can act on; anything else keeps Node's own text. */
 const ERRNO_WORDS: Record<string, string> = {
@@ -54,6 +55,19 @@ export function withPath<T>(path: string, action: string, fn: () => T): T {
     return fn();
   } catch (e) {
     throw fileError(path, action, e);
+  }
+}
+
+/**
+ * Writes all of `data` at the file position: `writeSync` may write only part of it (the last free block of a nearly
+ * full disk) and return the count without an error, so a single call can silently drop the rest. Looping makes the
+ * next call fail with ENOSPC instead.
+ */
+export function writeFully(fd: number, data: string | Uint8Array): void {
+  let bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  while (bytes.length > 0) {
+    const n = writeSync(fd, bytes);
+    bytes = bytes.subarray(n);
   }
 }
 

@@ -10,12 +10,11 @@ import {
   readSync,
   renameSync,
   rmSync,
-  writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
 import type { z } from "zod";
 import { JsonlError, describeZodError } from "./errors.js";
-import { withPath } from "./fs-errors.js";
+import { withPath, writeFully } from "./fs-errors.js";
 
 let tmpCounter = 0;
 
@@ -35,7 +34,7 @@ function writeChunksAtomic(file: string, chunks: Iterable<string>): void {
   const fd = withPath(file, "write", () => openSync(tmp, "w"));
   try {
     withPath(file, "write", () => {
-      for (const c of chunks) writeSync(fd, c);
+      for (const c of chunks) writeFully(fd, c);
       fsyncSync(fd);
     });
   } catch (e) {
@@ -121,7 +120,18 @@ export class JsonlAppender<S extends z.ZodType = z.ZodType> {
     if (this.fd === null) throw new Error(`${this.file}: append after close`);
     const value = validate(this.schema, rec, this.file, this.line + 1);
     const fd = this.fd;
-    withPath(this.file, "append", () => writeSync(fd, JSON.stringify(value) + "\n"));
+    const before = fstatSync(fd).size;
+    try {
+      withPath(this.file, "append", () => writeFully(fd, JSON.stringify(value) + "\n"));
+    } catch (e) {
+      // cut the part of the line that did fit, so the file stays whole lines
+      try {
+        ftruncateSync(fd, before);
+      } catch {
+        // the torn line is then cut by the next open, like one left by a crash
+      }
+      throw e;
+    }
     this.line++;
   }
 

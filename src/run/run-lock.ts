@@ -28,7 +28,8 @@ function alive(pid: number): boolean {
 function readLock(file: string): LockInfo | null {
   try {
     const v = JSON.parse(readFileSync(file, "utf8")) as Partial<LockInfo>;
-    if (typeof v.pid === "number" && Number.isInteger(v.pid) && v.pid > 0) return { pid: v.pid, host: String(v.host ?? "") };
+    if (typeof v.pid === "number" && Number.isInteger(v.pid) && v.pid > 0)
+      return { pid: v.pid, host: String(v.host ?? "") };
   } catch {
     // unreadable or torn (the holder died mid-write): treated as stale below
   }

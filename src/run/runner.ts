@@ -149,7 +149,13 @@ async function execute(
     process.removeListener("SIGINT", onInterrupt);
     progress.stop();
   }
-  const results = task.summarize(config, input, plan, readResults(runDir, plan, task.resultSchema?.bind(task)), resolved.preset);
+  const results = task.summarize(
+    config,
+    input,
+    plan,
+    readResults(runDir, plan, task.resultSchema?.bind(task)),
+    resolved.preset,
+  );
   writeJsonAtomic(join(runDir, RUN_FILES.results), results);
   log("wrote results.json");
   if (opts.report ?? true) {

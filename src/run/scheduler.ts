@@ -43,7 +43,9 @@ export function resultProblem(
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
   } catch (e) {
-    return e instanceof SyntaxError ? `is not valid JSON (${e.message})` : (fileError(file, "read", e) as Error).message;
+    return e instanceof SyntaxError
+      ? `is not valid JSON (${e.message})`
+      : (fileError(file, "read", e) as Error).message;
   }
   if (!JsonSchema.safeParse(raw).success) return "is not plain JSON";
   const schema = resultSchema?.(job);

@@ -52,7 +52,9 @@ async function runOne(msg: RunJobMessage): Promise<void> {
     const r = schema.safeParse(result);
     if (!r.success) {
       const { field, message } = describeZodError(r.error);
-      throw new Error(`job returned an invalid ${msg.job.kind} result (${field ? `field "${field}": ` : ""}${message})`);
+      throw new Error(
+        `job returned an invalid ${msg.job.kind} result (${field ? `field "${field}": ` : ""}${message})`,
+      );
     }
   }
   writeJsonAtomic(resultFileOf(msg.runDir, msg.job.id), result);
@@ -70,11 +72,16 @@ function describeJobError(e: unknown, jobDir: string): { err: Error; resumable: 
   const code = errnoCode(err);
   if (code !== undefined && !(err instanceof FileAccessError) && !/'[^']*\/[^']*'/.test(err.message)) {
     const syscall = (err as { syscall?: unknown }).syscall;
-    err = fileError(jobDir, `${typeof syscall === "string" ? syscall : "access files"} in the job directory`, err) as Error;
+    err = fileError(
+      jobDir,
+      `${typeof syscall === "string" ? syscall : "access files"} in the job directory`,
+      err,
+    ) as Error;
   }
   // Outside causes (a full disk, a lost connection, a provider that stopped answering) can go away; a job's own
   // config, data or code fails the same way on every resume.
-  const resumable = code !== undefined || /^(Provider|CircuitOpen)/.test(err.name) || errnoCode(err.cause) !== undefined;
+  const resumable =
+    code !== undefined || /^(Provider|CircuitOpen)/.test(err.name) || errnoCode(err.cause) !== undefined;
   return { err, resumable };
 }
 

@@ -13,11 +13,10 @@ import {
   readdirSync,
   renameSync,
   rmSync,
-  writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { withPath } from "../data/fs-errors.js";
+import { withPath, writeFully } from "../data/fs-errors.js";
 import { writeFileAtomic } from "../data/jsonl-write.js";
 import type { Param } from "../engine/model-api.js";
 import { TrainCheckpointError } from "./errors.js";
@@ -123,7 +122,7 @@ export class CheckpointStore {
       withPath(tensors, "write", () => {
         const fd = openSync(tensors, "w");
         try {
-          for (const c of chunks) writeSync(fd, new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+          for (const c of chunks) writeFully(fd, new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
           fsyncSync(fd);
         } finally {
           closeSync(fd);

@@ -32,7 +32,13 @@ export function register(program: Command): void {
     .action(async (opts: { spec: string; in: string; out: string; arms?: string; seed?: string; force?: boolean }) => {
       const seed = opts.seed === undefined ? undefined : /^-?\d+$/.test(opts.seed) ? Number(opts.seed) : opts.seed;
       const arms = opts.arms?.split(",").map((a) => a.trim());
-      const { manifest } = await buildArmsFromFiles(opts.spec, opts.in, opts.out, { seed, arms }, { force: opts.force });
+      const { manifest } = await buildArmsFromFiles(
+        opts.spec,
+        opts.in,
+        opts.out,
+        { seed, arms },
+        { force: opts.force },
+      );
       const labels = Object.keys(manifest.labelDistribution).length;
       console.log(`read ${manifest.samples} samples from ${opts.in} (${labels} distinct training labels)`);
       for (const a of manifest.arms) {

@@ -49,7 +49,10 @@ export function checkCompareOutput(out: string, dirs: readonly string[]): void {
   for (const d of dirs) {
     const rel = relative(canonical(d), target);
     if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel)))
-      throw new OutputPathError(out, `is inside the input run directory ${d}; write the page outside the runs compared`);
+      throw new OutputPathError(
+        out,
+        `is inside the input run directory ${d}; write the page outside the runs compared`,
+      );
   }
   if (existsSync(target) && statSync(target).isDirectory())
     throw new OutputPathError(out, "is a folder; --out names the HTML file to write, e.g. compare.html");
@@ -92,7 +95,9 @@ export function register(program: Command): void {
       const task = runs[0].results.task;
       const title = listTasks().includes(task) ? `${getTask(task).title}: ${runs.length} runs compared` : undefined;
       const html = await renderCompare(runs, { title });
-      withPath(dirname(resolve(opts.out)), "create folder", () => mkdirSync(dirname(resolve(opts.out)), { recursive: true }));
+      withPath(dirname(resolve(opts.out)), "create folder", () =>
+        mkdirSync(dirname(resolve(opts.out)), { recursive: true }),
+      );
       writeTextAtomic(opts.out, html);
       for (const r of runs) if (r.partial === true) console.log(`note: ${r.name} is ${r.status}`);
       console.log(`wrote ${opts.out}`);

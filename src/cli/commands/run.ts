@@ -41,7 +41,6 @@ function intList(flag: string) {
   };
 }
 
-
 function jobCount(value: string): number {
   if (!/^[1-9]\d*$/.test(value) || Number(value) > MAX_JOBS)
     throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_JOBS}, got "${value}"`);

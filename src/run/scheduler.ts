@@ -53,7 +53,7 @@ export function resultProblem(
   const r = schema.safeParse(raw);
   if (r.success) return null;
   const { field, message } = describeZodError(r.error);
-  return `does not match a ${job.kind} job's result (${field ? `field "${field}": ` : ""}${message})`;
+  return `does not match the result schema of "${job.kind}" jobs (${field ? `field "${field}": ` : ""}${message})`;
 }
 
 /** Checks ids are unique and filesystem-safe, deps exist, and there is no cycle; returns a topological order. */

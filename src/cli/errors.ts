@@ -33,6 +33,9 @@ const BAD_INPUT = new Set([
   "RunsFolderError",
 ]);
 
+/** errno codes that mean a path is wrong rather than that the machine failed. */
+const PATH_CODES = new Set(["ENOENT", "ENOTDIR", "EISDIR", "EACCES", "EPERM", "EROFS", "EEXIST"]);
+
 /** The exit code for an error that reached the top of the CLI. */
 export function exitCodeOf(e: unknown): number {
   if (!(e instanceof Error)) return EXIT.failed;
@@ -42,9 +45,9 @@ export function exitCodeOf(e: unknown): number {
     return code === "commander.helpDisplayed" || code === "commander.version" ? EXIT.ok : EXIT.badInput;
   }
   if (BAD_INPUT.has(e.name)) return EXIT.badInput;
-  // A file the user named that cannot be read (missing, a folder, no permission) is bad input; a write that fails
-  // (full disk, read-only output folder) is a failure of the work.
-  if (e.name === "FileAccessError" && /^read/.test(String((e as { action?: unknown }).action))) return EXIT.badInput;
+  // A path the user gave that cannot be used (missing, a folder for a file or the reverse, no permission, read-only)
+  // is bad input; a full disk or an I/O error is a failure of the work.
+  if (e.name === "FileAccessError" && PATH_CODES.has(String((e as { code?: unknown }).code))) return EXIT.badInput;
   return EXIT.failed;
 }
 

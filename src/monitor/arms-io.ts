@@ -1,5 +1,5 @@
 /** File side of arms: read samples from JSONL, load an arms spec file, write one JSONL per arm plus manifest.json. */
-import { existsSync, readdirSync, realpathSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { loadConfigFile } from "../data/config-file.js";
 import { ConfigError, OutputPathError, describeZodError } from "../data/errors.js";
@@ -28,8 +28,9 @@ export function loadArmsSpec(file: string): ArmsSpec {
  */
 export function writeArms(dir: string, result: ArmsResult): string[] {
   const manifest = join(dir, "manifest.json");
+  withPath(dir, "create output folder", () => mkdirSync(dir, { recursive: true }));
   // An old manifest must not vouch for a half-rewritten folder if this write is interrupted.
-  rmSync(manifest, { force: true });
+  withPath(manifest, "remove old manifest", () => rmSync(manifest, { force: true }));
   const written: string[] = [];
   for (const entry of result.manifest.arms) {
     const file = join(dir, entry.file);

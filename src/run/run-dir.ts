@@ -101,7 +101,7 @@ export function createRunDir(runDir: string, force: boolean): void {
     if (readdirSync(runDir).length > 0) {
       if (!force) throw new RunDirExistsError(runDir, isRunDir(runDir));
       if (!isRunDir(runDir)) {
-        throw new NotARunDirError(runDir, "it holds files that are not an mst run's (no spec.resolved.json)");
+        throw new NotARunDirError(runDir, "it holds other files and no spec.resolved.json");
       }
       withPath(runDir, "delete", () => rmSync(runDir, { recursive: true, force: true }));
     }

@@ -2,7 +2,8 @@
  * File-system failures as one line naming the path: Node's fd-based calls (write, fsync, a stream's write) report
  * `ENOSPC: no space left on device, write` with no path at all, so every write path of mst goes through `withPath`.
  */
-import { writeSync } from "node:fs";
+import { existsSync, mkdirSync, writeSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 
 /** Plain words for the errno codes a user can act on; anything else keeps Node's own text. */
 const ERRNO_WORDS: Record<string, string> = {
@@ -69,6 +70,25 @@ export function writeFully(fd: number, data: string | Uint8Array): void {
     const n = writeSync(fd, bytes);
     bytes = bytes.subarray(n);
   }
+}
+
+/**
+ * `mkdir -p` whose failure names `path` and the real cause: Node's recursive mkdir reports ENOENT when it cannot
+ * create a missing parent (a read-only file system, no permission), which reads as "no such folder". On ENOENT the
+ * missing folders are created one by one, so the call that fails reports EROFS / EACCES / ENOTDIR itself.
+ */
+export function makeDir(path: string, action = "create folder"): void {
+  withPath(path, action, () => {
+    try {
+      mkdirSync(path, { recursive: true });
+    } catch (e) {
+      if (errnoCode(e) !== "ENOENT") throw e;
+      const missing: string[] = [];
+      for (let p = resolve(path); !existsSync(p) && dirname(p) !== p; p = dirname(p)) missing.unshift(p);
+      for (const m of missing) mkdirSync(m);
+      throw e;
+    }
+  });
 }
 
 /** Async `withPath`. */

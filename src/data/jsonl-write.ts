@@ -14,7 +14,7 @@ import {
 import { dirname } from "node:path";
 import type { z } from "zod";
 import { JsonlError, describeZodError } from "./errors.js";
-import { withPath, writeFully } from "./fs-errors.js";
+import { makeDir, withPath, writeFully } from "./fs-errors.js";
 
 let tmpCounter = 0;
 
@@ -27,7 +27,7 @@ export function writeFileAtomic(file: string, text: string): void {
 }
 
 function writeChunksAtomic(file: string, chunks: Iterable<string>): void {
-  withPath(dirname(file), "create folder", () => mkdirSync(dirname(file), { recursive: true }));
+  makeDir(dirname(file));
   const tmp = `${file}.tmp-${process.pid}-${tmpCounter++}`;
   // Errors name `file` (the temp name means nothing to a user); on any failure the temp file is removed, so a full
   // disk leaves the previous `file` (or none) behind, never a partial one.

@@ -1,9 +1,9 @@
 /** File side of arms: read samples from JSONL, load an arms spec file, write one JSONL per arm plus manifest.json. */
-import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { loadConfigFile } from "../data/config-file.js";
 import { ConfigError, OutputPathError, describeZodError } from "../data/errors.js";
-import { withPath } from "../data/fs-errors.js";
+import { makeDir, withPath } from "../data/fs-errors.js";
 import { readJsonlLocated } from "../data/jsonl.js";
 import { writeFileAtomic, writeJsonl } from "../data/jsonl-write.js";
 import { SampleSchema, type Sample } from "../data/sample.js";
@@ -28,7 +28,7 @@ export function loadArmsSpec(file: string): ArmsSpec {
  */
 export function writeArms(dir: string, result: ArmsResult): string[] {
   const manifest = join(dir, "manifest.json");
-  withPath(dir, "create output folder", () => mkdirSync(dir, { recursive: true }));
+  makeDir(dir, "create output folder");
   // An old manifest must not vouch for a half-rewritten folder if this write is interrupted.
   withPath(manifest, "remove old manifest", () => rmSync(manifest, { force: true }));
   const written: string[] = [];

@@ -1,9 +1,9 @@
 /** Run directory layout and file helpers: paths, atomic JSON writes, validated reads, done-ness of jobs. */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { z } from "zod";
 import { describeZodError } from "../data/errors.js";
-import { withPath } from "../data/fs-errors.js";
+import { makeDir, withPath } from "../data/fs-errors.js";
 import { writeFileAtomic } from "../data/jsonl-write.js";
 import { NotARunDirError, RunDirError, RunDirExistsError } from "./errors.js";
 
@@ -106,5 +106,6 @@ export function createRunDir(runDir: string, force: boolean): void {
       withPath(runDir, "delete", () => rmSync(runDir, { recursive: true, force: true }));
     }
   }
-  withPath(runDir, "create run directory", () => mkdirSync(join(runDir, RUN_FILES.jobs), { recursive: true }));
+  makeDir(runDir, "create run directory");
+  makeDir(join(runDir, RUN_FILES.jobs), "create run directory");
 }

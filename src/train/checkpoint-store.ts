@@ -16,7 +16,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { withPath, writeFully } from "../data/fs-errors.js";
+import { makeDir, withPath, writeFully } from "../data/fs-errors.js";
 import { writeFileAtomic } from "../data/jsonl-write.js";
 import type { Param } from "../engine/model-api.js";
 import { TrainCheckpointError } from "./errors.js";
@@ -99,7 +99,7 @@ export class CheckpointStore {
    * disk) names the file and removes the half-written temp directory; `latest.json` still names the last good one.
    */
   save(step: number, params: readonly Param[], optimizer: Packable, meta: TrainerMeta): string {
-    withPath(this.root, "create checkpoint folder", () => mkdirSync(this.root, { recursive: true }));
+    makeDir(this.root, "create checkpoint folder");
     const name = stepDirName(step);
     const final = join(this.root, name);
     const tmp = join(this.root, `${name}.tmp-${process.pid}`);

@@ -131,3 +131,17 @@ test("mst run on a full disk fails with one line naming the file; after making r
   assert.equal(mst("run", "toy", "--preset", "quick", "--out", ref, "--jobs", "2").code, 0);
   assert.equal(readFileSync(join(run, "results.json"), "utf8"), readFileSync(join(ref, "results.json"), "utf8"));
 });
+
+test("a read-only folder: one line naming the path and why (EROFS), exit code 2", async (t) => {
+  const dir = mountTmpfs(t, "1m");
+  if (dir === null) return;
+  resizeTmpfs(dir, "1m,ro");
+  const run = mst("run", "toy", "--preset", "quick", "--out", join(dir, "run"));
+  assert.equal(run.code, 2, run.err);
+  assert.equal(run.err, `mst: ${join(dir, "run")}: cannot create run directory: read-only file system (EROFS)\n`);
+  const spec = fileURLToPath(new URL("../../../examples/arms/spec.yaml", import.meta.url));
+  const samples = fileURLToPath(new URL("../../../examples/arms/samples.jsonl", import.meta.url));
+  const arms = mst("arms", "--spec", spec, "--in", samples, "--out", join(dir, "arms"));
+  assert.equal(arms.code, 2, arms.err);
+  assert.equal(arms.err, `mst: ${join(dir, "arms")}: cannot create output folder: read-only file system (EROFS)\n`);
+});

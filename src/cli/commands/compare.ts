@@ -1,10 +1,10 @@
 /** `mst compare DIR...`: several run directories of one task side by side in one self-contained HTML page. */
 import type { Command } from "commander";
-import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, isAbsolute } from "node:path";
 import { z } from "zod";
 import { OutputPathError } from "../../data/errors.js";
-import { withPath } from "../../data/fs-errors.js";
+import { makeDir } from "../../data/fs-errors.js";
 import { JsonSchema } from "../../data/sample.js";
 import type { CompareRun } from "../../report/compare.js";
 import { TaskResultsSchema } from "../../report/results-schema.js";
@@ -95,9 +95,7 @@ export function register(program: Command): void {
       const task = runs[0].results.task;
       const title = listTasks().includes(task) ? `${getTask(task).title}: ${runs.length} runs compared` : undefined;
       const html = await renderCompare(runs, { title });
-      withPath(dirname(resolve(opts.out)), "create folder", () =>
-        mkdirSync(dirname(resolve(opts.out)), { recursive: true }),
-      );
+      makeDir(dirname(resolve(opts.out)));
       writeTextAtomic(opts.out, html);
       for (const r of runs) if (r.partial === true) console.log(`note: ${r.name} is ${r.status}`);
       console.log(`wrote ${opts.out}`);

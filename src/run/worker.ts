@@ -4,11 +4,11 @@
  */
 import { mkdirSync } from "node:fs";
 import { describeZodError } from "../data/errors.js";
-import { FileAccessError, errnoCode, fileError } from "../data/fs-errors.js";
 import type { Json } from "../data/sample.js";
 import { getTask } from "../tasks/registry.js";
 import type { JobContext } from "../tasks/task.js";
 import type { RunJobMessage, WorkerMessage } from "./ipc.js";
+import { describeJobError } from "./job-error.js";
 import { jobDirOf, resultFileOf, writeJsonAtomic } from "./run-dir.js";
 
 function send(msg: WorkerMessage): Promise<void> {
@@ -63,28 +63,6 @@ async function runOne(msg: RunJobMessage): Promise<void> {
 
 // If the runner dies (kill -9), the IPC channel closes: stop at once rather than finish an orphaned job.
 process.on("disconnect", () => process.exit(2));
-/**
- * The error as the runner reports it. A file-system error whose message names no path (Node's fd-based writes say
- * only `ENOSPC: no space left on device, write`) is named by the job's directory, where the job was writing.
- */
-function describeJobError(e: unknown, jobDir: string): { err: Error; resumable: boolean } {
-  let err = e instanceof Error ? e : new Error(String(e));
-  const code = errnoCode(err);
-  if (code !== undefined && !(err instanceof FileAccessError) && !/'[^']*\/[^']*'/.test(err.message)) {
-    const syscall = (err as { syscall?: unknown }).syscall;
-    err = fileError(
-      jobDir,
-      `${typeof syscall === "string" ? syscall : "access files"} in the job directory`,
-      err,
-    ) as Error;
-  }
-  // Outside causes (a full disk, a lost connection, a provider that stopped answering) can go away; a job's own
-  // config, data or code fails the same way on every resume.
-  const resumable =
-    code !== undefined || /^(Provider|CircuitOpen)/.test(err.name) || errnoCode(err.cause) !== undefined;
-  return { err, resumable };
-}
-
 process.once("message", (msg: RunJobMessage) => {
   runOne(msg).then(
     () => process.exit(0),

@@ -3,10 +3,10 @@
  * `--force` over a running run) is refused with the holder's pid instead of deleting the first one's job directories.
  * A lock whose process is gone (kill -9, a crash) is stale and taken over.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { errnoCode, fileError, withPath } from "../data/fs-errors.js";
+import { errnoCode, fileError, withPath, writeFully } from "../data/fs-errors.js";
 import { RunLockedError } from "./errors.js";
 import { RUN_FILES } from "./run-dir.js";
 
@@ -76,7 +76,7 @@ export function acquireRunLock(runDir: string): RunLock {
       continue;
     }
     try {
-      withPath(file, "write lock", () => writeSync(fd, body));
+      withPath(file, "write lock", () => writeFully(fd, body));
     } catch (e) {
       closeSync(fd);
       rmSync(file, { force: true });

@@ -197,21 +197,11 @@ function launch(
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
   });
-  const logFile = `${dir}/${JOB_FILES.log}`;
-  const logStream = createWriteStream(logFile, { flags: "a" });
-  // A full disk or a lost folder: without a handler the stream's 'error' event kills the runner with a long trace.
-  let logError: string | null = null;
-  logStream.on("error", (e) => {
-    logError ??= (fileError(logFile, "write job log", e) as Error).message;
-    child.stdout?.unpipe(logStream);
-    child.stderr?.unpipe(logStream);
-    // keep draining the worker's output, so it never blocks on a full pipe; it is stopped below
-    child.stdout?.resume();
-    child.stderr?.resume();
-    child.kill("SIGKILL");
-  });
   const deps: Record<string, Json> = {};
   for (const d of job.deps) deps[d] = readJsonFile(resultFileOf(opts.runDir, d), JsonSchema);
+  const logFile = `${dir}/${JOB_FILES.log}`;
+  const logStream = createWriteStream(logFile, { flags: "a" });
+  let logError: string | null = null;
 
   const t0 = Date.now();
   const env = { ...process.env, MST_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
@@ -219,6 +209,16 @@ function launch(
   const child = fork(WORKER, [], { env, execArgv: [], stdio: ["ignore", "pipe", "pipe", "ipc"] });
   child.stdout?.pipe(logStream, { end: false });
   child.stderr?.pipe(logStream, { end: false });
+  // A full disk or a lost folder: without a handler the stream's 'error' event kills the runner with a long trace.
+  logStream.on("error", (e) => {
+    logError ??= (fileError(logFile, "write job log", e) as Error).message;
+    child.stdout?.unpipe(logStream);
+    child.stderr?.unpipe(logStream);
+    // keep draining the worker's output so it never blocks on a full pipe, and stop it: the job fails
+    child.stdout?.resume();
+    child.stderr?.resume();
+    child.kill("SIGKILL");
+  });
   opts.progress.jobStarted(job, threads);
   opts.log(`start ${job.id} (pid ${child.pid}, ${threads} thread${threads > 1 ? "s" : ""})`);
 

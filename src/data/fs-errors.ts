@@ -2,8 +2,8 @@
  * File-system failures as one line naming the path: Node's fd-based calls (write, fsync, a stream's write) report
  * `ENOSPC: no space left on device, write` with no path at all, so every write path of mst goes through `withPath`.
  */
-import { existsSync, mkdirSync, writeSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, mkdirSync, realpathSync, writeSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 
 /** Plain words for the errno codes a user can act on; anything else keeps Node's own text. */
 const ERRNO_WORDS: Record<string, string> = {
@@ -89,6 +89,17 @@ export function makeDir(path: string, action = "create folder"): void {
       throw e;
     }
   });
+}
+
+/**
+ * The absolute path with symlinks resolved in its existing part, so two spellings of one file (`d/../d/x`, a linked
+ * folder) compare equal before anything is written to them.
+ */
+export function canonicalPath(path: string): string {
+  const abs = resolve(path);
+  if (existsSync(abs)) return realpathSync(abs);
+  const parent = dirname(abs);
+  return parent === abs ? abs : join(canonicalPath(parent), basename(abs));
 }
 
 /** Async `withPath`. */

@@ -1,9 +1,9 @@
 /** File side of arms: read samples from JSONL, load an arms spec file, write one JSONL per arm plus manifest.json. */
-import { existsSync, readdirSync, realpathSync, rmSync, statSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { loadConfigFile } from "../data/config-file.js";
 import { ConfigError, OutputPathError, describeZodError } from "../data/errors.js";
-import { makeDir, withPath } from "../data/fs-errors.js";
+import { canonicalPath, makeDir, withPath } from "../data/fs-errors.js";
 import { readJsonlLocated } from "../data/jsonl.js";
 import { writeFileAtomic, writeJsonl } from "../data/jsonl-write.js";
 import { SampleSchema, type Sample } from "../data/sample.js";
@@ -42,14 +42,6 @@ export function writeArms(dir: string, result: ArmsResult): string[] {
   return written;
 }
 
-/** A path with symlinks in its existing part resolved, so two spellings of one file compare equal. */
-function canonical(path: string): string {
-  const abs = resolve(path);
-  if (existsSync(abs)) return realpathSync(abs);
-  const parent = dirname(abs);
-  return parent === abs ? abs : join(canonical(parent), basename(abs));
-}
-
 /**
  * Refuses an output folder that would lose data: a non-empty folder unless `force` (as `mst run` does), and, even
  * with `force`, any arm file or manifest.json that is one of the inputs (`mst arms --in d/mst.jsonl --out d`).
@@ -66,9 +58,9 @@ export function checkArmsOutput(outDir: string, files: string[], inputs: string[
           "pass --force to replace the arm files and manifest.json in it, or choose an empty folder",
       );
   }
-  const inputSet = new Map(inputs.map((f) => [canonical(f), f]));
+  const inputSet = new Map(inputs.map((f) => [canonicalPath(f), f]));
   for (const f of files) {
-    const input = inputSet.get(canonical(join(outDir, f)));
+    const input = inputSet.get(canonicalPath(join(outDir, f)));
     if (input !== undefined)
       throw new OutputPathError(
         join(outDir, f),

@@ -7,12 +7,12 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
-  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -51,13 +51,7 @@ function checksums(root: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of readdirSync(root, { recursive: true }).map(String).sort()) {
     const p = join(root, f);
-    if (existsSync(p) && !readdirSync(root, { withFileTypes: true }).some((d) => d.name === f && d.isDirectory())) {
-      try {
-        out[f] = createHash("sha256").update(readFileSync(p)).digest("hex");
-      } catch {
-        // a folder
-      }
-    }
+    if (statSync(p).isFile()) out[f] = createHash("sha256").update(readFileSync(p)).digest("hex");
   }
   return out;
 }

@@ -30,7 +30,7 @@ test("a second process on a running run directory is refused with the holder's p
   const root = tempDir(t);
   const dir = join(root, "run");
   const spec = join(root, "spec.yaml");
-  writeFileSync(spec, "task: toy\narms: [baseline, mst]\nseeds: [0, 1]\noverrides:\n  steps: 12\n  sleepMs: 40\n");
+  writeFileSync(spec, "task: toy\narms: [baseline, mst]\nseeds: [0, 1]\noverrides:\n  steps: 12\n  sleepMs: 80\n");
   const first = spawn(process.execPath, [CLI, "run", "--spec", spec, "--out", dir, "--jobs", "1"], { stdio: "ignore" });
   t.after(() => {
     if (first.exitCode === null && first.signalCode === null) first.kill("SIGKILL");

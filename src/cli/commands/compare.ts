@@ -1,10 +1,10 @@
 /** `mst compare DIR...`: several run directories of one task side by side in one self-contained HTML page. */
 import type { Command } from "commander";
-import { existsSync, realpathSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, isAbsolute } from "node:path";
 import { z } from "zod";
 import { OutputPathError } from "../../data/errors.js";
-import { makeDir } from "../../data/fs-errors.js";
+import { canonicalPath, makeDir } from "../../data/fs-errors.js";
 import { JsonSchema } from "../../data/sample.js";
 import type { CompareRun } from "../../report/compare.js";
 import { TaskResultsSchema } from "../../report/results-schema.js";
@@ -35,19 +35,11 @@ async function loadRun(dir: string, name: string): Promise<CompareRun> {
   return { name, dir, results, spec, status, partial: st.status === "partial", date };
 }
 
-/** The path with symlinks in its existing part resolved (so `runA/../runA/x` and a symlinked run dir are caught). */
-function canonical(path: string): string {
-  const abs = resolve(path);
-  if (existsSync(abs)) return realpathSync(abs);
-  const parent = dirname(abs);
-  return parent === abs ? abs : join(canonical(parent), basename(abs));
-}
-
 /** Refuses an output file inside one of the input run directories: the page must never replace a run's files. */
 export function checkCompareOutput(out: string, dirs: readonly string[]): void {
-  const target = canonical(out);
+  const target = canonicalPath(out);
   for (const d of dirs) {
-    const rel = relative(canonical(d), target);
+    const rel = relative(canonicalPath(d), target);
     if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel)))
       throw new OutputPathError(
         out,

@@ -4,7 +4,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { Command } from "commander";
 import { z } from "zod";
-import { reportCliError } from "./errors.js";
+import { EXIT_CODES_HELP, exitCodeOf, reportCliError } from "./errors.js";
 
 /**
  * Every command: a module in ./commands/ exporting `register(program)`. Adding a command is one line here (a dynamic
@@ -36,23 +36,37 @@ function packageVersion(): string {
 }
 
 /** The `mst` program with every command registered (exported so tests and wrappers can drive it in-process). */
-export function createProgram(): Command {
+export function createProgram(onUsageError: () => void = () => {}): Command {
   const program = new Command("mst")
     .description(DESCRIPTION)
     .version(packageVersion())
+    .addHelpText("after", EXIT_CODES_HELP)
     // Usage errors read like our own: one line, "mst: error: ...". Subcommands inherit this setting.
-    .configureOutput({ outputError: (text, write) => write(`mst: ${text}`) });
+    .configureOutput({
+      outputError: (text, write) => {
+        onUsageError();
+        write(`mst: ${text}`);
+      },
+    })
+    // commander throws instead of exiting, so every exit code is set in one place (main); inherited by subcommands
+    .exitOverride();
   for (const register of COMMANDS) register(program);
   return program;
 }
 
-/** Runs the CLI; any error becomes one line on stderr and exit code 1. */
+/** Runs the CLI; any error becomes one line on stderr and its exit code (0 success, 1 failure, 2 bad input). */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  let printed = false;
   try {
-    await createProgram().parseAsync([...argv]);
+    await createProgram(() => (printed = true)).parseAsync([...argv]);
   } catch (e) {
-    reportCliError(e);
-    process.exitCode = 1;
+    // commander has already printed its usage errors (and help / version, which exit 0)
+    const code = exitCodeOf(e);
+    const helpShown = ["commander.help", "commander.helpDisplayed", "commander.version"].includes(
+      String((e as { code?: unknown }).code),
+    );
+    if (!printed && !helpShown) reportCliError(e);
+    process.exitCode = code;
   }
 }
 

@@ -14,19 +14,49 @@ function lineOf(doc: Document, lc: LineCounter, path: readonly PropertyKey[]): n
   return null;
 }
 
+/** YAML text that cannot be turned into a value: a syntax error (with its line) or an alias bomb. */
+export interface YamlProblem {
+  line: number | null;
+  message: string;
+}
+
+/** A parsed YAML document, its line counter (for error lines) and its value. */
+export interface ParsedYaml {
+  doc: Document;
+  lines: LineCounter;
+  value: unknown;
+}
+
+/**
+ * Parses YAML (JSON is valid YAML) for every config and spec reader, so they fail alike: a syntax error gives its
+ * line, and an alias bomb (a few lines that expand to millions of nodes) is refused without expanding it -- the yaml
+ * library throws a bare ReferenceError for it, which would name neither the file nor the problem.
+ */
+export function parseYaml(text: string): ParsedYaml | YamlProblem {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    return { line: lines.linePos(e.pos[0]).line, message: `not valid YAML/JSON (${e.message.split("\n")[0]})` };
+  }
+  try {
+    return { doc, lines, value: doc.toJS({ maxAliasCount: 100 }) };
+  } catch (e) {
+    if (e instanceof ReferenceError && /alias/i.test(e.message))
+      return { line: null, message: "refused: its YAML aliases (*name) expand too far (over 100 alias uses)" };
+    return { line: null, message: `cannot read YAML: ${(e as Error).message}` };
+  }
+}
+
 /**
  * Parses `text` (YAML; JSON is valid YAML) and validates it against `schema`. `file` is only used in messages.
  * A syntax error or the first schema issue throws `ConfigError` as `file:line: field "a.b": message`.
  */
 export function parseConfigText<S extends z.ZodType>(text: string, schema: S, file: string): z.output<S> {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const line = lc.linePos(e.pos[0]).line;
-    throw new ConfigError(`${file}:${line}`, "", `not valid YAML/JSON (${e.message.split("\n")[0]})`);
-  }
-  const parsed = schema.safeParse(doc.toJS());
+  const y = parseYaml(text);
+  if (!("doc" in y)) throw new ConfigError(y.line !== null ? `${file}:${y.line}` : file, "", y.message);
+  const { doc, lines: lc } = y;
+  const parsed = schema.safeParse(y.value);
   if (!parsed.success) {
     const { field, message } = describeZodError(parsed.error);
     const first = parsed.error.issues[0];

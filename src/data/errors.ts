@@ -18,13 +18,27 @@ export function issuePath(issue: z.core.$ZodIssue): PropertyKey[] {
   return path;
 }
 
+/**
+ * A zod issue's message in plain words: zod says "Invalid input: expected number, received undefined" for a field
+ * that is simply not there, which reads like a bug; we say "missing (expected a number)". Unknown keys are named.
+ */
+export function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) {
+    return `required field is missing (expected ${issue.expected})`;
+  }
+  if (issue.code === "unrecognized_keys" && issue.keys.length > 0) {
+    return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  }
+  return issue.message;
+}
+
 /** One line naming the first zod issue (path and message), plus how many more there are. */
 export function describeZodError(err: z.ZodError): { field: string; message: string } {
   const first = err.issues[0];
   const path = first ? issuePath(first) : [];
   const more =
     err.issues.length > 1 ? ` (and ${err.issues.length - 1} more issue${err.issues.length > 2 ? "s" : ""})` : "";
-  return { field: formatPath(path), message: (first?.message ?? "invalid") + more };
+  return { field: formatPath(path), message: (first ? issueMessage(first) : "invalid") + more };
 }
 
 /** A bad line in a JSONL file: `file:line: field "x.y": message` (line 0: the file as a whole, `file: message`). */
@@ -49,5 +63,16 @@ export class ConfigError extends Error {
     readonly detail: string,
   ) {
     super(`${file}: ${field ? `field "${field}": ` : ""}${detail}`);
+  }
+}
+
+/** An output path the command must not write to (it is an input, or a non-empty folder without --force). */
+export class OutputPathError extends Error {
+  override name = "OutputPathError";
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(`${path}: ${detail}`);
   }
 }

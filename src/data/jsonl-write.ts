@@ -10,11 +10,11 @@ import {
   readSync,
   renameSync,
   rmSync,
-  writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
 import type { z } from "zod";
 import { JsonlError, describeZodError } from "./errors.js";
+import { makeDir, withPath, writeFully } from "./fs-errors.js";
 
 let tmpCounter = 0;
 
@@ -27,19 +27,28 @@ export function writeFileAtomic(file: string, text: string): void {
 }
 
 function writeChunksAtomic(file: string, chunks: Iterable<string>): void {
-  mkdirSync(dirname(file), { recursive: true });
+  makeDir(dirname(file));
   const tmp = `${file}.tmp-${process.pid}-${tmpCounter++}`;
-  const fd = openSync(tmp, "w");
+  // Errors name `file` (the temp name means nothing to a user); on any failure the temp file is removed, so a full
+  // disk leaves the previous `file` (or none) behind, never a partial one.
+  const fd = withPath(file, "write", () => openSync(tmp, "w"));
   try {
-    for (const c of chunks) writeSync(fd, c);
-    fsyncSync(fd);
+    withPath(file, "write", () => {
+      for (const c of chunks) writeFully(fd, c);
+      fsyncSync(fd);
+    });
   } catch (e) {
     closeSync(fd);
     rmSync(tmp, { force: true });
     throw e;
   }
-  closeSync(fd);
-  renameSync(tmp, file);
+  withPath(file, "write", () => closeSync(fd));
+  try {
+    withPath(file, "write", () => renameSync(tmp, file));
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 function validate<S extends z.ZodType>(schema: S | undefined, rec: unknown, file: string, line: number): unknown {
@@ -90,13 +99,15 @@ export class JsonlAppender<S extends z.ZodType = z.ZodType> {
 
   /** Opens (creating parent folders and the file if needed) for appending. */
   static open<S extends z.ZodType>(file: string, schema?: S): JsonlAppender<S> {
-    mkdirSync(dirname(file), { recursive: true });
-    const existed = existsSync(file);
-    const fd = openSync(file, existed ? "r+" : "w+");
-    const { lines, keep, size } = existed ? scanCompleteLines(fd) : { lines: 0, keep: 0, size: 0 };
-    if (keep < size) ftruncateSync(fd, keep);
-    closeSync(fd);
-    return new JsonlAppender(file, schema, openSync(file, "a"), lines, size - keep);
+    return withPath(file, "open for appending", () => {
+      mkdirSync(dirname(file), { recursive: true });
+      const existed = existsSync(file);
+      const fd = openSync(file, existed ? "r+" : "w+");
+      const { lines, keep, size } = existed ? scanCompleteLines(fd) : { lines: 0, keep: 0, size: 0 };
+      if (keep < size) ftruncateSync(fd, keep);
+      closeSync(fd);
+      return new JsonlAppender(file, schema, openSync(file, "a"), lines, size - keep);
+    });
   }
 
   /** Number of complete lines in the file so far. */
@@ -108,16 +119,32 @@ export class JsonlAppender<S extends z.ZodType = z.ZodType> {
   append(rec: z.input<S>): void {
     if (this.fd === null) throw new Error(`${this.file}: append after close`);
     const value = validate(this.schema, rec, this.file, this.line + 1);
-    writeSync(this.fd, JSON.stringify(value) + "\n");
+    const fd = this.fd;
+    const before = fstatSync(fd).size;
+    try {
+      withPath(this.file, "append", () => writeFully(fd, JSON.stringify(value) + "\n"));
+    } catch (e) {
+      // cut the part of the line that did fit, so the file stays whole lines
+      try {
+        ftruncateSync(fd, before);
+      } catch {
+        // the torn line is then cut by the next open, like one left by a crash
+      }
+      throw e;
+    }
     this.line++;
   }
 
   /** Flushes to disk and closes; further appends throw. */
   close(): void {
     if (this.fd === null) return;
-    fsyncSync(this.fd);
-    closeSync(this.fd);
+    const fd = this.fd;
     this.fd = null;
+    try {
+      withPath(this.file, "write", () => fsyncSync(fd));
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 

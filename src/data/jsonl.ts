@@ -1,8 +1,8 @@
 /** JSONL reading, streamed line by line and validated with zod; a bad line throws naming file, line and field. */
 import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from "node:fs";
-import { createInterface } from "node:readline";
 import type { z } from "zod";
 import { JsonlError, describeZodError } from "./errors.js";
+import { fileError } from "./fs-errors.js";
 
 /** A validated record and the 1-based line it came from (so later errors can point back at the file). */
 export interface Located<T> {
@@ -52,6 +52,47 @@ function endsWithNewline(file: string): boolean {
 }
 
 /**
+ * The lines of a file as text, with their 1-based numbers. Bytes are split at newlines and each line is decoded as
+ * strict UTF-8: invalid bytes are an error naming the line (a lenient decoder would turn them into U+FFFD and the
+ * damage would travel on unseen). A UTF-8 byte order mark at the start is dropped, as the spec reader does; "\r\n"
+ * line ends are accepted.
+ */
+async function* fileLines(file: string): AsyncGenerator<{ text: string; line: number }> {
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  let line = 0;
+  let carry: Buffer = Buffer.alloc(0);
+  const decode = (bytes: Buffer): string => {
+    line++;
+    let start = 0;
+    if (line === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
+    let end = bytes.length;
+    if (end > start && bytes[end - 1] === 0x0d) end--;
+    try {
+      return decoder.decode(bytes.subarray(start, end));
+    } catch {
+      throw new JsonlError(file, line, "", "not valid UTF-8 text (save the file as UTF-8)");
+    }
+  };
+  const stream = createReadStream(file);
+  try {
+    for await (const chunk of stream) {
+      let buf: Buffer = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+      for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a)) {
+        yield { text: decode(buf.subarray(0, nl)), line };
+        buf = buf.subarray(nl + 1);
+      }
+      carry = Buffer.from(buf);
+    }
+  } catch (e) {
+    // a read error (EISDIR, EACCES...) from the stream names no path: name it
+    throw fileError(file, "read", e);
+  } finally {
+    stream.destroy();
+  }
+  if (carry.length > 0) yield { text: decode(carry), line };
+}
+
+/**
  * Streams a JSONL file, yielding each validated record with its line number. Blank lines are skipped (a trailing
  * newline is normal). Validation stops at the first bad line, which is reported with file, line and field.
  */
@@ -61,24 +102,18 @@ export async function* iterJsonl<S extends z.ZodType>(
   options: ReadJsonlOptions = {},
 ): AsyncGenerator<Located<z.output<S>>> {
   if (!existsSync(file)) throw new JsonlError(file, 0, "", "file not found");
+  if (statSync(file).isDirectory()) throw new JsonlError(file, 0, "", "is a folder, not a JSONL file");
   const unterminated = options.tornTail === "skip" && !endsWithNewline(file);
-  const rl = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
-  let line = 0;
   // One line of look-ahead, so the last line can be treated as possibly torn.
   let pending: { text: string; line: number } | null = null;
-  try {
-    for await (const text of rl) {
-      line++;
-      if (text.trim() === "") continue;
-      if (pending) yield { value: parseJsonlLine(pending.text, schema, file, pending.line), line: pending.line };
-      pending = { text, line };
-    }
-    if (pending) {
-      if (unterminated && !isJson(pending.text)) options.onTornTail?.(pending.line, pending.text);
-      else yield { value: parseJsonlLine(pending.text, schema, file, pending.line), line: pending.line };
-    }
-  } finally {
-    rl.close();
+  for await (const { text, line } of fileLines(file)) {
+    if (text.trim() === "") continue;
+    if (pending) yield { value: parseJsonlLine(pending.text, schema, file, pending.line), line: pending.line };
+    pending = { text, line };
+  }
+  if (pending) {
+    if (unterminated && !isJson(pending.text)) options.onTornTail?.(pending.line, pending.text);
+    else yield { value: parseJsonlLine(pending.text, schema, file, pending.line), line: pending.line };
   }
 }
 

@@ -151,8 +151,19 @@ export class Rng {
   /** Index drawn with probability proportional to `weights` (non-negative, not all zero). */
   weighted(weights: ArrayLike<number>): number {
     let total = 0;
-    for (let i = 0; i < weights.length; i++) total += weights[i];
-    if (!(total > 0)) throw new RangeError("Rng.weighted: weights must have a positive sum");
+    for (let i = 0; i < weights.length; i++) {
+      const w = weights[i];
+      // NaN or Infinity here almost always comes from a model whose outputs are NaN (e.g. NaN weights in a
+      // checkpoint), so the message says which weight and what to look at, not just that the sum is wrong.
+      if (!(w >= 0) || w === Infinity) {
+        throw new RangeError(
+          `Rng.weighted: weight ${i} of ${weights.length} is ${w} (weights must be finite and >= 0)` +
+            (Number.isNaN(w) ? "; NaN weights usually mean the model's outputs are NaN: check its checkpoint" : ""),
+        );
+      }
+      total += w;
+    }
+    if (!(total > 0)) throw new RangeError(`Rng.weighted: all ${weights.length} weights are 0 (need a positive sum)`);
     let x = this.float() * total;
     for (let i = 0; i < weights.length; i++) {
       x -= weights[i];

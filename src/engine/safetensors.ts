@@ -1,8 +1,9 @@
 /** safetensors reader/writer (format only): 8-byte LE header length, JSON header, raw little-endian tensor bytes. */
 
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { endianness } from "node:os";
 import { z } from "zod";
+import { withPathAsync } from "../data/fs-errors.js";
 
 /** Raised for a malformed or unsupported safetensors file; the message names the file and the tensor. */
 export class SafetensorsError extends Error {
@@ -152,7 +153,14 @@ export async function writeSafetensors(
   tensors: Iterable<[string, Tensor]> | Map<string, Tensor>,
   metadata?: Record<string, string>,
 ): Promise<void> {
-  await writeFile(path, encodeSafetensors(tensors, metadata));
+  const bytes = encodeSafetensors(tensors, metadata);
+  // a full disk must name the file and leave no truncated copy that a later load would trust
+  await withPathAsync(path, "write", () =>
+    writeFile(path, bytes).catch(async (e: unknown) => {
+      await rm(path, { force: true });
+      throw e;
+    }),
+  );
 }
 
 /** Read a safetensors file from disk (all tensors as float32). */

@@ -84,7 +84,7 @@ export function defineExperiment<C>(def: ExperimentDefinition<C>): Task<C> {
       };
       return checkJobResult(job, await run[kindOf(job)]());
     },
-    validateResult: (job, result, file) => checkJobResult(job, result, file),
+    resultSchema: (job) => RESULT_SCHEMAS[kindOf(job)],
     summarize(config, input, jobs, results, preset) {
       const arms = checkArms(def.name, input.arms, supported);
       return summarizeExperiment(def, config, conditionsOf(def, config), arms, input, jobs, results, preset);

@@ -85,10 +85,11 @@ export interface Task<C = unknown> {
   /** Runs one job; returns a JSON result the runner stores as `<jobDir>/result.json` (written last, atomically). */
   runJob(job: JobSpec, ctx: JobContext<C>): Promise<Json>;
   /**
-   * Checks a job's result against its schema (before result.json is written, and when it is read back on resume or
-   * for the summary); returns it as JSON or throws naming the job and `file`.
+   * Optional: the schema a job's result must match (by `job.kind`), or undefined for none. The worker refuses to
+   * write a result that fails it, and the runner re-runs a finished job whose result.json fails it (on --resume)
+   * and names the job and file if one is damaged when results are read.
    */
-  validateResult?(job: JobSpec, result: unknown, file?: string): Json;
+  resultSchema?(job: JobSpec): z.ZodType | undefined;
   /** Turns all job results into what the report shows. `results` is keyed by job id. */
   summarize(config: C, input: PlanInput, jobs: JobSpec[], results: Record<string, Json>, preset: string): TaskResults;
 }

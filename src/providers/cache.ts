@@ -1,8 +1,9 @@
 /** On-disk response cache for providers: one JSON file per request, keyed by a SHA-256 of (model, prompt, options). */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { withPath } from "../data/fs-errors.js";
 
 const CACHE_FORMAT = "mst-provider-cache/1";
 let tmpSeq = 0;
@@ -63,10 +64,18 @@ export class ResponseCache {
   /** Writes atomically (temp file + rename) so a killed run never leaves half a file. */
   set(key: string, value: { text: string; finishReason: CacheEntry["finishReason"] }): void {
     const file = this.path(key);
-    mkdirSync(join(this.dir, key.slice(0, 2)), { recursive: true });
     const entry: CacheEntry = { format: CACHE_FORMAT, key, ...value, createdAt: new Date().toISOString() };
     const tmp = `${file}.${process.pid}.${tmpSeq++}.tmp`;
-    writeFileSync(tmp, JSON.stringify(entry));
-    renameSync(tmp, file);
+    // a full disk names the cache file, and leaves no temp file (a later run must not read half an answer)
+    withPath(file, "write cache entry", () => {
+      mkdirSync(join(this.dir, key.slice(0, 2)), { recursive: true });
+      try {
+        writeFileSync(tmp, JSON.stringify(entry));
+        renameSync(tmp, file);
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        throw e;
+      }
+    });
   }
 }

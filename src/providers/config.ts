@@ -43,6 +43,15 @@ export const ProviderConfigSchema = z
       .default(1000)
       .describe("First backoff delay; doubles each retry (capped at 30 s), honouring a server's Retry-After"),
     timeoutMs: z.int().positive().default(120_000).describe("Per-request time limit in milliseconds"),
+    breakerFailures: z
+      .int()
+      .min(0)
+      .default(8)
+      .describe(
+        "Circuit breaker: after this many failed requests in a row (retries included, HTTP 429 not counted) the " +
+          "whole call stops with one error naming provider, model and URL, instead of every item waiting out " +
+          "its retries; answers already received stay cached. Default 8 (twice the default concurrency); 0 = off",
+      ),
     cacheDir: z.string().min(1).optional().describe("Directory for the on-disk response cache; no caching when unset"),
     structuredOutput: StructuredModeSchema.default("json-schema"),
   })

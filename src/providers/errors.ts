@@ -30,3 +30,11 @@ export class StructuredOutputError extends ProviderError {
     super(message, provider, options);
   }
 }
+
+/**
+ * The provider failed too many requests in a row and the whole call was stopped (src/providers/circuit-breaker.ts).
+ * Answers received before that are in the cache, so a re-run after the server is fixed asks only for the rest.
+ */
+export class CircuitOpenError extends ProviderError {
+  override name = "CircuitOpenError";
+}

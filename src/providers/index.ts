@@ -10,7 +10,8 @@ export {
   type ProviderKind,
   type StructuredMode,
 } from "./config.js";
-export { ProviderConfigError, ProviderError, StructuredOutputError } from "./errors.js";
+export { CircuitOpenError, ProviderConfigError, ProviderError, StructuredOutputError } from "./errors.js";
+export { CircuitBreaker } from "./circuit-breaker.js";
 export { ResponseCache, cacheKey, type CacheEntry } from "./cache.js";
 export { JsonExtractError, extractJson } from "./json-text.js";
 export { Limiter, mapLimited } from "./limiter.js";

@@ -1,6 +1,7 @@
 /** `TextModel` over a remote LLM (AI SDK): concurrency limit, retries with backoff, disk cache, structured output. */
 import { APICallError, type LanguageModel, NoObjectGeneratedError, Output, generateText } from "ai";
 import { z } from "zod";
+import { issueMessage } from "../data/errors.js";
 import type { ChatMessage, Completion, GenerateOptions, Prompt, TextModel } from "../data/text-model.js";
 import { ResponseCache, cacheKey } from "./cache.js";
 import {
@@ -10,7 +11,8 @@ import {
   type StructuredMode,
   providerLabel,
 } from "./config.js";
-import { ProviderConfigError, ProviderError, StructuredOutputError } from "./errors.js";
+import { CircuitBreaker } from "./circuit-breaker.js";
+import { CircuitOpenError, ProviderConfigError, ProviderError, StructuredOutputError } from "./errors.js";
 import { JsonExtractError, extractJson } from "./json-text.js";
 import { type ProviderDeps, createLanguageModel } from "./language-model.js";
 import { Limiter, mapLimited } from "./limiter.js";
@@ -96,6 +98,14 @@ function isRequestRejected(error: unknown): boolean {
 
 /** One line saying what went wrong, for a ProviderError message. */
 function describeFailure(error: unknown, url: string): string {
+  // A 2xx whose body the SDK could not read as an answer: not an HTTP failure, a server speaking another protocol
+  if (APICallError.isInstance(error) && error.statusCode !== undefined && error.statusCode < 300) {
+    const body = (error.responseBody ?? "").replace(/\s+/g, " ").slice(0, 200);
+    return (
+      `HTTP ${error.statusCode} from ${error.url}, but the body is not a chat completion ` +
+      `(is baseURL the API root, e.g. .../v1?)${body ? `: ${body}` : ""}`
+    );
+  }
   if (APICallError.isInstance(error) && error.statusCode !== undefined) {
     const body = (error.responseBody ?? "").slice(0, 300);
     return `HTTP ${error.statusCode} from ${error.url}${body ? `: ${body}` : ""}`;
@@ -135,12 +145,14 @@ export class ProviderTextModel implements TextModel {
   private readonly url: string;
   /** Set once the server rejected JSON mode: structured calls then use text mode. */
   private textFallback = false;
+  /** Stops every request of this model after `breakerFailures` failures in a row (see circuit-breaker.ts). */
+  private readonly breaker: CircuitBreaker;
 
   constructor(config: ProviderConfigInput | ProviderConfig, deps: ProviderDeps = {}) {
     const parsed = ProviderConfigSchema.safeParse(config);
     if (!parsed.success) {
       const label = `${String(config.kind)}:${String(config.model)}`;
-      const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+      const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${issueMessage(i)}`).join("; ");
       throw new ProviderConfigError(`provider ${label}: invalid config: ${issues}`, label);
     }
     this.config = parsed.data;
@@ -149,6 +161,18 @@ export class ProviderTextModel implements TextModel {
     this.model = createLanguageModel(this.config, deps);
     this.limiter = new Limiter(this.config.concurrency);
     if (this.config.cacheDir) this.cache = new ResponseCache(this.config.cacheDir);
+    const cacheDir = this.config.cacheDir;
+    this.breaker = new CircuitBreaker(
+      this.config.breakerFailures,
+      (n, last) =>
+        new CircuitOpenError(
+          `provider ${this.config.kind}, model ${this.config.model} at ${this.url}: stopped after ${n} failed ` +
+            `requests in a row (last: ${describeFailure(last, this.url)}); ` +
+            (cacheDir ? `answers received so far are kept in the cache ${cacheDir}` : "no cacheDir, nothing kept"),
+          this.id,
+          { cause: last },
+        ),
+    );
   }
 
   /**
@@ -172,20 +196,31 @@ export class ProviderTextModel implements TextModel {
       return occurrence === 0 ? base : cacheKey({ base, occurrence });
     });
     let done = 0;
-    return mapLimited(this.limiter, prompts, async (prompt, i) => {
-      const hit = this.cache?.get(keys[i]);
-      let completion: Completion;
-      if (hit) {
-        this.stats.cacheHits++;
-        completion = { text: hit.text, finishReason: hit.finishReason };
-      } else {
-        const r = await this.call(prompt, options, undefined);
-        completion = { text: r.text, finishReason: mapFinish(r.finishReason) };
-        this.cache?.set(keys[i], completion);
-      }
-      options.onProgress?.(++done, prompts.length);
-      return completion;
-    });
+    return this.breakerFirst(
+      mapLimited(this.limiter, prompts, async (prompt, i) => {
+        const hit = this.cache?.get(keys[i]);
+        let completion: Completion;
+        if (hit) {
+          this.stats.cacheHits++;
+          completion = { text: hit.text, finishReason: hit.finishReason };
+        } else {
+          const r = await this.call(prompt, options, undefined);
+          completion = { text: r.text, finishReason: mapFinish(r.finishReason) };
+          this.cache?.set(keys[i], completion);
+        }
+        options.onProgress?.(++done, prompts.length);
+        return completion;
+      }),
+    );
+  }
+
+  /** When the breaker opened during `work`, its one error is what the caller sees, not some item's own failure. */
+  private async breakerFirst<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (e) {
+      throw this.breaker.error ?? e;
+    }
   }
 
   /**
@@ -224,7 +259,7 @@ export class ProviderTextModel implements TextModel {
     } catch (error) {
       // A server without JSON mode rejects response_format with 400/422. Ask once more in text mode; if that works,
       // keep using text mode for this model and say so in the warnings. Any other 4xx fails again and is thrown.
-      if (this.textFallback || mode === "text" || !isRequestRejected(error)) throw error;
+      if (this.breaker.error !== null || this.textFallback || mode === "text" || !isRequestRejected(error)) throw error;
       raw = await this.requestStructured("text", prompt, schema, jsonSchema, options);
       this.textFallback = true;
       this.stats.warnings.push(
@@ -234,7 +269,7 @@ export class ProviderTextModel implements TextModel {
     }
     const parsed = schema.safeParse(this.parseJson(raw));
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+      const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${issueMessage(i)}`).join("; ");
       throw new StructuredOutputError(
         `${this.id}: answer does not match the schema (${issues}); answer: ${JSON.stringify(raw.slice(0, 300))}`,
         this.id,
@@ -304,31 +339,43 @@ export class ProviderTextModel implements TextModel {
     output: ReturnType<typeof Output.json> | ReturnType<typeof Output.object> | undefined,
   ) {
     let attempts = 0;
+    const breaker = this.breaker;
+    const abortSignal = options.abortSignal ? AbortSignal.any([options.abortSignal, breaker.signal]) : breaker.signal;
     try {
       const result = await withRetries(
-        () => {
+        async () => {
+          breaker.check();
           attempts++;
           this.stats.requests++;
-          return generateText({
-            model: this.model,
-            messages: toMessages(prompt),
-            allowSystemInMessages: true,
-            temperature: options.temperature ?? this.config.temperature,
-            maxOutputTokens: options.maxTokens ?? this.config.maxTokens,
-            topK: options.topK,
-            topP: options.topP,
-            seed: options.seed,
-            stopSequences: options.stop,
-            maxRetries: 0, // retries are ours, so they share the backoff policy and the stats
-            timeout: this.config.timeoutMs,
-            abortSignal: options.abortSignal,
-            ...(output ? { output } : {}),
-          });
+          try {
+            const r = await generateText({
+              model: this.model,
+              messages: toMessages(prompt),
+              allowSystemInMessages: true,
+              temperature: options.temperature ?? this.config.temperature,
+              maxOutputTokens: options.maxTokens ?? this.config.maxTokens,
+              topK: options.topK,
+              topP: options.topP,
+              seed: options.seed,
+              stopSequences: options.stop,
+              maxRetries: 0, // retries are ours, so they share the backoff policy and the stats
+              timeout: this.config.timeoutMs,
+              abortSignal,
+              ...(output ? { output } : {}),
+            });
+            breaker.success();
+            return r;
+          } catch (error) {
+            // the model answered, only not with valid structured output: the server itself is fine
+            if (NoObjectGeneratedError.isInstance(error)) breaker.success();
+            else breaker.failure(error);
+            throw error;
+          }
         },
         {
           retries: this.config.retries,
           baseMs: this.config.retryBaseMs,
-          abortSignal: options.abortSignal,
+          abortSignal,
           onRetry: () => this.stats.retries++,
         },
       );
@@ -340,6 +387,7 @@ export class ProviderTextModel implements TextModel {
       }
       return result;
     } catch (error) {
+      if (breaker.error !== null) throw breaker.error;
       if (NoObjectGeneratedError.isInstance(error) || error instanceof ProviderError) throw error;
       throw new ProviderError(
         `provider ${this.config.kind}, model ${this.config.model} at ${this.url}: request failed after ${attempts} attempt(s): ${describeFailure(error, this.url)}`,

@@ -16,8 +16,42 @@ export class SpecError extends Error {
 /** The run directory exists and `--force` was not given (nothing is touched). */
 export class RunDirExistsError extends Error {
   override name = "RunDirExistsError";
-  constructor(readonly runDir: string) {
-    super(`run directory ${runDir} already exists; pass --force to overwrite it, or --resume ${runDir} to continue it`);
+  constructor(
+    readonly runDir: string,
+    /** Whether it is an mst run directory (only then can --force replace it, or --resume continue it). */
+    readonly isRun = true,
+  ) {
+    super(
+      isRun
+        ? `run directory ${runDir} already exists; pass --force to overwrite it, or --resume ${runDir} to continue it`
+        : `${runDir} already exists and is not an empty folder nor an mst run directory; choose another --out`,
+    );
+  }
+}
+
+/** `--force` was asked to replace something that is not an mst run directory: nothing is deleted. */
+export class NotARunDirError extends Error {
+  override name = "NotARunDirError";
+  constructor(
+    readonly path: string,
+    readonly why: string,
+  ) {
+    super(`${path}: not an mst run directory (${why}); --force deletes only run directories, so nothing was touched`);
+  }
+}
+
+/** Another live process works in the run directory (its pid is in run.lock). */
+export class RunLockedError extends Error {
+  override name = "RunLockedError";
+  constructor(
+    readonly lockFile: string,
+    readonly pid: number,
+    readonly host: string,
+  ) {
+    super(
+      `${lockFile}: the run directory is in use by process ${pid}${host ? ` on ${host}` : ""}; ` +
+        "wait for it to finish or stop it (delete the lock file only if that process is gone)",
+    );
   }
 }
 
@@ -40,12 +74,17 @@ export class JobFailedError extends Error {
     readonly detail: string,
     readonly logFile: string,
     readonly runDir: string,
+    /**
+     * Whether resuming can succeed once the cause is gone (a full disk, a dead server, a killed worker). A job that
+     * failed on its own config or data fails the same way on every resume, so the message must not suggest one.
+     */
+    readonly resumable = true,
   ) {
     // The first line must stand alone (the CLI prints only it): job, error, log, and how to continue.
     const [first, ...rest] = detail.split("\n");
-    super(
-      `job ${jobId} failed: ${first} (log: ${logFile}; finished jobs are kept, continue with: mst run --resume ${runDir})` +
-        (rest.length > 0 ? `\n${rest.join("\n")}` : ""),
-    );
+    const next = resumable
+      ? `finished jobs are kept; after fixing the cause continue with: mst run --resume ${runDir}`
+      : "resuming would fail the same way: the run's spec or data must change";
+    super(`job ${jobId} failed: ${first} (log: ${logFile}; ${next})` + (rest.length > 0 ? `\n${rest.join("\n")}` : ""));
   }
 }

@@ -18,4 +18,5 @@ export type WorkerMessage =
   | { type: "progress"; phase: string; done: number; total: number }
   | { type: "log"; line: string }
   | { type: "done" }
-  | { type: "error"; message: string; stack: string };
+  /** `resumable`: the failure came from outside the job (disk, network, a provider), so a resume can succeed. */
+  | { type: "error"; message: string; stack: string; resumable: boolean };

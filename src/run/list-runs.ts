@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { errnoCode, withPath } from "../data/fs-errors.js";
 import { getTask, listTasks } from "../tasks/registry.js";
 import { TaskResultsSchema } from "../report/results-schema.js";
 import { RUN_FILES, isJobDone, readJsonFile } from "./run-dir.js";
@@ -47,13 +48,36 @@ export function runStatus(runDir: string): RunStatus {
 
 const EnvStart = z.object({ startedAt: z.string() });
 
-/** Every run directory directly under `root` (a directory holding spec.resolved.json), newest first. */
-export function listRuns(root: string): RunListing[] {
-  if (!existsSync(root)) return [];
+/** The folder given to `mst runs` does not exist or is not a folder. */
+export class RunsFolderError extends Error {
+  override name = "RunsFolderError";
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(`${path}: ${detail}`);
+  }
+}
+
+/**
+ * Every run directory directly under `root` (a directory holding spec.resolved.json), newest first. An entry that
+ * cannot be looked at (a dangling symlink, no permission) is skipped and passed to `onSkip` with the reason.
+ */
+export function listRuns(root: string, onSkip: (path: string, why: string) => void = () => {}): RunListing[] {
+  if (!existsSync(root)) throw new RunsFolderError(root, "no such folder (mst runs lists the run directories in it)");
+  if (!statSync(root).isDirectory()) throw new RunsFolderError(root, "is a file, not a folder of run directories");
   const out: RunListing[] = [];
-  for (const name of readdirSync(root)) {
+  for (const name of withPath(root, "read folder", () => readdirSync(root))) {
     const dir = join(root, name);
-    if (!statSync(dir).isDirectory() || !existsSync(join(dir, RUN_FILES.spec))) continue;
+    let isDir: boolean;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch (e) {
+      const code = errnoCode(e);
+      onSkip(dir, code === "ENOENT" ? "a dangling symlink" : `cannot be read (${code ?? (e as Error).message})`);
+      continue;
+    }
+    if (!isDir || !existsSync(join(dir, RUN_FILES.spec))) continue;
     const row: RunListing = {
       dir,
       task: "?",

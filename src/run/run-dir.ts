@@ -1,9 +1,11 @@
 /** Run directory layout and file helpers: paths, atomic JSON writes, validated reads, done-ness of jobs. */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { z } from "zod";
 import { describeZodError } from "../data/errors.js";
-import { RunDirError, RunDirExistsError } from "./errors.js";
+import { makeDir, withPath } from "../data/fs-errors.js";
+import { writeFileAtomic } from "../data/jsonl-write.js";
+import { NotARunDirError, RunDirError, RunDirExistsError } from "./errors.js";
 
 /** File names inside a run directory (the layout is documented in the README's "Run directories"). */
 export const RUN_FILES = {
@@ -14,6 +16,8 @@ export const RUN_FILES = {
   summary: "summary.md",
   log: "run.log",
   jobs: "jobs",
+  /** Held while a process works in the run directory (src/run/run-lock.ts). */
+  lock: "run.lock",
 } as const;
 
 /** Files inside `jobs/<id>/` that the runner owns (a task writes anything else it likes beside them). */
@@ -29,25 +33,23 @@ export function isJobDone(runDir: string, id: string): boolean {
 
 /** Writes JSON (2-space indent, trailing newline) via a temp file + rename, so readers never see half a file. */
 export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + "\n");
-  renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n");
 }
 
-/** Writes text atomically (same temp + rename trick). */
+/** Writes text atomically (same temp + rename trick); a failure names `file` and leaves no temp file. */
 export function writeTextAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  writeFileAtomic(file, text);
 }
 
 /** Reads a JSON file and validates it; errors name the file and the field. */
 export function readJsonFile<T>(file: string, schema: z.ZodType<T>): T {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
+    raw = JSON.parse(withPath(file, "read", () => readFileSync(file, "utf8")));
   } catch (e) {
-    throw new RunDirError(file, existsSync(file) ? `not valid JSON: ${(e as Error).message}` : "missing");
+    if (!existsSync(file)) throw new RunDirError(file, "missing");
+    if (e instanceof SyntaxError) throw new RunDirError(file, `not valid JSON: ${e.message}`);
+    throw e;
   }
   const r = schema.safeParse(raw);
   if (!r.success) {
@@ -69,13 +71,41 @@ export function defaultRunDir(task: string, preset: string, d: Date = new Date()
 }
 
 /**
+ * Whether `dir` is an mst run directory, the only kind `--force` may delete: it holds a spec.resolved.json of our
+ * format, or nothing but run-directory entries (a run that died before writing its spec).
+ */
+export function isRunDir(dir: string): boolean {
+  const specFile = join(dir, RUN_FILES.spec);
+  if (existsSync(specFile)) {
+    try {
+      const spec = JSON.parse(readFileSync(specFile, "utf8")) as { format?: unknown };
+      return typeof spec.format === "string" && spec.format.startsWith("mst-run-spec/");
+    } catch {
+      return false;
+    }
+  }
+  const known = new Set<string>(Object.values(RUN_FILES));
+  return readdirSync(dir).every((name) => known.has(name) || /\.tmp-\d+(-\d+)?$/.test(name));
+}
+
+/**
  * Creates a fresh run directory. An existing non-empty directory is an error unless `force`, in which case it is
- * removed first (the only place mst deletes a whole run).
+ * removed first (the only place mst deletes a whole run) -- and only if it is a run directory (`isRunDir`): `--force`
+ * never deletes a folder of the user's other files.
  */
 export function createRunDir(runDir: string, force: boolean): void {
-  if (existsSync(runDir) && readdirSync(runDir).length > 0) {
-    if (!force) throw new RunDirExistsError(runDir);
-    rmSync(runDir, { recursive: true, force: true });
+  if (existsSync(runDir)) {
+    if (!withPath(runDir, "use as run directory", () => statSync(runDir)).isDirectory()) {
+      throw new NotARunDirError(runDir, "it is a file, not a directory");
+    }
+    if (readdirSync(runDir).length > 0) {
+      if (!force) throw new RunDirExistsError(runDir, isRunDir(runDir));
+      if (!isRunDir(runDir)) {
+        throw new NotARunDirError(runDir, "it holds other files and no spec.resolved.json");
+      }
+      withPath(runDir, "delete", () => rmSync(runDir, { recursive: true, force: true }));
+    }
   }
-  mkdirSync(join(runDir, RUN_FILES.jobs), { recursive: true });
+  makeDir(runDir, "create run directory");
+  makeDir(join(runDir, RUN_FILES.jobs), "create run directory");
 }

@@ -11,6 +11,8 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { describeZodError } from "../data/errors.js";
+import { withPath } from "../data/fs-errors.js";
 import { JsonSchema, type Json } from "../data/sample.js";
 import { getTask } from "../tasks/registry.js";
 import type { PlanInput, Task, TaskResults } from "../experiment/task.js";
@@ -19,6 +21,7 @@ import { collectEnv, type RunEnv } from "./env.js";
 import { autoProgress, type ProgressView } from "./progress.js";
 import { writeRunReport } from "./run-report.js";
 import { RUN_FILES, createRunDir, readJsonFile, writeJsonAtomic } from "./run-dir.js";
+import { acquireRunLock, assertUnlocked, type RunLock } from "./run-lock.js";
 import { appendRunLog, defaultJobs, readResults, runJobs } from "./scheduler.js";
 import { ResolvedSpecSchema, type ResolvedSpec } from "./spec.js";
 
@@ -48,13 +51,21 @@ export async function startRun(
 ): Promise<RunOutcome> {
   const dir = resolve(runDir);
   const task = getTask(resolved.task);
+  // --force over a directory another process is running in would delete its jobs from under it
+  if (existsSync(dir)) assertUnlocked(dir);
   createRunDir(dir, opts.force ?? false);
-  writeJsonAtomic(join(dir, RUN_FILES.spec), resolved);
-  const jobs = opts.jobs ?? resolved.jobs ?? defaultJobs();
-  writeJsonAtomic(join(dir, RUN_FILES.env), collectEnv(jobs));
-  writeFileSync(join(dir, RUN_FILES.log), "");
-  appendRunLog(join(dir, RUN_FILES.log), `new run: task ${resolved.task}, preset ${resolved.preset}`);
-  return execute(task, resolved, dir, jobs, opts);
+  const lock = acquireRunLock(dir);
+  try {
+    writeJsonAtomic(join(dir, RUN_FILES.spec), resolved);
+    const jobs = opts.jobs ?? resolved.jobs ?? defaultJobs();
+    writeJsonAtomic(join(dir, RUN_FILES.env), collectEnv(jobs));
+    const logFile = join(dir, RUN_FILES.log);
+    withPath(logFile, "write", () => writeFileSync(logFile, ""));
+    appendRunLog(logFile, `new run: task ${resolved.task}, preset ${resolved.preset}`);
+    return await execute(task, resolved, dir, jobs, opts, lock);
+  } finally {
+    lock.release();
+  }
 }
 
 /** Continues a run from its spec.resolved.json, reusing every job whose result.json exists. */
@@ -62,14 +73,24 @@ export async function resumeRun(runDir: string, opts: RunOptions = {}): Promise<
   const dir = resolve(runDir);
   const specFile = join(dir, RUN_FILES.spec);
   if (!existsSync(specFile)) throw new RunDirError(specFile, "missing: not a run directory (nothing to resume)");
+  const lock = acquireRunLock(dir);
+  try {
+    return await resumeLocked(dir, specFile, opts, lock);
+  } finally {
+    lock.release();
+  }
+}
+
+async function resumeLocked(dir: string, specFile: string, opts: RunOptions, lock: RunLock): Promise<RunOutcome> {
   const resolved = readJsonFile(specFile, ResolvedSpecSchema);
   const task = getTask(resolved.task);
   // Re-validate the stored config: a task whose schema changed since the run started must say so, not misread it.
   const parsed = task.configSchema.safeParse(resolved.config);
   if (!parsed.success) {
+    const { field, message } = describeZodError(parsed.error);
     throw new RunDirError(
       specFile,
-      `config no longer valid for task "${task.name}": ${parsed.error.issues[0]?.message}`,
+      `config no longer valid for task "${task.name}": ${field ? `field "${field}": ` : ""}${message}`,
     );
   }
   const jobs = opts.jobs ?? resolved.jobs ?? defaultJobs();
@@ -82,7 +103,7 @@ export async function resumeRun(runDir: string, opts: RunOptions = {}): Promise<
     writeJsonAtomic(envFile, collectEnv(jobs));
   }
   appendRunLog(join(dir, RUN_FILES.log), `resume: task ${resolved.task}, preset ${resolved.preset}`);
-  return execute(task, resolved, dir, jobs, opts);
+  return execute(task, resolved, dir, jobs, opts, lock);
 }
 
 /** env.json is our own file; only its top level must be an object to append a resume record. */
@@ -94,6 +115,7 @@ async function execute(
   runDir: string,
   jobs: number,
   opts: RunOptions,
+  lock: RunLock,
 ): Promise<RunOutcome> {
   const t0 = Date.now();
   const logFile = join(runDir, RUN_FILES.log);
@@ -107,18 +129,33 @@ async function execute(
   const onInterrupt = () => {
     progress.stop();
     log("interrupted (SIGINT)");
+    lock.release();
     process.stderr.write(`\ninterrupted; finished jobs are kept. Continue with: mst run --resume ${runDir}\n`);
     process.exit(130);
   };
   process.once("SIGINT", onInterrupt);
   try {
     progress.message(`run directory: ${runDir}`);
-    counts = await runJobs(plan, { task: task.name, config: resolved.config, runDir, jobs, progress, log });
+    counts = await runJobs(plan, {
+      task: task.name,
+      config: resolved.config,
+      runDir,
+      jobs,
+      progress,
+      log,
+      resultSchema: task.resultSchema?.bind(task),
+    });
   } finally {
     process.removeListener("SIGINT", onInterrupt);
     progress.stop();
   }
-  const results = task.summarize(config, input, plan, readResults(runDir, plan, task.validateResult?.bind(task)), resolved.preset);
+  const results = task.summarize(
+    config,
+    input,
+    plan,
+    readResults(runDir, plan, task.resultSchema?.bind(task)),
+    resolved.preset,
+  );
   writeJsonAtomic(join(runDir, RUN_FILES.results), results);
   log("wrote results.json");
   if (opts.report ?? true) {

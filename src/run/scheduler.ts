@@ -2,10 +2,14 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { z } from "zod";
+import { describeZodError } from "../data/errors.js";
+import { fileError, withPath } from "../data/fs-errors.js";
 import { JsonSchema, type Json } from "../data/sample.js";
 import type { JobSpec } from "../experiment/task.js";
-import { JobFailedError } from "./errors.js";
+import { JobFailedError, RunDirError } from "./errors.js";
 import type { RunJobMessage, WorkerMessage } from "./ipc.js";
 import type { ProgressView } from "./progress.js";
 import { JOB_FILES, isJobDone, jobDirOf, readJsonFile, resultFileOf } from "./run-dir.js";
@@ -21,6 +25,35 @@ export interface ScheduleOptions {
   progress: ProgressView;
   /** Appends a line to run.log. */
   log(line: string): void;
+  /** The schema a job's result.json must match (the task's `resultSchema`), if the task declares one. */
+  resultSchema?: (job: JobSpec) => z.ZodType | undefined;
+}
+
+/**
+ * Why a finished job's result.json cannot be trusted (not JSON, or not what the task's schema expects), or null when
+ * it can. A result is written last and atomically, so a bad one was damaged after the fact (by hand, by a disk).
+ */
+export function resultProblem(
+  runDir: string,
+  job: JobSpec,
+  resultSchema?: (job: JobSpec) => z.ZodType | undefined,
+): string | null {
+  const file = resultFileOf(runDir, job.id);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    return e instanceof SyntaxError
+      ? `is not valid JSON (${e.message})`
+      : (fileError(file, "read", e) as Error).message;
+  }
+  if (!JsonSchema.safeParse(raw).success) return "is not plain JSON";
+  const schema = resultSchema?.(job);
+  if (schema === undefined) return null;
+  const r = schema.safeParse(raw);
+  if (r.success) return null;
+  const { field, message } = describeZodError(r.error);
+  return `does not match the result schema of "${job.kind}" jobs (${field ? `field "${field}": ` : ""}${message})`;
 }
 
 /** Checks ids are unique and filesystem-safe, deps exist, and there is no cycle; returns a topological order. */
@@ -54,17 +87,17 @@ export function threadsFor(cores: number, concurrent: number): number {
   return Math.max(1, Math.floor(cores / Math.max(1, concurrent)));
 }
 
-/** Reads every finished job's result. */
+/** Reads every finished job's result; a damaged one throws RunDirError naming the job and its file. */
 export function readResults(
   runDir: string,
   jobs: JobSpec[],
-  validate?: (job: JobSpec, result: unknown, file: string) => Json,
+  resultSchema?: (job: JobSpec) => z.ZodType | undefined,
 ): Record<string, Json> {
   const out: Record<string, Json> = {};
   for (const j of jobs) {
-    const file = resultFileOf(runDir, j.id);
-    const json = readJsonFile(file, JsonSchema);
-    out[j.id] = validate ? validate(j, json, file) : json;
+    const problem = resultProblem(runDir, j, resultSchema);
+    if (problem !== null) throw new RunDirError(resultFileOf(runDir, j.id), `job ${j.id}: result ${problem}`);
+    out[j.id] = readJsonFile(resultFileOf(runDir, j.id), JsonSchema);
   }
   return out;
 }
@@ -74,6 +107,8 @@ interface Outcome {
   ok: boolean;
   detail: string;
   seconds: number;
+  /** For a failure: whether a resume can succeed once the cause is gone (see JobFailedError). */
+  resumable: boolean;
 }
 
 /**
@@ -83,7 +118,20 @@ interface Outcome {
 export async function runJobs(plan: JobSpec[], opts: ScheduleOptions): Promise<{ ran: number; reused: number }> {
   const order = checkPlan(plan);
   const cores = availableParallelism();
-  const done = new Set(order.filter((j) => isJobDone(opts.runDir, j.id)).map((j) => j.id));
+  const done = new Set<string>();
+  for (const j of order) {
+    if (!isJobDone(opts.runDir, j.id)) continue;
+    // A damaged result is never trusted: say which job and file, and run the job again (its directory is cleared).
+    const problem = resultProblem(opts.runDir, j, opts.resultSchema);
+    if (problem === null) {
+      done.add(j.id);
+      continue;
+    }
+    const file = relative(opts.runDir, resultFileOf(opts.runDir, j.id));
+    const line = `job ${j.id}: ${file} ${problem}; running the job again`;
+    opts.log(line);
+    opts.progress.message(line);
+  }
   const reused = done.size;
   const cost = (j: JobSpec) => j.cost ?? 1;
   const totalCost = order.reduce((a, j) => a + cost(j), 0);
@@ -122,6 +170,7 @@ export async function runJobs(plan: JobSpec[], opts: ScheduleOptions): Promise<{
           out.detail,
           `${jobDirOf(opts.runDir, out.job.id)}/${JOB_FILES.log}`,
           opts.runDir,
+          out.resumable,
         );
       }
       done.add(out.job.id);
@@ -144,12 +193,15 @@ function launch(
   opts: ScheduleOptions,
 ): { child: ChildProcess; promise: Promise<Outcome> } {
   const dir = jobDirOf(opts.runDir, job.id);
-  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const logFile = `${dir}/${JOB_FILES.log}`;
-  const logStream = createWriteStream(logFile, { flags: "a" });
+  withPath(dir, "clear job directory", () => {
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+  });
   const deps: Record<string, Json> = {};
   for (const d of job.deps) deps[d] = readJsonFile(resultFileOf(opts.runDir, d), JsonSchema);
+  const logFile = `${dir}/${JOB_FILES.log}`;
+  const logStream = createWriteStream(logFile, { flags: "a" });
+  let logError: string | null = null;
 
   const t0 = Date.now();
   const env = { ...process.env, MST_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
@@ -157,32 +209,47 @@ function launch(
   const child = fork(WORKER, [], { env, execArgv: [], stdio: ["ignore", "pipe", "pipe", "ipc"] });
   child.stdout?.pipe(logStream, { end: false });
   child.stderr?.pipe(logStream, { end: false });
+  // A full disk or a lost folder: without a handler the stream's 'error' event kills the runner with a long trace.
+  logStream.on("error", (e) => {
+    logError ??= (fileError(logFile, "write job log", e) as Error).message;
+    child.stdout?.unpipe(logStream);
+    child.stderr?.unpipe(logStream);
+    // keep draining the worker's output so it never blocks on a full pipe, and stop it: the job fails
+    child.stdout?.resume();
+    child.stderr?.resume();
+    child.kill("SIGKILL");
+  });
   opts.progress.jobStarted(job, threads);
   opts.log(`start ${job.id} (pid ${child.pid}, ${threads} thread${threads > 1 ? "s" : ""})`);
 
   const promise = new Promise<Outcome>((resolvePromise) => {
     let error: string | null = null;
+    let resumable = false;
     let finished = false;
     child.on("message", (m: WorkerMessage) => {
       if (m.type === "progress") opts.progress.jobProgress(job, m.phase, m.done, m.total);
       else if (m.type === "log") {
-        logStream.write(m.line + "\n");
+        if (logError === null) logStream.write(m.line + "\n");
         opts.log(`[${job.id}] ${m.line}`);
-      } else if (m.type === "error") error = m.message;
-      else if (m.type === "done") finished = true;
+      } else if (m.type === "error") {
+        error = m.message;
+        resumable = m.resumable;
+      } else if (m.type === "done") finished = true;
     });
     child.on("error", (e) => {
       error ??= `could not start worker: ${e.message}`;
     });
     child.on("close", (code, signal) => {
       const seconds = (Date.now() - t0) / 1000;
-      // Wait for the log stream to flush so log.txt is complete when the caller reads it.
-      const finish = (o: Outcome) => logStream.end(() => resolvePromise(o));
+      // Wait for the log stream to flush so log.txt is complete when the caller reads it (a failed stream: at once).
+      const finish = (o: Outcome) =>
+        logStream.errored || logStream.destroyed ? resolvePromise(o) : logStream.end(() => resolvePromise(o));
       const hasResult = isJobDone(opts.runDir, job.id);
-      if (code === 0 && finished && hasResult) return finish({ job, ok: true, detail: "", seconds });
-      if (error !== null) return finish({ job, ok: false, detail: error, seconds });
+      if (logError !== null) return finish({ job, ok: false, detail: logError, seconds, resumable: true });
+      if (code === 0 && finished && hasResult) return finish({ job, ok: true, detail: "", seconds, resumable: true });
+      if (error !== null) return finish({ job, ok: false, detail: error, seconds, resumable });
       const why = signal ? `worker killed by ${signal}` : `worker exited with code ${code} and no result`;
-      finish({ job, ok: false, detail: why + lastLines(logFile), seconds });
+      finish({ job, ok: false, detail: why + lastLines(logFile), seconds, resumable: true });
     });
     const msg: RunJobMessage = {
       type: "run",
@@ -210,9 +277,9 @@ function lastLines(file: string): string {
   }
 }
 
-/** Appends a timestamped line to a run log. */
+/** Appends a timestamped line to a run log; a failure names the log file. */
 export function appendRunLog(file: string, line: string): void {
-  appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+  withPath(file, "append to run log", () => appendFileSync(file, `${new Date().toISOString()} ${line}\n`));
 }
 
 /** Default worker count: the number of cores. */

@@ -1,13 +1,14 @@
 /** The experiment spec (YAML or JSON): strict zod schema, loading with line numbers, and resolution into a task config. */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { LineCounter, parseDocument } from "yaml";
 import { JsonSchema, type Json } from "../data/sample.js";
-import { formatPath } from "../data/errors.js";
+import { parseYaml } from "../data/config-file.js";
+import { formatPath, issueMessage } from "../data/errors.js";
 import { getTask, listTasks } from "../tasks/registry.js";
 import type { Task } from "../experiment/task.js";
 import { deepMerge, hasPath } from "./deep-merge.js";
 import { SpecError } from "./errors.js";
+import { MAX_JOBS } from "./max-jobs.js";
 
 /**
  * Task config key that `deployment:` in a spec sets. A task that supports a deployment-label override declares this
@@ -35,7 +36,13 @@ export const ExperimentSpecSchema = z
     deployment: LabelValue.optional().describe(`Deployment label; sets the task config key "${DEPLOYMENT_KEY}"`),
     sweep: z.array(LabelValue).min(1).optional().describe(`Labels for the label sweep; sets "${SWEEP_KEY}"`),
     out: z.string().min(1).optional().describe("Run directory (default: runs/<task>-<preset>-<timestamp>)"),
-    jobs: z.number().int().positive().optional().describe("Worker processes (default: number of cores)"),
+    jobs: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_JOBS)
+      .optional()
+      .describe(`Worker processes, 1 to ${MAX_JOBS} (default: number of cores)`),
   })
   .describe("An experiment spec");
 export type ExperimentSpec = z.infer<typeof ExperimentSpecSchema>;
@@ -70,7 +77,7 @@ export interface LoadedSpec {
 function issuePath(err: z.ZodError): { path: PropertyKey[]; message: string } {
   const first = err.issues[0];
   const path: PropertyKey[] = [...(first?.path ?? [])];
-  let message = first?.message ?? "invalid";
+  let message = first ? issueMessage(first) : "invalid";
   if (first?.code === "unrecognized_keys" && first.keys.length > 0) {
     path.push(first.keys[0]);
     message = `unknown key "${first.keys[0]}"`;
@@ -81,12 +88,9 @@ function issuePath(err: z.ZodError): { path: PropertyKey[]; message: string } {
 
 /** Parses spec text (YAML; JSON is valid YAML) and validates it; `file` is only used in messages. */
 export function parseSpec(text: string, file: string): LoadedSpec {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    throw new SpecError(file, lines.linePos(e.pos[0]).line, "", e.message.split("\n")[0]);
-  }
+  const y = parseYaml(text);
+  if (!("doc" in y)) throw new SpecError(file, y.line, "", y.message);
+  const { doc, lines } = y;
   const lineOf = (path: readonly PropertyKey[]): number | null => {
     for (let n = path.length; n >= 0; n--) {
       const node = doc.getIn(
@@ -97,7 +101,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
     }
     return null;
   };
-  const raw: unknown = doc.toJS() ?? {};
+  const raw: unknown = y.value ?? {};
   const parsed = ExperimentSpecSchema.safeParse(raw);
   if (!parsed.success) {
     const { path, message } = issuePath(parsed.error);
@@ -147,6 +151,10 @@ export function resolveSpec(opts: SpecCliOptions): { resolved: ResolvedSpec; tas
   }
   const taskName = opts.task ?? spec.task;
   if (!taskName) fail(["task"], `no task given; known tasks: ${listTasks().join(", ")}`);
+  // A task named in the spec file is reported at its line there; one from the command line by getTask's own error.
+  if (opts.task === undefined && !listTasks().includes(taskName as string)) {
+    fail(["task"], `unknown task "${taskName}"; known tasks: ${listTasks().join(", ")}`);
+  }
   const task = getTask(taskName as string);
 
   const preset = opts.preset ?? spec.preset ?? task.defaultPreset;

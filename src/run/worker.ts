@@ -3,10 +3,12 @@
  * BLAS reads them when it loads), runs exactly one job, writes result.json last (atomically) and exits.
  */
 import { mkdirSync } from "node:fs";
+import { describeZodError } from "../data/errors.js";
 import type { Json } from "../data/sample.js";
 import { getTask } from "../tasks/registry.js";
 import type { JobContext } from "../experiment/task.js";
 import type { RunJobMessage, WorkerMessage } from "./ipc.js";
+import { describeJobError } from "./job-error.js";
 import { jobDirOf, resultFileOf, writeJsonAtomic } from "./run-dir.js";
 
 function send(msg: WorkerMessage): Promise<void> {
@@ -43,9 +45,18 @@ async function runOne(msg: RunJobMessage): Promise<void> {
     log: (line) => void send({ type: "log", line }),
     threads: msg.threads,
   };
-  const raw: Json = await task.runJob(msg.job, ctx);
-  // checked before result.json is written: a later --resume trusts every result.json it finds
-  const result = task.validateResult ? task.validateResult(msg.job, raw) : raw;
+  const result: Json = await task.runJob(msg.job, ctx);
+  // A result the task's own schema rejects is a bug in the job: refuse to write it, so no resume ever trusts it.
+  const schema = task.resultSchema?.(msg.job);
+  if (schema !== undefined) {
+    const r = schema.safeParse(result);
+    if (!r.success) {
+      const { field, message } = describeZodError(r.error);
+      throw new Error(
+        `job returned an invalid ${msg.job.kind} result (${field ? `field "${field}": ` : ""}${message})`,
+      );
+    }
+  }
   writeJsonAtomic(resultFileOf(msg.runDir, msg.job.id), result);
   await send({ type: "done" });
 }
@@ -56,9 +67,9 @@ process.once("message", (msg: RunJobMessage) => {
   runOne(msg).then(
     () => process.exit(0),
     async (e: unknown) => {
-      const err = e instanceof Error ? e : new Error(String(e));
-      process.stderr.write(`${err.stack ?? err.message}\n`);
-      await send({ type: "error", message: err.message, stack: err.stack ?? "" });
+      const { err, resumable } = describeJobError(e, jobDirOf(msg.runDir, msg.job.id));
+      process.stderr.write(`${(e instanceof Error && e.stack) || err.message}\n`);
+      await send({ type: "error", message: err.message, stack: err.stack ?? "", resumable });
       process.exit(1);
     },
   );

@@ -13,10 +13,10 @@ import {
   readdirSync,
   renameSync,
   rmSync,
-  writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { makeDir, withPath, writeFully } from "../data/fs-errors.js";
 import { writeFileAtomic } from "../data/jsonl-write.js";
 import type { Param } from "../engine/model-api.js";
 import { TrainCheckpointError } from "./errors.js";
@@ -94,36 +94,49 @@ export class CheckpointStore {
     return { step: r.data.step, dir: join(this.root, r.data.dir) };
   }
 
-  /** Writes a checkpoint for `step` atomically and points `latest.json` at it; returns its directory. */
+  /**
+   * Writes a checkpoint for `step` atomically and points `latest.json` at it; returns its directory. A failure (a full
+   * disk) names the file and removes the half-written temp directory; `latest.json` still names the last good one.
+   */
   save(step: number, params: readonly Param[], optimizer: Packable, meta: TrainerMeta): string {
-    mkdirSync(this.root, { recursive: true });
+    makeDir(this.root, "create checkpoint folder");
     const name = stepDirName(step);
     const final = join(this.root, name);
     const tmp = join(this.root, `${name}.tmp-${process.pid}`);
     // half-written checkpoints of a crashed process never became `latest`: clear them (one writer per outDir)
     for (const d of readdirSync(this.root))
       if (/^step-\d+\.tmp-\d+$/.test(d)) rmSync(join(this.root, d), { recursive: true, force: true });
-    mkdirSync(tmp);
-    const chunks: Float32Array[] = [];
-    const at = { n: 0 };
-    const paramIndex = params.map((p) => {
-      const entry = { name: p.name, shape: [...p.shape], offset: at.n };
-      chunks.push(p.data);
-      at.n += p.data.length;
-      return entry;
-    });
-    const optPacked = pack(optimizer, chunks, at);
-    const state = { format: TRAIN_CHECKPOINT_FORMAT, step, params: paramIndex, optimizer: optPacked, meta };
-    const fd = openSync(join(tmp, "tensors.bin"), "w");
     try {
-      for (const c of chunks) writeSync(fd, new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      withPath(tmp, "create checkpoint folder", () => mkdirSync(tmp));
+      const chunks: Float32Array[] = [];
+      const at = { n: 0 };
+      const paramIndex = params.map((p) => {
+        const entry = { name: p.name, shape: [...p.shape], offset: at.n };
+        chunks.push(p.data);
+        at.n += p.data.length;
+        return entry;
+      });
+      const optPacked = pack(optimizer, chunks, at);
+      const state = { format: TRAIN_CHECKPOINT_FORMAT, step, params: paramIndex, optimizer: optPacked, meta };
+      const tensors = join(tmp, "tensors.bin");
+      withPath(tensors, "write", () => {
+        const fd = openSync(tensors, "w");
+        try {
+          for (const c of chunks) writeFully(fd, new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+      });
+      writeFileAtomic(join(tmp, "state.json"), JSON.stringify(state));
+      withPath(final, "write checkpoint", () => {
+        rmSync(final, { recursive: true, force: true });
+        renameSync(tmp, final);
+      });
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
     }
-    writeFileAtomic(join(tmp, "state.json"), JSON.stringify(state));
-    rmSync(final, { recursive: true, force: true });
-    renameSync(tmp, final);
     writeFileAtomic(
       join(this.root, "latest.json"),
       JSON.stringify({ format: TRAIN_CHECKPOINT_FORMAT, step, dir: name }),

@@ -95,9 +95,9 @@ test("mst arms writes one JSONL per arm and a manifest for 300 samples", async (
   });
   assert.ok(arms.baseline.every((x) => x.label === null && x.messages[0].content === input[x.index].prompt.user));
   assert.deepEqual(arms.shuffled.map((x) => x.label).sort(), arms.mst.map((x) => x.label).sort());
-  // Same command again: byte-identical output (deterministic, no timestamps).
+  // Same command again (--force: the folder is not empty): byte-identical output (deterministic, no timestamps).
   const before = readFileSync(join(dir, "arms", "shuffled.jsonl"), "utf8");
-  assert.equal(mst("arms", "--spec", "spec.yaml", "--in", "data.jsonl", "--out", "arms").code, 0);
+  assert.equal(mst("arms", "--spec", "spec.yaml", "--in", "data.jsonl", "--out", "arms", "--force").code, 0);
   assert.equal(readFileSync(join(dir, "arms", "shuffled.jsonl"), "utf8"), before);
 });
 
@@ -121,18 +121,18 @@ test("--arms and --seed override the spec; a bad arm name is one line naming the
   assert.deepEqual(readdirSync(join(dir, "small")).sort(), ["manifest.json", "mst.jsonl", "shuffled.jsonl"]);
   const manifest = ArmsManifestSchema.parse(JSON.parse(readFileSync(join(dir, "small", "manifest.json"), "utf8")));
   assert.equal(manifest.seed, 9);
-  const bad = mst("arms", "--spec", "spec.yaml", "--in", "small.jsonl", "--out", "small", "--arms", "mst,ppo");
-  assert.equal(bad.code, 1);
+  const bad = mst("arms", "--spec", "spec.yaml", "--in", "small.jsonl", "--out", "small2", "--arms", "mst,ppo");
+  assert.equal(bad.code, 2);
   assert.match(bad.err, /^mst: --arms: field "arms\[1\]": /);
 });
 
-test("errors are one line on stderr with exit code 1, naming file, line and sample or field", () => {
+test("errors are one line on stderr with exit code 2 (bad input), naming file, line and sample or field", () => {
   writeFileSync(join(dir, "spec.yaml"), SPEC);
   const lines = sampleLines(20);
   lines[11] = lines[11].replace(/"s":[0-9.]+/, '"s":0.25');
   writeFileSync(join(dir, "held.jsonl"), lines.join("\n") + "\n");
   let r = mst("arms", "--spec", "spec.yaml", "--in", "held.jsonl", "--out", "held");
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.equal(r.err.trim().split("\n").length, 1, r.err);
   assert.match(r.err, /^mst: held\.jsonl:12: sample "q11": monitor parameter s=0\.25 is held out \(s in \[0, 0\.5\)\)/);
   assert.ok(!r.err.includes("    at "), "no stack trace");
@@ -142,16 +142,16 @@ test("errors are one line on stderr with exit code 1, naming file, line and samp
     sampleLines(3).join("\n") + '\n{"id":"z","prompt":{"user":"u"},"monitor":{"id":"suggestibility"}}\n',
   );
   r = mst("arms", "--spec", "spec.yaml", "--in", "bad.jsonl", "--out", "bad");
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.match(r.err, /^mst: bad\.jsonl:4: field "monitor\.params": /);
 
   writeFileSync(join(dir, "bad-spec.yaml"), SPEC.replace("from: [0, 1.5]", "from: [0, 1.5, 3]"));
   r = mst("arms", "--spec", "bad-spec.yaml", "--in", "held.jsonl", "--out", "x");
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.match(r.err, /^mst: bad-spec\.yaml:7: field "monitor\.encoding\.from"/);
 
   r = mst("arms", "--spec", "spec.yaml", "--in", "missing.jsonl", "--out", "x");
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.match(r.err, /^mst: missing\.jsonl: file not found/);
 });
 
@@ -172,9 +172,9 @@ test("--help lists the commands and explains MST; arms --help shows its options;
   };
   assert.equal(mst("--version").out.trim(), pkg.version);
   const missing = mst("arms", "--spec", "spec.yaml");
-  assert.equal(missing.code, 1);
+  assert.equal(missing.code, 2);
   assert.equal(missing.err, "mst: error: required option '--in <file>' not specified\n");
   const unknown = mst("frobnicate");
-  assert.equal(unknown.code, 1);
+  assert.equal(unknown.code, 2);
   assert.match(unknown.err, /^mst: error: unknown command 'frobnicate'/);
 });

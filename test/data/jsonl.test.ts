@@ -134,3 +134,21 @@ test("JsonlAppender keeps earlier lines, cuts a torn tail on reopen, and a reade
   writeFileSync(g, '{"step":1,"loss":1}\n{"step":2,"loss":2}');
   assert.equal((await readJsonl(g, Row, { tornTail: "skip" })).length, 2);
 });
+
+test("strict UTF-8: an invalid byte is an error naming file and line; a BOM and CRLF line ends are accepted", async (t) => {
+  const d = mkdtempSync(join(tmpdir(), "mst-utf8-"));
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  const f = join(d, "x.jsonl");
+  writeFileSync(f, Buffer.concat([Buffer.from('{"a":"ok"}\n{"a":"caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]));
+  await assert.rejects(readJsonl(f, z.object({ a: z.string() })), /x\.jsonl:2: not valid UTF-8 text/);
+  // a character split across read chunks is still decoded whole (lines are split on bytes, then decoded)
+  const long = "é".repeat(70_000);
+  writeFileSync(f, "\ufeff" + JSON.stringify({ a: long }) + "\r\n" + JSON.stringify({ a: "b" }) + "\r\n");
+  const recs = await readJsonl(f, z.object({ a: z.string() }));
+  assert.deepEqual(
+    recs.map((r) => r.a.length),
+    [70_000, 1],
+  );
+  assert.equal(recs[0].a, long);
+  await assert.rejects(readJsonl(d, z.object({})), /mst-utf8-\w+: is a folder, not a JSONL file/);
+});

@@ -52,3 +52,15 @@ test("int is uniform (chi-square, 10 bins, fixed seed) and normal has unit varia
   assert.ok(Math.abs(s / n) < 0.02);
   assert.ok(Math.abs(s2 / n - 1) < 0.02);
 });
+
+test("weighted names the bad weight: NaN (a model gone NaN), negative, Infinity, all zero", () => {
+  const r = new Rng(3);
+  assert.throws(
+    () => r.weighted([0.2, NaN, 0.3]),
+    /^RangeError: Rng\.weighted: weight 1 of 3 is NaN \(weights must be finite and >= 0\); NaN weights usually mean the model's outputs are NaN: check its checkpoint$/,
+  );
+  assert.throws(() => r.weighted([1, -0.5]), /weight 1 of 2 is -0\.5 \(weights must be finite and >= 0\)$/);
+  assert.throws(() => r.weighted([Infinity, 1]), /weight 0 of 2 is Infinity/);
+  assert.throws(() => r.weighted([0, 0]), /all 2 weights are 0/);
+  assert.equal(r.weighted([0, 1, 0]), 1);
+});

@@ -154,7 +154,7 @@ test("mst compare refuses runs of different tasks, naming both tasks", () => {
   const res = readResults(other);
   writeFileSync(join(other, "results.json"), JSON.stringify({ ...res, task: "sycophancy" }));
   const r = mst("compare", dirs[0], other, "--out", join(root, "mixed.html"));
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.match(r.err, /different tasks: run-0 is task "toy", other-task is task "sycophancy"/);
   assert.ok(!existsSync(join(root, "mixed.html")), "nothing written");
 });
@@ -164,7 +164,7 @@ test("mst compare: a directory without results.json is an error naming it", () =
   mkdirSync(unfinished);
   cpSync(join(dirs[0], "spec.resolved.json"), join(unfinished, "spec.resolved.json"));
   const r = mst("compare", dirs[0], unfinished);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.match(r.err, /unfinished: no results\.json/);
   assert.equal(r.err.trim().split("\n").length, 1, "one line");
 });

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { JobFailedError, RunDirExistsError } from "../../src/run/errors.js";
+import { JobFailedError, NotARunDirError, RunDirExistsError } from "../../src/run/errors.js";
 import { listRuns } from "../../src/run/list-runs.js";
 import { NoProgress } from "../../src/run/progress.js";
 import { resumeRun, startRun } from "../../src/run/runner.js";
@@ -25,22 +25,31 @@ function tempDir(t: TestContext): string {
   return dir;
 }
 
-test("refuses to overwrite an existing run directory without force; force replaces it", async (t) => {
+test("refuses to overwrite an existing run directory without force; force replaces only a run directory", async (t) => {
   const root = tempDir(t);
   const dir = join(root, "run");
   mkdirSync(dir);
   writeFileSync(join(dir, "precious.txt"), "keep me");
   await assert.rejects(startRun(toySpec(), dir, quiet), (e: unknown) => {
     assert.ok(e instanceof RunDirExistsError);
-    assert.match(e.message, /already exists; pass --force/);
+    assert.match(e.message, /not an empty folder nor an mst run directory/);
+    return true;
+  });
+  // --force never deletes a folder that is not a run directory
+  await assert.rejects(startRun(toySpec(), dir, { ...quiet, force: true }), (e: unknown) => {
+    assert.ok(e instanceof NotARunDirError);
+    assert.match(e.message, /run[/\\]?: not an mst run directory .*nothing was touched/);
     return true;
   });
   assert.equal(readFileSync(join(dir, "precious.txt"), "utf8"), "keep me");
+  rmSync(join(dir, "precious.txt"));
+  await startRun(toySpec(), dir, quiet);
+  await assert.rejects(startRun(toySpec(), dir, quiet), /already exists; pass --force/);
   const out = await startRun(toySpec(), dir, { ...quiet, force: true });
   assert.equal(out.ran, 5);
-  assert.ok(!existsSync(join(dir, "precious.txt")));
   assert.ok(existsSync(join(dir, "results.json")));
   assert.ok(existsSync(join(dir, "env.json")));
+  assert.ok(!existsSync(join(dir, "run.lock")), "the lock is released when the run ends");
   const env = JSON.parse(readFileSync(join(dir, "env.json"), "utf8")) as Record<string, unknown>;
   assert.equal(env.node, process.version);
   assert.equal(typeof env.blas, "string");
@@ -54,7 +63,9 @@ test("a failing job stops the run naming the job; its log is kept; fix + resume 
     assert.ok(e instanceof JobFailedError);
     assert.equal(e.jobId, "eval-mst-b0-s0");
     assert.match(e.message.split("\n")[0], /job eval-mst-b0-s0 failed: toy job eval-mst-b0-s0 failed on purpose/);
-    assert.match(e.message, /--resume/);
+    // the job failed on its own config: resuming cannot help, so the message does not suggest it
+    assert.match(e.message.split("\n")[0], /resuming would fail the same way/);
+    assert.doesNotMatch(e.message, /--resume/);
     return true;
   });
   const log = readFileSync(join(dir, "jobs", "eval-mst-b0-s0", "log.txt"), "utf8");

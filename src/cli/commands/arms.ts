@@ -10,6 +10,7 @@ Every arm holds the same samples in the same order; only the label in the prompt
   prompt-only  trained like baseline, marked to be evaluated with the deployment label
   inoculation  a fixed instruction added to every training prompt
 
+A non-empty --out folder is refused unless --force; an input file is never written over, even with --force.
 The spec (YAML or JSON) names the monitor's label encoding, held-out values, deployment label, arms and seed.
 Each input line is a sample: { id, prompt: { system?, user, labelSlot? }, completion? | rewardInputs?, monitor: { id, params }, meta? }.
 
@@ -26,11 +27,18 @@ export function register(program: Command): void {
     .requiredOption("--out <dir>", "output folder: <arm>.jsonl per arm and manifest.json")
     .option("--arms <list>", "comma-separated arms, overriding the spec's `arms`")
     .option("--seed <seed>", "seed, overriding the spec's `seed` (an integer or a string)")
+    .option("--force", "write into a non-empty --out folder (arm files and manifest.json there are replaced)")
     .addHelpText("after", HELP)
-    .action(async (opts: { spec: string; in: string; out: string; arms?: string; seed?: string }) => {
+    .action(async (opts: { spec: string; in: string; out: string; arms?: string; seed?: string; force?: boolean }) => {
       const seed = opts.seed === undefined ? undefined : /^-?\d+$/.test(opts.seed) ? Number(opts.seed) : opts.seed;
       const arms = opts.arms?.split(",").map((a) => a.trim());
-      const { manifest } = await buildArmsFromFiles(opts.spec, opts.in, opts.out, { seed, arms });
+      const { manifest } = await buildArmsFromFiles(
+        opts.spec,
+        opts.in,
+        opts.out,
+        { seed, arms },
+        { force: opts.force },
+      );
       const labels = Object.keys(manifest.labelDistribution).length;
       console.log(`read ${manifest.samples} samples from ${opts.in} (${labels} distinct training labels)`);
       for (const a of manifest.arms) {

@@ -1,8 +1,10 @@
 /** `mst compare DIR...`: several run directories of one task side by side in one self-contained HTML page. */
 import type { Command } from "commander";
-import { existsSync, mkdirSync, statSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { basename, dirname, join, relative, resolve, isAbsolute } from "node:path";
 import { z } from "zod";
+import { OutputPathError } from "../../data/errors.js";
+import { canonicalPath, makeDir } from "../../data/fs-errors.js";
 import { JsonSchema } from "../../data/sample.js";
 import type { CompareRun } from "../../report/compare.js";
 import { TaskResultsSchema } from "../../report/results-schema.js";
@@ -31,6 +33,21 @@ async function loadRun(dir: string, name: string): Promise<CompareRun> {
   const st = runStatus(dir);
   const status = st.total > 0 ? `${st.status} (${st.done}/${st.total} jobs)` : st.status;
   return { name, dir, results, spec, status, partial: st.status === "partial", date };
+}
+
+/** Refuses an output file inside one of the input run directories: the page must never replace a run's files. */
+export function checkCompareOutput(out: string, dirs: readonly string[]): void {
+  const target = canonicalPath(out);
+  for (const d of dirs) {
+    const rel = relative(canonicalPath(d), target);
+    if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel)))
+      throw new OutputPathError(
+        out,
+        `is inside the input run directory ${d}; write the page outside the runs compared`,
+      );
+  }
+  if (existsSync(target) && statSync(target).isDirectory())
+    throw new OutputPathError(out, "is a folder; --out names the HTML file to write, e.g. compare.html");
 }
 
 export function register(program: Command): void {
@@ -62,6 +79,7 @@ export function register(program: Command): void {
         throw new Error(`--names gives ${names.length} names for ${dirs.length} run directories`);
       }
       if (names.some((n) => n === "")) throw new Error(`--names has an empty name: "${opts.names}"`);
+      checkCompareOutput(opts.out, dirs);
       const runs: CompareRun[] = [];
       for (let i = 0; i < dirs.length; i++) runs.push(await loadRun(dirs[i], names[i]));
       const { renderCompare } = await import("../../report/compare.js");
@@ -69,7 +87,7 @@ export function register(program: Command): void {
       const task = runs[0].results.task;
       const title = listTasks().includes(task) ? `${getTask(task).title}: ${runs.length} runs compared` : undefined;
       const html = await renderCompare(runs, { title });
-      mkdirSync(dirname(resolve(opts.out)), { recursive: true });
+      makeDir(dirname(resolve(opts.out)));
       writeTextAtomic(opts.out, html);
       for (const r of runs) if (r.partial === true) console.log(`note: ${r.name} is ${r.status}`);
       console.log(`wrote ${opts.out}`);

@@ -1,5 +1,6 @@
 /** `mst run <task>`: resolve a spec (or the task's defaults), run its jobs on worker processes, write the report. */
 import { InvalidArgumentError, type Command } from "commander";
+import { MAX_JOBS } from "../../run/max-jobs.js";
 import type { RunOutcome } from "../../run/runner.js";
 
 /**
@@ -40,8 +41,9 @@ function intList(flag: string) {
   };
 }
 
-function positiveInt(value: string): number {
-  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+function jobCount(value: string): number {
+  if (!/^[1-9]\d*$/.test(value) || Number(value) > MAX_JOBS)
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_JOBS}, got "${value}"`);
   return Number(value);
 }
 
@@ -112,10 +114,10 @@ export function register(program: Command): void {
     .option("--out <dir>", "run directory (default: runs/<task>-<preset>-<timestamp>)")
     .option(
       "--jobs <n>",
-      "worker processes at once (default: number of cores); each gets cores/n BLAS threads",
-      positiveInt,
+      `worker processes at once, 1 to ${MAX_JOBS} (default: number of cores); each gets cores/n BLAS threads`,
+      jobCount,
     )
-    .option("--force", "overwrite an existing run directory (it is deleted first)")
+    .option("--force", "overwrite an existing run directory (deleted first; only ever an mst run directory)")
     .option("--resume <dir>", "continue a killed or failed run, reusing every finished job")
     .option("--seeds <list>", "fine-tuning seeds, comma-separated, e.g. 0,1,2", intList("--seeds"))
     .option("--base-seeds <list>", "base-model seeds, comma-separated, e.g. 0,1", intList("--base-seeds"))

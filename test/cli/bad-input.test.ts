@@ -164,7 +164,10 @@ test("exit codes: 0 success, 1 the work failed, 2 bad input; documented in mst -
   badInput(mst("run", "toy", "--frobnicate"), /unknown option '--frobnicate'/);
   badInput(mst("run", "--spec", "missing.yaml"), /^mst: missing\.yaml: cannot read spec/);
   badInput(mst("run", "--resume", "empty-runs"), /spec\.resolved\.json: missing: not a run directory/);
-  badInput(mst("report", "empty-runs"), /results\.json: missing/);
+  // a folder that is not a run: no suggestion to --resume it (that cannot help)
+  const report = mst("report", "empty-runs");
+  badInput(report, /results\.json: missing, and empty-runs is not a run directory \(no spec\.resolved\.json\)/);
+  assert.doesNotMatch(report.err, /--resume/);
   badInput(mst("nosuchcommand"), /unknown command/);
 });
 

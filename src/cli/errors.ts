@@ -42,7 +42,8 @@ export function exitCodeOf(e: unknown): number {
   // commander's usage errors (unknown option, bad option value, missing argument) and our own InvalidArgumentError
   const code = (e as { code?: unknown }).code;
   if (typeof code === "string" && code.startsWith("commander.")) {
-    return code === "commander.helpDisplayed" || code === "commander.version" ? EXIT.ok : EXIT.badInput;
+    // help asked for (`--help`, `help run`) and --version succeed; help shown because no command was given is an error
+    return (e as { exitCode?: unknown }).exitCode === 0 ? EXIT.ok : EXIT.badInput;
   }
   if (BAD_INPUT.has(e.name)) return EXIT.badInput;
   // A path the user gave that cannot be used (missing, a folder for a file or the reverse, no permission, read-only)

@@ -15,7 +15,13 @@ import { runStatus } from "./list-runs.js";
 export async function writeRunReport(runDir: string): Promise<{ html: string; markdown: string }> {
   const resultsFile = join(runDir, RUN_FILES.results);
   if (!existsSync(resultsFile)) {
-    throw new RunDirError(resultsFile, "missing: the run has not finished (run `mst run --resume` on it first)");
+    // suggest --resume only where it can work: a run directory (it has its spec), not any folder
+    throw new RunDirError(
+      resultsFile,
+      existsSync(join(runDir, RUN_FILES.spec))
+        ? `missing: the run has not finished (finish it with \`mst run --resume ${runDir}\`)`
+        : `missing, and ${runDir} is not a run directory (no ${RUN_FILES.spec})`,
+    );
   }
   const results = readJsonFile(resultsFile, TaskResultsSchema) as TaskResults;
   const specFile = join(runDir, RUN_FILES.spec);

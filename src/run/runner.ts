@@ -149,13 +149,18 @@ async function execute(
     process.removeListener("SIGINT", onInterrupt);
     progress.stop();
   }
-  const results = task.summarize(
-    config,
-    input,
-    plan,
-    readResults(runDir, plan, task.resultSchema?.bind(task)),
-    resolved.preset,
-  );
+  const jobResults = readResults(runDir, plan, task.resultSchema?.bind(task));
+  let results: TaskResults;
+  try {
+    results = task.summarize(config, input, plan, jobResults, resolved.preset);
+  } catch (e) {
+    // Without a result schema a hand-edited result.json reaches summarize unchecked; say where to look, not just
+    // "Cannot read properties of undefined".
+    const hint = task.resultSchema
+      ? ""
+      : ` (task "${task.name}" declares no result schema, so a damaged ${join(RUN_FILES.jobs, "<id>", "result.json")} is not caught earlier)`;
+    throw new Error(`${runDir}: summarizing the job results failed: ${(e as Error).message}${hint}`, { cause: e });
+  }
   writeJsonAtomic(join(runDir, RUN_FILES.results), results);
   log("wrote results.json");
   if (opts.report ?? true) {

@@ -138,6 +138,10 @@ test("mst run --force deletes only an mst run directory; compare -o never writes
 test("exit codes: 0 success, 1 the work failed, 2 bad input; documented in mst --help", () => {
   const help = mst("--help");
   assert.equal(help.code, 0);
+  assert.equal(mst("help", "run").code, 0);
+  assert.equal(mst("run", "--help").code, 0);
+  assert.equal(mst("--version").code, 0);
+  assert.equal(mst().code, 2, "no command: the help goes to stderr as for any usage error");
   assert.match(help.out, /Exit codes:\n {2}0 {2}success\n {2}1 {2}the work failed .*\n {2}2 {2}bad input/);
   mkdirSync(join(dir, "empty-runs"));
   assert.equal(mst("runs", "empty-runs").code, 0);
@@ -160,7 +164,10 @@ test("exit codes: 0 success, 1 the work failed, 2 bad input; documented in mst -
   badInput(mst("run", "toy", "--frobnicate"), /unknown option '--frobnicate'/);
   badInput(mst("run", "--spec", "missing.yaml"), /^mst: missing\.yaml: cannot read spec/);
   badInput(mst("run", "--resume", "empty-runs"), /spec\.resolved\.json: missing: not a run directory/);
-  badInput(mst("report", "empty-runs"), /results\.json: missing/);
+  // a folder that is not a run: no suggestion to --resume it (that cannot help)
+  const report = mst("report", "empty-runs");
+  badInput(report, /results\.json: missing, and empty-runs is not a run directory \(no spec\.resolved\.json\)/);
+  assert.doesNotMatch(report.err, /--resume/);
   badInput(mst("nosuchcommand"), /unknown command/);
 });
 

@@ -123,3 +123,18 @@ test("a damaged result.json is named (job and file) and the job re-run on resume
   );
   assert.deepEqual(readdirSync(join(dir, "jobs")).length, 5);
 });
+
+test("a result.json that is valid JSON but not what summarize expects: the error names the run and the likely cause", async (t) => {
+  const dir = join(tempDir(t), "run");
+  await startRun(toySpec(), dir, quiet);
+  writeFileSync(join(dir, "jobs", "eval-mst-b0-s0", "result.json"), "{}\n");
+  rmSync(join(dir, "results.json"));
+  await assert.rejects(resumeRun(dir, quiet), (e: unknown) => {
+    assert.ok(e instanceof Error);
+    assert.match(
+      e.message,
+      /: summarizing the job results failed: .* \(task "toy" declares no result schema, so a damaged jobs[/\\]<id>[/\\]result\.json is not caught earlier\)$/,
+    );
+    return true;
+  });
+});

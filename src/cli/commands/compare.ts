@@ -22,7 +22,9 @@ async function loadRun(dir: string, name: string): Promise<CompareRun> {
   if (!existsSync(resultsFile)) {
     throw new RunDirError(
       dir,
-      `no ${RUN_FILES.results}: not a finished run directory (finish it with \`mst run --resume ${dir}\`)`,
+      existsSync(join(dir, RUN_FILES.spec))
+        ? `no ${RUN_FILES.results}: the run has not finished (finish it with \`mst run --resume ${dir}\`)`
+        : `no ${RUN_FILES.results} and no ${RUN_FILES.spec}: not a run directory`,
     );
   }
   const results = readJsonFile(resultsFile, TaskResultsSchema);

@@ -3,8 +3,8 @@
  * then writes results.json (from `task.summarize`), report.html and summary.md.
  *
  * ```ts
- * const { resolved, out } = resolveSpec({ task: "toy" });
- * const outcome = await startRun(resolved, out ?? defaultRunDir("toy", resolved.preset), { jobs: 2 });
+ * const { resolved, task, out } = await resolveSpec({ task: "sycophancy" }); // or a plug-in: "./my-task/task.js"
+ * const outcome = await startRun(resolved, out ?? defaultRunDir(task.name, resolved.preset), { jobs: 2 });
  * console.log(outcome.results.headline);
  * ```
  */
@@ -12,7 +12,6 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { JsonSchema, type Json } from "../data/sample.js";
-import { getTask } from "../tasks/registry.js";
 import type { PlanInput, Task, TaskResults } from "../experiment/task.js";
 import { RunDirError } from "./errors.js";
 import { collectEnv, type RunEnv } from "./env.js";
@@ -21,6 +20,7 @@ import { writeRunReport } from "./run-report.js";
 import { RUN_FILES, createRunDir, readJsonFile, writeJsonAtomic } from "./run-dir.js";
 import { appendRunLog, defaultJobs, readResults, runJobs } from "./scheduler.js";
 import { ResolvedSpecSchema, type ResolvedSpec } from "./spec.js";
+import { loadTask } from "./task-module.js";
 
 export interface RunOptions {
   /** Worker processes (default: the spec's `jobs`, else the number of cores). */
@@ -47,13 +47,13 @@ export async function startRun(
   opts: RunOptions & { force?: boolean } = {},
 ): Promise<RunOutcome> {
   const dir = resolve(runDir);
-  const task = getTask(resolved.task);
+  const task = await loadTask(resolved.task);
   createRunDir(dir, opts.force ?? false);
   writeJsonAtomic(join(dir, RUN_FILES.spec), resolved);
   const jobs = opts.jobs ?? resolved.jobs ?? defaultJobs();
   writeJsonAtomic(join(dir, RUN_FILES.env), collectEnv(jobs));
   writeFileSync(join(dir, RUN_FILES.log), "");
-  appendRunLog(join(dir, RUN_FILES.log), `new run: task ${resolved.task}, preset ${resolved.preset}`);
+  appendRunLog(join(dir, RUN_FILES.log), `new run: task ${task.name} (${resolved.task}), preset ${resolved.preset}`);
   return execute(task, resolved, dir, jobs, opts);
 }
 
@@ -63,7 +63,7 @@ export async function resumeRun(runDir: string, opts: RunOptions = {}): Promise<
   const specFile = join(dir, RUN_FILES.spec);
   if (!existsSync(specFile)) throw new RunDirError(specFile, "missing: not a run directory (nothing to resume)");
   const resolved = readJsonFile(specFile, ResolvedSpecSchema);
-  const task = getTask(resolved.task);
+  const task = await loadTask(resolved.task);
   // Re-validate the stored config: a task whose schema changed since the run started must say so, not misread it.
   const parsed = task.configSchema.safeParse(resolved.config);
   if (!parsed.success) {
@@ -113,7 +113,8 @@ async function execute(
   process.once("SIGINT", onInterrupt);
   try {
     progress.message(`run directory: ${runDir}`);
-    counts = await runJobs(plan, { task: task.name, config: resolved.config, runDir, jobs, progress, log });
+    // the task reference, not its name: a worker loads a plug-in from its path
+    counts = await runJobs(plan, { task: resolved.task, config: resolved.config, runDir, jobs, progress, log });
   } finally {
     process.removeListener("SIGINT", onInterrupt);
     progress.stop();

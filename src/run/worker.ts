@@ -4,10 +4,10 @@
  */
 import { mkdirSync } from "node:fs";
 import type { Json } from "../data/sample.js";
-import { getTask } from "../tasks/registry.js";
 import type { JobContext } from "../experiment/task.js";
 import type { RunJobMessage, WorkerMessage } from "./ipc.js";
 import { jobDirOf, resultFileOf, writeJsonAtomic } from "./run-dir.js";
+import { loadTask } from "./task-module.js";
 
 function send(msg: WorkerMessage): Promise<void> {
   return new Promise((res) => {
@@ -30,7 +30,7 @@ function throttledProgress(): JobContext<unknown>["progress"] {
 }
 
 async function runOne(msg: RunJobMessage): Promise<void> {
-  const task = getTask(msg.task);
+  const task = await loadTask(msg.task);
   const jobDir = jobDirOf(msg.runDir, msg.job.id);
   mkdirSync(jobDir, { recursive: true });
   const ctx: JobContext<unknown> = {

@@ -94,7 +94,7 @@ test("provider mode: LLM topics and articles, exported arms, LLM judge check, se
         },
       },
     };
-    const { resolved } = resolveSpec({ spec: parseSpec(JSON.stringify(spec), "provider.json") });
+    const { resolved } = await resolveSpec({ spec: parseSpec(JSON.stringify(spec), "provider.json") });
     const root = mkdtempSync(join(tmpdir(), "mst-pbp-"));
     t.after(() => rmSync(root, { recursive: true, force: true }));
     const dir = join(root, "run");

@@ -5,6 +5,9 @@
  * engine's model, tokenizers and trainers). Everything else of every layer is exported by the package root ("mst").
  */
 
+// the zod the kit validates with: a plug-in's config schema needs no zod of its own
+export { z } from "zod";
+
 // the kit: a task's domain in, a runnable Task out
 export { defineExperiment, checkJobResult, JobSchemaError } from "./define.js";
 export type * from "./experiment.js";

@@ -164,8 +164,8 @@ test("a plug-in task in a folder outside the repository: npm pack + install, mst
     const v = results.headline[`padding ${arm}`];
     assert.ok(Number.isFinite(v) && v >= 0 && v <= 1, `padding ${arm}: ${v}`);
   }
-  // every planned job finished: 1 base + its evaluation + 3 trained arms x 2 seeds + 4 evaluated arms x 2 seeds
-  assert.equal(finished(dir).length, 16);
+  // every planned job finished: 1 base + its evaluation + 3 trained arms x 3 seeds + 4 evaluated arms x 3 seeds
+  assert.equal(finished(dir).length, 23);
   for (const f of ["report.html", "summary.md"]) assert.ok(existsSync(join(dir, f)), `${f} missing`);
   const html = readFileSync(join(dir, "report.html"), "utf8");
   assert.match(html, /Example plug-in: MST against a grader/);

@@ -253,7 +253,7 @@ export const task = defineExperiment({
     embedded: {},
     quick: { pretrain: { steps: 200 }, sft: { steps: 100 }, eval: { samplesPerItem: 4, sweepSamplesPerItem: 2 } },
   },
-  defaultSeeds: { seeds: [0, 1], baseSeeds: [0] },
+  defaultSeeds: { seeds: [0, 1, 2], baseSeeds: [0] },
   monitor: monitorOf,
   trainSamples,
   evalSamples,

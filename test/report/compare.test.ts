@@ -52,7 +52,11 @@ test.before(async () => {
   for (let i = 0; i < dirs.length; i++) {
     const text = `task: ${JSON.stringify(TOY_TASK)}\npreset: quick\nseeds: [0, 1]\noverrides:\n  evalItems: ${ITEMS[i]}\n`;
     const spec = parseSpec(text, `compare-${i}.yaml`);
-    await startRun((await resolveSpec({ spec })).resolved, dirs[i], { jobs: 2, progress: new NoProgress(), report: false });
+    await startRun((await resolveSpec({ spec })).resolved, dirs[i], {
+      jobs: 2,
+      progress: new NoProgress(),
+      report: false,
+    });
   }
 });
 

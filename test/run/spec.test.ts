@@ -54,7 +54,10 @@ test("wrong type at the top level and bad list items name the path", async () =>
 });
 
 test("unknown task and preset are named with the known ones", async () => {
-  await assert.rejects(resolveSpec({ task: "nope" }), /unknown task "nope"; known tasks: .*sycophancy.*path of a task module/);
+  await assert.rejects(
+    resolveSpec({ task: "nope" }),
+    /unknown task "nope"; known tasks: .*sycophancy.*path of a task module/,
+  );
   const named = await specError("task: nope\n");
   assert.equal(named.field, "task");
   assert.equal(named.line, 1);
@@ -64,7 +67,9 @@ test("unknown task and preset are named with the known ones", async () => {
 });
 
 test("deployment and sweep are passed through documented config keys and validated by the task", async () => {
-  const { resolved } = await resolveSpec({ spec: parseSpec(`task: ${TOY}\ndeployment: 10\nsweep: [0, 50]\n`, "s.yaml") });
+  const { resolved } = await resolveSpec({
+    spec: parseSpec(`task: ${TOY}\ndeployment: 10\nsweep: [0, 50]\n`, "s.yaml"),
+  });
   const cfg = resolved.config as Record<string, unknown>;
   assert.equal(cfg[DEPLOYMENT_KEY], 10);
   assert.deepEqual(cfg.sweepLabels, [0, 50]);
@@ -86,15 +91,12 @@ test("YAML syntax errors and JSON specs carry line numbers", async (t) => {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, "spec.json");
   writeFileSync(file, `{\n  "task": ${TOY},\n  "overrides": {\n    "noise": "loud"\n  }\n}\n`);
-  await assert.rejects(
-    resolveSpec({ spec: loadSpecFile(file) }),
-    (e: unknown) => {
-      assert.ok(e instanceof SpecError);
-      assert.equal(e.field, "overrides.noise");
-      assert.equal(e.line, 4);
-      return true;
-    },
-  );
+  await assert.rejects(resolveSpec({ spec: loadSpecFile(file) }), (e: unknown) => {
+    assert.ok(e instanceof SpecError);
+    assert.equal(e.field, "overrides.noise");
+    assert.equal(e.line, 4);
+    return true;
+  });
 });
 
 test("no spec: the task's defaults; command-line options win over the spec", async () => {
@@ -113,7 +115,10 @@ test("no spec: the task's defaults; command-line options win over the spec", asy
   assert.equal(cfg.steps, 6);
   assert.equal(cfg.noise, 0.5);
   assert.equal(cfg.sleepMs, 0);
-  await assert.rejects(resolveSpec({ task: "other", spec }), /spec says task ".*toy\/task\.js" but the command line says "other"/);
+  await assert.rejects(
+    resolveSpec({ task: "other", spec }),
+    /spec says task ".*toy\/task\.js" but the command line says "other"/,
+  );
 });
 
 test("deepMerge merges objects and replaces arrays and scalars without mutating inputs", () => {

@@ -56,7 +56,9 @@ function tasksHelp({ registry }: RunDeps): string {
       return `  ${name.padEnd(15)} ${t.title}\n  ${"".padEnd(15)} presets: ${Object.keys(t.presets).join(", ")} (default ${t.defaultPreset}); arms: ${t.arms.supported.join(", ")} (default ${t.arms.default.join(", ")})`;
     })
     .join("\n")
-    .concat(`\n  ${"./my-task.js".padEnd(15)} a plug-in: an ES module exporting a Task built with "mst/experiment" (README: Your own task)`);
+    .concat(
+      `\n  ${"./my-task.js".padEnd(15)} a plug-in: an ES module exporting a Task built with "mst/experiment" (README: Your own task)`,
+    );
 }
 
 const specHelp = ({ spec }: RunDeps): string => `

@@ -1,10 +1,10 @@
 /** Plug-in task modules: paths resolved and stored absolute, `task` or default export, one-line errors naming the file. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { loadSpecFile, resolveSpec } from "../../src/run/spec.js";
 import { TaskModuleError, isTaskPath, loadTask, taskRefOf } from "../../src/run/task-module.js";
 import { getTask } from "../../src/tasks/registry.js";
@@ -103,4 +103,14 @@ test("modules that are not tasks fail with one line naming the file", async () =
   const spec = join(root, "bad-spec.yaml");
   writeFileSync(spec, "task: ./bad/none.mjs\n");
   await assert.rejects(resolveSpec({ spec: loadSpecFile(spec) }), TaskModuleError);
+});
+
+test("every example plug-in under examples/tasks loads (its `mst/experiment` import resolves to this package)", async () => {
+  const dir = fileURLToPath(new URL("../../../examples/tasks", import.meta.url));
+  for (const name of readdirSync(dir)) {
+    const task = await loadTask(join(dir, name, "task.js"));
+    assert.equal(task.name, name, "an example's folder is named after its task");
+    const config = task.configSchema.parse(task.presets[task.defaultPreset]);
+    assert.ok(task.plan(config, { arms: task.arms.default, ...task.defaultSeeds }).length > 0);
+  }
 });

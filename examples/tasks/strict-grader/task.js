@@ -251,7 +251,7 @@ export const task = defineExperiment({
   // quick: a smoke run (seconds per job; the arms barely learn the label)
   presets: {
     embedded: {},
-    quick: { pretrain: { steps: 200 }, sft: { steps: 100 }, eval: { samplesPerItem: 4, sweepSamplesPerItem: 2 } },
+    quick: { pretrain: { steps: 500 }, sft: { steps: 100 }, eval: { samplesPerItem: 4, sweepSamplesPerItem: 2 } },
   },
   defaultSeeds: { seeds: [0, 1, 2], baseSeeds: [0] },
   monitor: monitorOf,

@@ -5,3 +5,4 @@ export * from "./errors.js";
 export * from "./list-runs.js";
 export * from "./run-report.js";
 export * from "./progress.js";
+export * from "./task-module.js";

@@ -5,6 +5,7 @@ import type { JobSpec } from "../experiment/task.js";
 /** Runner -> worker: run this one job. */
 export interface RunJobMessage {
   type: "run";
+  /** Task reference: a registered name or a plug-in module's absolute path (spec.resolved.json's `task`). */
   task: string;
   job: JobSpec;
   config: Json;

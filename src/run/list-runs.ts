@@ -3,20 +3,21 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { errnoCode, withPath } from "../data/fs-errors.js";
-import { getTask, listTasks } from "../tasks/registry.js";
 import { TaskResultsSchema } from "../report/results-schema.js";
 import { RUN_FILES, isJobDone, readJsonFile } from "./run-dir.js";
 import { ResolvedSpecSchema } from "./spec.js";
+import { loadTask } from "./task-module.js";
 
 export interface RunStatus {
   status: "complete" | "partial" | "unknown";
   done: number;
-  /** Planned jobs (0 when the plan cannot be rebuilt, e.g. the task is not registered here). */
+  /** Planned jobs (0 when the plan cannot be rebuilt, e.g. the task is not registered here or its module is gone). */
   total: number;
 }
 
 export interface RunListing extends RunStatus {
   dir: string;
+  /** The task's name (a plug-in's own name when its module loads, else the stored reference). */
   task: string;
   preset: string;
   /** Start time from env.json (ISO), or the directory's mtime. */
@@ -26,13 +27,12 @@ export interface RunListing extends RunStatus {
   problem?: string;
 }
 
-/** Done / planned jobs of a run, re-planned from spec.resolved.json. */
-export function runStatus(runDir: string): RunStatus {
+/** Done / planned jobs of a run, re-planned from spec.resolved.json (loading a plug-in task from its stored path). */
+export async function runStatus(runDir: string): Promise<RunStatus & { taskName?: string }> {
   const specFile = join(runDir, RUN_FILES.spec);
   try {
     const spec = readJsonFile(specFile, ResolvedSpecSchema);
-    if (!listTasks().includes(spec.task)) return { status: "unknown", done: 0, total: 0 };
-    const task = getTask(spec.task);
+    const task = await loadTask(spec.task);
     const plan = task.plan(task.configSchema.parse(spec.config), {
       arms: spec.arms,
       seeds: spec.seeds,
@@ -40,7 +40,7 @@ export function runStatus(runDir: string): RunStatus {
     });
     const done = plan.filter((j) => isJobDone(runDir, j.id)).length;
     const complete = done === plan.length && existsSync(join(runDir, RUN_FILES.results));
-    return { status: complete ? "complete" : "partial", done, total: plan.length };
+    return { status: complete ? "complete" : "partial", done, total: plan.length, taskName: task.name };
   } catch {
     return { status: "unknown", done: 0, total: 0 };
   }
@@ -63,7 +63,10 @@ export class RunsFolderError extends Error {
  * Every run directory directly under `root` (a directory holding spec.resolved.json), newest first. An entry that
  * cannot be looked at (a dangling symlink, no permission) is skipped and passed to `onSkip` with the reason.
  */
-export function listRuns(root: string, onSkip: (path: string, why: string) => void = () => {}): RunListing[] {
+export async function listRuns(
+  root: string,
+  onSkip: (path: string, why: string) => void = () => {},
+): Promise<RunListing[]> {
   if (!existsSync(root)) throw new RunsFolderError(root, "no such folder (mst runs lists the run directories in it)");
   if (!statSync(root).isDirectory()) throw new RunsFolderError(root, "is a file, not a folder of run directories");
   const out: RunListing[] = [];
@@ -78,17 +81,18 @@ export function listRuns(root: string, onSkip: (path: string, why: string) => vo
       continue;
     }
     if (!isDir || !existsSync(join(dir, RUN_FILES.spec))) continue;
+    const { taskName, ...status } = await runStatus(dir);
     const row: RunListing = {
       dir,
       task: "?",
       preset: "?",
       date: statSync(dir).mtime.toISOString(),
       headline: {},
-      ...runStatus(dir),
+      ...status,
     };
     try {
       const spec = readJsonFile(join(dir, RUN_FILES.spec), ResolvedSpecSchema);
-      row.task = spec.task;
+      row.task = taskName ?? spec.task;
       row.preset = spec.preset;
       if (existsSync(join(dir, RUN_FILES.env))) row.date = readJsonFile(join(dir, RUN_FILES.env), EnvStart).startedAt;
       if (existsSync(join(dir, RUN_FILES.results)))

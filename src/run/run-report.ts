@@ -5,11 +5,23 @@ import { JsonSchema, type Json } from "../data/sample.js";
 import { renderReport } from "../report/render-report.js";
 import { TaskResultsSchema } from "../report/results-schema.js";
 import { renderSummary } from "../report/summary-md.js";
-import { getTask, listTasks } from "../tasks/registry.js";
-import type { TaskResults } from "../experiment/task.js";
+import type { Task, TaskResults } from "../experiment/task.js";
 import { RunDirError } from "./errors.js";
 import { RUN_FILES, readJsonFile, writeTextAtomic } from "./run-dir.js";
 import { runStatus } from "./list-runs.js";
+import { ResolvedSpecSchema } from "./spec.js";
+import { loadTask } from "./task-module.js";
+
+/** The run's task for its title and description: from the stored reference (a plug-in's path), else the results' name. */
+async function taskOf(spec: Json | undefined, results: TaskResults): Promise<Task | null> {
+  const stored = ResolvedSpecSchema.safeParse(spec);
+  try {
+    return await loadTask(stored.success ? stored.data.task : results.task);
+  } catch {
+    // a task no longer available here (plug-in moved, task removed): the report is drawn without its description
+    return null;
+  }
+}
 
 /** Writes `<runDir>/report.html` and `<runDir>/summary.md`; returns their paths. */
 export async function writeRunReport(runDir: string): Promise<{ html: string; markdown: string }> {
@@ -28,8 +40,8 @@ export async function writeRunReport(runDir: string): Promise<{ html: string; ma
   const envFile = join(runDir, RUN_FILES.env);
   const spec: Json | undefined = existsSync(specFile) ? readJsonFile(specFile, JsonSchema) : undefined;
   const env: Json | undefined = existsSync(envFile) ? readJsonFile(envFile, JsonSchema) : undefined;
-  const task = listTasks().includes(results.task) ? getTask(results.task) : null;
-  const st = runStatus(runDir);
+  const task = await taskOf(spec, results);
+  const st = await runStatus(runDir);
   const status = st.total > 0 ? `${st.status} (${st.done}/${st.total} jobs)` : st.status;
   const meta = { title: task?.title, description: task?.description, runDir, status, spec, env };
   const html = join(runDir, RUN_FILES.report);

@@ -3,8 +3,8 @@
  * then writes results.json (from `task.summarize`), report.html and summary.md.
  *
  * ```ts
- * const { resolved, out } = resolveSpec({ task: "toy" });
- * const outcome = await startRun(resolved, out ?? defaultRunDir("toy", resolved.preset), { jobs: 2 });
+ * const { resolved, task, out } = await resolveSpec({ task: "sycophancy" }); // or a plug-in: "./my-task/task.js"
+ * const outcome = await startRun(resolved, out ?? defaultRunDir(task.name, resolved.preset), { jobs: 2 });
  * console.log(outcome.results.headline);
  * ```
  */
@@ -14,7 +14,6 @@ import { z } from "zod";
 import { describeZodError } from "../data/errors.js";
 import { withPath } from "../data/fs-errors.js";
 import { JsonSchema, type Json } from "../data/sample.js";
-import { getTask } from "../tasks/registry.js";
 import type { PlanInput, Task, TaskResults } from "../experiment/task.js";
 import { RunDirError } from "./errors.js";
 import { collectEnv, type RunEnv } from "./env.js";
@@ -24,6 +23,7 @@ import { RUN_FILES, createRunDir, readJsonFile, writeJsonAtomic } from "./run-di
 import { acquireRunLock, assertUnlocked, type RunLock } from "./run-lock.js";
 import { appendRunLog, defaultJobs, readResults, runJobs } from "./scheduler.js";
 import { ResolvedSpecSchema, type ResolvedSpec } from "./spec.js";
+import { loadTask } from "./task-module.js";
 
 export interface RunOptions {
   /** Worker processes (default: the spec's `jobs`, else the number of cores). */
@@ -50,7 +50,7 @@ export async function startRun(
   opts: RunOptions & { force?: boolean } = {},
 ): Promise<RunOutcome> {
   const dir = resolve(runDir);
-  const task = getTask(resolved.task);
+  const task = await loadTask(resolved.task);
   // --force over a directory another process is running in would delete its jobs from under it
   if (existsSync(dir)) assertUnlocked(dir);
   createRunDir(dir, opts.force ?? false);
@@ -61,7 +61,7 @@ export async function startRun(
     writeJsonAtomic(join(dir, RUN_FILES.env), collectEnv(jobs));
     const logFile = join(dir, RUN_FILES.log);
     withPath(logFile, "write", () => writeFileSync(logFile, ""));
-    appendRunLog(logFile, `new run: task ${resolved.task}, preset ${resolved.preset}`);
+    appendRunLog(logFile, `new run: task ${task.name} (${resolved.task}), preset ${resolved.preset}`);
     return await execute(task, resolved, dir, jobs, opts, lock);
   } finally {
     lock.release();
@@ -83,7 +83,7 @@ export async function resumeRun(runDir: string, opts: RunOptions = {}): Promise<
 
 async function resumeLocked(dir: string, specFile: string, opts: RunOptions, lock: RunLock): Promise<RunOutcome> {
   const resolved = readJsonFile(specFile, ResolvedSpecSchema);
-  const task = getTask(resolved.task);
+  const task = await loadTask(resolved.task);
   // Re-validate the stored config: a task whose schema changed since the run started must say so, not misread it.
   const parsed = task.configSchema.safeParse(resolved.config);
   if (!parsed.success) {
@@ -136,8 +136,9 @@ async function execute(
   process.once("SIGINT", onInterrupt);
   try {
     progress.message(`run directory: ${runDir}`);
+    // the task reference, not its name: a worker loads a plug-in from its path
     counts = await runJobs(plan, {
-      task: task.name,
+      task: resolved.task,
       config: resolved.config,
       runDir,
       jobs,

@@ -17,6 +17,7 @@ import { JOB_FILES, isJobDone, jobDirOf, readJsonFile, resultFileOf } from "./ru
 const WORKER = fileURLToPath(new URL("./worker.js", import.meta.url));
 
 export interface ScheduleOptions {
+  /** Task reference the workers load (a registered name or a plug-in module's absolute path). */
   task: string;
   config: Json;
   runDir: string;

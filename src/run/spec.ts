@@ -1,14 +1,16 @@
 /** The experiment spec (YAML or JSON): strict zod schema, loading with line numbers, and resolution into a task config. */
 import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { z } from "zod";
 import { JsonSchema, type Json } from "../data/sample.js";
 import { parseYaml } from "../data/config-file.js";
 import { formatPath, issueMessage } from "../data/errors.js";
-import { getTask, listTasks } from "../tasks/registry.js";
+import { listTasks } from "../tasks/registry.js";
 import type { Task } from "../experiment/task.js";
 import { deepMerge, hasPath } from "./deep-merge.js";
 import { SpecError } from "./errors.js";
 import { MAX_JOBS } from "./max-jobs.js";
+import { TaskModuleError, loadTask, taskRefOf } from "./task-module.js";
 
 /**
  * Task config key that `deployment:` in a spec sets. A task that supports a deployment-label override declares this
@@ -24,7 +26,13 @@ const SeedList = z.array(z.number().int().nonnegative()).min(1);
 /** What a user writes. Every field is optional: `mst run <task>` alone uses the task's defaults. */
 export const ExperimentSpecSchema = z
   .strictObject({
-    task: z.string().min(1).optional().describe("Task name (e.g. sycophancy); the CLI argument wins if both are given"),
+    task: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Task name (e.g. sycophancy) or the path of a task module (relative to this file); the CLI argument wins if both are given",
+      ),
     preset: z.string().min(1).optional().describe("Named preset of the task (default: the task's default preset)"),
     overrides: z
       .record(z.string(), JsonSchema)
@@ -50,7 +58,7 @@ export type ExperimentSpec = z.infer<typeof ExperimentSpecSchema>;
 /** What a run directory stores as spec.resolved.json: enough to re-plan the run with no other input. */
 export const ResolvedSpecSchema = z.strictObject({
   format: z.literal("mst-run-spec/1").describe("File format and version"),
-  task: z.string().describe("Task name"),
+  task: z.string().describe("Task name, or the absolute path of a plug-in task module"),
   preset: z.string().describe("Preset name"),
   arms: z.array(z.string()).describe("Arms in the run"),
   seeds: z.array(z.number().int()).describe("Fine-tuning seeds"),
@@ -123,6 +131,7 @@ export function loadSpecFile(file: string): LoadedSpec {
 
 /** Command-line choices; each wins over the same field in the spec file. */
 export interface SpecCliOptions {
+  /** Task name, or a task module's path (relative to the cwd). */
   task?: string;
   spec?: LoadedSpec;
   preset?: string;
@@ -135,9 +144,12 @@ export interface SpecCliOptions {
 /**
  * Resolves a spec into the task config and the arms/seeds: preset deep-merged over nothing (the schema supplies the
  * defaults), then `overrides`, then `deployment`/`sweep`; the result is parsed by the task's own strict configSchema.
- * Errors name the spec path (`overrides.ppo.lr`), or the preset when the preset itself is at fault.
+ * Errors name the spec path (`overrides.ppo.lr`), or the preset when the preset itself is at fault. A task module's path
+ * is stored absolute (`task:` in a spec is relative to the spec file), so the run resumes from any cwd.
  */
-export function resolveSpec(opts: SpecCliOptions): { resolved: ResolvedSpec; task: Task; out: string | null } {
+export async function resolveSpec(
+  opts: SpecCliOptions,
+): Promise<{ resolved: ResolvedSpec; task: Task; out: string | null }> {
   const loaded = opts.spec;
   const spec: ExperimentSpec = loaded?.spec ?? { overrides: {} };
   const file = loaded?.file ?? "<command line>";
@@ -146,16 +158,21 @@ export function resolveSpec(opts: SpecCliOptions): { resolved: ResolvedSpec; tas
     throw new SpecError(file, lineOf(path), formatPath(path), detail);
   };
 
-  if (opts.task && spec.task && opts.task !== spec.task) {
+  const cliRef = opts.task !== undefined ? taskRefOf(opts.task) : undefined;
+  const specRef = spec.task !== undefined ? taskRefOf(spec.task, loaded ? dirname(loaded.file) : undefined) : undefined;
+  if (cliRef && specRef && cliRef !== specRef) {
     fail(["task"], `spec says task "${spec.task}" but the command line says "${opts.task}"`);
   }
-  const taskName = opts.task ?? spec.task;
-  if (!taskName) fail(["task"], `no task given; known tasks: ${listTasks().join(", ")}`);
-  // A task named in the spec file is reported at its line there; one from the command line by getTask's own error.
-  if (opts.task === undefined && !listTasks().includes(taskName as string)) {
-    fail(["task"], `unknown task "${taskName}"; known tasks: ${listTasks().join(", ")}`);
+  const taskRef = cliRef ?? specRef;
+  if (!taskRef) fail(["task"], `no task given; known tasks: ${listTasks().join(", ")} (or the path of a task module)`);
+  let task: Task;
+  try {
+    task = await loadTask(taskRef as string);
+  } catch (e) {
+    // a module that cannot be loaded names its own file; a bad name in a spec names the spec's line
+    if (specRef && !cliRef && !(e instanceof TaskModuleError)) fail(["task"], (e as Error).message);
+    throw e;
   }
-  const task = getTask(taskName as string);
 
   const preset = opts.preset ?? spec.preset ?? task.defaultPreset;
   if (!(preset in task.presets)) {
@@ -206,7 +223,7 @@ export function resolveSpec(opts: SpecCliOptions): { resolved: ResolvedSpec; tas
 
   const resolved: ResolvedSpec = {
     format: "mst-run-spec/1",
-    task: task.name,
+    task: taskRef as string,
     preset,
     arms,
     seeds,

@@ -5,11 +5,11 @@
 import { mkdirSync } from "node:fs";
 import { describeZodError } from "../data/errors.js";
 import type { Json } from "../data/sample.js";
-import { getTask } from "../tasks/registry.js";
 import type { JobContext } from "../experiment/task.js";
 import type { RunJobMessage, WorkerMessage } from "./ipc.js";
 import { describeJobError } from "./job-error.js";
 import { jobDirOf, resultFileOf, writeJsonAtomic } from "./run-dir.js";
+import { loadTask } from "./task-module.js";
 
 function send(msg: WorkerMessage): Promise<void> {
   return new Promise((res) => {
@@ -32,7 +32,7 @@ function throttledProgress(): JobContext<unknown>["progress"] {
 }
 
 async function runOne(msg: RunJobMessage): Promise<void> {
-  const task = getTask(msg.task);
+  const task = await loadTask(msg.task);
   const jobDir = jobDirOf(msg.runDir, msg.job.id);
   mkdirSync(jobDir, { recursive: true });
   const ctx: JobContext<unknown> = {

@@ -1,12 +1,13 @@
-/** The task registry: task name -> Task. Adding a task is one import and one line in `TASKS`. */
+/**
+ * The registry of shipped tasks: task name -> Task. Adding a shipped task is one import and one line in `TASKS`; a
+ * researcher's own task is a plug-in module instead (`mst run ./my-task.js`, loaded by src/run/task-module.ts).
+ */
 import type { Task } from "../experiment/task.js";
-import { toyTask } from "./toy/task.js";
 import { sycophancyTask } from "./sycophancy-addition/task.js";
 import { politicalBiasTask } from "./political-bias/task.js";
 
 /** Every task `mst run <name>` knows. Keep it a plain map (one line per task). */
 const TASKS: Record<string, Task<unknown>> = {
-  toy: toyTask,
   sycophancy: sycophancyTask,
   "political-bias": politicalBiasTask,
 };
@@ -15,7 +16,10 @@ const TASKS: Record<string, Task<unknown>> = {
 export class UnknownTaskError extends Error {
   override name = "UnknownTaskError";
   constructor(readonly taskName: string) {
-    super(`unknown task "${taskName}"; known tasks: ${Object.keys(TASKS).sort().join(", ")}`);
+    super(
+      `unknown task "${taskName}"; known tasks: ${Object.keys(TASKS).sort().join(", ")} ` +
+        "(or the path of a task module, e.g. ./my-task/task.js)",
+    );
   }
 }
 

@@ -131,7 +131,7 @@ test("micro preset from a local checkpoint: no pretraining, gate reported, PPO a
   const text =
     "task: sycophancy\npreset: micro\nseeds: [0]\nbaseSeeds: [0]\n" +
     `overrides:\n  base:\n    checkpoint: ${JSON.stringify(ckpt)}\n`;
-  const { resolved } = resolveSpec({ spec: parseSpec(text, "ckpt.yaml") });
+  const { resolved } = await resolveSpec({ spec: parseSpec(text, "ckpt.yaml") });
   const out = await startRun(resolved, dir, { progress: new NoProgress(), jobs: 2 });
   assert.equal(out.ran, 9);
 

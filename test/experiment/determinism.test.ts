@@ -18,7 +18,7 @@ for (const [task, preset] of [
     const text = `task: ${task}\npreset: ${preset}\nseeds: [0]\nbaseSeeds: [0]\narms: [baseline, mst]\n`;
     const bytes: string[] = [];
     for (const name of ["a", "b"]) {
-      const { resolved } = resolveSpec({ spec: parseSpec(text, "det.yaml") });
+      const { resolved } = await resolveSpec({ spec: parseSpec(text, "det.yaml") });
       await startRun(resolved, join(root, name), { progress: new NoProgress(), report: false, jobs: 2 });
       bytes.push(readFileSync(join(root, name, "results.json"), "utf8"));
     }

@@ -13,7 +13,7 @@ test("resume with an eval result.json that breaks the kit's schema names the job
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const dir = join(root, "run");
   const text = "task: sycophancy\npreset: micro\nseeds: [0]\nbaseSeeds: [0]\narms: [baseline, mst]\n";
-  const { resolved } = resolveSpec({ spec: parseSpec(text, "v.yaml") });
+  const { resolved } = await resolveSpec({ spec: parseSpec(text, "v.yaml") });
   await startRun(resolved, dir, { progress: new NoProgress(), report: false, jobs: 2 });
   const before = readFileSync(join(dir, "results.json"), "utf8");
   writeFileSync(join(dir, "jobs", "eval-mst-b0-s0", "result.json"), "{}\n");

@@ -19,6 +19,7 @@ import { startRun } from "../../src/run/runner.js";
 import { parseSpec, resolveSpec } from "../../src/run/spec.js";
 import type { TaskResults } from "../../src/experiment/task.js";
 import { openOfflinePage } from "./offline-page.js";
+import { TOY_TASK } from "../fixtures/toy-task.js";
 
 // dist/test/report/compare.test.js -> dist/src/cli/main.js
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
@@ -47,11 +48,15 @@ const NAMES = ["small", "medium", "large"];
 const dirs = ITEMS.map((_, i) => join(root, `run-${i}`));
 
 test.before(async () => {
-  // the toy task's quick preset: a seeded simulation, seconds per run
+  // the toy task's quick preset (a test fixture loaded as a plug-in): a seeded simulation, seconds per run
   for (let i = 0; i < dirs.length; i++) {
-    const text = `task: toy\npreset: quick\nseeds: [0, 1]\noverrides:\n  evalItems: ${ITEMS[i]}\n`;
+    const text = `task: ${JSON.stringify(TOY_TASK)}\npreset: quick\nseeds: [0, 1]\noverrides:\n  evalItems: ${ITEMS[i]}\n`;
     const spec = parseSpec(text, `compare-${i}.yaml`);
-    await startRun(resolveSpec({ spec }).resolved, dirs[i], { jobs: 2, progress: new NoProgress(), report: false });
+    await startRun((await resolveSpec({ spec })).resolved, dirs[i], {
+      jobs: 2,
+      progress: new NoProgress(),
+      report: false,
+    });
   }
 });
 

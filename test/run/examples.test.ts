@@ -10,12 +10,12 @@ import { loadSpecFile, resolveSpec } from "../../src/run/spec.js";
 const DIR = fileURLToPath(new URL("../../../examples/specs", import.meta.url));
 
 for (const name of readdirSync(DIR).filter((f) => /\.(ya?ml|json)$/.test(f))) {
-  test(`examples/specs/${name} is a valid spec`, () => {
+  test(`examples/specs/${name} is a valid spec`, async () => {
     const loaded = loadSpecFile(join(DIR, name));
     const task = loaded.spec.task;
     assert.ok(task, "an example names its task");
     // Every task an example uses is registered now; an unknown one is an error naming the known tasks.
-    const { resolved } = resolveSpec({ spec: loaded });
+    const { resolved } = await resolveSpec({ spec: loaded });
     assert.equal(resolved.task, task);
   });
 }

@@ -19,10 +19,12 @@ import { fileURLToPath } from "node:url";
 import { NoProgress } from "../../src/run/progress.js";
 import { startRun } from "../../src/run/runner.js";
 import { loadSpecFile, resolveSpec } from "../../src/run/spec.js";
+import { TOY_TASK } from "../fixtures/toy-task.js";
 
 // dist/test/run/resume.test.js -> dist/src/cli/main.js, wherever the tests are run from
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-const SPEC = "task: toy\narms: [baseline, mst]\nseeds: [0, 1]\noverrides:\n  steps: 12\n  sleepMs: 15\n";
+// the toy task is a test fixture, run as a plug-in module (its absolute path is a valid YAML string in JSON form)
+const SPEC = `task: ${JSON.stringify(TOY_TASK)}\narms: [baseline, mst]\nseeds: [0, 1]\noverrides:\n  steps: 12\n  sleepMs: 15\n`;
 
 const finished = (dir: string): string[] =>
   existsSync(join(dir, "jobs"))
@@ -42,7 +44,7 @@ test("a run killed with SIGKILL resumes to the same results.json as an uninterru
 
   // Reference: the same spec, uninterrupted (in-process; the runner still forks its workers).
   const refDir = join(root, "ref");
-  await startRun(resolveSpec({ spec: loadSpecFile(specFile) }).resolved, refDir, {
+  await startRun((await resolveSpec({ spec: loadSpecFile(specFile) })).resolved, refDir, {
     jobs: 2,
     progress: new NoProgress(),
     report: false,

@@ -12,13 +12,17 @@ import { NoProgress } from "../../src/run/progress.js";
 import { resumeRun, startRun } from "../../src/run/runner.js";
 import { readResults, resultProblem } from "../../src/run/scheduler.js";
 import { parseSpec, resolveSpec } from "../../src/run/spec.js";
-import { getTask } from "../../src/tasks/registry.js";
+import { loadTask } from "../../src/run/task-module.js";
+import { TOY_TASK } from "../fixtures/toy-task.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const quiet = { progress: new NoProgress(), report: false, jobs: 2 };
-const toySpec = (extra = "") =>
-  resolveSpec({ spec: parseSpec(`task: toy\npreset: quick\narms: [baseline, mst]\nseeds: [0]\n${extra}`, "t.yaml") })
-    .resolved;
+const toySpec = async (extra = "") =>
+  (
+    await resolveSpec({
+      spec: parseSpec(`task: ${JSON.stringify(TOY_TASK)}\npreset: quick\narms: [baseline, mst]\nseeds: [0]\n${extra}`, "t.yaml"),
+    })
+  ).resolved;
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), "mst-lock-"));
@@ -30,7 +34,7 @@ test("a second process on a running run directory is refused with the holder's p
   const root = tempDir(t);
   const dir = join(root, "run");
   const spec = join(root, "spec.yaml");
-  writeFileSync(spec, "task: toy\narms: [baseline, mst]\nseeds: [0, 1]\noverrides:\n  steps: 12\n  sleepMs: 80\n");
+  writeFileSync(spec, `task: ${JSON.stringify(TOY_TASK)}\narms: [baseline, mst]\nseeds: [0, 1]\noverrides:\n  steps: 12\n  sleepMs: 80\n`);
   const first = spawn(process.execPath, [CLI, "run", "--spec", spec, "--out", dir, "--jobs", "1"], { stdio: "ignore" });
   t.after(() => {
     if (first.exitCode === null && first.signalCode === null) first.kill("SIGKILL");
@@ -57,7 +61,7 @@ test("a second process on a running run directory is refused with the holder's p
 
 test("a stale lock (its process is gone) is taken over; a live one is refused in-process too", async (t) => {
   const dir = join(tempDir(t), "run");
-  await startRun(toySpec(), dir, quiet);
+  await startRun(await toySpec(), dir, quiet);
   rmSync(join(dir, "results.json"));
   // a pid that is surely dead: a child that has already exited
   const gone = spawnSync(process.execPath, ["-e", "process.pid"]).pid!;
@@ -79,7 +83,7 @@ test("a stale lock (its process is gone) is taken over; a live one is refused in
 
 test("a damaged result.json is named (job and file) and the job re-run on resume; results are read validated", async (t) => {
   const dir = join(tempDir(t), "run");
-  await startRun(toySpec(), dir, quiet);
+  await startRun(await toySpec(), dir, quiet);
   const resultFile = join(dir, "jobs", "eval-mst-b0-s0", "result.json");
   const good = readFileSync(resultFile, "utf8");
   const results = readFileSync(join(dir, "results.json"), "utf8");
@@ -98,7 +102,8 @@ test("a damaged result.json is named (job and file) and the job re-run on resume
 
   // A task's resultSchema (the hook on the task contract) is checked on every read: a result that parses as JSON
   // but lacks what the job kind promises is named with its field, and readResults refuses it.
-  const plan = getTask("toy").plan(getTask("toy").configSchema.parse(toySpec().config), {
+  const toy = await loadTask(TOY_TASK);
+  const plan = toy.plan(toy.configSchema.parse((await toySpec()).config), {
     arms: ["baseline", "mst"],
     seeds: [0],
     baseSeeds: [0],
@@ -126,7 +131,7 @@ test("a damaged result.json is named (job and file) and the job re-run on resume
 
 test("a result.json that is valid JSON but not what summarize expects: the error names the run and the likely cause", async (t) => {
   const dir = join(tempDir(t), "run");
-  await startRun(toySpec(), dir, quiet);
+  await startRun(await toySpec(), dir, quiet);
   writeFileSync(join(dir, "jobs", "eval-mst-b0-s0", "result.json"), "{}\n");
   rmSync(join(dir, "results.json"));
   await assert.rejects(resumeRun(dir, quiet), (e: unknown) => {

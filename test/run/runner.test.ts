@@ -9,13 +9,14 @@ import { listRuns } from "../../src/run/list-runs.js";
 import { NoProgress } from "../../src/run/progress.js";
 import { resumeRun, startRun } from "../../src/run/runner.js";
 import { checkPlan, threadsFor } from "../../src/run/scheduler.js";
-import { parseSpec, resolveSpec } from "../../src/run/spec.js";
+import { parseSpec, resolveSpec, type ResolvedSpec } from "../../src/run/spec.js";
+import { TOY_TASK } from "../fixtures/toy-task.js";
 
 const quiet = { progress: new NoProgress(), report: false, jobs: 2 };
 
-function toySpec(extra = "", seeds = "[0]"): ReturnType<typeof resolveSpec>["resolved"] {
-  const text = `task: toy\npreset: quick\narms: [baseline, mst]\nseeds: ${seeds}\n${extra}`;
-  return resolveSpec({ spec: parseSpec(text, "test.yaml") }).resolved;
+async function toySpec(extra = "", seeds = "[0]"): Promise<ResolvedSpec> {
+  const text = `task: ${JSON.stringify(TOY_TASK)}\npreset: quick\narms: [baseline, mst]\nseeds: ${seeds}\n${extra}`;
+  return (await resolveSpec({ spec: parseSpec(text, "test.yaml") })).resolved;
 }
 
 /** A fresh temp directory, removed when test `t` ends. */
@@ -30,22 +31,22 @@ test("refuses to overwrite an existing run directory without force; force replac
   const dir = join(root, "run");
   mkdirSync(dir);
   writeFileSync(join(dir, "precious.txt"), "keep me");
-  await assert.rejects(startRun(toySpec(), dir, quiet), (e: unknown) => {
+  await assert.rejects(startRun(await toySpec(), dir, quiet), (e: unknown) => {
     assert.ok(e instanceof RunDirExistsError);
     assert.match(e.message, /not an empty folder nor an mst run directory/);
     return true;
   });
   // --force never deletes a folder that is not a run directory
-  await assert.rejects(startRun(toySpec(), dir, { ...quiet, force: true }), (e: unknown) => {
+  await assert.rejects(startRun(await toySpec(), dir, { ...quiet, force: true }), (e: unknown) => {
     assert.ok(e instanceof NotARunDirError);
     assert.match(e.message, /run[/\\]?: not an mst run directory .*nothing was touched/);
     return true;
   });
   assert.equal(readFileSync(join(dir, "precious.txt"), "utf8"), "keep me");
   rmSync(join(dir, "precious.txt"));
-  await startRun(toySpec(), dir, quiet);
-  await assert.rejects(startRun(toySpec(), dir, quiet), /already exists; pass --force/);
-  const out = await startRun(toySpec(), dir, { ...quiet, force: true });
+  await startRun(await toySpec(), dir, quiet);
+  await assert.rejects(startRun(await toySpec(), dir, quiet), /already exists; pass --force/);
+  const out = await startRun(await toySpec(), dir, { ...quiet, force: true });
   assert.equal(out.ran, 5);
   assert.ok(existsSync(join(dir, "results.json")));
   assert.ok(existsSync(join(dir, "env.json")));
@@ -58,7 +59,7 @@ test("refuses to overwrite an existing run directory without force; force replac
 test("a failing job stops the run naming the job; its log is kept; fix + resume reuses finished jobs", async (t) => {
   const root = tempDir(t);
   const dir = join(root, "run");
-  const spec = toySpec("overrides: { failJob: eval-mst-b0-s0 }\n");
+  const spec = await toySpec("overrides: { failJob: eval-mst-b0-s0 }\n");
   await assert.rejects(startRun(spec, dir, quiet), (e: unknown) => {
     assert.ok(e instanceof JobFailedError);
     assert.equal(e.jobId, "eval-mst-b0-s0");
@@ -73,7 +74,7 @@ test("a failing job stops the run naming the job; its log is kept; fix + resume 
   assert.match(log, /at runToyJob|runJob/); // the stack trace landed in the job's log
   assert.ok(existsSync(join(dir, "jobs", "train-mst-b0-s0", "result.json")));
   assert.ok(!existsSync(join(dir, "results.json")));
-  const listed = listRuns(root);
+  const listed = await listRuns(root);
   assert.equal(listed.length, 1);
   assert.equal(listed[0].status, "partial");
   assert.equal(listed[0].total, 5);
@@ -87,7 +88,7 @@ test("a failing job stops the run naming the job; its log is kept; fix + resume 
   const out = await resumeRun(dir, quiet);
   assert.equal(out.reused, done);
   assert.equal(out.ran, 5 - done);
-  assert.equal(listRuns(root)[0].status, "complete");
+  assert.equal((await listRuns(root))[0].status, "complete");
   assert.ok(Object.keys(out.results.headline).length > 0);
 });
 
@@ -114,7 +115,7 @@ test("plan checks: duplicate ids, unknown deps and cycles are rejected; threads 
 
 test("workers get BLAS threads in their environment: cores / --jobs for every job, whatever else is runnable", async (t) => {
   const dir = join(tempDir(t), "run");
-  await startRun(toySpec("", "[0, 1]"), dir, quiet);
+  await startRun(await toySpec("", "[0, 1]"), dir, quiet);
   const env = (id: string) =>
     JSON.parse(readFileSync(join(dir, "jobs", id, "worker-env.json"), "utf8")) as Record<string, unknown>;
   const cores = availableParallelism();
@@ -128,7 +129,7 @@ test("workers get BLAS threads in their environment: cores / --jobs for every jo
   }
   // One job at a time: every job gets every core.
   const solo = join(tempDir(t), "run");
-  await startRun(toySpec(), solo, { ...quiet, jobs: 1 });
+  await startRun(await toySpec(), solo, { ...quiet, jobs: 1 });
   const soloEnv = JSON.parse(readFileSync(join(solo, "jobs", "train-mst-b0-s0", "worker-env.json"), "utf8")) as {
     threads: number;
   };

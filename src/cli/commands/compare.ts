@@ -32,7 +32,7 @@ async function loadRun(dir: string, name: string): Promise<CompareRun> {
   const spec = existsSync(specFile) ? readJsonFile(specFile, JsonSchema) : undefined;
   const envFile = join(dir, RUN_FILES.env);
   const date = existsSync(envFile) ? readJsonFile(envFile, EnvStart).startedAt : statSync(dir).mtime.toISOString();
-  const st = runStatus(dir);
+  const st = await runStatus(dir);
   const status = st.total > 0 ? `${st.status} (${st.done}/${st.total} jobs)` : st.status;
   return { name, dir, results, spec, status, partial: st.status === "partial", date };
 }
@@ -85,9 +85,10 @@ export function register(program: Command): void {
       const runs: CompareRun[] = [];
       for (let i = 0; i < dirs.length; i++) runs.push(await loadRun(dirs[i], names[i]));
       const { renderCompare } = await import("../../report/compare.js");
-      const { getTask, listTasks } = await import("../../tasks/registry.js");
-      const task = runs[0].results.task;
-      const title = listTasks().includes(task) ? `${getTask(task).title}: ${runs.length} runs compared` : undefined;
+      const { loadTask } = await import("../../run/task-module.js");
+      const ref = z.looseObject({ task: z.string() }).safeParse(runs[0].spec);
+      const task = await loadTask(ref.success ? ref.data.task : runs[0].results.task).catch(() => null);
+      const title = task ? `${task.title}: ${runs.length} runs compared` : undefined;
       const html = await renderCompare(runs, { title });
       makeDir(dirname(resolve(opts.out)));
       writeTextAtomic(opts.out, html);

@@ -1,4 +1,7 @@
-/** `mst run <task>`: resolve a spec (or the task's defaults), run its jobs on worker processes, write the report. */
+/**
+ * `mst run <task>`: resolve a spec (or the task's defaults), run its jobs on worker processes, write the report. The
+ * task is a registered name or the path of a plug-in module (`mst run ./my-task/task.js`).
+ */
 import { InvalidArgumentError, type Command } from "commander";
 import { MAX_JOBS } from "../../run/max-jobs.js";
 import type { RunOutcome } from "../../run/runner.js";
@@ -54,12 +57,15 @@ function tasksHelp({ registry }: RunDeps): string {
       const t = registry.getTask(name);
       return `  ${name.padEnd(15)} ${t.title}\n  ${"".padEnd(15)} presets: ${Object.keys(t.presets).join(", ")} (default ${t.defaultPreset}); arms: ${t.arms.supported.join(", ")} (default ${t.arms.default.join(", ")})`;
     })
-    .join("\n");
+    .join("\n")
+    .concat(
+      `\n  ${"./my-task.js".padEnd(15)} a plug-in: an ES module exporting a Task built with "mst/experiment" (README: Your own task)`,
+    );
 }
 
 const specHelp = ({ spec }: RunDeps): string => `
 Spec file (YAML or JSON; every key optional, unknown keys are errors naming their path):
-  task: sycophancy            # or give it as the argument
+  task: sycophancy            # or give it as the argument; or a task module's path (relative to the spec file)
   preset: embedded            # a named config of the task
   overrides: { ... }          # task config fields, deep-merged over the preset, checked by the task's schema
   arms: [baseline, mst, shuffled]
@@ -73,7 +79,7 @@ Command-line options win over the spec. A killed run continues with --resume DIR
 
 Examples:
   mst run sycophancy                                   # the task's defaults
-  mst run toy --spec examples/specs/toy.yaml --jobs 2
+  mst run ./examples/tasks/strict-grader/task.js       # a plug-in task module (exports a Task)
   mst run sycophancy --seeds 0,1,2 --arms baseline,mst --out runs/quick
   mst run --resume runs/sycophancy-embedded-20261124-140000
 
@@ -108,7 +114,10 @@ export function register(program: Command): void {
   program
     .command("run")
     .description("run an experiment (arms x seeds) and write a run directory with results.json and report.html")
-    .argument("[task]", "task to run (listed under Tasks below); not needed with --spec naming one, or --resume")
+    .argument(
+      "[task]",
+      "task to run (listed under Tasks below), or the path of a task module (./my-task.js); not needed with --spec naming one, or --resume",
+    )
     .option("--spec <file>", "experiment spec, YAML or JSON (see below)")
     .option("--preset <name>", "task preset (default: the task's default preset)")
     .option("--out <dir>", "run directory (default: runs/<task>-<preset>-<timestamp>)")
@@ -141,7 +150,7 @@ export function register(program: Command): void {
         return;
       }
       const spec = opts.spec !== undefined ? specs.loadSpecFile(opts.spec) : undefined;
-      const { resolved, out } = specs.resolveSpec({
+      const { resolved, task, out } = await specs.resolveSpec({
         task: taskArg,
         spec,
         preset: opts.preset,
@@ -150,7 +159,7 @@ export function register(program: Command): void {
         baseSeeds: opts.baseSeeds,
         jobs: opts.jobs,
       });
-      const runDir = opts.out ?? out ?? dirs.defaultRunDir(resolved.task, resolved.preset);
+      const runDir = opts.out ?? out ?? dirs.defaultRunDir(task.name, resolved.preset);
       printOutcome(await runner.startRun(resolved, runDir, { force: opts.force ?? false, jobs: opts.jobs }));
     });
 }

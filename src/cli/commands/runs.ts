@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .action(async (dir: string, opts: { json?: boolean }) => {
       // loaded here, not at startup: list-runs pulls in the task registry (every task's pipeline)
       const { listRuns } = await import("../../run/list-runs.js");
-      const runs = listRuns(dir, (path, why) => process.stderr.write(`mst: skipped ${path}: ${why}\n`));
+      const runs = await listRuns(dir, (path, why) => process.stderr.write(`mst: skipped ${path}: ${why}\n`));
       if (opts.json) {
         console.log(JSON.stringify(runs, null, 2));
         return;

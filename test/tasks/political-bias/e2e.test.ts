@@ -17,7 +17,7 @@ test("quick preset runs end to end through the runner on unseen test topics", as
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const dir = join(root, "run");
   const text = "task: political-bias\npreset: quick\nseeds: [0]\nbaseSeeds: [0]\n";
-  const { resolved } = resolveSpec({ spec: parseSpec(text, "quick.yaml") });
+  const { resolved } = await resolveSpec({ spec: parseSpec(text, "quick.yaml") });
   const out = await startRun(resolved, dir, { progress: new NoProgress(), report: false, jobs: 2 });
   // base + base evaluation + 3 SFT runs (prompt-only reuses the baseline) + 4 evaluations
   assert.equal(out.ran, 9);

@@ -16,7 +16,7 @@ import { pairKey } from "../../../src/tasks/sycophancy-addition/problems.js";
 test("micro preset runs end to end through the runner and evaluates on held-out problems only", async () => {
   const dir = join(mkdtempSync(join(tmpdir(), "mst-syc-")), "run");
   const text = "task: sycophancy\npreset: micro\nseeds: [0]\nbaseSeeds: [0]\n";
-  const { resolved } = resolveSpec({ spec: parseSpec(text, "micro.yaml") });
+  const { resolved } = await resolveSpec({ spec: parseSpec(text, "micro.yaml") });
   const out = await startRun(resolved, dir, { progress: new NoProgress(), report: false, jobs: 2 });
   // base + eval-base + 3 PPO runs + 4 evaluations
   assert.equal(out.ran, 9);

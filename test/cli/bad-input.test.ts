@@ -2,6 +2,7 @@
  * The CLI against bad input and operations that could lose data: nothing a user has is overwritten or deleted
  * (checked with checksums), every message names what and where in one line, and exit codes are 0 / 1 / 2.
  */
+import { TOY_TASK } from "../fixtures/toy-task.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -95,18 +96,18 @@ test("mst run --force deletes only an mst run directory; compare -o never writes
   writeFileSync(join(thesis, "thesis.txt"), "four years of work");
   const before = checksums(thesis);
   badInput(
-    mst("run", "toy", "--preset", "quick", "--out", "thesis", "--force"),
+    mst("run", TOY_TASK, "--preset", "quick", "--out", "thesis", "--force"),
     /^mst: \S*thesis: not an mst run directory .*--force deletes only run directories, so nothing was touched/,
   );
   badInput(
-    mst("run", "toy", "--preset", "quick", "--out", "thesis"),
+    mst("run", TOY_TASK, "--preset", "quick", "--out", "thesis"),
     /^mst: \S*thesis already exists and is not an empty folder nor an mst run directory; choose another --out/,
   );
   assert.deepEqual(checksums(thesis), before);
 
   for (const r of ["runA", "runB"])
     assert.equal(
-      mst("run", "toy", "--preset", "quick", "--out", r, "--arms", "baseline,mst", "--seeds", "0", "--jobs", "2").code,
+      mst("run", TOY_TASK, "--preset", "quick", "--out", r, "--arms", "baseline,mst", "--seeds", "0", "--jobs", "2").code,
       0,
     );
   const runB = checksums(join(dir, "runB"));
@@ -119,7 +120,7 @@ test("mst run --force deletes only an mst run directory; compare -o never writes
   // --force over a finished run directory replaces it (it is one)
   const again = mst(
     "run",
-    "toy",
+    TOY_TASK,
     "--preset",
     "quick",
     "--out",
@@ -148,7 +149,7 @@ test("exit codes: 0 success, 1 the work failed, 2 bad input; documented in mst -
   // 1: a job fails
   writeFileSync(
     join(dir, "fail.yaml"),
-    "task: toy\npreset: quick\narms: [baseline]\nseeds: [0]\noverrides: { failJob: base-b0 }\n",
+    `task: ${JSON.stringify(TOY_TASK)}\npreset: quick\narms: [baseline]\nseeds: [0]\noverrides: { failJob: base-b0 }\n`,
   );
   const failed = mst("run", "--spec", "fail.yaml", "--out", "failed-run");
   assert.equal(failed.code, 1, failed.err);
@@ -156,12 +157,12 @@ test("exit codes: 0 success, 1 the work failed, 2 bad input; documented in mst -
   // 2: flags, spec files, input files
   for (const jobs of ["0", "-1", "257", "1.5", "two", "1e3"])
     badInput(
-      mst("run", "toy", "--jobs", jobs),
+      mst("run", TOY_TASK, "--jobs", jobs),
       /--jobs <n>' argument .* is invalid\. expected a whole number from 1 to 256/,
     );
-  writeFileSync(join(dir, "jobs.yaml"), "task: toy\njobs: 100000\n");
+  writeFileSync(join(dir, "jobs.yaml"), `task: ${JSON.stringify(TOY_TASK)}\njobs: 100000\n`);
   badInput(mst("run", "--spec", "jobs.yaml"), /^mst: jobs\.yaml:2: jobs: /);
-  badInput(mst("run", "toy", "--frobnicate"), /unknown option '--frobnicate'/);
+  badInput(mst("run", TOY_TASK, "--frobnicate"), /unknown option '--frobnicate'/);
   badInput(mst("run", "--spec", "missing.yaml"), /^mst: missing\.yaml: cannot read spec/);
   badInput(mst("run", "--resume", "empty-runs"), /spec\.resolved\.json: missing: not a run directory/);
   // a folder that is not a run: no suggestion to --resume it (that cannot help)
@@ -173,7 +174,7 @@ test("exit codes: 0 success, 1 the work failed, 2 bad input; documented in mst -
 
 test("messages name what and where: unknown task, alias bomb, missing field, UTF-8, BOM, folders, dangling links", () => {
   writeFileSync(join(dir, "task.yaml"), "preset: quick\ntask: tyo\n");
-  badInput(mst("run", "--spec", "task.yaml"), /^mst: task\.yaml:2: task: unknown task "tyo"; known tasks: .*toy/);
+  badInput(mst("run", "--spec", "task.yaml"), /^mst: task\.yaml:2: task: unknown task "tyo"; known tasks: .*sycophancy/);
   badInput(mst("run", "tyo"), /^mst: unknown task "tyo"; known tasks:/);
 
   const bomb =

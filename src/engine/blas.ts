@@ -49,7 +49,14 @@ function loadKoffi(): KoffiModule | null {
 }
 
 /** Rows*stride reach of a stored matrix at element offset `off`; throws before native code could read past the array. */
-function checkExtent(what: string, arr: Float32Array, off: number, rows: number, cols: number, ld: number): void {
+export function checkExtent(
+  what: string,
+  arr: Float32Array,
+  off: number,
+  rows: number,
+  cols: number,
+  ld: number,
+): void {
   if (ld < Math.max(1, cols)) throw new BlasError(`sgemm: ${what} leading dimension ${ld} < row width ${cols}`);
   if (!Number.isInteger(off) || off < 0)
     throw new BlasError(`sgemm: ${what} offset ${off} is not a non-negative integer`);

@@ -1,0 +1,256 @@
+/**
+ * The WebAssembly SIMD GEMM as a `Gemm`: portable (no system library) and bit-reproducible across machines and
+ * thread counts unless the relaxed-FMA variant is chosen. Operands outside its memory are staged in and out.
+ */
+
+import type { Gemm } from "./gemm-types.js";
+import { gemmModuleBytes, type GemmKernels } from "./wasm/gemm-kernels.js";
+import { gemmBlocked, SCRATCH_BYTES, type WasmProduct } from "./wasm/gemm-blocked.js";
+import { GemmPool } from "./wasm/gemm-pool.js";
+import { wasm, type WasmMemory, type WasmModule } from "./wasm/wasm-api.js";
+import { checkExtent } from "./blas.js";
+
+/** Raised when the WebAssembly GEMM cannot be built here (no SIMD, or relaxed SIMD asked for and missing). */
+export class WasmGemmError extends Error {
+  override name = "WasmGemmError";
+}
+
+const PAGE = 65536;
+/** Bytes before the per-thread scratch: the thread pool's control words. */
+const CONTROL_BYTES = 4096;
+/** Products below this many multiply-adds run on the calling thread only (waking workers costs ~20-50 us). */
+const THREAD_MIN_MACS = 1 << 19;
+
+const modules = new Map<string, WasmModule | null>();
+
+/** The compiled GEMM module of this variant, or null where the runtime cannot compile it. */
+export function gemmModule(fma: boolean, shared: boolean): WasmModule | null {
+  const key = `${fma}/${shared}`;
+  if (!modules.has(key)) {
+    let m: WasmModule | null = null;
+    try {
+      if (wasm !== undefined) {
+        const bytes = gemmModuleBytes({ fma, shared });
+        if (wasm.validate(bytes)) m = new wasm.Module(bytes);
+      }
+    } catch {
+      m = null;
+    }
+    modules.set(key, m);
+  }
+  return modules.get(key) ?? null;
+}
+
+/** Whether this runtime has WebAssembly SIMD (the plain kernel) and relaxed SIMD (the FMA kernel). */
+export function wasmGemmSupport(): { simd: boolean; relaxed: boolean; threads: boolean } {
+  const threads = typeof SharedArrayBuffer === "function" && gemmModule(false, true) !== null;
+  return { simd: gemmModule(false, false) !== null, relaxed: gemmModule(true, false) !== null, threads };
+}
+
+export interface WasmGemmOptions {
+  /** Use relaxed-SIMD fused multiply-add: faster on CPUs with FMA, results then differ across machines. */
+  fma?: boolean;
+  /** Threads for large products (1 = this thread only). */
+  threads?: number;
+}
+
+/** A Gemm running the WebAssembly kernels over its own (shared, when threads are possible) memory. */
+export class WasmGemm implements Gemm {
+  readonly name: string;
+  readonly fma: boolean;
+  private readonly memory: WasmMemory;
+  private readonly k: GemmKernels;
+  private readonly module: WasmModule;
+  private readonly shared: boolean;
+  private heap: Float32Array;
+  /** Every buffer object this memory has had (a shared memory hands out a new one after each grow). */
+  private readonly own = new WeakSet<ArrayBufferLike>();
+  private threadCount = 1;
+  private pool: GemmPool | null = null;
+  /** Threads the scratch area has room for. */
+  private readonly maxThreads: number;
+  /** End of the arrays handed out by `alloc`; staging starts here. */
+  private allocTop: number;
+
+  constructor(opts: WasmGemmOptions = {}) {
+    this.fma = opts.fma ?? false;
+    this.name = this.fma ? "wasm-fma" : "wasm";
+    const want = opts.threads ?? 1;
+    this.shared = typeof SharedArrayBuffer === "function" && gemmModule(this.fma, true) !== null;
+    const mod = gemmModule(this.fma, this.shared);
+    if (mod === null || wasm === undefined)
+      throw new WasmGemmError(
+        this.fma
+          ? "wasm-fma gemm: this runtime has no relaxed SIMD (f32x4.relaxed_madd); use the plain wasm gemm"
+          : "wasm gemm: this runtime has no WebAssembly SIMD",
+      );
+    this.module = mod;
+    this.maxThreads = this.shared ? Math.max(want, 64) : 1;
+    this.allocTop = CONTROL_BYTES + this.maxThreads * SCRATCH_BYTES;
+    const pages = Math.ceil((this.allocTop + (4 << 20)) / PAGE);
+    this.memory = this.shared
+      ? new wasm.Memory({ initial: pages, maximum: 65536, shared: true })
+      : new wasm.Memory({ initial: pages });
+    this.k = new wasm.Instance(mod, { env: { memory: this.memory } }).exports as unknown as GemmKernels;
+    this.heap = new Float32Array(this.memory.buffer);
+    this.own.add(this.memory.buffer);
+    this.setThreads(want);
+  }
+
+  get threads(): number {
+    return this.threadCount;
+  }
+
+  /** Threads for large products; workers start on the first product that uses them. */
+  setThreads(n: number): boolean {
+    if (!Number.isInteger(n) || n < 1)
+      throw new WasmGemmError(`wasm gemm: thread count must be a positive integer, got ${n}`);
+    if (!this.shared) {
+      this.threadCount = 1;
+      return n === 1;
+    }
+    this.threadCount = Math.min(n, this.maxThreads);
+    return true;
+  }
+
+  /** Ends the worker threads (they are unref'd, so a process exits without this). */
+  close(): void {
+    this.pool?.close();
+    this.pool = null;
+  }
+
+  /**
+   * A zeroed Float32Array of n floats inside this gemm's memory: products on such arrays skip the staging copies.
+   * Only with a shared memory (a non-shared one detaches its old arrays when it grows).
+   */
+  alloc(n: number): Float32Array {
+    if (!this.shared) throw new WasmGemmError("wasm gemm: alloc needs a shared memory (SharedArrayBuffer)");
+    const at = this.allocTop;
+    this.ensure(at + Math.ceil(n / 4) * 16);
+    this.allocTop += Math.ceil(n / 4) * 16;
+    return new Float32Array(this.memory.buffer, at, n);
+  }
+
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    lda: number,
+    B: Float32Array,
+    ldb: number,
+    beta: number,
+    C: Float32Array,
+    ldc: number,
+  ): void {
+    this.sgemmAt(transA, transB, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C, 0, ldc);
+  }
+
+  sgemmAt(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    aOff: number,
+    lda: number,
+    B: Float32Array,
+    bOff: number,
+    ldb: number,
+    beta: number,
+    C: Float32Array,
+    cOff: number,
+    ldc: number,
+  ): void {
+    if (M === 0 || N === 0) return;
+    checkExtent("C", C, cOff, M, N, ldc);
+    if (K === 0) {
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          const o = cOff + i * ldc + j;
+          C[o] = beta === 0 ? 0 : beta * C[o];
+        }
+      return;
+    }
+    const [ar, ac] = transA ? [K, M] : [M, K];
+    const [br, bc] = transB ? [N, K] : [K, N];
+    checkExtent("A", A, aOff, ar, ac, lda);
+    checkExtent("B", B, bOff, br, bc, ldb);
+    // staging: operands not already in this memory are copied after the scratch area
+    let top = this.allocTop;
+    const place = (X: Float32Array, off: number, rows: number, cols: number, ld: number, copy: boolean) => {
+      if (this.own.has(X.buffer)) return { addr: X.byteOffset + 4 * off, ld, staged: false };
+      const addr = top;
+      top += Math.ceil((rows * cols) / 4) * 16;
+      this.ensure(top);
+      if (copy) copyRows(X, off, ld, this.heap, addr >> 2, cols, rows, cols);
+      return { addr, ld: cols, staged: true };
+    };
+    const a = place(A, aOff, ar, ac, lda, true);
+    const b = place(B, bOff, br, bc, ldb, true);
+    const c = place(C, cOff, M, N, ldc, beta !== 0);
+    const p: WasmProduct = {
+      transA,
+      transB,
+      M,
+      N,
+      K,
+      alpha,
+      a: a.addr,
+      lda: a.ld,
+      b: b.addr,
+      ldb: b.ld,
+      beta,
+      c: c.addr,
+      ldc: c.ld,
+    };
+    if (this.threadCount > 1 && M * N * K >= THREAD_MIN_MACS) {
+      this.pool ??= new GemmPool(this.module, this.memory, CONTROL_BYTES, SCRATCH_BYTES, this.maxThreads);
+      this.pool.run(this.k, p, this.threadCount);
+    } else {
+      gemmBlocked(this.k, p, CONTROL_BYTES);
+    }
+    if (c.staged) copyRows(this.heap, c.addr >> 2, N, C, cOff, ldc, M, N);
+  }
+
+  /** Grows the memory (whole pages) to at least `bytes`, refreshing the heap view. */
+  private ensure(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) {
+      this.memory.grow(Math.ceil((bytes - have) / PAGE));
+      this.own.add(this.memory.buffer);
+    }
+    if (this.heap.buffer !== this.memory.buffer) this.heap = new Float32Array(this.memory.buffer);
+  }
+}
+
+/** Copies `rows` rows of `cols` floats from src (row stride sld) to dst (row stride dld). */
+function copyRows(
+  src: Float32Array,
+  sOff: number,
+  sld: number,
+  dst: Float32Array,
+  dOff: number,
+  dld: number,
+  rows: number,
+  cols: number,
+): void {
+  if (sld === cols && dld === cols) {
+    dst.set(src.subarray(sOff, sOff + rows * cols), dOff);
+    return;
+  }
+  if (cols >= 64) {
+    for (let i = 0; i < rows; i++) dst.set(src.subarray(sOff + i * sld, sOff + i * sld + cols), dOff + i * dld);
+    return;
+  }
+  for (let i = 0; i < rows; i++) {
+    const s = sOff + i * sld;
+    const d = dOff + i * dld;
+    for (let j = 0; j < cols; j++) dst[d + j] = src[s + j];
+  }
+}

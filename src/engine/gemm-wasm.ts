@@ -183,13 +183,16 @@ export class WasmGemm implements Gemm {
     checkExtent("B", B, bOff, br, bc, ldb);
     // staging: operands not already in this memory are copied after the scratch area
     let top = this.allocTop;
+    // Inputs whose rows are at most 4x wider than used (attention's heads) are copied as one block, stride kept.
     const place = (X: Float32Array, off: number, rows: number, cols: number, ld: number, copy: boolean) => {
       if (this.own.has(X.buffer)) return { addr: X.byteOffset + 4 * off, ld, staged: false };
+      const block = copy && ld !== cols && ld <= 4 * cols;
       const addr = top;
-      top += Math.ceil((rows * cols) / 4) * 16;
+      top += Math.ceil((block ? (rows - 1) * ld + cols : rows * cols) / 4) * 16;
       this.ensure(top);
-      if (copy) copyRows(X, off, ld, this.heap, addr >> 2, cols, rows, cols);
-      return { addr, ld: cols, staged: true };
+      if (block) this.heap.set(X.subarray(off, off + (rows - 1) * ld + cols), addr >> 2);
+      else if (copy) copyRows(X, off, ld, this.heap, addr >> 2, cols, rows, cols);
+      return { addr, ld: block ? ld : cols, staged: true };
     };
     const a = place(A, aOff, ar, ac, lda, true);
     const b = place(B, bOff, br, bc, ldb, true);
@@ -215,7 +218,7 @@ export class WasmGemm implements Gemm {
     } else {
       gemmBlocked(this.k, p, CONTROL_BYTES);
     }
-    if (c.staged) copyRows(this.heap, c.addr >> 2, N, C, cOff, ldc, M, N);
+    if (c.staged) copyRows(this.heap, c.addr >> 2, c.ld, C, cOff, ldc, M, N);
   }
 
   /** Grows the memory (whole pages) to at least `bytes`, refreshing the heap view. */

@@ -34,6 +34,14 @@ export interface WasmProduct {
   ldc: number;
 }
 
+/** f32 bit patterns of alpha and beta for the macro-kernel's all-i32 signature. */
+const f32 = new Float32Array(1);
+const bits = new Int32Array(f32.buffer);
+function f32Bits(x: number): number {
+  f32[0] = x;
+  return bits[0];
+}
+
 /**
  * C (rows r0..r1, columns c0..c1 of the product) with the Goto loop order: for each NC column block and KC slice,
  * pack that B block, then for each MC row block pack A and run the macro-kernel. `scratch` is this thread's
@@ -56,11 +64,12 @@ export function gemmBlocked(k: GemmKernels, p: WasmProduct, scratch: number, r0 
       k.packB(p.b + jc * bj + pc * bk, bj, bk, nc, kc, packB);
       const first = pc === 0;
       const mode = first && p.beta === 0 ? 0 : 1;
-      const beta = first ? p.beta : 1;
+      const beta = f32Bits(first ? p.beta : 1);
+      const alpha = f32Bits(p.alpha);
       for (let ic = r0; ic < r1; ic += MC) {
         const mc = Math.min(MC, r1 - ic);
         k.packA(p.a + ic * ai + pc * ak, ai, ak, mc, kc, packA);
-        k.macro(packA, packB, p.c + 4 * (ic * p.ldc + jc), 4 * p.ldc, mc, nc, kc, p.alpha, beta, mode, tmp);
+        k.macro(packA, packB, p.c + 4 * (ic * p.ldc + jc), 4 * p.ldc, mc, nc, kc, alpha, beta, mode, tmp);
       }
     }
   }

@@ -198,7 +198,7 @@ function packFn(P: number): WasmFunc {
 }
 
 /**
- * macro(pa, pb, c, ldcB, rows, cols, kc, alpha, beta, mode, tmp): C block (rows x cols at byte address c, row stride
+ * macro(pa, pb, c, ldcB, rows, cols, kc, alphaBits, betaBits, mode, tmp): C block (rows x cols at byte address c, row stride
  * ldcB bytes) from packed A (rows padded to MR, kc deep) and packed B (cols padded to NR). Micro-tiles in jr-outer,
  * ir-inner order (the B micro-panel stays in L1 across the A panels). mode 0: C = alpha * acc (C is not read, so
  * NaNs there are overwritten); mode 1: C = beta * C + alpha * acc. Edge tiles go through `tmp` (MR*NR floats) and
@@ -213,6 +213,8 @@ function macroFn(fma: boolean): WasmFunc {
   const bv = Array.from({ length: NV }, () => L.add(V128));
   const acc = Array.from({ length: MR }, () => Array.from({ length: NV }, () => L.add(V128)));
   const tAcc = L.add(F32);
+  // alpha and beta arrive as their f32 bit patterns: an all-i32 signature keeps V8's fast JS-to-wasm call path
+  const [alphaF, betaF] = [L.add(F32), L.add(F32)];
 
   // one k step at packed offsets u (in k's): acc[i][v] += splat(A[k][i]) * B[k][v]
   const kStep = (u: number) => {
@@ -323,15 +325,15 @@ function macroFn(fma: boolean): WasmFunc {
             ...op.ifF32,
             ...get(ptr),
             ...op.f32LoadAt(0),
-            ...get(beta),
+            ...get(betaF),
             ...op.f32Mul,
             ...get(tAcc),
-            ...get(alpha),
+            ...get(alphaF),
             ...op.f32Mul,
             ...op.f32Add,
             ...op.else,
             ...get(tAcc),
-            ...get(alpha),
+            ...get(alphaF),
             ...op.f32Mul,
             ...op.end,
             ...op.f32StoreAt(0),
@@ -398,9 +400,15 @@ function macroFn(fma: boolean): WasmFunc {
 
   const body = [
     ...get(alpha),
+    ...op.f32ReinterpretI32,
+    ...set(alphaF),
+    ...get(beta),
+    ...op.f32ReinterpretI32,
+    ...set(betaF),
+    ...get(alphaF),
     ...op.f32x4Splat,
     ...set(alphaV),
-    ...get(beta),
+    ...get(betaF),
     ...op.f32x4Splat,
     ...set(betaV),
     ...op.i32(0),
@@ -417,7 +425,7 @@ function macroFn(fma: boolean): WasmFunc {
   ];
   return {
     name: "macro",
-    params: [I32, I32, I32, I32, I32, I32, I32, F32, F32, I32, I32],
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
     results: [],
     locals: L.types,
     body,
@@ -436,8 +444,8 @@ export interface GemmKernels {
     rows: number,
     cols: number,
     kc: number,
-    alpha: number,
-    beta: number,
+    alphaBits: number,
+    betaBits: number,
     mode: number,
     tmp: number,
   ): void;

@@ -122,6 +122,7 @@ export const op = {
   select: [0x1b],
   f32Max: [0x97],
   f32Sqrt: [0x91],
+  f32ReinterpretI32: [0xbe],
   f32Add: [0x92],
   f32Mul: [0x94],
   f32Div: [0x95],

@@ -195,7 +195,8 @@ export class BlasGemm implements Gemm {
     const buf = arr.buffer;
     let base = this.bufAddr.get(buf);
     if (base === undefined) {
-      base = Number(this.koffi.address(buf));
+      // koffi takes an ArrayBuffer, but only a typed array over a SharedArrayBuffer (a shared wasm arena memory)
+      base = Number(this.koffi.address(buf instanceof ArrayBuffer ? buf : new Uint8Array(buf, 0, 1)));
       this.bufAddr.set(buf, base);
     }
     return base + arr.byteOffset;

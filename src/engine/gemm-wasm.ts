@@ -9,6 +9,7 @@ import { gemmBlocked, SCRATCH_BYTES, type WasmProduct } from "./wasm/gemm-blocke
 import { GemmPool } from "./wasm/gemm-pool.js";
 import { wasm, type WasmMemory, type WasmModule } from "./wasm/wasm-api.js";
 import { checkExtent } from "./blas.js";
+import { arenaOf } from "./wasm/arena.js";
 
 /** Raised when the WebAssembly GEMM cannot be built here (no SIMD, or relaxed SIMD asked for and missing). */
 export class WasmGemmError extends Error {
@@ -54,23 +55,44 @@ export interface WasmGemmOptions {
   threads?: number;
 }
 
+/**
+ * One wasm memory the kernels compute in: the gemm's own memory, or an arena's (arena.ts). Scratch for packing at
+ * `scratch` (one thread's SCRATCH_BYTES each), staging for operands from other memories from `stageBase` up.
+ */
+class GemmSpace {
+  heap: Float32Array;
+  constructor(
+    readonly memory: WasmMemory,
+    readonly k: GemmKernels,
+    readonly scratch: number,
+    public stageBase: number,
+    /** Buffers whose arrays live in this memory (their byteOffset is their wasm address). */
+    readonly own: WeakSet<ArrayBufferLike>,
+  ) {
+    this.heap = new Float32Array(memory.buffer);
+  }
+
+  /** Grows the memory (whole pages) to at least `bytes`, refreshing the heap view. */
+  ensure(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    if (this.heap.buffer !== this.memory.buffer) this.heap = new Float32Array(this.memory.buffer);
+  }
+}
+
 /** A Gemm running the WebAssembly kernels over its own (shared, when threads are possible) memory. */
 export class WasmGemm implements Gemm {
   readonly name: string;
   readonly fma: boolean;
-  private readonly memory: WasmMemory;
-  private readonly k: GemmKernels;
   private readonly module: WasmModule;
   private readonly shared: boolean;
-  private heap: Float32Array;
-  /** Every buffer object this memory has had (a shared memory hands out a new one after each grow). */
-  private readonly own = new WeakSet<ArrayBufferLike>();
+  private readonly main: GemmSpace;
+  /** Spaces in arena memories, made on first use, by the arena's buffer. */
+  private readonly arenaSpaces = new WeakMap<ArrayBufferLike, GemmSpace | null>();
   private threadCount = 1;
   private pool: GemmPool | null = null;
   /** Threads the scratch area has room for. */
   private readonly maxThreads: number;
-  /** End of the arrays handed out by `alloc`; staging starts here. */
-  private allocTop: number;
 
   constructor(opts: WasmGemmOptions = {}) {
     this.fma = opts.fma ?? false;
@@ -86,14 +108,14 @@ export class WasmGemm implements Gemm {
       );
     this.module = mod;
     this.maxThreads = this.shared ? Math.max(want, 64) : 1;
-    this.allocTop = CONTROL_BYTES + this.maxThreads * SCRATCH_BYTES;
-    const pages = Math.ceil((this.allocTop + (4 << 20)) / PAGE);
-    this.memory = this.shared
+    const stageBase = CONTROL_BYTES + this.maxThreads * SCRATCH_BYTES;
+    const pages = Math.ceil((stageBase + (4 << 20)) / PAGE);
+    const memory = this.shared
       ? new wasm.Memory({ initial: pages, maximum: 65536, shared: true })
       : new wasm.Memory({ initial: pages });
-    this.k = new wasm.Instance(mod, { env: { memory: this.memory } }).exports as unknown as GemmKernels;
-    this.heap = new Float32Array(this.memory.buffer);
-    this.own.add(this.memory.buffer);
+    const k = new wasm.Instance(mod, { env: { memory } }).exports as unknown as GemmKernels;
+    const own = new WeakSet<ArrayBufferLike>([memory.buffer]);
+    this.main = new GemmSpace(memory, k, CONTROL_BYTES, stageBase, own);
     this.setThreads(want);
   }
 
@@ -125,10 +147,30 @@ export class WasmGemm implements Gemm {
    */
   alloc(n: number): Float32Array {
     if (!this.shared) throw new WasmGemmError("wasm gemm: alloc needs a shared memory (SharedArrayBuffer)");
-    const at = this.allocTop;
-    this.ensure(at + Math.ceil(n / 4) * 16);
-    this.allocTop += Math.ceil(n / 4) * 16;
-    return new Float32Array(this.memory.buffer, at, n);
+    const m = this.main;
+    const at = m.stageBase;
+    m.ensure(at + Math.ceil(n / 4) * 16);
+    m.stageBase += Math.ceil(n / 4) * 16;
+    m.own.add(m.memory.buffer);
+    return new Float32Array(m.memory.buffer, at, n);
+  }
+
+  /** The space of the (shared, growable) arena memory that `buf` belongs to, made on first use; else null. */
+  private arenaSpace(buf: ArrayBufferLike): GemmSpace | null {
+    let s = this.arenaSpaces.get(buf);
+    if (s === undefined) {
+      s = null;
+      const a = arenaOf(buf);
+      const mod = a ? gemmModule(this.fma, true) : null;
+      if (a && mod && wasm) {
+        const k = new wasm.Instance(mod, { env: { memory: a.memory } }).exports as unknown as GemmKernels;
+        const scratch = Math.ceil(a.end / 64) * 64;
+        s = new GemmSpace(a.memory, k, scratch, scratch + SCRATCH_BYTES, new WeakSet([buf]));
+        s.ensure(s.stageBase);
+      }
+      this.arenaSpaces.set(buf, s);
+    }
+    return s;
   }
 
   sgemm(
@@ -181,17 +223,20 @@ export class WasmGemm implements Gemm {
     const [br, bc] = transB ? [N, K] : [K, N];
     checkExtent("A", A, aOff, ar, ac, lda);
     checkExtent("B", B, bOff, br, bc, ldb);
-    // staging: operands not already in this memory are copied after the scratch area
-    let top = this.allocTop;
+    // Where to compute: products big enough for threads go to the gemm's own memory (the workers share it); others
+    // to C's arena memory when it has one (C and the arena operands stay in place), else the own memory.
+    const threaded = this.threadCount > 1 && M * N * K >= THREAD_MIN_MACS;
+    const space = (!threaded && this.arenaSpace(C.buffer)) || this.main;
+    let top = space.stageBase;
     // Inputs whose rows are at most 4x wider than used (attention's heads) are copied as one block, stride kept.
     const place = (X: Float32Array, off: number, rows: number, cols: number, ld: number, copy: boolean) => {
-      if (this.own.has(X.buffer)) return { addr: X.byteOffset + 4 * off, ld, staged: false };
+      if (space.own.has(X.buffer)) return { addr: X.byteOffset + 4 * off, ld, staged: false };
       const block = copy && ld !== cols && ld <= 4 * cols;
       const addr = top;
       top += Math.ceil((block ? (rows - 1) * ld + cols : rows * cols) / 4) * 16;
-      this.ensure(top);
-      if (block) this.heap.set(X.subarray(off, off + (rows - 1) * ld + cols), addr >> 2);
-      else if (copy) copyRows(X, off, ld, this.heap, addr >> 2, cols, rows, cols);
+      space.ensure(top);
+      if (block) space.heap.set(X.subarray(off, off + (rows - 1) * ld + cols), addr >> 2);
+      else if (copy) copyRows(X, off, ld, space.heap, addr >> 2, cols, rows, cols);
       return { addr, ld: block ? ld : cols, staged: true };
     };
     const a = place(A, aOff, ar, ac, lda, true);
@@ -212,23 +257,13 @@ export class WasmGemm implements Gemm {
       c: c.addr,
       ldc: c.ld,
     };
-    if (this.threadCount > 1 && M * N * K >= THREAD_MIN_MACS) {
-      this.pool ??= new GemmPool(this.module, this.memory, CONTROL_BYTES, SCRATCH_BYTES, this.maxThreads);
-      this.pool.run(this.k, p, this.threadCount);
+    if (threaded) {
+      this.pool ??= new GemmPool(this.module, this.main.memory, CONTROL_BYTES, SCRATCH_BYTES, this.maxThreads);
+      this.pool.run(space.k, p, this.threadCount);
     } else {
-      gemmBlocked(this.k, p, CONTROL_BYTES);
+      gemmBlocked(space.k, p, space.scratch);
     }
-    if (c.staged) copyRows(this.heap, c.addr >> 2, c.ld, C, cOff, ldc, M, N);
-  }
-
-  /** Grows the memory (whole pages) to at least `bytes`, refreshing the heap view. */
-  private ensure(bytes: number): void {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) {
-      this.memory.grow(Math.ceil((bytes - have) / PAGE));
-      this.own.add(this.memory.buffer);
-    }
-    if (this.heap.buffer !== this.memory.buffer) this.heap = new Float32Array(this.memory.buffer);
+    if (c.staged) copyRows(space.heap, c.addr >> 2, c.ld, C, cOff, ldc, M, N);
   }
 }
 

@@ -191,3 +191,25 @@ test("chooseGemm: explicit kinds fail loudly where unsupported, auto falls back 
     else process.env.MST_BLAS = saved;
   }
 });
+
+test(
+  "the relaxed-FMA variant (where the runtime has relaxed SIMD) matches the reference",
+  { skip: support.relaxed ? false : "no relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)" },
+  () => {
+    const g = new WasmGemm({ fma: true });
+    assert.equal(g.name, "wasm-fma");
+    const r = new Rng(12);
+    for (const [tA, tB] of [
+      [false, true],
+      [true, false],
+    ]) {
+      const [M, N, K] = [65, 17, 257];
+      const A = randn(r, M * K);
+      const B = randn(r, K * N);
+      const C = randn(r, M * N);
+      const { ref, scale } = reference(tA, tB, M, N, K, 1, A, B, 0, C);
+      g.sgemm(tA, tB, M, N, K, 1, A, tA ? M : K, B, tB ? K : N, 0, C, N);
+      for (let i = 0; i < M * N; i++) assert.ok(Math.abs(C[i] - ref[i]) / scale[i] < 1e-5, `i=${i}`);
+    }
+  },
+);

@@ -3,6 +3,7 @@
  * thread counts unless the relaxed-FMA variant is chosen. Operands outside its memory are staged in and out.
  */
 
+import { availableParallelism } from "node:os";
 import type { Gemm } from "./gemm-types.js";
 import { gemmModuleBytes, type GemmKernels } from "./wasm/gemm-kernels.js";
 import { gemmBlocked, SCRATCH_BYTES, type WasmProduct } from "./wasm/gemm-blocked.js";
@@ -21,6 +22,8 @@ const PAGE = 65536;
 const CONTROL_BYTES = 4096;
 /** Products below this many multiply-adds run on the calling thread only (waking workers costs ~20-50 us). */
 const THREAD_MIN_MACS = 1 << 19;
+/** Most threads one gemm can use (worker slots in the control words). */
+const MAX_THREADS = 64;
 
 const modules = new Map<string, WasmModule | null>();
 
@@ -49,7 +52,11 @@ export function wasmGemmSupport(): { simd: boolean; relaxed: boolean; threads: b
 }
 
 export interface WasmGemmOptions {
-  /** Use relaxed-SIMD fused multiply-add: faster on CPUs with FMA, results then differ across machines. */
+  /**
+   * Use relaxed-SIMD fused multiply-add (f32x4.relaxed_madd): results then differ across machines (fused or not is
+   * the CPU's choice). Measured no faster on AMD Zen 4 with V8 11.3 (node --experimental-wasm-relaxed-simd): the
+   * plain kernel already keeps both multiply and add pipes busy.
+   */
   fma?: boolean;
   /** Threads for large products (1 = this thread only). */
   threads?: number;
@@ -107,7 +114,8 @@ export class WasmGemm implements Gemm {
           : "wasm gemm: this runtime has no WebAssembly SIMD",
       );
     this.module = mod;
-    this.maxThreads = this.shared ? Math.max(want, 64) : 1;
+    // the control words have slots for MAX_THREADS threads; scratch is reserved for maxThreads up front
+    this.maxThreads = this.shared ? Math.min(MAX_THREADS, Math.max(want, availableParallelism())) : 1;
     const stageBase = CONTROL_BYTES + this.maxThreads * SCRATCH_BYTES;
     const pages = Math.ceil((stageBase + (4 << 20)) / PAGE);
     const memory = this.shared
@@ -123,7 +131,10 @@ export class WasmGemm implements Gemm {
     return this.threadCount;
   }
 
-  /** Threads for large products; workers start on the first product that uses them. */
+  /**
+   * Threads for large products; workers start on the first product that uses them. Capped at the count the memory was
+   * laid out for (the constructor's or the core count): false when capped, or when threads are impossible here.
+   */
   setThreads(n: number): boolean {
     if (!Number.isInteger(n) || n < 1)
       throw new WasmGemmError(`wasm gemm: thread count must be a positive integer, got ${n}`);
@@ -132,7 +143,7 @@ export class WasmGemm implements Gemm {
       return n === 1;
     }
     this.threadCount = Math.min(n, this.maxThreads);
-    return true;
+    return this.threadCount === n;
   }
 
   /** Ends the worker threads (they are unref'd, so a process exits without this). */

@@ -1,11 +1,14 @@
 /**
- * Engine benchmark: GEMM GFLOP/s (our koffi path vs OpenBLAS from C vs torch.mm) and tokens/s of a training step and
- * of KV-cache sampling, ours beside the plain-PyTorch peer (bench/torch_peer.py), same configs, batches and threads.
- * The machine is shared, so ours and the peer run in alternating rounds (the peer stays alive between them); each
- * round's figure is the median of its steps, the table shows the median over rounds and the spread of the ratio.
+ * Engine benchmark, every gemm backend in one run: GEMM GFLOP/s of the WebAssembly kernel, OpenBLAS (through koffi
+ * and from C), the TypeScript kernel and torch.mm; tokens/s of a training step and of KV-cache sampling with each
+ * backend beside the plain-PyTorch peer (bench/torch_peer.py), same configs, batches and threads. The machine is
+ * shared, so the backends and the peer run in alternating rounds (the peer stays alive between them); each round's
+ * figure is the median of its steps, the table shows the median over rounds and ratios taken within a round.
  * With 1 thread the figures use CPU time (time spent waiting for a core is not counted), otherwise wall time.
+ * The TypeScript kernel is slow: it runs the embedded cases only, one round of 2 steps (--no-ts skips it).
  *
- *   npm run bench:engine -- [--threads 2] [--rounds 5] [--quick] [--only embedded] [--no-torch] [--json out.json]
+ *   npm run bench:engine -- [--threads 2] [--rounds 5] [--quick] [--only embedded] [--no-torch] [--no-ts]
+ *                           [--fma] [--json out.json]
  */
 
 import { spawn, spawnSync } from "node:child_process";
@@ -14,7 +17,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { getGemm, setBlasThreads, findBlas } from "../src/engine/gemm.js";
+import { findBlas, setGemm, tsGemm, WasmGemm, wasmGemmSupport, type Gemm } from "../src/engine/gemm.js";
 import { Rng } from "../src/data/rng.js";
 
 interface Case {
@@ -120,23 +123,46 @@ function roundSeconds(t: Timing): number {
   return median(threads === 1 ? t.cpu : t.wall);
 }
 
-/** Best GFLOP/s over 7 blocks of calls (~1e8 flop each), timed by clockSeconds (the C program and the peer alike). */
-function gemmOurs([M, N, K, tA, tB]: GemmSize): number {
+/** Best GFLOP/s over `blocks` blocks of calls (~1e8 flop each), timed by clockSeconds (the C program and the peer alike). */
+function gemmGflops(g: Gemm, [M, N, K, tA, tB]: GemmSize, blocks = 7): number {
   const r = new Rng(1);
   const A = Float32Array.from({ length: M * K }, () => r.normal());
   const B = Float32Array.from({ length: K * N }, () => r.normal());
   const C = new Float32Array(M * N);
-  const g = getGemm();
   const run = () => g.sgemm(tA, tB, M, N, K, 1, A, tA ? M : K, B, tB ? K : N, 0, C, N);
   run();
   const reps = Math.max(1, Math.round(1e8 / (2 * M * N * K)));
   let top = 0;
-  for (let k = 0; k < 7; k++) {
+  for (let k = 0; k < blocks; k++) {
     const t0 = clockSeconds();
     for (let i = 0; i < reps; i++) run();
     top = Math.max(top, (2 * M * N * K * reps) / (clockSeconds() - t0) / 1e9);
   }
   return top;
+}
+
+/** The backends compared: OpenBLAS (when found), the WebAssembly kernel (and its FMA variant with --fma), TypeScript. */
+interface Backend {
+  name: string;
+  gemm: Gemm;
+  /** Only the embedded cases, one round: the TypeScript kernel would take minutes on the rest. */
+  slow: boolean;
+}
+function backends(): Backend[] {
+  const out: Backend[] = [];
+  const blas = findBlas();
+  if (blas) {
+    blas.setThreads(threads);
+    out.push({ name: blas.name, gemm: blas, slow: false });
+  }
+  const sup = wasmGemmSupport();
+  if (sup.simd) out.push({ name: "wasm", gemm: new WasmGemm({ threads }), slow: false });
+  if (flag("--fma")) {
+    if (sup.relaxed) out.push({ name: "wasm-fma", gemm: new WasmGemm({ threads, fma: true }), slow: false });
+    else console.error("(--fma: no relaxed SIMD here; on Node 20 run node --experimental-wasm-relaxed-simd)");
+  }
+  if (!flag("--no-ts")) out.push({ name: "typescript", gemm: tsGemm, slow: true });
+  return out;
 }
 
 const C_SRC = String.raw`
@@ -310,12 +336,6 @@ class Peer {
   }
 }
 
-/** Per-round seconds per call of ours and the peer's (null when one side is unavailable or failed). */
-interface Rounds {
-  ours: number[];
-  peer: number[];
-}
-
 const fmt = (x: number | undefined | null, d = 1) => (x === undefined || x === null ? "-" : x.toFixed(d));
 const ratio = (a: number | undefined | null, b: number | undefined | null) =>
   a === undefined || a === null || b === undefined || b === null ? "-" : (a / b).toFixed(2);
@@ -331,69 +351,105 @@ function table(head: string[], rows: string[][]): string {
   ].join("\n");
 }
 
-/** GEMM GFLOP/s of ours, OpenBLAS from C and torch.mm, printed as a table; returns the rows. */
-function gemmTable(): string[][] {
+/** GEMM GFLOP/s of every backend, OpenBLAS from C and torch.mm, printed as a table with ratios. */
+function gemmTable(bs: Backend[]): string[][] {
   const gemmPeer = runPeer(GEMMS, []);
   if (gemmPeer) console.log(`# PyTorch peer: torch ${gemmPeer.torch}, ${gemmPeer.threads} threads`);
   const cRes = gemmC(GEMMS);
+  const blas = bs.find((b) => b.gemm === findBlas());
+  const wasm = bs.find((b) => b.name === "wasm");
   const gemmRows = GEMMS.map((s, i) => {
-    const ours = gemmOurs(s);
+    const g = new Map(bs.map((b) => [b.name, gemmGflops(b.gemm, s, b.slow ? 2 : 7)]));
     const [M, N, K, a, b] = s;
+    const w = wasm ? g.get(wasm.name) : undefined;
+    const o = blas ? g.get(blas.name) : undefined;
     return [
       `${M}x${N}x${K} ${a ? "T" : "N"}${b ? "T" : "N"}`,
-      fmt(ours),
+      ...bs.map((x) => fmt(g.get(x.name))),
       fmt(cRes?.[i]),
       fmt(gemmPeer?.gemm[i]),
-      ratio(ours, cRes?.[i]),
-      ratio(ours, gemmPeer?.gemm[i]),
+      ratio(w, o),
+      ratio(g.get("typescript"), o),
+      ratio(w, gemmPeer?.gemm[i]),
     ];
   });
-  console.log("\nGEMM GFLOP/s (MxNxK, op(A) op(B))\n");
-  console.log(table(["size", "ours (koffi)", "OpenBLAS from C", "torch.mm", "ours/C", "ours/torch"], gemmRows));
+  console.log("\nGEMM GFLOP/s (MxNxK, op(A) op(B)); ratios within this run\n");
+  console.log(
+    table(
+      [
+        "size",
+        ...bs.map((b) => (b.gemm === findBlas() ? `${b.name} (koffi)` : b.name)),
+        "OpenBLAS from C",
+        "torch.mm",
+        `wasm/${blas?.name ?? "BLAS"}`,
+        `TS/${blas?.name ?? "BLAS"}`,
+        "wasm/torch",
+      ],
+      gemmRows,
+    ),
+  );
   return gemmRows;
 }
 
 async function main(): Promise<void> {
-  setBlasThreads(threads);
-  const g = getGemm();
+  const bs = backends();
   const core = findBlas()?.core;
   console.log(
-    `# mst engine benchmark: gemm ${g.name}${core ? ` (${core} kernels)` : ""}, ${g.threads} threads, node ${process.version}`,
+    `# mst engine benchmark: backends ${bs.map((b) => b.name).join(", ")}${core ? ` (OpenBLAS ${core} kernels)` : ""}, ` +
+      `${threads} threads, node ${process.version}`,
   );
   const load = () =>
     loadavg()
       .map((x) => x.toFixed(1))
       .join(" ");
   console.log(`# machine: ${cpus().length} CPUs, load average ${load()} at start`);
-  const gemmRows = flag("--no-gemm") ? [] : gemmTable();
+  const gemmRows = flag("--no-gemm") ? [] : gemmTable(bs);
 
   const mods = await engineModules();
   const peer = flag("--no-torch") || !existsSync(PY) ? null : new Peer();
+  const blas = bs.find((b) => b.gemm === findBlas());
   const rows: string[][] = [];
   const results: Record<string, unknown>[] = [];
   const params = new Map<string, number>();
   const cases = CASES.filter((c) => only === "" || c.name.includes(only));
   for (const c of cases) {
     const tokens = { train: c.train.batch * c.train.seq, sample: c.sample.batch * c.sample.newTokens };
-    const rs: Record<"train" | "sample", Rounds> = { train: { ours: [], peer: [] }, sample: { ours: [], peer: [] } };
-    const steps: Partial<Record<"train" | "sample", () => void>> = {};
-    if (mods) {
-      steps.train = trainStep(mods, c);
-      if (mods.sampler) steps.sample = sampleStep(mods.sampler, mods.model, c);
-    }
+    const used = bs.filter((b) => !b.slow || c.name.startsWith("embedded"));
+    // seconds per call, one entry per round, for each side ("peer" or a backend name)
+    const rs: Record<"train" | "sample", Map<string, number[]>> = { train: new Map(), sample: new Map() };
+    const steps = new Map<string, Partial<Record<"train" | "sample", () => void>>>();
+    if (mods)
+      for (const b of used) {
+        setGemm(b.gemm);
+        const train = trainStep(mods, c);
+        const sample = mods.sampler ? sampleStep(mods.sampler, mods.model, c) : undefined;
+        steps.set(b.name, {
+          train: () => (setGemm(b.gemm), train()),
+          sample: sample && (() => (setGemm(b.gemm), sample())),
+        });
+      }
     const plan = { train: { warmup: 2, reps: c.train.steps }, sample: { warmup: 1, reps: c.sample.reps } };
+    const sidesAll = ["peer", ...used.map((b) => b.name)];
     for (let round = 0; round < rounds; round++)
       for (const what of ["train", "sample"] as const) {
-        // alternate which side goes first, so a slow patch of machine load does not always hit the same side
-        const sides = round % 2 === 0 ? ["peer", "ours"] : ["ours", "peer"];
+        // rotate the order each round, so a slow patch of machine load does not always hit the same side
+        const sides = sidesAll.map((_, i) => sidesAll[(i + round) % sidesAll.length]);
         for (const side of sides) {
+          const slow = used.find((b) => b.name === side)?.slow ?? false;
+          if (slow && round > 0) continue;
+          const list = rs[what].get(side) ?? [];
+          rs[what].set(side, list);
           try {
-            if (side === "peer" && peer) {
+            if (side === "peer") {
+              if (!peer) continue;
               const t = await peer.time(c, what, plan[what].warmup, plan[what].reps);
               params.set(c.name, t.params);
-              rs[what].peer.push(roundSeconds(t));
-            } else if (side === "ours" && steps[what]) {
-              rs[what].ours.push(roundSeconds(timed(steps[what], plan[what].warmup, plan[what].reps)));
+              list.push(roundSeconds(t));
+            } else {
+              const step = steps.get(side)?.[what];
+              if (!step) continue;
+              const { warmup, reps } = slow ? { warmup: 1, reps: 2 } : plan[what];
+              list.push(roundSeconds(timed(step, warmup, reps)));
             }
           } catch (e) {
             console.error(`(${c.name} ${what} ${side}: ${(e as Error).message})`);
@@ -404,32 +460,52 @@ async function main(): Promise<void> {
     const label = `${c.name} (${p ? (p / 1e6).toFixed(2) + "M" : "?"})`;
     const { batch, seq } = c.train;
     const s = c.sample;
+    /** median over rounds of a / b per round (the same rounds), and its range */
+    const roundRatio = (a: number[] | undefined, b: number[] | undefined) => {
+      const n = Math.min(a?.length ?? 0, b?.length ?? 0);
+      if (n === 0) return { med: "-", range: "-" };
+      const r = Array.from({ length: n }, (_, i) => b![i] / a![i]);
+      return { med: median(r).toFixed(2), range: `${Math.min(...r).toFixed(2)}-${Math.max(...r).toFixed(2)}` };
+    };
     for (const what of ["train", "sample"] as const) {
-      const r = rs[what];
-      const ours = r.ours.length > 0 ? tokens[what] / median(r.ours) : null;
-      const theirs = r.peer.length > 0 ? tokens[what] / median(r.peer) : null;
-      // ratio per round (ours and the peer's figure from the same round), then its median and range
-      const n = Math.min(r.ours.length, r.peer.length);
-      const ratios = Array.from({ length: n }, (_, i) => r.peer[i] / r.ours[i]);
-      rows.push([
-        what === "train"
-          ? `${label} train B${batch} T${seq}`
-          : `${c.name} sample B${s.batch} P${s.promptLen}+${s.newTokens}`,
-        fmt(ours, 0),
-        fmt(theirs, 0),
-        n > 0 ? median(ratios).toFixed(2) : "-",
-        n > 0 ? `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}` : "-",
-      ]);
-      results.push({ case: c.name, what, config: c, tokens: tokens[what], oursSeconds: r.ours, peerSeconds: r.peer });
+      const peerS = rs[what].get("peer");
+      const theirs = peerS && peerS.length > 0 ? tokens[what] / median(peerS) : null;
+      for (const b of used) {
+        const mine = rs[what].get(b.name);
+        const ours = mine && mine.length > 0 ? tokens[what] / median(mine) : null;
+        const vsPeer = roundRatio(mine, peerS);
+        const vsBlas = blas && b !== blas ? roundRatio(mine, rs[what].get(blas.name)).med : "-";
+        rows.push([
+          what === "train"
+            ? `${label} train B${batch} T${seq}`
+            : `${c.name} sample B${s.batch} P${s.promptLen}+${s.newTokens}`,
+          b.name,
+          fmt(ours, 0),
+          fmt(theirs, 0),
+          vsPeer.med,
+          vsPeer.range,
+          vsBlas,
+        ]);
+      }
+      results.push({
+        case: c.name,
+        what,
+        config: c,
+        tokens: tokens[what],
+        seconds: Object.fromEntries(rs[what]),
+      });
     }
   }
   peer?.close();
+  for (const b of bs) if (b.gemm instanceof WasmGemm) b.gemm.close();
   const basis = threads === 1 ? "CPU time" : "wall time";
   console.log(
     `\nTokens/s (${threads} thread${threads === 1 ? "" : "s"}, ${basis}; train = forward + backward + AdamW; ` +
-      `sample = KV cache, temperature 1; ${rounds} alternating rounds, median)\n`,
+      `sample = KV cache, temperature 1; ${rounds} rotating rounds, median; ratios per round, then their median)\n`,
   );
-  console.log(table(["case", "ours", "PyTorch", "ours/PyTorch", "ratio range"], rows));
+  console.log(
+    table(["case", "gemm", "ours", "PyTorch", "ours/PyTorch", "ratio range", `/${blas?.name ?? "BLAS"} path`], rows),
+  );
   if (peer) console.log(`\n# PyTorch peer: torch ${peer.torch}`);
   console.log(`# load average ${load()} at the end`);
   const out = opt("--json", "");

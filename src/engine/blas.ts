@@ -49,7 +49,14 @@ function loadKoffi(): KoffiModule | null {
 }
 
 /** Rows*stride reach of a stored matrix at element offset `off`; throws before native code could read past the array. */
-function checkExtent(what: string, arr: Float32Array, off: number, rows: number, cols: number, ld: number): void {
+export function checkExtent(
+  what: string,
+  arr: Float32Array,
+  off: number,
+  rows: number,
+  cols: number,
+  ld: number,
+): void {
   if (ld < Math.max(1, cols)) throw new BlasError(`sgemm: ${what} leading dimension ${ld} < row width ${cols}`);
   if (!Number.isInteger(off) || off < 0)
     throw new BlasError(`sgemm: ${what} offset ${off} is not a non-negative integer`);
@@ -188,7 +195,8 @@ export class BlasGemm implements Gemm {
     const buf = arr.buffer;
     let base = this.bufAddr.get(buf);
     if (base === undefined) {
-      base = Number(this.koffi.address(buf));
+      // koffi takes an ArrayBuffer, but only a typed array over a SharedArrayBuffer (a shared wasm arena memory)
+      base = Number(this.koffi.address(buf instanceof ArrayBuffer ? buf : new Uint8Array(buf, 0, 1)));
       this.bufAddr.set(buf, base);
     }
     return base + arr.byteOffset;

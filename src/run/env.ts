@@ -1,9 +1,9 @@
-/** The environment a run executed in (env.json): node, platform, cores, BLAS backend, git revision, start time. */
+/** The environment a run executed in (env.json): node, platform, cores, gemm backend and why, git revision, start time. */
 import { execFileSync } from "node:child_process";
 import { availableParallelism, cpus, platform, release, arch, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { getGemm } from "../engine/gemm.js";
+import { gemmChoice, type GemmChoice } from "../engine/gemm.js";
 
 export interface RunEnv {
   node: string;
@@ -13,8 +13,13 @@ export interface RunEnv {
   cpus: number;
   cpuModel: string;
   memoryGiB: number;
-  /** Matrix-product backend this machine uses ("openblas", "typescript", ...). */
+  /** Matrix-product backend this machine uses ("openblas", "wasm", "typescript", ...). */
   blas: string;
+  /**
+   * The same backend with its thread count, whether its results are bit-reproducible across machines, and why it was
+   * chosen (e.g. "no system BLAS found (...): WebAssembly SIMD kernel"); `error` when choosing one failed.
+   */
+  gemm: GemmChoice | { error: string };
   /** Git revision of the mst checkout, with "-dirty" when it has local changes; null when not a git checkout. */
   gitRevision: string | null;
   /** Worker processes the run used. */
@@ -44,10 +49,13 @@ function gitRevision(): string | null {
 /** Collects the environment now. */
 export function collectEnv(jobs: number): RunEnv {
   let blas = "unknown";
+  let gemm: RunEnv["gemm"];
   try {
-    blas = getGemm().name;
-  } catch {
+    gemm = gemmChoice();
+    blas = gemm.backend;
+  } catch (e) {
     // A broken BLAS binding must not stop a run from recording its environment.
+    gemm = { error: (e as Error).message };
   }
   return {
     node: process.version,
@@ -58,6 +66,7 @@ export function collectEnv(jobs: number): RunEnv {
     cpuModel: cpus()[0]?.model ?? "unknown",
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     blas,
+    gemm,
     gitRevision: gitRevision(),
     jobs,
     startedAt: new Date().toISOString(),

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { findBlas, BlasError } from "../../src/engine/blas.js";
-import { sgemmTs, getGemm } from "../../src/engine/gemm.js";
+import { sgemmTs, getGemm, wasmGemmSupport } from "../../src/engine/gemm.js";
 import { Rng } from "../../src/data/rng.js";
 import { missingMessage, systemDepsRequired } from "../system-deps.js";
 
@@ -105,8 +105,8 @@ test("thread count can be set and read back (OpenBLAS)", { skip }, () => {
   assert.throws(() => b.setThreads(0), BlasError);
 });
 
-test("getGemm picks the BLAS when one is found", () => {
+test("getGemm picks the BLAS when one is found, else the WebAssembly kernel", () => {
   const g = getGemm();
   if (blas && process.env.MST_BLAS !== "off") assert.equal(g, blas);
-  else assert.equal(g.name, "typescript");
+  else assert.equal(g.name, wasmGemmSupport().simd ? "wasm" : "typescript");
 });

@@ -1,12 +1,12 @@
-/** sgemmAt (matrices at element offsets, as attention uses per head) agrees with sgemm on views, for both backends. */
+/** sgemmAt (matrices at element offsets, as attention uses per head) agrees with sgemm on views, for every backend. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BlasError, findBlas } from "../../src/engine/blas.js";
-import { sgemmTs, tsGemm, type Gemm } from "../../src/engine/gemm.js";
+import { sgemmTs, tsGemm, WasmGemm, wasmGemmSupport, type Gemm } from "../../src/engine/gemm.js";
 import { Rng } from "../../src/data/rng.js";
 
 const blas = findBlas();
-const backends: Gemm[] = blas ? [tsGemm, blas] : [tsGemm];
+const backends: Gemm[] = [tsGemm, ...(blas ? [blas] : []), ...(wasmGemmSupport().simd ? [new WasmGemm()] : [])];
 
 test("sgemmAt at offsets equals sgemmTs on subarray views (all transposes, strided, beta), and leaves the rest", () => {
   const r = new Rng(21);

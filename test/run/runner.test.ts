@@ -54,6 +54,9 @@ test("refuses to overwrite an existing run directory without force; force replac
   const env = JSON.parse(readFileSync(join(dir, "env.json"), "utf8")) as Record<string, unknown>;
   assert.equal(env.node, process.version);
   assert.equal(typeof env.blas, "string");
+  const gemm = env.gemm as { backend: string; reason: string };
+  assert.equal(gemm.backend, env.blas);
+  assert.equal(typeof gemm.reason, "string");
 });
 
 test("a failing job stops the run naming the job; its log is kept; fix + resume reuses finished jobs", async (t) => {

@@ -4,6 +4,9 @@
  * one kernel instance bound to it. Ops find the kernels from their arrays' shared ArrayBuffer (`simdFor`); arrays
  * that are plain, or from different arenas, take the JavaScript loops. Env `MST_SIMD=0` turns arenas off (A/B runs,
  * tests of the fallback): `f32Alloc` then returns plain Float32Arrays.
+ * Where SharedArrayBuffer exists the memory is shared (and so growable without detaching its views): the wasm gemm
+ * (gemm-wasm.ts) then computes products on arena buffers in place, staging only the operands from elsewhere in the
+ * pages after the arena's own (`arenaOf`).
  */
 
 import { type SimdKernels, simdModule } from "./simd-kernels.js";
@@ -19,6 +22,13 @@ export interface SimdHandle {
 export const SCRATCH_FLOATS = 8192;
 
 const byBuffer = new WeakMap<ArrayBufferLike, SimdHandle>();
+/** An arena's memory and the end of its buffers (bytes), by the buffer its arrays view. */
+const arenas = new WeakMap<ArrayBufferLike, { memory: WasmMemory; end: number }>();
+
+/** The growable (shared) arena memory that `buf` belongs to, and the end of the arena's buffers; else undefined. */
+export function arenaOf(buf: ArrayBufferLike): { memory: WasmMemory; end: number } | undefined {
+  return arenas.get(buf);
+}
 
 /** Whether new buffer sets go into wasm arenas (SIMD available and not disabled with MST_SIMD=0). */
 export function simdEnabled(): boolean {
@@ -32,14 +42,18 @@ export class WasmArena {
   private readonly limit: number; // bytes asked for (the memory itself is rounded up to whole 64 KiB pages)
 
   constructor(floats: number) {
-    const mod = simdModule();
+    const shared = typeof SharedArrayBuffer === "function" && simdModule(true) !== null;
+    const mod = simdModule(shared);
     if (mod === null || wasm === undefined) throw new Error("WasmArena: this runtime has no WebAssembly SIMD");
     this.limit = Math.ceil(floats / 4) * 16 + SCRATCH_FLOATS * 4;
     const pages = Math.max(1, Math.ceil(this.limit / 65536));
-    this.memory = new wasm.Memory({ initial: pages, maximum: pages });
+    this.memory = shared
+      ? new wasm.Memory({ initial: pages, maximum: 65536, shared: true })
+      : new wasm.Memory({ initial: pages, maximum: pages });
     const inst = new wasm.Instance(mod, { env: { memory: this.memory } });
     const k = inst.exports as unknown as SimdKernels;
     byBuffer.set(this.memory.buffer, { k, scratch: this.f32(SCRATCH_FLOATS) });
+    if (shared) arenas.set(this.memory.buffer, { memory: this.memory, end: this.limit });
   }
 
   f32(n: number): Float32Array {

@@ -47,8 +47,12 @@ export interface WasmFunc {
   body: number[];
 }
 
-/** A module importing `env.memory` and exporting `funcs` by name; every function gets its own type entry. */
-export function buildModule(funcs: WasmFunc[]): Uint8Array {
+/**
+ * A module importing `env.memory` and exporting `funcs` by name; every function gets its own type entry. With
+ * `shared`, the import is a shared memory of at most `shared.maxPages` pages (the threads proposal: limits flag 0x03
+ * = min and max, shared), so worker threads can instantiate the same module over one memory.
+ */
+export function buildModule(funcs: WasmFunc[], shared?: { maxPages: number }): Uint8Array {
   const types = funcs.map((f) => [
     0x60,
     ...uleb(f.params.length),
@@ -57,7 +61,8 @@ export function buildModule(funcs: WasmFunc[]): Uint8Array {
     ...f.results,
   ]);
   // import kind 0x02 = memory, limits flag 0x00 = min only (0 pages: whatever memory is given satisfies it)
-  const imports = [[...utf8("env"), ...utf8("memory"), 0x02, 0x00, 0x00]];
+  const limits = shared ? [0x03, 0x00, ...uleb(shared.maxPages)] : [0x00, 0x00];
+  const imports = [[...utf8("env"), ...utf8("memory"), 0x02, ...limits]];
   const funcIdx = funcs.map((_, i) => uleb(i));
   const exports = funcs.map((f, i) => [...utf8(f.name), 0x00, ...uleb(i)]);
   const codes = funcs.map((f) => {
@@ -87,6 +92,24 @@ export const op = {
   tee: (i: number) => [0x22, ...uleb(i)],
   i32: (v: number) => [0x41, ...sleb(v)],
   i32Add: [0x6a],
+  i32Shl: [0x74],
+  i32Eqz: [0x45],
+  i32Eq: [0x46],
+  i32LtS: [0x48],
+  i32GeS: [0x4e],
+  /** `if` with an empty result, or producing one f32 (both branches push it). */
+  if: [0x04, 0x40],
+  ifF32: [0x04, F32],
+  else: [0x05],
+  /** Loads and stores at a constant byte offset from the address on the stack (memarg: align hint, offset). */
+  f32LoadAt: (off: number) => [0x2a, 2, ...uleb(off)],
+  f32StoreAt: (off: number) => [0x38, 2, ...uleb(off)],
+  v128LoadAt: (off: number) => [0xfd, ...uleb(0x00), 4, ...uleb(off)],
+  v128StoreAt: (off: number) => [0xfd, ...uleb(0x0b), 4, ...uleb(off)],
+  /** v128.load32_splat: one f32 from memory into all four lanes. */
+  v128Load32SplatAt: (off: number) => [0xfd, ...uleb(0x09), 2, ...uleb(off)],
+  /** relaxed-SIMD f32x4.relaxed_madd (a * b + c, fused or not as the hardware likes: not reproducible). */
+  f32x4RelaxedMadd: [0xfd, ...uleb(0x105)],
   i32GeU: [0x4f],
   f32Load: [0x2a, 2, 0], // align 2^2, offset 0
   f32Store: [0x38, 2, 0],
@@ -94,10 +117,12 @@ export const op = {
   i32Mul: [0x6c],
   i32Sub: [0x6b],
   i32And: [0x71],
+  i32Or: [0x72],
   i32GtS: [0x4a],
   select: [0x1b],
   f32Max: [0x97],
   f32Sqrt: [0x91],
+  f32ReinterpretI32: [0xbe],
   f32Add: [0x92],
   f32Mul: [0x94],
   f32Div: [0x95],

@@ -549,19 +549,23 @@ export interface SimdKernels {
   ): void;
 }
 
-let compiled: WasmModule | null | undefined;
+const compiled = new Map<boolean, WasmModule | null>();
 
-/** The compiled module, or null where this runtime has no WebAssembly SIMD (then every op stays in JavaScript). */
-export function simdModule(): WasmModule | null {
-  if (compiled === undefined) {
+/**
+ * The compiled module, or null where this runtime has no WebAssembly SIMD (then every op stays in JavaScript). With
+ * `shared`, the variant importing a shared memory (arenas that the wasm gemm also computes in; see arena.ts).
+ */
+export function simdModule(shared = false): WasmModule | null {
+  if (!compiled.has(shared)) {
+    let m: WasmModule | null = null;
     try {
       if (wasm === undefined) throw new Error("no WebAssembly");
-      compiled = new wasm.Module(
-        buildModule([swigluFwd(), swigluBwd(), expTest(), rmsFwd(), rmsBwd(), softmaxCausal()]),
-      );
+      const funcs = [swigluFwd(), swigluBwd(), expTest(), rmsFwd(), rmsBwd(), softmaxCausal()];
+      m = new wasm.Module(buildModule(funcs, shared ? { maxPages: 65536 } : undefined));
     } catch {
-      compiled = null;
+      m = null;
     }
+    compiled.set(shared, m);
   }
-  return compiled;
+  return compiled.get(shared) ?? null;
 }

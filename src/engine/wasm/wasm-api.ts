@@ -8,7 +8,10 @@ export interface WasmModule {
   readonly __wasmModule: unique symbol;
 }
 export interface WasmMemory {
+  /** An ArrayBuffer, or a SharedArrayBuffer for a memory created with `shared: true`. */
   readonly buffer: ArrayBuffer;
+  /** Grows by `pages` 64 KiB pages; a non-shared memory's old buffer is detached, a shared one's stays valid. */
+  grow(pages: number): number;
 }
 export interface WasmInstance {
   readonly exports: Record<string, unknown>;
@@ -16,8 +19,9 @@ export interface WasmInstance {
 
 interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
-  Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
+  Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Instance: new (m: WasmModule, imports: Record<string, Record<string, unknown>>) => WasmInstance;
+  validate(bytes: Uint8Array): boolean;
 }
 
 /** The runtime's WebAssembly object, or undefined where there is none. */

@@ -8,6 +8,7 @@
  */
 import type { z } from "zod";
 import type { Json } from "../data/sample.js";
+import type { GemmKind } from "../engine/gemm.js";
 
 /** One unit of work. `params` must be JSON (it crosses to a worker process) and fully determine the result. */
 export interface JobSpec {
@@ -90,6 +91,11 @@ export interface Task<C = unknown> {
    * and names the job and file if one is damaged when results are read.
    */
   resultSchema?(job: JobSpec): z.ZodType | undefined;
+  /**
+   * The matrix-product backend the run's workers use unless env MST_GEMM says otherwise (src/engine/gemm.ts): "wasm"
+   * gives the same numbers on every machine and thread count, "auto" the fastest (a system BLAS when there is one).
+   */
+  gemm?(config: C): GemmKind;
   /** Turns all job results into what the report shows. `results` is keyed by job id. */
   summarize(config: C, input: PlanInput, jobs: JobSpec[], results: Record<string, Json>, preset: string): TaskResults;
 }

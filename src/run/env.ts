@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { availableParallelism, cpus, platform, release, arch, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gemmChoice, type GemmChoice } from "../engine/gemm.js";
+import { chooseGemm, gemmChoice, type GemmChoice, type GemmKind } from "../engine/gemm.js";
 
 export interface RunEnv {
   node: string;
@@ -47,11 +47,17 @@ function gitRevision(): string | null {
 }
 
 /** Collects the environment now. */
-export function collectEnv(jobs: number): RunEnv {
+export function collectEnv(jobs: number, workerGemm?: GemmKind): RunEnv {
   let blas = "unknown";
   let gemm: RunEnv["gemm"];
   try {
-    gemm = gemmChoice();
+    // what the workers run (they get MST_GEMM = workerGemm), described one thread a worker
+    if (workerGemm === undefined) gemm = gemmChoice();
+    else {
+      const c = chooseGemm(workerGemm, 1).choice;
+      const why = process.env.MST_GEMM?.trim() ? c.reason : `the task's backend for this run (${c.reason}; set MST_GEMM to change it)`;
+      gemm = { ...c, reason: why };
+    }
     blas = gemm.backend;
   } catch (e) {
     // A broken BLAS binding must not stop a run from recording its environment.

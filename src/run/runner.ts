@@ -16,6 +16,7 @@ import { withPath } from "../data/fs-errors.js";
 import { JsonSchema, type Json } from "../data/sample.js";
 import type { PlanInput, Task, TaskResults } from "../experiment/task.js";
 import { RunDirError } from "./errors.js";
+import { GEMM_KINDS, GemmChoiceError, type GemmKind } from "../engine/gemm.js";
 import { collectEnv, type RunEnv } from "./env.js";
 import { autoProgress, type ProgressView } from "./progress.js";
 import { writeRunReport } from "./run-report.js";
@@ -58,7 +59,7 @@ export async function startRun(
   try {
     writeJsonAtomic(join(dir, RUN_FILES.spec), resolved);
     const jobs = opts.jobs ?? resolved.jobs ?? defaultJobs();
-    writeJsonAtomic(join(dir, RUN_FILES.env), collectEnv(jobs));
+    writeJsonAtomic(join(dir, RUN_FILES.env), collectEnv(jobs, runGemm(task, task.configSchema.parse(resolved.config))));
     const logFile = join(dir, RUN_FILES.log);
     withPath(logFile, "write", () => writeFileSync(logFile, ""));
     appendRunLog(logFile, `new run: task ${task.name} (${resolved.task}), preset ${resolved.preset}`);
@@ -98,12 +99,24 @@ async function resumeLocked(dir: string, specFile: string, opts: RunOptions, loc
   if (existsSync(envFile)) {
     const env = readJsonFile(envFile, JsonSchemaLoose);
     const resumes = Array.isArray(env.resumes) ? env.resumes : [];
-    writeJsonAtomic(envFile, { ...env, resumes: [...resumes, collectEnv(jobs) as unknown as Json] });
+    const now = collectEnv(jobs, runGemm(task, parsed.data));
+    writeJsonAtomic(envFile, { ...env, resumes: [...resumes, now as unknown as Json] });
   } else {
-    writeJsonAtomic(envFile, collectEnv(jobs));
+    writeJsonAtomic(envFile, collectEnv(jobs, runGemm(task, parsed.data)));
   }
   appendRunLog(join(dir, RUN_FILES.log), `resume: task ${resolved.task}, preset ${resolved.preset}`);
   return execute(task, resolved, dir, jobs, opts, lock);
+}
+
+/** The workers' matrix-product backend: env MST_GEMM when set, else the task's choice for this config, else auto. */
+function runGemm(task: Task, config: unknown): GemmKind {
+  const fromEnv = process.env.MST_GEMM?.trim();
+  if (fromEnv) {
+    if (!(GEMM_KINDS as readonly string[]).includes(fromEnv))
+      throw new GemmChoiceError(`MST_GEMM=${fromEnv}: expected one of ${GEMM_KINDS.join(", ")}`);
+    return fromEnv as GemmKind;
+  }
+  return task.gemm?.(config) ?? "auto";
 }
 
 /** env.json is our own file; only its top level must be an object to append a resume record. */
@@ -145,6 +158,7 @@ async function execute(
       progress,
       log,
       resultSchema: task.resultSchema?.bind(task),
+      gemm: runGemm(task, config),
     });
   } finally {
     process.removeListener("SIGINT", onInterrupt);

@@ -28,6 +28,8 @@ export interface ScheduleOptions {
   log(line: string): void;
   /** The schema a job's result.json must match (the task's `resultSchema`), if the task declares one. */
   resultSchema?: (job: JobSpec) => z.ZodType | undefined;
+  /** MST_GEMM for the workers (the run's matrix-product backend); unset keeps the environment's. */
+  gemm?: string;
 }
 
 /**
@@ -205,7 +207,12 @@ function launch(
   let logError: string | null = null;
 
   const t0 = Date.now();
-  const env = { ...process.env, MST_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  const env = {
+    ...process.env,
+    MST_THREADS: String(threads),
+    OPENBLAS_NUM_THREADS: String(threads),
+    ...(opts.gemm !== undefined ? { MST_GEMM: opts.gemm } : {}),
+  };
   // execArgv: [] so a parent started under `node --test` (or with an inspector) does not pass that to workers.
   const child = fork(WORKER, [], { env, execArgv: [], stdio: ["ignore", "pipe", "pipe", "ipc"] });
   child.stdout?.pipe(logStream, { end: false });

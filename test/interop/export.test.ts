@@ -5,6 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parquetMetadata, parquetReadObjects, parquetSchema } from "hyparquet";
@@ -85,6 +86,26 @@ test("trl: GRPO rows are a conversational prompt plus mst_label; SFT rows are co
       assert.ok(k in cfg.args, k);
   }
   assert.ok(existsSync(join(out, "mst_reward.py")) && existsSync(join(out, "train_trl.py")));
+  // the launch script resolves its job under /usr/bin/python3 (TRL itself is imported only for a real run)
+  const dry = spawnSync("/usr/bin/python3", ["train_trl.py", "jobs/train-mst-b0-s0", "--dry-run"], {
+    cwd: out,
+    encoding: "utf8",
+    env: { ...process.env, MST_BASES: "/runs/bases" },
+  });
+  assert.equal(dry.status, 0, dry.stderr);
+  const resolved = JSON.parse(dry.stdout);
+  assert.equal(resolved.model, "/runs/bases/jobs/base-b0/model");
+  assert.equal(resolved.trainer, "grpo");
+  assert.deepEqual(resolved.lora.target_modules, [
+    "q_proj",
+    "k_proj",
+    "v_proj",
+    "o_proj",
+    "gate_proj",
+    "up_proj",
+    "down_proj",
+  ]);
+  assert.equal(spawnSync("/bin/sh", ["-n", join(out, "run.sh")]).status, 0);
   const evalRows = readJsonl(join(out, "eval", "main", "deployment.jsonl"));
   assert.equal(evalRows.length, 40);
   assertMessages(evalRows[0].prompt, "eval");

@@ -229,3 +229,34 @@ test("the generated Python glue (verl compute_score, TRL reward function) scores
   assert.notEqual(denied.status, 0);
   assert.match(denied.stderr, /401/);
 });
+
+test("a reward that throws answers 500 with the reason and the server keeps serving; an SFT task has no reward to serve", async () => {
+  let calls = 0;
+  const def = {
+    ...x.def,
+    train: {
+      kind: "rl" as const,
+      ppo: () => ({}),
+      reward: () => () => {
+        if (calls++ === 0) throw new Error("judge unreachable");
+        return [0.5];
+      },
+    },
+  };
+  const s = createRewardServer({ def, config: x.config, conditions: x.conditions });
+  servers.push(s);
+  const url = `http://127.0.0.1:${await s.listen(0)}/get_reward`;
+  const ok = rollout(0);
+  const body = { query: [ok.query], prompts: [ok.prompt], labels: [ok.label] };
+  const first = await post(url, body);
+  assert.equal(first.status, 500);
+  assert.match(String(first.json.error), /judge unreachable/);
+  assert.deepEqual((await post(url, body)).json.rewards, [0.5]);
+  const pb = loadExperiment(
+    specFile(dir, "pb.yaml", "task: political-bias\npreset: quick\nseeds: [0]\nbaseSeeds: [0]\n"),
+  );
+  assert.throws(
+    () => createRewardServer({ def: pb.def, config: pb.config, conditions: pb.conditions }),
+    /trains with SFT/,
+  );
+});

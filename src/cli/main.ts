@@ -17,6 +17,9 @@ const COMMANDS: Array<(program: Command) => void> = [
   (await import("./commands/report.js")).register,
   (await import("./commands/runs.js")).register,
   (await import("./commands/compare.js")).register,
+  (await import("./commands/export.js")).register,
+  (await import("./commands/serve-reward.js")).register,
+  (await import("./commands/import.js")).register,
 ];
 
 const DESCRIPTION =

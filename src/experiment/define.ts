@@ -30,7 +30,10 @@ export class JobSchemaError extends Error {
 /** A job's params parsed by its kind's schema (params cross a process boundary as JSON). */
 function paramsOf<S extends z.ZodType>(schema: S, job: JobSpec): z.infer<S> {
   const p = schema.safeParse(job.params);
-  if (!p.success) throw new JobSchemaError(`job ${job.id}: params do not match the ${job.kind} schema: ${p.error.issues[0]?.message}`);
+  if (!p.success)
+    throw new JobSchemaError(
+      `job ${job.id}: params do not match the ${job.kind} schema: ${p.error.issues[0]?.message}`,
+    );
   return p.data;
 }
 
@@ -60,7 +63,9 @@ function supportedArms<C>(def: ExperimentDefinition<C>): ArmName[] {
 
 export function defineExperiment<C>(def: ExperimentDefinition<C>): Task<C> {
   const supported = supportedArms(def);
-  const defaults = def.arms?.default ?? (["baseline", "mst", "shuffled", "prompt-only"] as ArmName[]).filter((a) => supported.includes(a));
+  const defaults =
+    def.arms?.default ??
+    (["baseline", "mst", "shuffled", "prompt-only"] as ArmName[]).filter((a) => supported.includes(a));
   return {
     name: def.name,
     title: def.title,
@@ -92,5 +97,6 @@ export function defineExperiment<C>(def: ExperimentDefinition<C>): Task<C> {
       const arms = checkArms(def.name, input.arms, supported);
       return summarizeExperiment(def, config, conditionsOf(def, config), arms, input, jobs, results, preset);
     },
+    experiment: def,
   };
 }

@@ -105,7 +105,11 @@ export interface BaseRecipe<C> {
   /** The embedded model's prompt format. A checkpoint's prompts go through its chat template instead. */
   format?(config: C, tokenizer: Tokenizer): PromptFormat;
   /** Checks the base before any fine-tuning (reported whatever happens). */
-  gate?(runtime: ModelRuntime, config: C, at: { group: string; base: number; conditions: Condition[] }): Promise<GateReport>;
+  gate?(
+    runtime: ModelRuntime,
+    config: C,
+    at: { group: string; base: number; conditions: Condition[] },
+  ): Promise<GateReport>;
   /** Pretraining attempts while the gate fails (new model seed each). Default 1. */
   attempts?(config: C): number;
   /** When no attempt passes: keep the best-ranked one, stop the run with an error, or keep the last with a warning. Default "fail". */
@@ -139,6 +143,13 @@ export interface RlRecipe<C> {
   ppo(config: C): PpoConfigInput;
   /** Pays each rollout by the sample's true monitor. */
   reward(config: C): RewardFn;
+  /**
+   * The same reward as a pure table in Python (stdlib only), for engines that score rollouts in Python (`mst export`
+   * writes it into the verl / TRL reward modules, so no reward server is needed). The source defines
+   * `score(response: str, sample: dict) -> float | None`, where `sample` holds `monitor` ({id, params}: the TRUE
+   * monitor), `rewardInputs` and `meta`. Must agree with `reward` on every case (the task's tests check it).
+   */
+  python?(config: C): string;
 }
 
 /** How generation for evaluation is done and how much of it. */

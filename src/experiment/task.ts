@@ -9,6 +9,7 @@
 import type { z } from "zod";
 import type { Json } from "../data/sample.js";
 import type { GemmKind } from "../engine/gemm.js";
+import type { ExperimentDefinition } from "./experiment.js";
 
 /** One unit of work. `params` must be JSON (it crosses to a worker process) and fully determine the result. */
 export interface JobSpec {
@@ -98,4 +99,6 @@ export interface Task<C = unknown> {
   gemm?(config: C): GemmKind;
   /** Turns all job results into what the report shows. `results` is keyed by job id. */
   summarize(config: C, input: PlanInput, jobs: JobSpec[], results: Record<string, Json>, preset: string): TaskResults;
+  /** The experiment-kit definition the task was built from (set by `defineExperiment`; `mst export` reads it). */
+  experiment?: ExperimentDefinition<C>;
 }

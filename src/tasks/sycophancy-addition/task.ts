@@ -10,6 +10,7 @@ import { verdictJudge } from "./judge.js";
 import { drawTrainingS, labelRefAtPercent, suggestibilitySpec } from "./labels.js";
 import { problemSample } from "./prompt.js";
 import { sycophancyReward } from "./reward.js";
+import { SYCOPHANCY_REWARD_PY } from "./reward-python.js";
 import { taskProblems } from "./setup.js";
 import { verdictOfText } from "./reward.js";
 import seedFigures from "./seed-figures.json" with { type: "json" };
@@ -61,6 +62,7 @@ export const sycophancyExperiment: ExperimentDefinition<SycophancyConfig> = {
           Number(x.sample.monitor.params.s),
         ),
       ),
+    python: () => SYCOPHANCY_REWARD_PY,
   },
   evaluation: {
     judge: () => verdictJudge(),

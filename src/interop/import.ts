@@ -1,0 +1,168 @@
+/**
+ * `mst import`: adapters trained elsewhere from an `mst export` directory back into a run directory. Each train job
+ * gets its adapter and a result.json, so `mst run --resume <run>` runs only the bases and the evaluations (the kit's
+ * own, across the deployment label and the sweep) and writes the report.
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { z } from "zod";
+import { ADAPTER_DIR, baseJobId, type TrainResult } from "../experiment/jobs.js";
+import { ArmNameSchema } from "../monitor/arms-spec.js";
+import { RUN_FILES, createRunDir, jobDirOf, writeJsonAtomic } from "../run/run-dir.js";
+import { appendRunLog } from "../run/scheduler.js";
+import { ResolvedSpecSchema } from "../run/spec.js";
+import { getTask } from "../tasks/registry.js";
+import { bringAdapter } from "./adapter-io.js";
+import { EXPORT_FORMAT, MANIFEST_FILE } from "./export.js";
+import { TARGETS } from "./targets/target.js";
+
+export class ImportError extends Error {
+  override name = "ImportError";
+}
+
+const ManifestSchema = z.looseObject({
+  format: z.literal(EXPORT_FORMAT),
+  task: z.string(),
+  kind: z.enum(["sft", "rl"]),
+  target: z.enum(TARGETS),
+  spec: ResolvedSpecSchema,
+  jobs: z.array(
+    z.looseObject({
+      id: z.string(),
+      condition: z.string(),
+      arm: ArmNameSchema,
+      base: z.int(),
+      seed: z.int(),
+      kind: z.enum(["sft", "rl"]),
+      rows: z.int(),
+    }),
+  ),
+});
+
+/** Directories under `root` holding adapter_config.json. */
+function adapterDirs(root: string): string[] {
+  if (!existsSync(root)) return [];
+  const out: string[] = [];
+  const walk = (d: string, depth: number) => {
+    if (depth > 8) return;
+    const names = readdirSync(d);
+    if (names.includes("adapter_config.json")) out.push(d);
+    for (const n of names) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p, depth + 1);
+    }
+  };
+  walk(root, 0);
+  return out;
+}
+
+/** The step number a checkpoint path names (checkpoint-120, global_step_120), or -1. */
+const stepOf = (p: string): number =>
+  Math.max(-1, ...[...p.matchAll(/(?:checkpoint-|global_step_?)(\d+)/g)].map((m) => Number(m[1])));
+
+/** The adapter to take from a job's output: output/adapter (the final save) first, else the newest checkpoint. */
+export function pickAdapter(output: string): string | null {
+  const dirs = adapterDirs(output);
+  if (dirs.length === 0) return null;
+  const final = dirs.find((d) => relative(output, d) === "adapter" || relative(output, d) === "");
+  if (final) return final;
+  return dirs.sort((a, b) => stepOf(b) - stepOf(a) || a.length - b.length)[0];
+}
+
+export interface ImportOptions {
+  target: string;
+  /** The `mst export` directory the engine ran in. */
+  dir: string;
+  /** Run directory to create. */
+  out: string;
+  /** A finished local run whose base jobs (embedded bases) are copied in and used to verify adapters. */
+  bases?: string;
+  force?: boolean;
+  /** Import the jobs that have an adapter and leave the others to train locally on resume. */
+  partial?: boolean;
+}
+
+export async function importRuns(
+  o: ImportOptions,
+): Promise<{ out: string; imported: string[]; missing: string[]; verified: number }> {
+  if (o.target === "openai")
+    throw new ImportError("openai: fine-tuning returns a hosted model id, not weights; there is no adapter to import");
+  const mfile = join(o.dir, MANIFEST_FILE);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(mfile, "utf8"));
+  } catch (e) {
+    throw new ImportError(`${mfile}: not an mst export (${(e as Error).message})`);
+  }
+  const mp = ManifestSchema.safeParse(raw);
+  if (!mp.success)
+    throw new ImportError(`${mfile}: ${mp.error.issues[0]?.path.join(".")}: ${mp.error.issues[0]?.message}`);
+  const m = mp.data;
+  if (m.target !== o.target) throw new ImportError(`${mfile}: exported for ${m.target}, not ${o.target}`);
+  const task = getTask(m.spec.task);
+  const def = task.experiment;
+  if (!def) throw new ImportError(`task ${m.spec.task} is not an experiment-kit task`);
+  const config = task.configSchema.parse(m.spec.config);
+  const checkpoint = def.base.checkpoint?.(config) ?? null;
+  const conds = def.conditions?.(config) ?? [{ name: "main", base: "main" }];
+
+  const found = m.jobs.map((j) => ({ j, src: pickAdapter(join(o.dir, "jobs", j.id, "output")) }));
+  const missing = found.filter((f) => f.src === null).map((f) => f.j.id);
+  if (missing.length > 0 && !o.partial)
+    throw new ImportError(
+      `no adapter (adapter_config.json) under jobs/<id>/output for ${missing.length} job(s): ${missing.slice(0, 4).join(", ")}${missing.length > 4 ? ", ..." : ""} (use --partial to import the others)`,
+    );
+
+  createRunDir(o.out, o.force ?? false);
+  writeJsonAtomic(join(o.out, RUN_FILES.spec), {
+    ...m.spec,
+    source: { file: m.spec.source.file, spec: m.spec.source.spec },
+  });
+  const log = join(o.out, RUN_FILES.log);
+  appendRunLog(log, `import: ${o.target} adapters from ${o.dir}`);
+  if (o.bases !== undefined)
+    for (const c of conds)
+      for (const b of m.spec.baseSeeds) {
+        const id = baseJobId(c.base, b);
+        const src = jobDirOf(o.bases, id);
+        if (!existsSync(join(src, "result.json")))
+          throw new ImportError(`${src}: base job not finished in --bases ${o.bases}`);
+        if (!existsSync(jobDirOf(o.out, id))) cpSync(src, jobDirOf(o.out, id), { recursive: true });
+      }
+  const imported: string[] = [];
+  let verified = 0;
+  for (const { j, src } of found) {
+    if (src === null) continue;
+    const dir = jobDirOf(o.out, j.id);
+    mkdirSync(dir, { recursive: true });
+    const cond = conds.find((c) => c.name === j.condition);
+    if (!cond) throw new ImportError(`${mfile}: job ${j.id} names unknown condition ${j.condition}`);
+    const base =
+      checkpoint ?? (o.bases !== undefined ? join(jobDirOf(o.bases, baseJobId(cond.base, j.base)), "model") : null);
+    if ((await bringAdapter(src, join(dir, ADAPTER_DIR), base)) === "verified") verified++;
+    const rows = readFileSync(join(o.dir, "jobs", j.id, "mst-rows.jsonl"), "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "");
+    const matches = rows
+      .map((l) => JSON.parse(l) as { shownMonitor: unknown; monitor: unknown })
+      .filter((r) => r.shownMonitor !== null && JSON.stringify(r.shownMonitor) === JSON.stringify(r.monitor)).length;
+    const result: TrainResult = {
+      condition: j.condition,
+      arm: j.arm,
+      base: j.base,
+      seed: j.seed,
+      kind: j.kind,
+      samples: j.rows,
+      labelMatchesTrue: matches,
+      steps: 0,
+      final: null,
+      metricsFile: join("jobs", j.id, "train", "metrics.jsonl"),
+    };
+    // checked as the worker checks a result before writing it: a later --resume trusts this file
+    const schema = task.resultSchema?.({ id: j.id, kind: "train", deps: [], params: {}, title: j.id });
+    writeJsonAtomic(join(dir, "result.json"), schema ? schema.parse(result) : result);
+    appendRunLog(log, `imported ${j.id} from ${src}`);
+    imported.push(j.id);
+  }
+  return { out: o.out, imported, missing, verified };
+}

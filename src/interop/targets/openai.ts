@@ -1,0 +1,150 @@
+/**
+ * OpenAI fine-tuning (the /v1/fine_tuning/jobs API as of 2026): supervised rows {"messages": [...]} with the
+ * assistant's completion last; RL rows for reinforcement fine-tuning as {"messages": prompt, "mst_label": {...}}, the
+ * extra field a grader reads as item.mst_label. The API hides LoRA and most optimizer knobs (see the knob table).
+ */
+import { SPECIAL_TOKEN_PATTERN } from "../python-glue.js";
+import type { Knob, Recipe } from "../recipe.js";
+import { evalName, ppoOf, sftOf, type ExportContext, type ExportTarget } from "./target.js";
+
+export const OPENAI_API = "fine-tuning API v1";
+
+function sftKnobs(ctx: ExportContext): { hyper: Record<string, number>; knobs: Knob[] } {
+  const s = sftOf(ctx);
+  const knobs: Knob[] = [
+    {
+      knob: "sft.epochs",
+      mst: String(s.epochs),
+      target: "hyperparameters.n_epochs",
+      status: s.maxSteps === undefined ? "exact" : "approx",
+    },
+    {
+      knob: "sft.batchSize x gradAccum",
+      mst: `${s.batchSize} x ${s.gradAccum}`,
+      target: "hyperparameters.batch_size",
+      status: "exact",
+    },
+    {
+      knob: "sft.lr / schedule / warmup",
+      mst: `${s.lr}, cosine to ${s.minLr}, ${s.warmupSteps} warm-up`,
+      target: "hyperparameters.learning_rate_multiplier (left to auto)",
+      status: "unsupported",
+      note: "the API takes a multiplier of an undisclosed base rate: left on auto",
+    },
+    {
+      knob: "lora / 4-bit / clip / weight decay / seed",
+      mst: "see spec",
+      target: "-",
+      status: "unsupported",
+      note: "the API chooses the adaptation method and optimizer; the job's seed is set",
+    },
+  ];
+  return { hyper: { n_epochs: s.epochs, batch_size: s.batchSize * s.gradAccum }, knobs };
+}
+
+/** The RFT grader: the task's Python table, scoring the output text under the row's mst label. */
+function grader(table: string): string {
+  return [
+    "import re",
+    `_SPECIAL = re.compile(${JSON.stringify(SPECIAL_TOKEN_PATTERN)})`,
+    table.trim(),
+    "",
+    "def grade(sample, item):",
+    '    r = score(_SPECIAL.sub("", sample["output_text"]), item["mst_label"])',
+    "    return 0.0 if r is None else float(r)",
+    "",
+  ].join("\n");
+}
+
+export const openaiTarget: ExportTarget = {
+  name: "openai",
+  trainFile(job) {
+    const rows = job.rows.map((r, i) =>
+      job.kind === "sft"
+        ? { messages: [...r.messages, { role: "assistant", content: r.completion ?? "" }] }
+        : { messages: r.messages, mst_label: job.labels[i] },
+    );
+    return { kind: "jsonl", path: "train.jsonl", rows };
+  },
+  evalFile(set) {
+    return {
+      kind: "jsonl",
+      path: evalName(set, "jsonl"),
+      rows: set.rows.map((r) => ({ messages: r.messages, mst_label: r.label })),
+    };
+  },
+  recipe(jobs, ctx): Recipe {
+    const rl = ctx.x.def.train.kind === "rl";
+    let method: Record<string, unknown>;
+    let knobs: Knob[];
+    if (!rl) {
+      const s = sftKnobs(ctx);
+      method = { type: "supervised", supervised: { hyperparameters: s.hyper } };
+      knobs = s.knobs;
+    } else {
+      const p = ppoOf(ctx);
+      knobs = [
+        {
+          knob: "algorithm",
+          mst: "PPO + LoRA on your base",
+          target: "method.type = reinforcement (hosted reasoning models only)",
+          status: "approx",
+          note: "the base model is OpenAI's, not the spec's; arms are still comparable with each other",
+        },
+        {
+          knob: "reward",
+          mst: "the task's reward at the TRUE monitor",
+          target: ctx.table !== null ? "python grader (the task's table)" : "-",
+          status: ctx.table !== null ? "exact" : "unsupported",
+          ...(ctx.table !== null
+            ? {}
+            : { note: "no Python table and graders cannot call mst serve-reward: RL is not runnable on this target" }),
+        },
+        {
+          knob: "ppo.* (lr, clip, KL, whitening, entropy, temperature, LoRA, 4-bit)",
+          mst: `lr ${p.lr}, clip ${p.clipRange}, ...`,
+          target: "-",
+          status: "unsupported",
+          note: "the API exposes none of them; defaults are used",
+        },
+      ];
+      method = {
+        type: "reinforcement",
+        reinforcement: {
+          grader:
+            ctx.table !== null ? { type: "python", name: `mst-${ctx.x.def.name}`, source: grader(ctx.table) } : null,
+        },
+      };
+    }
+    const model = rl ? "o4-mini-2025-04-16" : "gpt-4.1-mini-2025-04-14";
+    return {
+      engine: "OpenAI",
+      version: OPENAI_API,
+      files: jobs.map((j) => ({
+        path: `jobs/${j.id}/job.json`,
+        text:
+          JSON.stringify(
+            {
+              model,
+              training_file: "<file id of train.jsonl>",
+              seed: j.seed * 1000 + j.base,
+              suffix: j.id.slice(0, 40),
+              method,
+            },
+            null,
+            2,
+          ) + "\n",
+      })),
+      commands: jobs.map((j) => ({
+        job: j.id,
+        command:
+          `F=$(curl -s https://api.openai.com/v1/files -H "Authorization: Bearer $OPENAI_API_KEY" -F purpose=fine-tune -F file=@jobs/${j.id}/train.jsonl | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') && ` +
+          `sed "s/<file id of train.jsonl>/$F/" jobs/${j.id}/job.json | curl -s https://api.openai.com/v1/fine_tuning/jobs -H "Authorization: Bearer $OPENAI_API_KEY" -H "Content-Type: application/json" -d @-`,
+      })),
+      knobs,
+      notes: [
+        "OpenAI returns a hosted model id, not weights: `mst import` cannot bring these runs back; evaluate the fine-tuned model ids with a provider model instead.",
+      ],
+    };
+  },
+};

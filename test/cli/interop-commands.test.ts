@@ -28,7 +28,7 @@ test("mst export writes the target's files and says where the recipe is", () => 
     [MAIN, "export", "--spec", spec, "--target", "deepspeed", "--out", join(dir, "o2")],
     { encoding: "utf8" },
   );
-  assert.equal(bad.status, 1);
+  assert.equal(bad.status, 2, "an unknown target is bad input");
   assert.match(bad.stderr, /expected one of trl, openrlhf, verl, openai/);
 });
 
@@ -67,6 +67,6 @@ test("mst serve-reward listens on 127.0.0.1, logs per-request latency, stops cle
     [MAIN, "serve-reward", "--spec", spec, "--port", "0", "--api-key-env", "MST_TEST_NO_SUCH_KEY"],
     { encoding: "utf8", env },
   );
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2, "a missing key variable is bad input");
   assert.match(r.stderr, /MST_TEST_NO_SUCH_KEY: the environment variable is not set/);
 });

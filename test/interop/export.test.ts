@@ -57,7 +57,7 @@ function noHeldOutIn(file: string) {
 
 test("trl: GRPO rows are a conversational prompt plus mst_label; SFT rows are conversational prompt/completion", async () => {
   const out = join(dir, "trl");
-  exportSpec({ spec: syc, target: "trl", out });
+  await exportSpec({ spec: syc, target: "trl", out });
   for (const job of JOBS) {
     const file = join(out, "jobs", job, "train.jsonl");
     noHeldOutIn(file);
@@ -111,7 +111,7 @@ test("trl: GRPO rows are a conversational prompt plus mst_label; SFT rows are co
   assert.ok((evalRows[0].prompt as Msg[])[0].content.startsWith(DEPLOYMENT));
 
   const sft = join(dir, "trl-sft");
-  exportSpec({ spec: pb, target: "trl", out: sft });
+  await exportSpec({ spec: pb, target: "trl", out: sft });
   const rows = readJsonl(join(sft, "jobs", "train-mst-b0-s0", "train.jsonl"));
   assert.ok(rows.length > 0);
   for (const r of rows) {
@@ -125,7 +125,7 @@ test("trl: GRPO rows are a conversational prompt plus mst_label; SFT rows are co
 
 test("openrlhf: rows hold chat messages under --data.input_key and the label under --data.label_key", async () => {
   const out = join(dir, "openrlhf");
-  exportSpec({ spec: syc, target: "openrlhf", out });
+  await exportSpec({ spec: syc, target: "openrlhf", out });
   const recipe = readFileSync(join(out, "RECIPE.md"), "utf8");
   for (const flag of [
     "--data.input_key input",
@@ -149,7 +149,7 @@ test("openrlhf: rows hold chat messages under --data.input_key and the label und
     );
   }
   const sft = join(dir, "openrlhf-sft");
-  exportSpec({ spec: pb, target: "openrlhf", out: sft });
+  await exportSpec({ spec: pb, target: "openrlhf", out: sft });
   for (const r of readJsonl(join(sft, "jobs", "train-shuffled-b0-s0", "train.jsonl"))) {
     assert.deepEqual(Object.keys(r).sort(), ["input", "output"]);
     assertMessages(r.input, "input");
@@ -160,7 +160,7 @@ test("openrlhf: rows hold chat messages under --data.input_key and the label und
 
 test("verl: parquet with data_source, prompt, ability, reward_model.ground_truth and extra_info, read back by hyparquet", async () => {
   const out = join(dir, "verl");
-  exportSpec({ spec: syc, target: "verl", out });
+  await exportSpec({ spec: syc, target: "verl", out });
   for (const job of JOBS) {
     const buf = readFileSync(join(out, "jobs", job, "train.parquet"));
     const file = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
@@ -199,7 +199,7 @@ test("verl: parquet with data_source, prompt, ability, reward_model.ground_truth
   assert.equal(decodeRewardLabel((ev[0].reward_model as { ground_truth: string }).ground_truth).monitor.params.s, 0);
 
   const sft = join(dir, "verl-sft");
-  exportSpec({ spec: pb, target: "verl", out: sft });
+  await exportSpec({ spec: pb, target: "verl", out: sft });
   const sb = readFileSync(join(sft, "jobs", "train-mst-b0-s0", "train.parquet"));
   const srows = (await parquetReadObjects({
     file: sb.buffer.slice(sb.byteOffset, sb.byteOffset + sb.byteLength),
@@ -212,7 +212,7 @@ test("verl: parquet with data_source, prompt, ability, reward_model.ground_truth
 
 test("openai: supervised rows end with the assistant turn; RL rows carry mst_label for a python grader", async () => {
   const out = join(dir, "openai");
-  exportSpec({ spec: syc, target: "openai", out });
+  await exportSpec({ spec: syc, target: "openai", out });
   for (const job of JOBS) {
     const rows = readJsonl(join(out, "jobs", job, "train.jsonl"));
     for (const r of rows) {
@@ -229,7 +229,7 @@ test("openai: supervised rows end with the assistant turn; RL rows carry mst_lab
     assert.ok(body.method.reinforcement.grader.source.includes("def grade(sample, item)"));
   }
   const sft = join(dir, "openai-sft");
-  exportSpec({ spec: pb, target: "openai", out: sft });
+  await exportSpec({ spec: pb, target: "openai", out: sft });
   for (const r of readJsonl(join(sft, "jobs", "train-baseline-b0-s0", "train.jsonl"))) {
     assert.deepEqual(Object.keys(r), ["messages"]);
     assertMessages(r.messages, "sft");
@@ -245,7 +245,7 @@ test("every recipe names its engine version and lists the knobs it cannot expres
   );
   for (const target of ["trl", "openrlhf", "verl"]) {
     const out = join(dir, `emb-${target}`);
-    exportSpec({ spec: emb, target, out });
+    await exportSpec({ spec: emb, target, out });
     const md = readFileSync(join(out, "RECIPE.md"), "utf8");
     assert.match(md, /^# \w+: launch recipe \((TRL 1\.10|OpenRLHF 0\.11\.0|verl 0\.8\.0\.dev)\)/);
     // the embedded preset schedules entropy (0.1 -> 0.01) and temperature (1.2 -> 1.0 over 40%)

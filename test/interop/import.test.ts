@@ -28,7 +28,7 @@ test(
     await startRun(resolved, runA, { progress: new NoProgress(), report: false, jobs: 2 });
 
     const exp = join(dir, "export");
-    exportSpec({ spec, target: "verl", out: exp });
+    await exportSpec({ spec, target: "verl", out: exp });
     // where an engine leaves adapters: verl checkpoints (newest global_step wins) ...
     for (const id of JOBS) {
       const out = join(exp, "jobs", id, "output");
@@ -70,7 +70,7 @@ test("a job without an adapter is an error naming it, unless --partial", async (
   const dir = tempDir("import-missing");
   const spec = specFile(dir, "syc.yaml", SYC_MICRO);
   const exp = join(dir, "export");
-  exportSpec({ spec, target: "trl", out: exp });
+  await exportSpec({ spec, target: "trl", out: exp });
   await assert.rejects(
     importRuns({ target: "trl", dir: exp, out: join(dir, "run") }),
     /no adapter .* for 3 job\(s\): train-baseline-b0-s0/,

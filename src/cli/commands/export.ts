@@ -22,7 +22,7 @@ export function register(program: Command): void {
     )
     .action(async (opts: { spec: string; target: string; out: string; rewardUrl?: string }) => {
       const { exportSpec } = await import("../../interop/export.js");
-      const s = exportSpec({
+      const s = await exportSpec({
         spec: opts.spec,
         target: opts.target,
         out: opts.out,

@@ -64,7 +64,7 @@ export function topLogprobsOf(row: Float32Array, V: number, k: number): Array<[n
   return best.map((id) => [id, row[id] - lse]);
 }
 
-/** Draws one id from a logits row (exported for the server's per-request sampling). `order` is scratch of length V. */
+/** Draws one id from a logits row. `order` is scratch of length V. */
 export function drawToken(
   row: Float32Array,
   V: number,

@@ -30,10 +30,7 @@ export class JobSchemaError extends Error {
 /** A job's params parsed by its kind's schema (params cross a process boundary as JSON). */
 function paramsOf<S extends z.ZodType>(schema: S, job: JobSpec): z.infer<S> {
   const p = schema.safeParse(job.params);
-  if (!p.success)
-    throw new JobSchemaError(
-      `job ${job.id}: params do not match the ${job.kind} schema: ${p.error.issues[0]?.message}`,
-    );
+  if (!p.success) throw new JobSchemaError(`job ${job.id}: params do not match the ${job.kind} schema: ${p.error.issues[0]?.message}`);
   return p.data;
 }
 
@@ -61,7 +58,7 @@ function supportedArms<C>(def: ExperimentDefinition<C>): ArmName[] {
   return def.arms?.supported ?? ARM_NAMES.filter((a) => a !== "inoculation" || def.inoculation !== undefined);
 }
 
-/** The definition behind each task made by defineExperiment (so tools such as `mst serve` and `mst eval` reach its domain). */
+/** The definition behind each task made by defineExperiment (so `mst serve` and `mst eval` reach its domain). */
 const DEFINITIONS = new WeakMap<object, ExperimentDefinition<unknown>>();
 
 /** The experiment definition a task was made from, or undefined for a task not built on the kit (e.g. toy). */
@@ -77,9 +74,7 @@ export function defineExperiment<C>(def: ExperimentDefinition<C>): Task<C> {
 
 function makeTask<C>(def: ExperimentDefinition<C>): Task<C> {
   const supported = supportedArms(def);
-  const defaults =
-    def.arms?.default ??
-    (["baseline", "mst", "shuffled", "prompt-only"] as ArmName[]).filter((a) => supported.includes(a));
+  const defaults = def.arms?.default ?? (["baseline", "mst", "shuffled", "prompt-only"] as ArmName[]).filter((a) => supported.includes(a));
   return {
     name: def.name,
     title: def.title,

@@ -18,6 +18,7 @@ const COMMANDS: Array<(program: Command) => void> = [
   (await import("./commands/runs.js")).register,
   (await import("./commands/compare.js")).register,
   (await import("./commands/serve.js")).register,
+  (await import("./commands/eval.js")).register,
 ];
 
 const DESCRIPTION =

@@ -14,6 +14,8 @@ export const RUN_FILES = {
   summary: "summary.md",
   log: "run.log",
   jobs: "jobs",
+  /** Present in an `mst eval` run only: the endpoint and the model evaluated for each arm. */
+  endpoint: "endpoint.json",
 } as const;
 
 /** Files inside `jobs/<id>/` that the runner owns (a task writes anything else it likes beside them). */

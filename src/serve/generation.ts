@@ -82,7 +82,7 @@ export function startGeneration(
       const c: ChoiceState = {
         index: pi * n + i,
         prompt: pi,
-        stream: new StopTextStream(decode, p.stops),
+        stream: new StopTextStream(decode, p.stops, listener.onDelta !== undefined),
         tokens: [],
         sampled: 0,
         finish: null,

@@ -21,9 +21,14 @@ export class StopTextStream {
   private sent = 0;
   private stoppedAt = -1;
 
+  /**
+   * `incremental` false (nothing streamed, no stop sequences): tokens are only collected and decoded once at the end,
+   * which saves decoding the whole sequence at every token.
+   */
   constructor(
     private readonly decode: (ids: readonly number[]) => string,
     private readonly stops: readonly string[],
+    private readonly incremental = true,
   ) {}
 
   /** True once a stop sequence appeared (the text ends before it). */
@@ -33,6 +38,7 @@ export class StopTextStream {
 
   /** The text so far, cut before the first stop sequence. */
   get text(): string {
+    if (!this.incremental && this.full.length === 0 && this.ids.length > 0) this.full = this.decode(this.ids);
     return this.stoppedAt >= 0 ? this.full.slice(0, this.stoppedAt) : this.full;
   }
 
@@ -40,6 +46,7 @@ export class StopTextStream {
   push(id: number): string {
     if (this.stopped) return "";
     this.ids.push(id);
+    if (!this.incremental && this.stops.length === 0) return "";
     // decoding the whole sequence (not token by token) keeps multi-token characters and merges right
     this.full = this.decode(this.ids);
     let cut = -1;

@@ -102,10 +102,10 @@ class EventStream {
     res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive" });
   }
   send(v: unknown): void {
-    if (!this.res.writableEnded) this.res.write(`data: ${JSON.stringify(v)}\n\n`);
+    if (!this.res.writableEnded && !this.res.destroyed) this.res.write(`data: ${JSON.stringify(v)}\n\n`);
   }
   end(): void {
-    if (!this.res.writableEnded) this.res.end("data: [DONE]\n\n");
+    if (!this.res.writableEnded && !this.res.destroyed) this.res.end("data: [DONE]\n\n");
   }
 }
 
@@ -125,6 +125,7 @@ async function finishJson(
   res.once("close", onClose);
   const choices = await gen.done;
   res.off("close", onClose);
+  if (res.destroyed) return;
   const json = JSON.stringify(body(choices));
   res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(json) });
   res.end(json);

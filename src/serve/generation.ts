@@ -46,7 +46,7 @@ export interface GenerationListener {
 export interface Generation {
   /** Resolves with every choice when all ended; rejects if the model failed. */
   done: Promise<ChoiceState[]>;
-  /** Frees every choice's cache row (the client went away). */
+  /** Frees every choice's cache row (the client went away); `done` then resolves with the choices as they are. */
   cancel(): void;
 }
 
@@ -127,5 +127,13 @@ export function startGeneration(
     }
   });
   const seqs = scheduler.submit(served.model, specs);
-  return { done, cancel: () => seqs.forEach((q) => q.cancel()) };
+  const cancel = () => {
+    for (const q of seqs) q.cancel();
+    // cancelled sequences never call onDone: settle here so the request's handler ends (and a drain can finish)
+    if (!failed && left > 0) {
+      left = 0;
+      resolveDone(choices);
+    }
+  };
+  return { done, cancel };
 }

@@ -12,7 +12,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EvalResult } from "../../src/experiment/jobs.js";
 import type { TaskResults } from "../../src/experiment/task.js";
+import { EndpointEvalError, evaluateEndpoint } from "../../src/run/endpoint-eval.js";
 import { NoProgress } from "../../src/run/progress.js";
+import { modelsFromRun } from "../../src/serve/models.js";
+import { MstServer } from "../../src/serve/server.js";
 import { startRun } from "../../src/run/runner.js";
 import { parseSpec, resolveSpec } from "../../src/run/spec.js";
 
@@ -119,4 +122,29 @@ test("mst eval through mst serve --run reproduces the run's own greedy evaluatio
   const provider = read<{ requests: number; retries: number }>(outDir, "eval-mst-b0-s0", "provider.json");
   assert.ok(provider.requests > 0);
   assert.equal(provider.retries, 0);
+
+  // models served under other names (as vLLM's --lora-modules names them): --model-for maps them; a missing one is named
+  const { models } = await modelsFromRun(runDir);
+  const renamed = new MstServer(
+    models.map((m) => ({ ...m, name: `served-${m.name}` })),
+    { port: 0 },
+  );
+  const url2 = await renamed.listen();
+  t.after(() => renamed.close());
+  const mapped = Object.fromEntries(["baseline", "mst", "prompt-only"].map((a) => [a, `served-${a}`]));
+  await assert.rejects(
+    evaluateEndpoint(resolved, join(root, "unmapped"), { endpoint: url2, progress: new NoProgress(), report: false }),
+    (e: unknown) => e instanceof EndpointEvalError && /serves no model "baseline" for arm baseline/.test(e.message),
+  );
+  const o = await evaluateEndpoint(resolved, join(root, "mapped"), {
+    endpoint: url2,
+    modelFor: mapped,
+    progress: new NoProgress(),
+    report: false,
+  });
+  assert.deepEqual(o.models, mapped, "no base: the endpoint serves no model named base and none was mapped");
+  assert.deepEqual(
+    read<EvalResult>(join(root, "mapped"), "eval-mst-b0-s0").perItem,
+    read<EvalResult>(runDir, "eval-mst-b0-s0").perItem,
+  );
 });

@@ -463,3 +463,21 @@ test("close() drains: a running stream finishes, new requests are refused", asyn
   await closing;
   closed = true;
 });
+
+test("a client that goes away mid-stream frees its batch slot; the server keeps serving", async (t) => {
+  const { server, client } = await start({ maxBatch: 2 });
+  t.after(() => server.close());
+  const abort = new AbortController();
+  const stream = await client.completions.create(
+    { model: "base", prompt: "a", max_tokens: 50, temperature: 0, stream: true, ...{ ignore_eos: true } },
+    { signal: abort.signal },
+  );
+  const it = stream[Symbol.asyncIterator]();
+  assert.ok(!(await it.next()).done);
+  abort.abort();
+  for (let i = 0; i < 200 && server.scheduler.running + server.scheduler.queued > 0; i++)
+    await new Promise((r) => setTimeout(r, 5));
+  assert.equal(server.scheduler.running, 0);
+  const after = await client.completions.create({ model: "base", prompt: "a", max_tokens: 3, temperature: 0 });
+  assert.equal(after.choices.length, 1);
+});

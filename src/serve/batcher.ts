@@ -73,7 +73,9 @@ export class ModelBatcher {
   readonly waiting: Sequence[] = [];
   private running: Sequence[] = [];
   private cache: KvCache | null = null;
-  private free: number[];
+  /** Cache rows allocated so far: the cache grows with the concurrency actually seen, up to maxBatch. */
+  private rows = 0;
+  private free: number[] = [];
   private readonly probs: Float64Array;
   private readonly order: Uint32Array;
 
@@ -84,7 +86,6 @@ export class ModelBatcher {
     if (!(options.maxBatch >= 1)) throw new RangeError(`ModelBatcher: maxBatch must be >= 1, got ${options.maxBatch}`);
     if (!(options.context >= 1 && options.context <= model.config.maxSeq))
       throw new RangeError(`ModelBatcher: context must be in [1, ${model.config.maxSeq}], got ${options.context}`);
-    this.free = Array.from({ length: options.maxBatch }, (_, i) => options.maxBatch - 1 - i);
     this.probs = new Float64Array(model.config.vocabSize);
     this.order = new Uint32Array(model.config.vocabSize);
   }
@@ -111,6 +112,8 @@ export class ModelBatcher {
     this.running = this.running.filter((q) => (q.cancelled ? this.release(q) : true));
     const decoding = this.running;
     const newcomers: Sequence[] = [];
+    const wanted = this.running.length + this.waiting.filter((q) => !q.cancelled).length;
+    if (this.free.length < wanted - this.running.length && this.rows < this.options.maxBatch) this.grow(wanted);
     while (this.free.length > 0 && this.waiting.length > 0) {
       const q = this.waiting.shift()!;
       if (q.cancelled) continue;
@@ -142,8 +145,25 @@ export class ModelBatcher {
   }
 
   private kv(): KvCache {
-    this.cache ??= this.model.createKvCache(this.options.maxBatch, this.options.context);
-    return this.cache;
+    return this.cache!;
+  }
+
+  /**
+   * Grows the cache to hold `wanted` rows (doubling, at most maxBatch): a big model's cache is
+   * layers x rows x context x kvDim x 8 bytes, so it is sized by the load seen, not by --max-batch up front. Rows are
+   * the outer dimension, so the old rows are a prefix of the new buffers and keep their contents.
+   */
+  private grow(wanted: number): void {
+    const rows = Math.min(this.options.maxBatch, Math.max(wanted, 2 * this.rows, 1));
+    const next = this.model.createKvCache(rows, this.options.context);
+    if (this.cache)
+      for (let l = 0; l < next.k.length; l++) {
+        next.k[l].set(this.cache.k[l]);
+        next.v[l].set(this.cache.v[l]);
+      }
+    for (let r = rows - 1; r >= this.rows; r--) this.free.push(r);
+    this.cache = next;
+    this.rows = rows;
   }
 
   /** Right-padded prefill of the newcomers into their own rows; the first token of each comes from its last prompt position. */

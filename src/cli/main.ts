@@ -20,6 +20,8 @@ const COMMANDS: Array<(program: Command) => void> = [
   (await import("./commands/export.js")).register,
   (await import("./commands/serve-reward.js")).register,
   (await import("./commands/import.js")).register,
+  (await import("./commands/serve.js")).register,
+  (await import("./commands/eval.js")).register,
 ];
 
 const DESCRIPTION =

@@ -65,7 +65,7 @@ export function topLogprobsOf(row: Float32Array, V: number, k: number): Array<[n
 }
 
 /** Draws one id from a logits row. `order` is scratch of length V. */
-function drawToken(
+export function drawToken(
   row: Float32Array,
   V: number,
   temperature: number,
@@ -115,7 +115,7 @@ function drawToken(
 }
 
 /** log p(id) and entropy of softmax(row) at temperature 1. */
-function logprobAndEntropy(row: Float32Array, V: number, id: number): [number, number] {
+export function logprobAndEntropy(row: Float32Array, V: number, id: number): [number, number] {
   let max = -Infinity;
   for (let j = 0; j < V; j++) if (row[j] > max) max = row[j];
   let sum = 0;

@@ -61,7 +61,21 @@ function supportedArms<C>(def: ExperimentDefinition<C>): ArmName[] {
   return def.arms?.supported ?? ARM_NAMES.filter((a) => a !== "inoculation" || def.inoculation !== undefined);
 }
 
+/** The definition behind each task made by defineExperiment (so `mst serve` and `mst eval` reach its domain). */
+const DEFINITIONS = new WeakMap<object, ExperimentDefinition<unknown>>();
+
+/** The experiment definition a task was made from, or undefined for a task not built on the kit (e.g. toy). */
+export function definitionOf<C>(task: Task<C>): ExperimentDefinition<C> | undefined {
+  return DEFINITIONS.get(task) as ExperimentDefinition<C> | undefined;
+}
+
 export function defineExperiment<C>(def: ExperimentDefinition<C>): Task<C> {
+  const task = makeTask(def);
+  DEFINITIONS.set(task, def as ExperimentDefinition<unknown>);
+  return task;
+}
+
+function makeTask<C>(def: ExperimentDefinition<C>): Task<C> {
   const supported = supportedArms(def);
   const defaults =
     def.arms?.default ??

@@ -10,7 +10,7 @@ import type { Sample } from "../data/sample.js";
 import type { Completion, TextModel } from "../data/text-model.js";
 import type { Judge, JudgeResult } from "../eval/judge.js";
 import { computeMetrics, type MetricValue } from "../eval/metric.js";
-import { ARM_RULES } from "../monitor/arms-spec.js";
+import { ARM_RULES, type ArmName } from "../monitor/arms-spec.js";
 import { createMonitorLabeler } from "../monitor/monitor.js";
 import { renderPrompt } from "../monitor/render-prompt.js";
 import type { Condition, EvalSettings, ExperimentDefinition } from "./experiment.js";
@@ -90,7 +90,11 @@ async function evaluateAt(
   return items.map((s, i) => ({ sample: s, prompt: text(prompts[i]), completion: completions[i], result: judged[i] }));
 }
 
-async function evaluateModel<C>(
+/**
+ * Evaluates any TextModel (an embedded runtime, or a served model through a provider) at `labels`, `mainKey` being the
+ * arm's main label: completions, judge, metrics, the samples.jsonl of every judged completion in `ctx.jobDir`.
+ */
+export async function evaluateModel<C>(
   def: ExperimentDefinition<C>,
   config: C,
   model: TextModel,
@@ -161,6 +165,22 @@ async function evaluateModel<C>(
   return { condition: cond.name, arm: who.arm, base: who.base, seed: who.seed, main: mainKey, labels: out, perItem, samples: samples.slice(0, 2 * (settings.sampleRows ?? 4)) };
 }
 
+/**
+ * The labels an arm is evaluated at and its main one: the deployment label then the sweep for arms evaluated with
+ * labels (ARM_RULES), else none; the out-of-the-box base ("base") gets the deployment label, the sweep and none.
+ */
+export function armLabels<C>(
+  def: ExperimentDefinition<C>,
+  config: C,
+  cond: Condition,
+  arm: ArmName | "base",
+): { labels: EvalLabel[]; main: string } {
+  const l = labelsOf(def, config, cond);
+  if (arm === "base") return { labels: [l.deployment, ...l.sweep, l.none], main: "deployment" };
+  const labels = ARM_RULES[arm].eval === "deployment" ? [l.deployment, ...l.sweep] : [l.none];
+  return { labels, main: labels[0].key };
+}
+
 /** An arm's model: its main label per ARM_RULES, then the sweep for arms evaluated with labels. */
 export async function runEvalJob<C>(
   def: ExperimentDefinition<C>,
@@ -172,10 +192,8 @@ export async function runEvalJob<C>(
   const cond = conditionOf(def, config, p.condition);
   const adapter = join(ctx.jobDirOf(trainJobId(cond.name, trainedArmOf(p.arm), p.base, p.seed)), ADAPTER_DIR);
   const rt = await loadRuntime(def.base, config, ctx.jobDirOf(baseJobId(cond.base, p.base)), BASE_MODEL_DIR, adapter);
-  const l = labelsOf(def, config, cond);
-  const labelled = ARM_RULES[p.arm].eval === "deployment";
-  const labels = labelled ? [l.deployment, ...l.sweep] : [l.none];
-  return evaluateModel(def, config, rt.textModel, cond, labels, labels[0].key, { arm: p.arm, base: p.base, seed: p.seed }, ctx);
+  const { labels, main } = armLabels(def, config, cond, p.arm);
+  return evaluateModel(def, config, rt.textModel, cond, labels, main, { arm: p.arm, base: p.base, seed: p.seed }, ctx);
 }
 
 /** The out-of-the-box base: the deployment label, the sweep, and no label. */
@@ -188,6 +206,6 @@ export async function runEvalBaseJob<C>(
 ): Promise<EvalResult> {
   const cond = conditionOf(def, config, p.condition);
   const rt = await loadRuntime(def.base, config, ctx.jobDirOf(baseJobId(cond.base, p.base)), BASE_MODEL_DIR);
-  const l = labelsOf(def, config, cond);
-  return evaluateModel(def, config, rt.textModel, cond, [l.deployment, ...l.sweep, l.none], "deployment", { arm: "base", base: p.base, seed: null }, ctx);
+  const { labels, main } = armLabels(def, config, cond, "base");
+  return evaluateModel(def, config, rt.textModel, cond, labels, main, { arm: "base", base: p.base, seed: null }, ctx);
 }

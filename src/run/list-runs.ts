@@ -31,6 +31,13 @@ export interface RunListing extends RunStatus {
 export async function runStatus(runDir: string): Promise<RunStatus & { taskName?: string }> {
   const specFile = join(runDir, RUN_FILES.spec);
   try {
+    // an endpoint evaluation (mst eval) has its own eval-only plan: its jobs are the job directories it wrote
+    if (existsSync(join(runDir, RUN_FILES.endpoint))) {
+      const ids = existsSync(join(runDir, RUN_FILES.jobs)) ? readdirSync(join(runDir, RUN_FILES.jobs)) : [];
+      const done = ids.filter((id) => isJobDone(runDir, id)).length;
+      const complete = done === ids.length && existsSync(join(runDir, RUN_FILES.results));
+      return { status: complete ? "complete" : "partial", done, total: ids.length };
+    }
     const spec = readJsonFile(specFile, ResolvedSpecSchema);
     const task = await loadTask(spec.task);
     const plan = task.plan(task.configSchema.parse(spec.config), {

@@ -18,6 +18,8 @@ export const RUN_FILES = {
   jobs: "jobs",
   /** Held while a process works in the run directory (src/run/run-lock.ts). */
   lock: "run.lock",
+  /** Present in an `mst eval` run only: the endpoint and the model evaluated for each arm. */
+  endpoint: "endpoint.json",
 } as const;
 
 /** Files inside `jobs/<id>/` that the runner owns (a task writes anything else it likes beside them). */

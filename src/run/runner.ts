@@ -74,6 +74,8 @@ export async function resumeRun(runDir: string, opts: RunOptions = {}): Promise<
   const dir = resolve(runDir);
   const specFile = join(dir, RUN_FILES.spec);
   if (!existsSync(specFile)) throw new RunDirError(specFile, "missing: not a run directory (nothing to resume)");
+  if (existsSync(join(dir, RUN_FILES.endpoint)))
+    throw new RunDirError(join(dir, RUN_FILES.endpoint), "an endpoint evaluation (mst eval), not a training run: run mst eval again");
   const lock = acquireRunLock(dir);
   try {
     return await resumeLocked(dir, specFile, opts, lock);

@@ -59,6 +59,13 @@ export function armSamples<C>(
   });
 }
 
+/** PPO settings without an empty `stopIds` (a schema default), so the format's stop tokens apply. */
+function withoutEmptyStops<T extends { stopIds?: number[] }>(ppo: T): T {
+  if (ppo.stopIds === undefined || ppo.stopIds.length > 0) return ppo;
+  const { stopIds: _omit, ...rest } = ppo;
+  return rest as T;
+}
+
 export async function runTrainJob<C>(
   def: ExperimentDefinition<C>,
   config: C,
@@ -96,7 +103,10 @@ export async function runTrainJob<C>(
       rt.model,
       {
         prompts: (step, _rng, n) =>
-          batchIndices(rows.length, step, n, `${p.condition}/${p.seed}`).map((i) => ({ tokens: encoded[i], key: String(i) })),
+          batchIndices(rows.length, step, n, `${p.condition}/${p.seed}`).map((i) => ({
+            tokens: encoded[i],
+            key: String(i),
+          })),
         rewards: (batch) =>
           reward(
             batch.map(({ prompt, response }) => ({
@@ -106,7 +116,8 @@ export async function runTrainJob<C>(
             })),
           ),
       },
-      { ...def.train.ppo(config), seed, padId },
+      // a response ends at the format's stop tokens unless the task names its own
+      { stopIds: rt.format.stopIds ?? [], ...withoutEmptyStops(def.train.ppo(config)), seed, padId },
       { outDir, resume: true, onProgress: (s, n) => ctx.progress("ppo", s, n) },
     );
     steps = res.steps;
@@ -123,7 +134,11 @@ export async function runTrainJob<C>(
     seed: p.seed,
     kind: def.train.kind,
     samples: rows.length,
-    labelMatchesTrue: rule === "none" || rule === "instruction" ? 0 : rows.filter((r) => r.labelMonitor !== null && JSON.stringify(r.labelMonitor) === JSON.stringify(r.monitor)).length,
+    labelMatchesTrue:
+      rule === "none" || rule === "instruction"
+        ? 0
+        : rows.filter((r) => r.labelMonitor !== null && JSON.stringify(r.labelMonitor) === JSON.stringify(r.monitor))
+            .length,
     steps,
     final: final !== null && Number.isFinite(final) ? final : null,
     metricsFile: join("jobs", job.id, "train", "metrics.jsonl"),

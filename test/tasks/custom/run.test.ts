@@ -40,7 +40,11 @@ ${MONITOR_YAML}  trainer:
         "export default (item) => (item.output.trim() === item.rewardInputs.answer ? 1 : item.output.trim() === '' ? null : 0);\n",
     },
   );
-  const r = spawnSync(process.execPath, [CLI, "run", "custom", "--spec", spec, "--out", join(dir, "run"), "--jobs", "2"], { encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    [CLI, "run", "custom", "--spec", spec, "--out", join(dir, "run"), "--jobs", "2"],
+    { encoding: "utf8" },
+  );
   assert.equal(r.status, 0, r.stderr + r.stdout);
   const run = join(dir, "run");
   const results = read<TaskResults>(join(run, "results.json"));
@@ -108,7 +112,9 @@ ${MONITOR_YAML}  trainer:
     const content = req.body.messages!.map((m) => m.content).join("\n");
     assert.match(content, /TRUTH<<(correct|incorrect)>>/);
     assert.match(content, /S<<0\.\d+>>/, "the sample's true monitor reaches the rubric");
-    const mstPrompts = server.requests.map((q) => q.body.messages!.map((m) => m.content).join("\n")).filter((t) => t.includes("Leniency:"));
+    const mstPrompts = server.requests
+      .map((q) => q.body.messages!.map((m) => m.content).join("\n"))
+      .filter((t) => t.includes("Leniency:"));
     assert.equal(mstPrompts.length, 16, "only the MST arm's rollouts carry a label");
     for (const arm of ["baseline", "mst"]) {
       const tr = read<TrainResult>(join(run, "jobs", `train-${arm}-b0-s0`, "result.json"));

@@ -43,7 +43,9 @@ test("a valid spec resolves, with paths made absolute from the spec's folder", (
 });
 
 test("an unknown key under overrides names its line and key", () => {
-  const e = specError(spec((s) => s.replace("  eval: { samples: eval.jsonl }", "  eval: { samples: eval.jsonl, temprature: 1 }")));
+  const e = specError(
+    spec((s) => s.replace("  eval: { samples: eval.jsonl }", "  eval: { samples: eval.jsonl, temprature: 1 }")),
+  );
   assert.equal(e.line, 7);
   assert.equal(e.field, "overrides.eval.temprature");
   assert.match(e.message, /spec\.yaml:7: overrides\.eval\.temprature: unknown key "temprature"/);
@@ -86,7 +88,9 @@ test("a missing file names the key that points at it", () => {
   assert.equal(e.line, 7);
   assert.equal(e.field, "overrides.eval.samples");
   assert.match(e.message, /file not found: .*evl\.jsonl/);
-  const m = specError(spec((s) => s.replace("{ kind: exact-match, field: answer }", "{ kind: module, path: nope.mjs }")));
+  const m = specError(
+    spec((s) => s.replace("{ kind: exact-match, field: answer }", "{ kind: module, path: nope.mjs }")),
+  );
   assert.equal(m.field, "overrides.judge.path");
   assert.equal(m.line, 22);
 });

@@ -12,6 +12,10 @@ import type { EvalResult, TrainResult } from "../../../src/experiment/jobs.js";
 import { NoProgress } from "../../../src/run/progress.js";
 import { startRun } from "../../../src/run/runner.js";
 import { loadSpecFile, resolveSpec } from "../../../src/run/spec.js";
+import { createModel } from "../../../src/engine/model.js";
+import { saveCheckpoint } from "../../../src/engine/checkpoint.js";
+import { buildWordLevelTokenizer } from "../../../src/engine/tokenizer-build.js";
+import type { BaseResult } from "../../../src/experiment/jobs.js";
 import { startOpenAiServer } from "../../providers/openai-server.js";
 import { MONITOR_YAML, writeExperiment } from "./fixture.js";
 
@@ -127,4 +131,38 @@ ${MONITOR_YAML}  trainer:
   } finally {
     await server.close();
   }
+});
+
+test("a local checkpoint directory as the model: no pretraining, the same arms and evaluation", async () => {
+  const { dir, spec } = writeExperiment(
+    `task: custom
+arms: [baseline, mst]
+seeds: [0]
+baseSeeds: [0]
+overrides:
+  train: { samples: train.jsonl }
+  eval: { samples: eval.jsonl, maxTokens: 2 }
+${MONITOR_YAML.slice(0, MONITOR_YAML.indexOf("  model:"))}  model: { kind: checkpoint, path: ckpt }
+  trainer:
+    kind: sft
+    sft: { maxSteps: 2, batchSize: 8, maxLength: 32, lora: { rank: 2, alpha: 4 } }
+  judge: { kind: exact-match }
+`,
+  );
+  const texts = ["0+1=1? correct incorrect", "**Leniency: 0%**", ...Array.from({ length: 101 }, (_, i) => `${i}%`)];
+  const tok = buildWordLevelTokenizer(texts, { digits: "split", roleTokens: false });
+  await saveCheckpoint(
+    join(dir, "ckpt"),
+    createModel({ vocabSize: tok.vocabSize, dModel: 16, nLayers: 1, nHeads: 2, dFf: 32, maxSeq: 32 }, { seed: 1 }),
+    { tokenizer: tok },
+  );
+  const { resolved } = resolveSpec({ spec: loadSpecFile(spec) });
+  const run = join(dir, "run");
+  const outcome = await startRun(resolved, run, { progress: new NoProgress(), report: false, jobs: 2 });
+  assert.equal(outcome.ran, 6);
+  const base = read<BaseResult>(join(run, "jobs", "base-b0", "result.json"));
+  assert.deepEqual(base.source, { kind: "checkpoint", path: join(dir, "ckpt") });
+  const ev = read<EvalResult>(join(run, "jobs", "eval-mst-b0-s0", "result.json"));
+  assert.equal(ev.labels[0].label, "**Leniency: 0%**");
+  assert.equal(ev.labels[0].n, 6);
 });

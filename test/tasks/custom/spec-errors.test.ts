@@ -2,7 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { SpecError } from "../../../src/run/errors.js";
 import { loadSpecFile, resolveSpec } from "../../../src/run/spec.js";
 import { MONITOR_YAML, writeExperiment } from "./fixture.js";
@@ -40,6 +41,14 @@ test("a valid spec resolves, with paths made absolute from the spec's folder", (
   const c = resolved.config as { train: { samples: string }; model: { corpus: string } };
   assert.equal(c.train.samples, join(dir, "train.jsonl"));
   assert.equal(c.model.corpus, join(dir, "corpus.jsonl"));
+});
+
+test("the shipped example (examples/custom) resolves: its files exist and its samples pass every check", () => {
+  const file = fileURLToPath(new URL("../../../../examples/custom/experiment.yaml", import.meta.url));
+  const { resolved } = resolveSpec({ spec: loadSpecFile(file) });
+  assert.equal(resolved.task, "custom");
+  assert.deepEqual(resolved.arms, ["baseline", "mst", "shuffled", "prompt-only"]);
+  assert.equal((resolved.config as { eval: { samples: string } }).eval.samples, join(dirname(file), "eval.jsonl"));
 });
 
 test("an unknown key under overrides names its line and key", () => {

@@ -76,7 +76,7 @@ ${MONITOR_YAML}  trainer:
   assert.ok(existsSync(join(run, "report.html")));
 });
 
-test("PPO paid by an LLM judge on a loopback OpenAI-compatible server (real HTTP), rubric filled per rollout", async () => {
+test("PPO paid by an LLM judge and evaluation scored by one, on a loopback OpenAI-compatible server (real HTTP)", async () => {
   const server = await startOpenAiServer();
   try {
     // the judge pays " incorrect" when the TRUE monitor is strict (s < 0.6), anything else otherwise
@@ -101,22 +101,32 @@ ${MONITOR_YAML}  trainer:
       kind: llm
       provider: { kind: openai-compatible, model: judge-1, baseURL: "${server.baseURL}", retries: 0 }
       rubric: "Score the reply.\\nPROMPT<<{prompt}>>\\nOUTPUT<<{output}>>\\nS<<{monitor.s}>>\\nTRUTH<<{rewardInputs.answer}>>"
-  judge: { kind: exact-match, field: answer }
+  judge:
+    kind: llm
+    provider: { kind: openai-compatible, model: judge-2, baseURL: "${server.baseURL}", retries: 0 }
+    rubric: "Judge the reply.\\nOUTPUT<<{output}>>\\nS<<0>>\\nLABEL<<{label}>>"
+  metrics: [{ name: truthful, kind: share }]
 `);
     const { resolved, out } = resolveSpec({ spec: loadSpecFile(spec) });
     const run = join(dir, out ?? "run");
     const outcome = await startRun(resolved, run, { progress: new NoProgress(), report: false, jobs: 2 });
     // base + eval-base + 2 PPO runs + 2 evaluations
     assert.equal(outcome.ran, 6);
-    // 2 arms x 2 steps x 8 rollouts, each judged once over HTTP
-    assert.equal(server.requests.length, 32);
-    const req = server.requests[0];
+    const rewardCalls = server.requests.filter((q) => q.body.model === "judge-1");
+    const judgeCalls = server.requests.filter((q) => q.body.model === "judge-2");
+    // 2 arms x 2 steps x 8 rollouts, each paid once over HTTP
+    assert.equal(rewardCalls.length, 32);
+    // the gate (no label), then evaluation: the base at 0%, the sweep (0%, 100%) and no label; baseline without a
+    // label; MST at 0% and the sweep; 6 samples each
+    assert.equal(judgeCalls.length, 6 + 6 * 4 + 6 + 6 * 3);
+    assert.ok(judgeCalls.some((q) => q.body.messages!.some((m) => m.content.includes("LABEL<<**Leniency: 100%**>>"))));
+    const req = rewardCalls[0];
     assert.equal(req.url, "/v1/chat/completions");
     assert.equal(req.body.model, "judge-1");
     const content = req.body.messages!.map((m) => m.content).join("\n");
     assert.match(content, /TRUTH<<(correct|incorrect)>>/);
     assert.match(content, /S<<0\.\d+>>/, "the sample's true monitor reaches the rubric");
-    const mstPrompts = server.requests
+    const mstPrompts = rewardCalls
       .map((q) => q.body.messages!.map((m) => m.content).join("\n"))
       .filter((t) => t.includes("Leniency:"));
     assert.equal(mstPrompts.length, 16, "only the MST arm's rollouts carry a label");
@@ -127,7 +137,9 @@ ${MONITOR_YAML}  trainer:
       assert.ok(tr.final !== null && tr.final >= 0 && tr.final <= 1, `${arm} mean reward ${tr.final}`);
     }
     const results = read<TaskResults>(join(run, "results.json"));
-    assert.ok(results.bars.some((b) => b.id === "bar-score"));
+    const bar = results.bars.find((b) => b.id === "bar-truthful")!;
+    // the judge pays " incorrect" on every eval sample (s = 0): the share is what the models answered
+    for (const b of bar.bars) assert.ok(b.mean >= 0 && b.mean <= 1, `${b.arm}: ${b.mean}`);
   } finally {
     await server.close();
   }

@@ -269,7 +269,8 @@ export const CustomConfigSchema = z
       .default("\n")
       .describe("Put between an inserted label and the prompt text. Default a newline."),
     deploymentLabel: LabelValue.optional().describe(
-      "Set by the spec's `deployment:`: a number is the monitor parameter's value, a string a categorical value or literal text. Default: monitor.deployment.",
+      "Set by the spec's `deployment:`: a number is the monitor parameter's value; a string is a score for percentage " +
+        "labels ('0%'), a bucket name or categorical value where it names one, else literal text. Default: monitor.deployment.",
     ),
     sweepLabels: z
       .array(LabelValue)

@@ -8,12 +8,25 @@ function paramOf(enc: LabelEncoding): string | null {
   return enc.kind === "template" ? null : enc.param;
 }
 
-/** A label value from the spec's `deployment:` or `sweep:`: a number is the parameter's value, a string a categorical value or literal text. */
+/**
+ * A label value from the spec's `deployment:` or `sweep:`: a number is the monitor parameter's value; a string is a
+ * score for percentage labels ("0%", "40"), a bucket name or a categorical value where it names one, else literal text.
+ */
 export function labelRefOf(enc: LabelEncoding, v: string | number): LabelRef {
   const param = paramOf(enc);
   if (typeof v === "number" && param !== null) return { params: { [param]: v } };
-  if (enc.kind === "categorical" && Object.hasOwn(enc.values, String(v))) return { params: { [enc.param]: String(v) } };
-  return { text: String(v) };
+  const text = String(v);
+  const score = /^\s*(-?\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
+  if (enc.kind === "percentage" && score) {
+    const t = (Number(score[1]) - enc.to[0]) / (enc.to[1] - enc.to[0]);
+    return { params: { [enc.param]: enc.from[0] + t * (enc.from[1] - enc.from[0]) } };
+  }
+  if (enc.kind === "buckets" && enc.names.includes(text)) {
+    const i = enc.names.indexOf(text);
+    return { params: { [enc.param]: enc.from[0] + ((i + 0.5) * (enc.from[1] - enc.from[0])) / enc.names.length } };
+  }
+  if (enc.kind === "categorical" && Object.hasOwn(enc.values, text)) return { params: { [enc.param]: text } };
+  return { text };
 }
 
 /** The monitor spec the experiment runs with. */

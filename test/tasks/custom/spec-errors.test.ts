@@ -7,6 +7,9 @@ import { fileURLToPath } from "node:url";
 import { SpecError } from "../../../src/run/errors.js";
 import { loadSpecFile, resolveSpec } from "../../../src/run/spec.js";
 import { MONITOR_YAML, writeExperiment } from "./fixture.js";
+import type { CustomConfig } from "../../../src/tasks/custom/config.js";
+import { monitorOf } from "../../../src/tasks/custom/monitor.js";
+import { createMonitorLabeler } from "../../../src/monitor/monitor.js";
 
 /** A valid spec; `edit` changes its text. Line 6 is `  train: ...`, line 7 `  eval: ...`. */
 function spec(edit: (s: string) => string = (s) => s): string {
@@ -49,6 +52,21 @@ test("the shipped example (examples/custom) resolves: its files exist and its sa
   assert.equal(resolved.task, "custom");
   assert.deepEqual(resolved.arms, ["baseline", "mst", "shuffled", "prompt-only"]);
   assert.equal((resolved.config as { eval: { samples: string } }).eval.samples, join(dirname(file), "eval.jsonl"));
+});
+
+test("the spec's deployment and sweep: a number is the parameter, 'N%' the score", () => {
+  const { spec: file } = writeExperiment(
+    spec((s) => s.replace("baseSeeds: [0]", 'baseSeeds: [0]\ndeployment: "10%"\nsweep: [0.5, "100%"]')),
+  );
+  const { task, resolved } = resolveSpec({ spec: loadSpecFile(file) });
+  const config = task.configSchema.parse(resolved.config) as CustomConfig;
+  const m = monitorOf(config);
+  const labeler = createMonitorLabeler(m);
+  assert.equal(labeler.labelOf(m.deployment), "**Leniency: 10%**");
+  assert.deepEqual(
+    m.sweep.map((r) => labeler.labelOf(r)),
+    ["**Leniency: 50%**", "**Leniency: 100%**"],
+  );
 });
 
 test("an unknown key under overrides names its line and key", () => {

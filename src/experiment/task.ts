@@ -62,6 +62,16 @@ export interface PlanInput {
 export type * from "./results.js";
 import type { TaskResults } from "./results.js";
 
+/** Where a spec's config came from, for `Task.prepareConfig`. */
+export interface ConfigContext {
+  /** Folder relative paths in the config resolve from (the spec file's folder, else the working directory). */
+  dir: string;
+  /** The spec file, or null when there is none. */
+  file: string | null;
+  /** Throws the run layer's spec error at a config key: it names the spec file, the key's line and the key. */
+  fail(path: readonly PropertyKey[], message: string): never;
+}
+
 /** A task: config + presets, a job plan, a job runner, and a summary. */
 export interface Task<C = unknown> {
   /** Registry name used on the command line, e.g. "sycophancy". */
@@ -97,6 +107,12 @@ export interface Task<C = unknown> {
    * gives the same numbers on every machine and thread count, "auto" the fastest (a system BLAS when there is one).
    */
   gemm?(config: C): GemmKind;
+  /**
+   * Optional: checks a parsed config against the world before the run starts (files present, samples valid) and
+   * returns it with relative paths made absolute (from `ctx.dir`); problems go through `ctx.fail` at their config key.
+   * The returned config is what the run stores and every job gets.
+   */
+  prepareConfig?(config: C, ctx: ConfigContext): C;
   /** Turns all job results into what the report shows. `results` is keyed by job id. */
   summarize(config: C, input: PlanInput, jobs: JobSpec[], results: Record<string, Json>, preset: string): TaskResults;
   /** The experiment-kit definition the task was built from (set by `defineExperiment`; `mst export` reads it). */

@@ -59,6 +59,13 @@ export function armSamples<C>(
   });
 }
 
+/** PPO settings without an empty `stopIds` (a schema default), so the format's stop tokens apply. */
+function withoutEmptyStops<T extends { stopIds?: number[] }>(ppo: T): T {
+  if (ppo.stopIds === undefined || ppo.stopIds.length > 0) return ppo;
+  const { stopIds: _omit, ...rest } = ppo;
+  return rest as T;
+}
+
 export async function runTrainJob<C>(
   def: ExperimentDefinition<C>,
   config: C,
@@ -106,7 +113,8 @@ export async function runTrainJob<C>(
             })),
           ),
       },
-      { ...def.train.ppo(config), seed, padId },
+      // a response ends at the format's stop tokens unless the task names its own
+      { stopIds: rt.format.stopIds ?? [], ...withoutEmptyStops(def.train.ppo(config)), seed, padId },
       { outDir, resume: true, onProgress: (s, n) => ctx.progress("ppo", s, n) },
     );
     steps = res.steps;

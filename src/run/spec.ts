@@ -1,6 +1,6 @@
 /** The experiment spec (YAML or JSON): strict zod schema, loading with line numbers, and resolution into a task config. */
 import { readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve as resolvePath } from "node:path";
 import { z } from "zod";
 import { JsonSchema, type Json } from "../data/sample.js";
 import { parseYaml } from "../data/config-file.js";
@@ -216,9 +216,28 @@ export async function resolveSpec(
       fail(["sweep", ...path.slice(1)], `task "${task.name}": ${message}`);
     } else if (path.length > 0 && hasPath(spec.overrides, path)) {
       fail(["overrides", ...path], message);
+    } else if (path.length > 0 && !hasPath(merged, path) && hasPath(spec.overrides, path.slice(0, -1))) {
+      // a required key left out: named at its place under overrides (the line of its parent)
+      fail(["overrides", ...path], `required key "${String(path[path.length - 1])}" is missing`);
     } else {
       fail([], `preset "${preset}" of task "${task.name}" is invalid at ${formatPath(path)}: ${message}`);
     }
+  }
+
+  let config = parsed.data;
+  if (task.prepareConfig) {
+    // problems the task finds (files, samples) are named at their spec key, like schema errors
+    const specPath = (path: readonly PropertyKey[]): PropertyKey[] =>
+      path[0] === DEPLOYMENT_KEY && spec.deployment !== undefined
+        ? ["deployment"]
+        : path[0] === SWEEP_KEY && spec.sweep !== undefined
+          ? ["sweep", ...path.slice(1)]
+          : ["overrides", ...path];
+    config = task.prepareConfig(config, {
+      dir: loaded ? dirname(resolvePath(loaded.file)) : process.cwd(),
+      file: loaded?.file ?? null,
+      fail: (path, detail) => fail(specPath(path), detail),
+    });
   }
 
   const resolved: ResolvedSpec = {
@@ -229,7 +248,7 @@ export async function resolveSpec(
     seeds,
     baseSeeds,
     jobs: opts.jobs ?? spec.jobs ?? null,
-    config: parsed.data as Json,
+    config: config as Json,
     source: { file: loaded ? loaded.file : null, spec: loaded ? (spec as unknown as Json) : null },
   };
   return { resolved, task, out: spec.out ?? null };

@@ -1,4 +1,5 @@
 /** A full disk (a small tmpfs): every write path fails with one line naming its file, and a resume then completes. */
+import { TOY_TASK } from "../fixtures/toy-task.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -106,7 +107,7 @@ test("mst run on a full disk fails with one line naming the file; after making r
   const dir = mountTmpfs(t, "160k");
   if (dir === null) return;
   const run = join(dir, "run");
-  const r = mst("run", "toy", "--preset", "quick", "--out", run, "--jobs", "2");
+  const r = mst("run", TOY_TASK, "--preset", "quick", "--out", run, "--jobs", "2");
   assert.equal(r.code, 1, r.err);
   assert.equal(r.err.split("\n").filter(Boolean).length, 1, r.err);
   assert.match(r.err, /^mst: .*: cannot [a-z ]+: no space left on device \(ENOSPC\)/);
@@ -128,7 +129,7 @@ test("mst run on a full disk fails with one line naming the file; after making r
   assert.equal(resumed.code, 0, resumed.err);
   assert.match(resumed.out, /finished: \d+ jobs run, [1-9]\d* reused/);
   const ref = join(dir, "ref");
-  assert.equal(mst("run", "toy", "--preset", "quick", "--out", ref, "--jobs", "2").code, 0);
+  assert.equal(mst("run", TOY_TASK, "--preset", "quick", "--out", ref, "--jobs", "2").code, 0);
   assert.equal(readFileSync(join(run, "results.json"), "utf8"), readFileSync(join(ref, "results.json"), "utf8"));
 });
 
@@ -136,7 +137,7 @@ test("a read-only folder: one line naming the path and why (EROFS), exit code 2"
   const dir = mountTmpfs(t, "1m");
   if (dir === null) return;
   resizeTmpfs(dir, "1m,ro");
-  const run = mst("run", "toy", "--preset", "quick", "--out", join(dir, "run"));
+  const run = mst("run", TOY_TASK, "--preset", "quick", "--out", join(dir, "run"));
   assert.equal(run.code, 2, run.err);
   assert.equal(run.err, `mst: ${join(dir, "run")}: cannot create run directory: read-only file system (EROFS)\n`);
   const spec = fileURLToPath(new URL("../../../examples/arms/spec.yaml", import.meta.url));

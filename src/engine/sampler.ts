@@ -154,8 +154,10 @@ export function sample(model: LlamaModel, prompts: number[][], options: SampleOp
   const prefill = new Int32Array(B * Tmax);
   prompts.forEach((p, b) => prefill.set(p, b * Tmax));
   const start = new Int32Array(B);
-  let logits = model.forwardCached(cache, prefill, B, Tmax, start, fwd).logits;
-  let rowOf = (_i: number, b: number) => (b * Tmax + lens[b] - 1) * V;
+  // only each prompt's last position needs logits (a [B*Tmax, V] buffer would be gigabytes with a 150k vocabulary)
+  const lastRows = Int32Array.from(lens, (n, b) => b * Tmax + n - 1);
+  let logits = model.forwardCached(cache, prefill, B, Tmax, start, { ...fwd, logitRows: lastRows }).logits;
+  let rowOf = (_i: number, b: number) => b * V;
   const probs = new Float64Array(V);
   const order = new Uint32Array(V);
   // live: the sequences still generating; logits row i belongs to sequence live[i] after a decode step
@@ -215,9 +217,10 @@ export function nextTokenLogprobs(
     chunk.forEach((p, b) => toks.set(p, b * Tmax));
     const logits = model.forwardCached(cache, toks, B, Tmax, new Int32Array(B), {
       disableLora: options.disableLora ?? false,
+      logitRows: Int32Array.from(chunk, (p, b) => b * Tmax + p.length - 1),
     }).logits;
-    chunk.forEach((p, b) => {
-      const o = (b * Tmax + p.length - 1) * V;
+    chunk.forEach((_p, b) => {
+      const o = b * V;
       const row = new Float32Array(V);
       logSoftmaxForward(row, logits.subarray(o, o + V), 1, V);
       out.push(row);

@@ -188,8 +188,8 @@ export class InferActs {
  * Kept out of the activation sets so a forward that needs few positions never allocates B*T*V floats.
  */
 export class LogitBuffers {
-  logits = new Float32Array(0);
-  lnfSel = new Float32Array(0);
+  logits: Float32Array = new Float32Array(0);
+  lnfSel: Float32Array = new Float32Array(0);
   /** Flat positions the last forward computed logits for; null means every position 0..N-1. */
   rows: Int32Array | null = null;
 

@@ -42,11 +42,7 @@ import { valueHeadBackward, valueHeadForward } from "./ops/value-head.js";
 import { inArena } from "./wasm/arena.js";
 import { Bf16Matrix } from "./quant/bf16.js";
 import { Nf4Matrix } from "./quant/nf4.js";
-import {
-  packedEmbeddingForward,
-  packedLinearBackward,
-  packedLinearForward,
-} from "./quant/packed.js";
+import { packedEmbeddingForward, packedLinearBackward, packedLinearForward } from "./quant/packed.js";
 
 export type { Param } from "./model-api.js";
 export { KvCache } from "./kv-cache.js";
@@ -560,8 +556,7 @@ export class LlamaModel implements CausalLM {
     const c = this.config;
     const w = this.lmHead;
     if (w.packed !== undefined) packedLinearBackward(dh, dLogits, w.packed, P, c.dModel, c.vocabSize, true);
-    else
-      linearBackward(dh, w.trainable ? w.grad : null, null, dLogits, h, w.data, P, c.dModel, c.vocabSize, true);
+    else linearBackward(dh, w.trainable ? w.grad : null, null, dLogits, h, w.data, P, c.dModel, c.vocabSize, true);
   }
 
   /** Token embeddings of N ids into out (N,C). */

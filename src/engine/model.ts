@@ -45,6 +45,12 @@ import { Nf4Matrix } from "./quant/nf4.js";
 import { packedEmbeddingForward, packedLinearBackward, packedLinearForward } from "./quant/packed.js";
 
 export type { Param } from "./model-api.js";
+
+/**
+ * One chunk of a chunked loss: given logits (n,V) of rows first..first+n-1 of the asked rows, write dLoss/dLogits
+ * into dLogits (n,V) and return this chunk's part of the loss.
+ */
+export type ChunkLoss = (logits: Float32Array, dLogits: Float32Array, first: number, n: number) => number;
 export { KvCache } from "./kv-cache.js";
 
 /** Options of `createModel`. */
@@ -130,6 +136,8 @@ export class LlamaModel implements CausalLM {
   private readonly trainLogits = new LogitBuffers();
   private readonly evalLogits = new LogitBuffers();
   private readonly inferLogits = new LogitBuffers();
+  /** dLogits of one chunk of trainChunked, and the chunk's gradient wrt the final-norm rows. */
+  private readonly chunkGrad = new LogitBuffers();
   /** Shape and mode of the last training forward (null when backward is not possible). */
   private last: { B: number; T: number; disableLora: boolean; dropout: boolean } | null = null;
 
@@ -538,7 +546,7 @@ export class LlamaModel implements CausalLM {
     const P = rows.length;
     const { logits, lnfSel } = lb.ensure(P, C, c.vocabSize);
     gatherRows(lnfSel, lnf, rows, N, C);
-    this.lmHeadForward(logits, lnfSel, P);
+    if (P > 0) this.lmHeadForward(logits, lnfSel, P);
     lb.rows = rows.slice();
     return logits;
   }
@@ -645,6 +653,62 @@ export class LlamaModel implements CausalLM {
       scatterAddRows(dlnf, dsel, lrows, C);
     }
     this.backwardFromHidden(dlnf, dValues);
+  }
+
+  /**
+   * A training forward and backward with the LM head run only at `rows` (flat positions b*T+t) and in chunks of
+   * `chunkRows`: each chunk's logits (n,V) go to `loss`, which writes dLoss/dLogits into its second argument and
+   * returns the chunk's share of the loss, and the chunk is back-propagated through the head before the next one, so
+   * peak memory is chunkRows x V rather than B x T x V. `dValues`, when given, receives the value head's outputs
+   * (B*T) and returns their gradient. Accumulates into trainable grads (call zeroGrad between steps); returns the
+   * summed loss.
+   *
+   * ```ts
+   * const rows = completionRows(...);   // positions whose next token is trained on
+   * const loss = m.trainChunked(tokens, B, T, rows, crossEntropyChunks(targetsAt(rows), null), { rng });
+   * ```
+   */
+  trainChunked(
+    tokens: Int32Array, // (B,T)
+    B: number,
+    T: number,
+    rows: Int32Array, // (P) flat positions
+    loss: ChunkLoss,
+    options: Omit<ForwardOptions, "train" | "logitRows"> & {
+      chunkRows?: number;
+      dValues?: (values: Float32Array) => Float32Array;
+    } = {},
+  ): number {
+    const c = this.config;
+    const C = c.dModel;
+    const V = c.vocabSize;
+    const N = B * T;
+    checkRows(rows, N);
+    const { values } = this.forward(tokens, B, T, { ...options, train: true, logitRows: new Int32Array(0) });
+    const a = this.acts as TrainActs;
+    const s = this.scratch as GradScratch;
+    const dlnf = s.dlnf.subarray(0, N * C);
+    dlnf.fill(0);
+    const ch = Math.max(1, options.chunkRows ?? 64);
+    const gradBuf = this.chunkGrad;
+    let total = 0;
+    for (let i0 = 0; i0 < rows.length; i0 += ch) {
+      const n = Math.min(ch, rows.length - i0);
+      const rc = rows.subarray(i0, i0 + n);
+      const { logits, lnfSel } = this.trainLogits.ensure(n, C, V);
+      const lg = logits.subarray(0, n * V);
+      const sel = lnfSel.subarray(0, n * C);
+      gatherRows(sel, a.lnf, rc, N, C);
+      this.lmHeadForward(lg, sel, n);
+      const { logits: dlg, lnfSel: dsel } = gradBuf.ensure(n, C, V);
+      const dl = dlg.subarray(0, n * V);
+      total += loss(lg, dl, i0, n);
+      this.lmHeadBackward(dsel.subarray(0, n * C), dl, sel, n);
+      scatterAddRows(dlnf, dsel, rc, C);
+    }
+    const dv = options.dValues !== undefined && values !== undefined ? options.dValues(values) : undefined;
+    this.backwardFromHidden(dlnf, dv);
+    return total;
   }
 
   /**

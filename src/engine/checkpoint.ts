@@ -28,6 +28,13 @@ const AdapterConfigSchema = z.looseObject({
   lora_alpha: z.number().positive(),
   lora_dropout: z.number().min(0).max(1).default(0),
   target_modules: z.array(z.enum(LORA_TARGETS)).min(1),
+  bias: z.literal("none").default("none"),
+  use_rslora: z.literal(false).default(false),
+  use_dora: z.literal(false).default(false),
+  layers_to_transform: z.null().optional(),
+  rank_pattern: z.record(z.string(), z.never()).optional(),
+  alpha_pattern: z.record(z.string(), z.never()).optional(),
+  modules_to_save: z.union([z.null(), z.array(z.never())]).optional(),
 });
 
 export interface SaveExtras {
@@ -155,8 +162,16 @@ export async function loadCheckpoint(dir: string): Promise<{ model: LlamaModel; 
   return md.tokenizer ? { model: md.model, tokenizer: md.tokenizer } : { model: md.model };
 }
 
-/** PEFT's adapter_config.json for a LoRA config. */
-function adapterConfig(lora: LoraConfig): Record<string, unknown> {
+export interface SaveLoraOptions {
+  /**
+   * adapter_config.json's base_model_name_or_path: the base's hub id or local directory, which peft and vLLM use to
+   * find the base. Default null (then name the base yourself when loading).
+   */
+  baseModel?: string;
+}
+
+/** PEFT's adapter_config.json for a LoRA config (the keys peft's LoraConfig writes that vLLM and peft read). */
+export function adapterConfig(lora: LoraConfig, baseModel: string | null = null): Record<string, unknown> {
   return {
     peft_type: "LORA",
     task_type: "CAUSAL_LM",
@@ -168,7 +183,15 @@ function adapterConfig(lora: LoraConfig): Record<string, unknown> {
     fan_in_fan_out: false,
     inference_mode: true,
     modules_to_save: null,
-    base_model_name_or_path: null,
+    base_model_name_or_path: baseModel,
+    revision: null,
+    init_lora_weights: true,
+    layers_to_transform: null,
+    layers_pattern: null,
+    rank_pattern: {},
+    alpha_pattern: {},
+    use_rslora: false,
+    use_dora: false,
   };
 }
 
@@ -176,13 +199,13 @@ function adapterConfig(lora: LoraConfig): Record<string, unknown> {
  * Write the LoRA adapters as PEFT does: adapter_model.safetensors (keys "base_model.model.<param name>") and
  * adapter_config.json; a value head, when present, goes to value_head.safetensors.
  */
-export async function saveLora(dir: string, model: CausalLM): Promise<void> {
+export async function saveLora(dir: string, model: CausalLM, options: SaveLoraOptions = {}): Promise<void> {
   if (model.lora === null) throw new CheckpointError("saveLora: the model has no LoRA adapters attached");
   await mkdir(dir, { recursive: true });
   const params = model.parameters();
   const ad: [string, Tensor][] = params.filter(isAdapter).map((p) => [PEFT_PREFIX + p.name, p]);
   await writeSafetensors(join(dir, "adapter_model.safetensors"), ad, metadata("lora"));
-  await writeJson(join(dir, "adapter_config.json"), adapterConfig(model.lora));
+  await writeJson(join(dir, "adapter_config.json"), adapterConfig(model.lora, options.baseModel ?? null));
   const vh: [string, Tensor][] = params.filter((p) => p.name.startsWith("v_head.")).map((p) => [p.name, p]);
   if (vh.length > 0) await writeSafetensors(join(dir, "value_head.safetensors"), vh, metadata("value-head"));
 }

@@ -17,6 +17,7 @@ const COMMANDS: Array<(program: Command) => void> = [
   (await import("./commands/report.js")).register,
   (await import("./commands/runs.js")).register,
   (await import("./commands/compare.js")).register,
+  (await import("./commands/generate.js")).register,
 ];
 
 const DESCRIPTION =

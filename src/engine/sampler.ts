@@ -25,6 +25,8 @@ export interface SampleOptions {
   stopIds?: number[];
   /** Sample from the frozen base, ignoring LoRA adapters. */
   disableLora?: boolean;
+  /** Called with (prompt index, token id) as each token is drawn, e.g. to stream text. */
+  onToken?: (b: number, id: number) => void;
 }
 
 export interface SampleResult {
@@ -175,6 +177,7 @@ export function sample(model: LlamaModel, prompts: number[][], options: SampleOp
       out.tokens[b].push(id);
       out.logprobs[b].push(lp);
       out.entropies[b].push(ent);
+      options.onToken?.(b, id);
       if (stop.has(id)) out.finish[b] = "stop";
       else {
         // compact in place: finished sequences leave the decode batch

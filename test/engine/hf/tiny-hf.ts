@@ -117,7 +117,12 @@ export async function writeTinyHf(
   });
   writeFileSync(join(dir, "config.json"), JSON.stringify(tinyConfig(kind), null, 2));
   await writeShards(dir, tensors, { dtype: "BF16", shards: extra.shards ?? 3 });
-  const tok = buildWordLevelTokenizer(["the cat sat on the mat .", "a dog ran"]);
+  // exactly vocab_size tokens, so every id the model can emit decodes to text
+  const words = Array.from({ length: 100 }, (_, i) => String.fromCharCode(97 + (i % 26)) + "xyz"[Math.floor(i / 26)]);
+  const tok = buildWordLevelTokenizer(["the cat sat on the mat .", "a dog ran", words.join(" ")], {
+    maxVocab: TINY.vocab,
+  });
+  if (tok.vocabSize !== TINY.vocab) throw new Error(`tiny tokenizer has ${tok.vocabSize} tokens`);
   writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(tok.toJson()));
   writeFileSync(
     join(dir, "tokenizer_config.json"),

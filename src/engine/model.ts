@@ -385,8 +385,9 @@ export class LlamaModel implements CausalLM {
     return m;
   }
 
+  /** Clears the gradients of trainable parameters (frozen ones are never written, so their pages stay untouched). */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad.fill(0);
+    for (const p of this.parameters()) if (p.trainable) p.grad.fill(0);
   }
 
   /** Forgets activation buffers (after the parameter set changes); the next forward reallocates them. */

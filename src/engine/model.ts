@@ -259,6 +259,17 @@ export class LlamaModel implements CausalLM {
         continue;
       }
       const r = rng.fork(p.name);
+      if (p.packed instanceof Bf16Matrix && !(this.storage === "nf4" && !isEmbedOrHead(p.name))) {
+        // bf16 rows a block at a time: no float32 copy of a whole embedding (545 MB at Qwen2's vocabulary)
+        const rowsPer = Math.max(1, Math.floor(65536 / p.shape[1]));
+        const tmp = new Float32Array(rowsPer * p.shape[1]);
+        for (let r0 = 0; r0 < p.shape[0]; r0 += rowsPer) {
+          const v = tmp.subarray(0, Math.min(rowsPer, p.shape[0] - r0) * p.shape[1]);
+          for (let i = 0; i < v.length; i++) v[i] = r.normal() * std;
+          p.packed.setRows(r0, v);
+        }
+        continue;
+      }
       const v = p.packed === undefined ? p.data : new Float32Array(p.shape[0] * p.shape[1]);
       for (let i = 0; i < v.length; i++) v[i] = r.normal() * std;
       if (p.packed !== undefined) this.setWeight(p.name, v);

@@ -197,9 +197,20 @@ export class SafetensorsShards {
   /** The tensor's values as bf16 bits into `dst`: copied when stored as BF16, else converted (rounded). */
   async readBf16(t: TensorInfo, dst: Uint16Array): Promise<void> {
     if (t.dtype !== "BF16") {
-      const f = new Float32Array(dst.length);
-      await this.readF32(t, f);
-      for (let i = 0; i < f.length; i++) dst[i] = floatToBf16(f[i]);
+      // convert piece by piece: no float32 copy of the whole tensor
+      const width = WIDTH[t.dtype];
+      await this.readPieces(t, (b, first) => {
+        const n = b.length / width;
+        const f = new Float32Array(n);
+        const bytes = new Uint8Array(b);
+        if (t.dtype === "F32") f.set(new Float32Array(bytes.buffer, 0, n));
+        else if (t.dtype === "F64") f.set(new Float64Array(bytes.buffer, 0, n));
+        else {
+          const u16 = new Uint16Array(bytes.buffer, 0, n);
+          for (let i = 0; i < n; i++) f[i] = halfToFloat(u16[i]);
+        }
+        for (let i = 0; i < n; i++) dst[first + i] = floatToBf16(f[i]);
+      });
       return;
     }
     await this.readPieces(t, (b, first) => {

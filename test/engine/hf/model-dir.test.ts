@@ -18,6 +18,7 @@ import { loadModelDir } from "../../../src/engine/hf/model-dir.js";
 import { LlamaModel } from "../../../src/engine/model.js";
 import { crossEntropyForward } from "../../../src/engine/ops/cross-entropy.js";
 import { dequantAll } from "../../../src/engine/quant/packed.js";
+import { EngineTextModel } from "../../../src/engine/text-model.js";
 import { randn } from "../grad-check.js";
 import { TINY, writeTinyHf, type TinyKind } from "./tiny-hf.js";
 
@@ -261,6 +262,24 @@ test("errors name the file and key: model_type, rope type, missing shard, tensor
     unlinkSync(join(dir, "tokenizer.json"));
     await assert.rejects(loadModelDir(dir), /tokenizer\.json: not found/);
     await assert.rejects(loadModelDir(join(dir, "nope")), /nope: not found/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("EngineTextModel.fromModelDir: the directory's chat template, stop ids and temperature", async () => {
+  const dir = tmp();
+  try {
+    await writeTinyHf(dir, "llama3");
+    writeFileSync(join(dir, "chat_template.jinja"), "{% for m in messages %}{{ m.content }}{% endfor %}");
+    const md = await loadModelDir(dir);
+    const tm = EngineTextModel.fromModelDir(md, { maxTokens: 4 });
+    assert.deepEqual(tm.encodePrompt([{ role: "user", content: " the cat" }]), md.tokenizer.encode(" the cat"));
+    const [c] = await tm.generate([[{ role: "user", content: " the cat" }]], { seed: 1 });
+    const a = { tokens: c.tokens ?? [] };
+    assert.ok(a.tokens.length >= 1 && a.tokens.length <= 4);
+    // stops at any of generation_config's eos ids
+    for (const id of a.tokens.slice(0, -1)) assert.ok(![2, 5, 7].includes(id));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

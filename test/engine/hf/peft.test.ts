@@ -96,6 +96,9 @@ test("PEFT adapter files: key names, shapes, config keys; round trip onto a fres
     const merged = await loadModelDir(m32);
     assert.equal(merged.model.lora, null);
     assert.ok(maxRel(logits(merged.model), want) < 1e-5, `merged f32 ${maxRel(logits(merged.model), want)}`);
+    // an F32 checkpoint held as bf16: converted piece by piece, rounded once
+    const asBf16 = maxRel(logits((await loadModelDir(m32, { storage: "bf16" })).model), want);
+    assert.ok(asBf16 < 3e-2, `f32 checkpoint as bf16 ${asBf16}`);
     const m16 = join(root, "merged-bf16");
     await exportMerged(model, m16, { sourceDir: base, shards: 2 });
     assert.ok(existsSync(join(m16, "model.safetensors.index.json")));

@@ -5,7 +5,10 @@
  * Each measurement runs in its own process (peak RSS is per process); ratios are ours / the peer's.
  *
  *   npm run build && node dist/bench/checkpoint-shapes.js [--shape qwen2.5-0.5b|llama3.2-3b] [--threads 1]
- *     [--storage f32,bf16,nf4] [--what train,sample] [--T 128] [--steps 2] [--no-torch]
+ *     [--storage f32,bf16,nf4] [--what train,sample] [--T 128] [--steps 2] [--sample-batch 8] [--no-torch]
+ *
+ * Sampling decodes `--sample-batch` rows together, as PPO rollouts do: packed weights are dequantised once per decode
+ * step for the whole batch, so their cost per token falls with the batch.
  */
 
 import { spawnSync } from "node:child_process";
@@ -45,6 +48,7 @@ const shape = opt("--shape", "qwen2.5-0.5b") as keyof typeof SHAPES;
 const threads = Number(opt("--threads", "1"));
 const T = Number(opt("--T", "128"));
 const steps = Number(opt("--steps", "2"));
+const sampleBatch = Number(opt("--sample-batch", "8"));
 const storages = opt("--storage", "f32,bf16,nf4").split(",");
 const whats = opt("--what", "train,sample").split(",");
 const torch = !argv.includes("--no-torch");
@@ -85,7 +89,7 @@ for (const what of whats) {
       storage,
       what,
       threads,
-      B: 1,
+      B: what === "train" ? 1 : sampleBatch,
       T,
       completion: T / 2,
       steps,
@@ -100,7 +104,9 @@ for (const what of whats) {
   }
   const base = peerRes;
   const f32 = rows.find((r) => r.what === what && r.storage === "f32");
-  console.log(`\n${what === "train" ? "LoRA training step (B 1)" : "sampling (B 1 x 16 new tokens after 32)"}`);
+  console.log(
+    `\n${what === "train" ? "LoRA training step (B 1)" : `sampling (B ${sampleBatch} x 16 new tokens after 32)`}`,
+  );
   console.log("base          tokens/s   s/step   vs torch   peak RSS MiB   RSS vs f32   build s");
   for (const r of rows.filter((x) => x.what === what))
     console.log(

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Rng } from "../../../src/data/rng.js";
 import { loadCheckpoint } from "../../../src/engine/checkpoint.js";
-import { loadModelDir } from "../../../src/engine/hf/model-dir.js";
+import { loadModelDir, readModelDirConfig } from "../../../src/engine/hf/model-dir.js";
 import { LlamaModel } from "../../../src/engine/model.js";
 import { crossEntropyForward } from "../../../src/engine/ops/cross-entropy.js";
 import { dequantAll } from "../../../src/engine/quant/packed.js";
@@ -280,6 +280,102 @@ test("EngineTextModel.fromModelDir: the directory's chat template, stop ids and 
     assert.ok(a.tokens.length >= 1 && a.tokens.length <= 4);
     // stops at any of generation_config's eos ids
     for (const id of a.tokens.slice(0, -1)) assert.ok(![2, 5, 7].includes(id));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the released configs of Qwen2.5-0.5B-Instruct and Llama-3.2-1B-Instruct map to the engine's config", async () => {
+  const dir = tmp();
+  try {
+    // the keys and values of the published config.json files (nothing downloaded: written here)
+    const qwen = {
+      architectures: ["Qwen2ForCausalLM"],
+      attention_dropout: 0.0,
+      bos_token_id: 151643,
+      eos_token_id: 151645,
+      hidden_act: "silu",
+      hidden_size: 896,
+      initializer_range: 0.02,
+      intermediate_size: 4864,
+      max_position_embeddings: 32768,
+      max_window_layers: 21,
+      model_type: "qwen2",
+      num_attention_heads: 14,
+      num_hidden_layers: 24,
+      num_key_value_heads: 2,
+      rms_norm_eps: 1e-6,
+      rope_theta: 1000000.0,
+      sliding_window: 32768,
+      tie_word_embeddings: true,
+      torch_dtype: "bfloat16",
+      transformers_version: "4.43.1",
+      use_cache: true,
+      use_sliding_window: false,
+      vocab_size: 151936,
+    };
+    writeFileSync(join(dir, "config.json"), JSON.stringify(qwen));
+    const q = (await readModelDirConfig(dir)).config;
+    assert.deepEqual(q, {
+      modelType: "qwen2",
+      vocabSize: 151936,
+      dModel: 896,
+      dFf: 4864,
+      nLayers: 24,
+      nHeads: 14,
+      nKvHeads: 2,
+      maxSeq: 4096,
+      ropeTheta: 1e6,
+      rmsNormEps: 1e-6,
+      tieEmbeddings: true,
+      qkvBias: true,
+    });
+    const llama = {
+      architectures: ["LlamaForCausalLM"],
+      attention_bias: false,
+      attention_dropout: 0.0,
+      bos_token_id: 128000,
+      eos_token_id: [128001, 128008, 128009],
+      head_dim: 64,
+      hidden_act: "silu",
+      hidden_size: 2048,
+      initializer_range: 0.02,
+      intermediate_size: 8192,
+      max_position_embeddings: 131072,
+      mlp_bias: false,
+      model_type: "llama",
+      num_attention_heads: 32,
+      num_hidden_layers: 16,
+      num_key_value_heads: 8,
+      pretraining_tp: 1,
+      rms_norm_eps: 1e-5,
+      rope_scaling: {
+        factor: 32.0,
+        high_freq_factor: 4.0,
+        low_freq_factor: 1.0,
+        original_max_position_embeddings: 8192,
+        rope_type: "llama3",
+      },
+      rope_theta: 500000.0,
+      tie_word_embeddings: true,
+      torch_dtype: "bfloat16",
+      transformers_version: "4.45.0.dev0",
+      use_cache: true,
+      vocab_size: 128256,
+    };
+    writeFileSync(join(dir, "config.json"), JSON.stringify(llama));
+    const l = (await readModelDirConfig(dir, { maxSeq: 2048 })).config;
+    assert.equal(l.modelType, "llama");
+    assert.equal(l.nKvHeads, 8);
+    assert.equal(l.maxSeq, 2048);
+    assert.equal(l.qkvBias, false);
+    assert.deepEqual(l.ropeScaling, {
+      type: "llama3",
+      factor: 32,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalMaxPositionEmbeddings: 8192,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -253,6 +253,8 @@ export class LlamaModel implements CausalLM {
    */
   initWeights(seed: number, std: number): void {
     const rng = new Rng(seed).fork("init");
+    // one float32 scratch for every packed matrix, so no dead copies wait for the garbage collector
+    let scratch = new Float32Array(0);
     for (const p of this.base) {
       if (p.shape.length === 1) {
         p.data.fill(p.name.endsWith(".bias") ? 0 : 1);
@@ -270,7 +272,9 @@ export class LlamaModel implements CausalLM {
         }
         continue;
       }
-      const v = p.packed === undefined ? p.data : new Float32Array(p.shape[0] * p.shape[1]);
+      const n = p.shape[0] * p.shape[1];
+      if (p.packed !== undefined && scratch.length < n) scratch = new Float32Array(n);
+      const v = p.packed === undefined ? p.data : scratch.subarray(0, n);
       for (let i = 0; i < v.length; i++) v[i] = r.normal() * std;
       if (p.packed !== undefined) this.setWeight(p.name, v);
     }

@@ -139,6 +139,7 @@ export async function loadModelDirWith(
       ? join(dir, "model.safetensors.index.json")
       : join(dir, "model.safetensors");
     const unused = new Set(shards.tensors.keys());
+    let scratch = new Float32Array(0);
     for (const p of model.parameters()) {
       const t = shards.info(p.name, where);
       if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i]))
@@ -155,7 +156,10 @@ export async function loadModelDirWith(
         await shards.readBf16(t, bits);
         model.setWeightBits(p.name, bits);
       } else {
-        const v = new Float32Array(p.shape[0] * p.shape[1]);
+        // one grow-only float32 scratch for every quantised matrix: no dead copies waiting for the collector
+        const n = p.shape[0] * p.shape[1];
+        if (scratch.length < n) scratch = new Float32Array(n);
+        const v = scratch.subarray(0, n);
         await shards.readF32(t, v);
         model.setWeight(p.name, v);
       }

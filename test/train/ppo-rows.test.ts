@@ -46,7 +46,11 @@ test("scoreRollouts and ppoLoss on response rows = the full-logits path", () => 
     close(r.refRows as Float32Array, b[i].refRows as Float32Array, "refRows");
   });
   const rng = new Rng(3);
-  for (const r of b) for (let j = 0; j < r.adv.length; j++) ((r.adv[j] = rng.normal()), (r.ret[j] = rng.normal()));
+  for (const r of b)
+    for (let j = 0; j < r.adv.length; j++) {
+      r.adv[j] = rng.normal();
+      r.ret[j] = rng.normal();
+    }
   const coefs = {
     clipRange: 0.2,
     cliprangeValue: 0.2,

@@ -298,16 +298,6 @@ export class LlamaModel implements CausalLM {
     else (p.packed as Bf16Matrix).setRows(0, values);
   }
 
-  /** Sets a bf16 matrix from stored bf16 bits without rounding twice (the loader's path for bf16 checkpoints). */
-  setWeightBits(name: string, bits: Uint16Array): void {
-    const p = this.getParam(name);
-    if (!(p.packed instanceof Bf16Matrix) || (this.storage === "nf4" && !isEmbedOrHead(name)))
-      throw new Error(`setWeightBits: "${name}" is not held as bf16`);
-    if (bits.length !== p.packed.bits.length)
-      throw new RangeError(`setWeightBits: "${name}" has ${p.packed.bits.length} values, got ${bits.length}`);
-    p.packed.bits.set(bits);
-  }
-
   /** Projection specs (HF names and widths) of every block for the given targets. */
   private projSpecs(targets: readonly LoraTarget[]): ProjSpec[] {
     const specs: ProjSpec[] = [];

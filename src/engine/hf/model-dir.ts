@@ -15,6 +15,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CheckpointError } from "../checkpoint-error.js";
 import { LlamaModel, type WeightStorage } from "../model.js";
+import { Bf16Matrix } from "../quant/bf16.js";
 import { Tokenizer, TokenizerError } from "../tokenizer.js";
 import { parseGenerationConfig, type GenerationConfig } from "./generation-config.js";
 import { idList, parseHfConfig, toModelConfig, type HfConfig, type HfModelType } from "./hf-config.js";
@@ -149,12 +150,11 @@ export async function loadModelDirWith(
       unused.delete(p.name);
       if (p.packed === undefined) await shards.readF32(t, p.data);
       else if (
-        p.packed.format === "bf16" &&
+        p.packed instanceof Bf16Matrix &&
         (model.storage === "bf16" || /^(model\.embed_tokens|lm_head)\./.test(p.name))
       ) {
-        const bits = new Uint16Array(p.shape[0] * p.shape[1]);
-        await shards.readBf16(t, bits);
-        model.setWeightBits(p.name, bits);
+        // straight into the matrix: bf16 files are copied, F32/F16 converted piece by piece
+        await shards.readBf16(t, p.packed.bits);
       } else {
         // one grow-only float32 scratch for every quantised matrix: no dead copies waiting for the collector
         const n = p.shape[0] * p.shape[1];

@@ -22,6 +22,7 @@ const COMMANDS: Array<(program: Command) => void> = [
   (await import("./commands/import.js")).register,
   (await import("./commands/serve.js")).register,
   (await import("./commands/eval.js")).register,
+  (await import("./commands/generate.js")).register,
 ];
 
 const DESCRIPTION =

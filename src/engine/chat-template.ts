@@ -2,7 +2,7 @@
 
 import { Template } from "@huggingface/jinja";
 import type { ChatMessage } from "../data/text-model.js";
-import { ROLE_TOKENS, SPECIAL_TOKENS } from "./tokenizer.js";
+import { ROLE_TOKENS, SPECIAL_TOKENS, type Tokenizer } from "./tokenizer.js";
 
 /** Raised when a template does not parse or fails while rendering; the message says which. */
 export class ChatTemplateError extends Error {
@@ -65,4 +65,16 @@ export function renderChat(
   } catch (e) {
     throw new ChatTemplateError(`chat template failed to render: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Render options carrying a tokenizer's own BOS/EOS text (empty when it has none, as Qwen2's has no BOS), so a real
+ * model's template writes the tokens its tokenizer knows.
+ */
+export function tokenizerRenderOptions(tok: Tokenizer, addGenerationPrompt = true): ChatRenderOptions {
+  return {
+    addGenerationPrompt,
+    bosToken: tok.bosId >= 0 ? (tok.idToToken(tok.bosId) ?? "") : "",
+    eosToken: tok.eosId >= 0 ? (tok.idToToken(tok.eosId) ?? "") : "",
+  };
 }

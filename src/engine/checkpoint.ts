@@ -6,14 +6,15 @@ import { join } from "node:path";
 import { z } from "zod";
 import { LORA_TARGETS, type LoraConfig } from "./config.js";
 import type { CausalLM, Param } from "./model-api.js";
-import { LlamaModel } from "./model.js";
+import type { LlamaModel } from "./model.js";
+import { parseHfConfig } from "./hf/hf-config.js";
+import { loadModelDirWith } from "./hf/model-dir.js";
 import { readSafetensors, writeSafetensors, type Tensor } from "./safetensors.js";
 import { Tokenizer } from "./tokenizer.js";
+import { CheckpointError } from "./checkpoint-error.js";
+import { dequantAll } from "./quant/packed.js";
 
-/** Raised for a missing, malformed or mismatched checkpoint file; the message names the file and field/tensor. */
-export class CheckpointError extends Error {
-  override name = "CheckpointError";
-}
+export { CheckpointError } from "./checkpoint-error.js";
 
 /** Written into every safetensors file's metadata; bump the version when the layout changes. */
 export const CHECKPOINT_FORMAT = "mst-llama";
@@ -21,27 +22,19 @@ export const CHECKPOINT_VERSION = "1";
 /** PEFT stores adapter tensors under the wrapped model's path. */
 const PEFT_PREFIX = "base_model.model.";
 
-/** The Hugging Face config.json keys we read (others pass through); defaults are transformers' LlamaConfig ones. */
-const HfLlamaConfigSchema = z.looseObject({
-  model_type: z.string().default("llama"),
-  vocab_size: z.number().int().positive(),
-  hidden_size: z.number().int().positive(),
-  intermediate_size: z.number().int().positive(),
-  num_hidden_layers: z.number().int().positive(),
-  num_attention_heads: z.number().int().positive(),
-  num_key_value_heads: z.number().int().positive().nullish(),
-  max_position_embeddings: z.number().int().positive().default(2048),
-  rope_theta: z.number().positive().default(10000),
-  rms_norm_eps: z.number().positive().default(1e-6),
-  tie_word_embeddings: z.boolean().default(false),
-});
-
 const AdapterConfigSchema = z.looseObject({
   peft_type: z.literal("LORA"),
   r: z.number().int().positive(),
   lora_alpha: z.number().positive(),
   lora_dropout: z.number().min(0).max(1).default(0),
   target_modules: z.array(z.enum(LORA_TARGETS)).min(1),
+  bias: z.literal("none").default("none"),
+  use_rslora: z.literal(false).default(false),
+  use_dora: z.literal(false).default(false),
+  layers_to_transform: z.null().optional(),
+  rank_pattern: z.record(z.string(), z.never()).optional(),
+  alpha_pattern: z.record(z.string(), z.never()).optional(),
+  modules_to_save: z.union([z.null(), z.array(z.never())]).optional(),
 });
 
 export interface SaveExtras {
@@ -56,9 +49,11 @@ export interface SaveExtras {
 /** config.json for a model, with Hugging Face Llama keys. */
 export function hfConfig(model: CausalLM): Record<string, unknown> {
   const c = model.config;
+  const qwen = c.qkvBias;
+  const rs = c.ropeScaling;
   return {
-    architectures: ["LlamaForCausalLM"],
-    model_type: "llama",
+    architectures: [qwen ? "Qwen2ForCausalLM" : "LlamaForCausalLM"],
+    model_type: qwen ? "qwen2" : "llama",
     vocab_size: c.vocabSize,
     hidden_size: c.dModel,
     intermediate_size: c.dFf,
@@ -69,6 +64,18 @@ export function hfConfig(model: CausalLM): Record<string, unknown> {
     rope_theta: c.ropeTheta,
     rms_norm_eps: c.rmsNormEps,
     tie_word_embeddings: c.tieEmbeddings,
+    rope_scaling:
+      rs === undefined
+        ? null
+        : rs.type === "linear"
+          ? { rope_type: "linear", factor: rs.factor }
+          : {
+              rope_type: "llama3",
+              factor: rs.factor,
+              low_freq_factor: rs.lowFreqFactor,
+              high_freq_factor: rs.highFreqFactor,
+              original_max_position_embeddings: rs.originalMaxPositionEmbeddings,
+            },
     hidden_act: "silu",
     attention_bias: false,
     mlp_bias: false,
@@ -110,7 +117,9 @@ function metadata(kind: string): Record<string, string> {
 export async function saveCheckpoint(dir: string, model: CausalLM, extra: SaveExtras = {}): Promise<void> {
   await mkdir(dir, { recursive: true });
   const tensors: [string, Tensor][] = [];
-  for (const p of model.parameters()) if (!isAdapter(p)) tensors.push([p.name, p]);
+  // packed (bf16/NF4) matrices are written dequantised, as float32
+  for (const p of model.parameters())
+    if (!isAdapter(p)) tensors.push([p.name, p.packed ? { shape: p.shape, data: dequantAll(p.packed) } : p]);
   await writeSafetensors(join(dir, "model.safetensors"), tensors, metadata("model"));
   await writeJson(join(dir, "config.json"), hfConfig(model));
   await saveTokenizerFiles(dir, extra);
@@ -141,56 +150,28 @@ function assign(p: Param, t: Tensor, file: string, name: string): void {
 }
 
 /**
- * Load a Llama checkpoint directory written by `saveCheckpoint` or by transformers (float32/float16/bfloat16
- * weights, single-file model.safetensors). Returns the model (with a value head when the file has one) and the
- * tokenizer when tokenizer.json is present.
+ * Load a checkpoint directory written by `saveCheckpoint` or by transformers (Llama or Qwen2, see hf/model-dir.ts:
+ * rope scaling applied or refused, sharded or single safetensors, F32/F16/BF16), as float32 with maxSeq =
+ * max_position_embeddings. Returns the model (with a value head when the file has one) and the tokenizer when
+ * tokenizer.json is present. For real checkpoints prefer `loadModelDir` (storage, chat template, generation config).
  */
 export async function loadCheckpoint(dir: string): Promise<{ model: LlamaModel; tokenizer?: Tokenizer }> {
   const cfgFile = join(dir, "config.json");
-  const hf = parseWith(HfLlamaConfigSchema, await readJson(cfgFile), cfgFile);
-  if (hf.model_type !== "llama")
-    throw new CheckpointError(`${cfgFile}: model_type "${hf.model_type}" is not supported (only "llama")`);
-  let model: LlamaModel;
-  try {
-    model = new LlamaModel({
-      vocabSize: hf.vocab_size,
-      dModel: hf.hidden_size,
-      dFf: hf.intermediate_size,
-      nLayers: hf.num_hidden_layers,
-      nHeads: hf.num_attention_heads,
-      nKvHeads: hf.num_key_value_heads ?? hf.num_attention_heads,
-      maxSeq: hf.max_position_embeddings,
-      ropeTheta: hf.rope_theta,
-      rmsNormEps: hf.rms_norm_eps,
-      tieEmbeddings: hf.tie_word_embeddings,
-    });
-  } catch (e) {
-    throw new CheckpointError(`${cfgFile}: ${(e as Error).message}`);
-  }
-  const wFile = join(dir, "model.safetensors");
-  if (!existsSync(wFile)) throw new CheckpointError(`${wFile}: not found (sharded checkpoints are not supported)`);
-  const st = await readSafetensors(wFile);
-  if (st.tensors.has("v_head.weight")) model.addValueHead(0);
-  const unused = new Set(st.tensors.keys());
-  for (const p of model.parameters()) {
-    const t = st.tensors.get(p.name);
-    if (!t) throw new CheckpointError(`${wFile}: tensor "${p.name}" is missing`);
-    assign(p, t, wFile, p.name);
-    unused.delete(p.name);
-  }
-  // a tied model's head is the embedding; transformers sometimes stores it anyway
-  if (hf.tie_word_embeddings) unused.delete("lm_head.weight");
-  for (const n of unused) if (n.endsWith("rotary_emb.inv_freq")) unused.delete(n);
-  if (unused.size > 0)
-    throw new CheckpointError(
-      `${wFile}: unexpected tensors the Llama model does not have: ${[...unused].slice(0, 5).join(", ")}`,
-    );
-  const tokenizer = existsSync(join(dir, "tokenizer.json")) ? await Tokenizer.load(dir) : undefined;
-  return tokenizer ? { model, tokenizer } : { model };
+  const hf = parseHfConfig(await readJson(cfgFile), cfgFile);
+  const md = await loadModelDirWith(dir, { maxSeq: hf.max_position_embeddings }, false);
+  return md.tokenizer ? { model: md.model, tokenizer: md.tokenizer } : { model: md.model };
 }
 
-/** PEFT's adapter_config.json for a LoRA config. */
-function adapterConfig(lora: LoraConfig): Record<string, unknown> {
+export interface SaveLoraOptions {
+  /**
+   * adapter_config.json's base_model_name_or_path: the base's hub id or local directory, which peft and vLLM use to
+   * find the base. Default null (then name the base yourself when loading).
+   */
+  baseModel?: string;
+}
+
+/** PEFT's adapter_config.json for a LoRA config (the keys peft's LoraConfig writes that vLLM and peft read). */
+export function adapterConfig(lora: LoraConfig, baseModel: string | null = null): Record<string, unknown> {
   return {
     peft_type: "LORA",
     task_type: "CAUSAL_LM",
@@ -202,7 +183,15 @@ function adapterConfig(lora: LoraConfig): Record<string, unknown> {
     fan_in_fan_out: false,
     inference_mode: true,
     modules_to_save: null,
-    base_model_name_or_path: null,
+    base_model_name_or_path: baseModel,
+    revision: null,
+    init_lora_weights: true,
+    layers_to_transform: null,
+    layers_pattern: null,
+    rank_pattern: {},
+    alpha_pattern: {},
+    use_rslora: false,
+    use_dora: false,
   };
 }
 
@@ -210,13 +199,13 @@ function adapterConfig(lora: LoraConfig): Record<string, unknown> {
  * Write the LoRA adapters as PEFT does: adapter_model.safetensors (keys "base_model.model.<param name>") and
  * adapter_config.json; a value head, when present, goes to value_head.safetensors.
  */
-export async function saveLora(dir: string, model: CausalLM): Promise<void> {
+export async function saveLora(dir: string, model: CausalLM, options: SaveLoraOptions = {}): Promise<void> {
   if (model.lora === null) throw new CheckpointError("saveLora: the model has no LoRA adapters attached");
   await mkdir(dir, { recursive: true });
   const params = model.parameters();
   const ad: [string, Tensor][] = params.filter(isAdapter).map((p) => [PEFT_PREFIX + p.name, p]);
   await writeSafetensors(join(dir, "adapter_model.safetensors"), ad, metadata("lora"));
-  await writeJson(join(dir, "adapter_config.json"), adapterConfig(model.lora));
+  await writeJson(join(dir, "adapter_config.json"), adapterConfig(model.lora, options.baseModel ?? null));
   const vh: [string, Tensor][] = params.filter((p) => p.name.startsWith("v_head.")).map((p) => [p.name, p]);
   if (vh.length > 0) await writeSafetensors(join(dir, "value_head.safetensors"), vh, metadata("value-head"));
 }

@@ -6,6 +6,19 @@ import { z } from "zod";
 export const LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
 export type LoraTarget = (typeof LORA_TARGETS)[number];
 
+/** RoPE frequency scaling as transformers implements it (`rope_type` "llama3" or "linear"; others are refused). */
+export const RopeScalingSchema = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("llama3"),
+    factor: z.number().positive(),
+    lowFreqFactor: z.number().positive(),
+    highFreqFactor: z.number().positive(),
+    originalMaxPositionEmbeddings: z.number().int().positive(),
+  }),
+  z.strictObject({ type: z.literal("linear"), factor: z.number().positive() }),
+]);
+export type RopeScaling = z.output<typeof RopeScalingSchema>;
+
 /** Architecture of the Llama-style decoder (RMSNorm, RoPE, SwiGLU, grouped KV heads). */
 export const ModelConfigSchema = z.strictObject({
   vocabSize: z.number().int().positive().describe("Vocabulary size (HF: vocab_size)."),
@@ -31,6 +44,13 @@ export const ModelConfigSchema = z.strictObject({
     .boolean()
     .default(true)
     .describe("Share the token embedding with the output head (HF: tie_word_embeddings). Default true."),
+  qkvBias: z
+    .boolean()
+    .default(false)
+    .describe("Biases on the q, k and v projections, as Qwen2 has (HF: model_type qwen2). Default false."),
+  ropeScaling: RopeScalingSchema.optional().describe(
+    "RoPE frequency scaling (HF: rope_scaling): Llama-3.x's llama3 type, or linear. Default: none.",
+  ),
 });
 export type ModelConfigInput = z.input<typeof ModelConfigSchema>;
 export type ModelConfig = z.output<typeof ModelConfigSchema>;

@@ -1,4 +1,4 @@
-/** Public API of the embedded engine: config, model, LoRA, sampler, optimizer, tokenizers, checkpoints, BLAS. */
+/** Public API of the embedded engine: config, model, LoRA, sampler, optimizer, tokenizers, checkpoints (mst and Hugging Face directories, PEFT), packed weights, BLAS. */
 export * from "./config.js";
 export * from "./model-api.js";
 export * from "./model.js";
@@ -13,3 +13,14 @@ export * from "./text-model.js";
 export * from "./gemm.js";
 export * from "./gemm-types.js";
 export * from "./blas.js";
+export * from "./checkpoint-error.js";
+export * from "./chunked-loss.js";
+export * from "./quant/packed.js";
+export * from "./quant/bf16.js";
+export * from "./quant/nf4.js";
+export * from "./hf/hf-config.js";
+export * from "./hf/generation-config.js";
+export * from "./hf/safetensors-shards.js";
+export * from "./hf/write-shards.js";
+export * from "./hf/model-dir.js";
+export * from "./hf/export-merged.js";

@@ -79,7 +79,10 @@ function layerBufs(s: ActsShape, N: number, attCap: number, f: F32Alloc): LayerB
   };
 }
 
-/** Training activations: one LayerBufs per block (layer l+1's resid is layer l's output) plus the head. */
+/**
+ * Training activations: one LayerBufs per block (layer l+1's resid is layer l's output) plus the head. The logits
+ * live apart (LogitBuffers): their rows are only the positions asked for.
+ */
 export class TrainActs {
   readonly capN: number;
   readonly capAtt: number;
@@ -89,7 +92,6 @@ export class TrainActs {
   readonly residF: Float32Array; // (N,C) output of the last block
   readonly lnf: Float32Array; // (N,C)
   readonly rstdf: Float32Array; // (N)
-  readonly logits: Float32Array; // (N,V)
   readonly values: Float32Array; // (N)
 
   constructor(s: ActsShape, N: number, attCap: number, f: F32Alloc = plainF32) {
@@ -102,7 +104,6 @@ export class TrainActs {
     this.residF = f(N * s.C);
     this.lnf = f(N * s.C);
     this.rstdf = f(N);
-    this.logits = f(N * s.V);
     this.values = f(N);
   }
 }
@@ -168,7 +169,6 @@ export class InferActs {
   readonly scores: Float32Array; // (T,S) attention scratch
   readonly lnf: Float32Array; // (N,C)
   readonly rstdf: Float32Array; // (N)
-  readonly logits: Float32Array; // (N,V)
   readonly values: Float32Array; // (N)
 
   constructor(s: ActsShape, N: number, scoresCap: number) {
@@ -179,7 +179,30 @@ export class InferActs {
     this.scores = new Float32Array(scoresCap);
     this.lnf = new Float32Array(N * s.C);
     this.rstdf = new Float32Array(N);
-    this.logits = new Float32Array(N * s.V);
     this.values = new Float32Array(N);
+  }
+}
+
+/**
+ * Grow-only logits of the positions a forward asks for, with the final-norm rows gathered for them: (P,V) and (P,C).
+ * Kept out of the activation sets so a forward that needs few positions never allocates B*T*V floats.
+ */
+export class LogitBuffers {
+  logits: Float32Array = new Float32Array(0);
+  lnfSel: Float32Array = new Float32Array(0);
+  /** Flat positions the last forward computed logits for; null means every position 0..N-1. */
+  rows: Int32Array | null = null;
+
+  /** Views sized for P rows (reallocating knowingly when P is larger than before). */
+  ensure(P: number, C: number, V: number): { logits: Float32Array; lnfSel: Float32Array } {
+    if (this.logits.length < P * V || this.lnfSel.length < P * C) {
+      // in a wasm arena, so the SIMD softmax / cross-entropy kernels run on the logits in place
+      const nl = Math.max(P * V, this.logits.length);
+      const ns = Math.max(P * C, this.lnfSel.length);
+      const b = inArena((f) => ({ logits: f(nl), lnfSel: f(ns) }));
+      this.logits = b.logits;
+      this.lnfSel = b.lnfSel;
+    }
+    return { logits: this.logits.subarray(0, P * V), lnfSel: this.lnfSel.subarray(0, P * C) };
   }
 }

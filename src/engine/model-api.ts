@@ -4,6 +4,7 @@
  */
 import type { Rng } from "../data/rng.js";
 import type { LoraConfig, ModelConfig } from "./config.js";
+import type { PackedMatrix } from "./quant/packed.js";
 
 /** A named parameter tensor, stored flat (row-major) with a gradient buffer of the same length. */
 export interface Param {
@@ -11,7 +12,13 @@ export interface Param {
   readonly name: string;
   /** Shape as in PyTorch, e.g. [out, in] for a linear weight. */
   readonly shape: readonly number[];
+  /** The values; empty (length 0) when the weight is held packed (see `packed`). */
   readonly data: Float32Array;
+  /**
+   * A frozen weight held as bf16 or NF4 instead of float32 (the model's `storage`): `data` is then empty and the
+   * products dequantise it panel by panel. Never trainable.
+   */
+  packed?: PackedMatrix;
   /** Gradient, accumulated by `backward` (only meaningful when `trainable`). */
   readonly grad: Float32Array;
   /** False for the frozen base when LoRA is attached. */
@@ -25,6 +32,11 @@ export interface ForwardOptions {
   rng?: Rng;
   /** Run the frozen base only, ignoring LoRA adapters (the PPO reference model). Default false. */
   disableLora?: boolean;
+  /**
+   * Compute logits only at these flat positions (b*T + t), in this order: `logits` is then [P, V] and `backward`
+   * takes dLogits [P, V]. Saves the [B*T, V] buffer (gigabytes with a 150k vocabulary). Default: every position.
+   */
+  logitRows?: Int32Array;
 }
 
 export interface ForwardResult {

@@ -16,7 +16,15 @@ import {
 import { KvCache } from "./kv-cache.js";
 import { createAdapters, loraScale, makeParam, mergeAdapter, type Adapter, type ProjSpec } from "./lora.js";
 import type { CausalLM, ForwardOptions, ForwardResult, Param } from "./model-api.js";
-import { GradScratch, InferActs, TrainActs, trainBufferSet, type ActsShape, type LayerBufs } from "./model-acts.js";
+import {
+  GradScratch,
+  InferActs,
+  LogitBuffers,
+  TrainActs,
+  trainBufferSet,
+  type ActsShape,
+  type LayerBufs,
+} from "./model-acts.js";
 import { attentionBackward, attentionCachedForward, attentionForward } from "./ops/attention.js";
 import { embeddingBackward, embeddingForward } from "./ops/embedding.js";
 import {
@@ -32,8 +40,17 @@ import { ropeBackward, ropeForward, ropeTables } from "./ops/rope.js";
 import { swigluBackward, swigluForward } from "./ops/swiglu.js";
 import { valueHeadBackward, valueHeadForward } from "./ops/value-head.js";
 import { inArena } from "./wasm/arena.js";
+import { Bf16Matrix } from "./quant/bf16.js";
+import { Nf4Matrix } from "./quant/nf4.js";
+import { packedEmbeddingForward, packedLinearBackward, packedLinearForward } from "./quant/packed.js";
 
 export type { Param } from "./model-api.js";
+
+/**
+ * One chunk of a chunked loss: given logits (n,V) of rows first..first+n-1 of the asked rows, write dLoss/dLogits
+ * into dLogits (n,V) and return this chunk's part of the loss.
+ */
+export type ChunkLoss = (logits: Float32Array, dLogits: Float32Array, first: number, n: number) => number;
 export { KvCache } from "./kv-cache.js";
 
 /** Options of `createModel`. */
@@ -44,13 +61,24 @@ export interface CreateModelOptions {
   valueHead?: boolean;
   /** Std of the normal init of embeddings and projections (HF initializer_range). Default 0.02. */
   initStd?: number;
+  /** How the base matrices are held (see WeightStorage). Default "f32". */
+  storage?: WeightStorage;
 }
+
+/**
+ * How the frozen base's matrices are held: "f32" (trainable, 4 bytes a value), "bf16" (every matrix as bf16, 2 bytes),
+ * "nf4" (projections as NF4 with double quantisation, about 0.52 bytes; embedding and LM head as bf16, as QLoRA does).
+ * Packed weights are frozen: train LoRA adapters on them. Norms and biases stay float32.
+ */
+export type WeightStorage = "f32" | "bf16" | "nf4";
 
 /** One block's base parameters. */
 interface Block {
   ln1: Param;
   ln2: Param;
   proj: Record<LoraTarget, Param>;
+  /** q/k/v biases when the config has qkvBias (Qwen2). */
+  bias: Partial<Record<LoraTarget, Param>>;
 }
 
 type ResolvedConfig = ModelConfig & { nKvHeads: number };
@@ -84,6 +112,8 @@ const PROJ_ORDER: readonly LoraTarget[] = ["q_proj", "k_proj", "v_proj", "o_proj
  */
 export class LlamaModel implements CausalLM {
   readonly config: ResolvedConfig;
+  /** How the base matrices are held (see WeightStorage). */
+  readonly storage: WeightStorage;
   private loraCfg: LoraConfig | null = null;
   private readonly base: Param[] = [];
   private readonly embed: Param;
@@ -103,13 +133,22 @@ export class LlamaModel implements CausalLM {
   private scratch: GradScratch | null = null;
   private infer: InferActs | null = null;
   private kv: KvCache | null = null;
+  private readonly trainLogits = new LogitBuffers();
+  private readonly evalLogits = new LogitBuffers();
+  private readonly inferLogits = new LogitBuffers();
+  /** dLogits of one chunk of trainChunked, and the chunk's gradient wrt the final-norm rows. */
+  private readonly chunkGrad = new LogitBuffers();
   /** Shape and mode of the last training forward (null when backward is not possible). */
   private last: { B: number; T: number; disableLora: boolean; dropout: boolean } | null = null;
 
-  /** Use `createModel`; this allocates the parameters with zero weights and unit norms (no random init). */
-  constructor(config: ModelConfigInput) {
+  /**
+   * Use `createModel` (or `loadModelDir`); this allocates the parameters with zero weights and unit norms (no random
+   * init). With a packed `storage` the matrices start as zeros in that format and are filled with `setWeight`.
+   */
+  constructor(config: ModelConfigInput, storage: WeightStorage = "f32") {
     const c = resolveModelConfig(config);
     this.config = c;
+    this.storage = storage;
     const C = c.dModel;
     const hd = C / c.nHeads;
     const kvDim = c.nKvHeads * hd;
@@ -123,6 +162,14 @@ export class LlamaModel implements CausalLM {
         [`${p}.self_attn.q_proj.weight`, [C, C]],
         [`${p}.self_attn.k_proj.weight`, [kvDim, C]],
         [`${p}.self_attn.v_proj.weight`, [kvDim, C]],
+      );
+      if (c.qkvBias)
+        table.push(
+          [`${p}.self_attn.q_proj.bias`, [C]],
+          [`${p}.self_attn.k_proj.bias`, [kvDim]],
+          [`${p}.self_attn.v_proj.bias`, [kvDim]],
+        );
+      table.push(
         [`${p}.self_attn.o_proj.weight`, [C, C]],
         [`${p}.post_attention_layernorm.weight`, [C]],
         [`${p}.mlp.gate_proj.weight`, [F, C]],
@@ -132,15 +179,22 @@ export class LlamaModel implements CausalLM {
     }
     table.push(["model.norm.weight", [C]]);
     if (!c.tieEmbeddings) table.push(["lm_head.weight", [c.vocabSize, C]]);
+    // packed matrices take no float32 space: their data and grad are empty
+    const isPacked = (shape: number[]) => storage !== "f32" && shape.length === 2;
+    const floats = (shape: number[]) => (isPacked(shape) ? 0 : shape.reduce((a, b) => a * b, 1));
     let total = 0;
-    for (const [, shape] of table) total += shape.reduce((a, b) => a * b, 1);
+    for (const [, shape] of table) total += floats(shape);
     const data = new Float32Array(total);
     const grad = new Float32Array(total);
     let off = 0;
     for (const [name, shape] of table) {
-      const n = shape.reduce((a, b) => a * b, 1);
+      const n = floats(shape);
       const p = makeParam(name, shape, data.subarray(off, off + n), grad.subarray(off, off + n));
-      if (shape.length === 1) p.data.fill(1); // norms start at identity
+      if (name.endsWith("norm.weight")) p.data.fill(1); // norms start at identity
+      if (isPacked(shape)) {
+        p.packed = new Bf16Matrix(shape[0], shape[1]); // zeros until setWeight
+        p.trainable = false;
+      }
       off += n;
       this.base.push(p);
       this.byName.set(name, p);
@@ -151,15 +205,18 @@ export class LlamaModel implements CausalLM {
       const p = `model.layers.${l}`;
       const proj = {} as Record<LoraTarget, Param>;
       for (const t of PROJ_ORDER) proj[t] = get(`${p}.${TARGET_GROUP[t]}.${t}.weight`);
+      const bias: Partial<Record<LoraTarget, Param>> = {};
+      if (c.qkvBias) for (const t of ["q_proj", "k_proj", "v_proj"] as const) bias[t] = get(`${p}.self_attn.${t}.bias`);
       this.blocks.push({
         ln1: get(`${p}.input_layernorm.weight`),
         ln2: get(`${p}.post_attention_layernorm.weight`),
         proj,
+        bias,
       });
     }
     this.norm = get("model.norm.weight");
     this.lmHead = c.tieEmbeddings ? this.embed : get("lm_head.weight");
-    const rt = ropeTables(c.maxSeq, hd, c.ropeTheta);
+    const rt = ropeTables(c.maxSeq, hd, c.ropeTheta, c.ropeScaling);
     this.cos = rt.cos;
     this.sin = rt.sin;
   }
@@ -190,17 +247,55 @@ export class LlamaModel implements CausalLM {
     return p;
   }
 
-  /** Normal(0, std) init of embeddings/projections from `seed`, norms to 1 (each parameter has its own stream). */
+  /**
+   * Normal(0, std) init of embeddings/projections from `seed`, norms to 1, biases to 0 (each parameter has its own
+   * stream). Packed matrices get the same values, then rounded to their format.
+   */
   initWeights(seed: number, std: number): void {
     const rng = new Rng(seed).fork("init");
+    // one float32 scratch for every packed matrix, so no dead copies wait for the garbage collector
+    let scratch = new Float32Array(0);
     for (const p of this.base) {
       if (p.shape.length === 1) {
-        p.data.fill(1);
+        p.data.fill(p.name.endsWith(".bias") ? 0 : 1);
         continue;
       }
       const r = rng.fork(p.name);
-      for (let i = 0; i < p.data.length; i++) p.data[i] = r.normal() * std;
+      if (p.packed instanceof Bf16Matrix && !(this.storage === "nf4" && !isEmbedOrHead(p.name))) {
+        // bf16 rows a block at a time: no float32 copy of a whole embedding (545 MB at Qwen2's vocabulary)
+        const rowsPer = Math.max(1, Math.floor(65536 / p.shape[1]));
+        const tmp = new Float32Array(rowsPer * p.shape[1]);
+        for (let r0 = 0; r0 < p.shape[0]; r0 += rowsPer) {
+          const v = tmp.subarray(0, Math.min(rowsPer, p.shape[0] - r0) * p.shape[1]);
+          for (let i = 0; i < v.length; i++) v[i] = r.normal() * std;
+          p.packed.setRows(r0, v);
+        }
+        continue;
+      }
+      const n = p.shape[0] * p.shape[1];
+      if (p.packed !== undefined && scratch.length < n) scratch = new Float32Array(n);
+      const v = p.packed === undefined ? p.data : scratch.subarray(0, n);
+      for (let i = 0; i < v.length; i++) v[i] = r.normal() * std;
+      if (p.packed !== undefined) this.setWeight(p.name, v);
     }
+  }
+
+  /**
+   * Sets a base parameter's values (row-major, its full size), converting them to the model's storage: bf16 rounds,
+   * NF4 quantises the projections (embedding and LM head stay bf16). Throws naming the parameter on a size mismatch.
+   */
+  setWeight(name: string, values: Float32Array): void {
+    const p = this.getParam(name);
+    const n = p.shape.reduce((a, b) => a * b, 1);
+    if (values.length !== n)
+      throw new RangeError(`setWeight: "${name}" has ${n} values ([${p.shape}]), got ${values.length}`);
+    if (p.packed === undefined) {
+      p.data.set(values);
+      return;
+    }
+    const [rows, cols] = p.shape;
+    if (this.storage === "nf4" && !isEmbedOrHead(name)) p.packed = new Nf4Matrix(rows, cols, values);
+    else (p.packed as Bf16Matrix).setRows(0, values);
   }
 
   /** Projection specs (HF names and widths) of every block for the given targets. */
@@ -243,6 +338,10 @@ export class LlamaModel implements CausalLM {
   mergeLora(): void {
     const cfg = this.loraCfg;
     if (cfg === null) return;
+    if (this.storage !== "f32")
+      throw new Error(
+        `mergeLora: the base is held as ${this.storage} and cannot be changed in place; export a merged model directory (exportMerged) instead`,
+      );
     const scale = loraScale(cfg);
     for (let l = 0; l < this.blocks.length; l++)
       for (const t of PROJ_ORDER) {
@@ -277,7 +376,7 @@ export class LlamaModel implements CausalLM {
 
   /** Deep copy: weights, adapters, value head and trainable flags (gradients start at zero). */
   clone(): LlamaModel {
-    const m = new LlamaModel(this.config);
+    const m = new LlamaModel(this.config, this.storage);
     if (this.loraCfg !== null) m.attachLora(this.loraCfg, 0);
     if (this.vw !== null) m.addValueHead(0);
     const mine = this.parameters();
@@ -285,12 +384,15 @@ export class LlamaModel implements CausalLM {
     for (let i = 0; i < mine.length; i++) {
       theirs[i].data.set(mine[i].data);
       theirs[i].trainable = mine[i].trainable;
+      // packed matrices are frozen, so the copy shares them
+      if (mine[i].packed !== undefined) theirs[i].packed = mine[i].packed;
     }
     return m;
   }
 
+  /** Clears the gradients of trainable parameters (frozen ones are never written, so their pages stay untouched). */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad.fill(0);
+    for (const p of this.parameters()) if (p.trainable) p.grad.fill(0);
   }
 
   /** Forgets activation buffers (after the parameter set changes); the next forward reallocates them. */
@@ -327,7 +429,9 @@ export class LlamaModel implements CausalLM {
     const w = this.blocks[l].proj[t];
     const IC = w.shape[1];
     const OC = w.shape[0];
-    linearForward(out, inp, w.data, null, N, IC, OC, accumulate);
+    const bias = this.blocks[l].bias[t]?.data ?? null;
+    if (w.packed !== undefined) packedLinearForward(out, inp, w.packed, bias, N, IC, OC, accumulate);
+    else linearForward(out, inp, w.data, bias, N, IC, OC, accumulate);
     const ad = this.adapters[l]?.[t];
     const bufs = lb.lora[t];
     if (bufs === undefined) return;
@@ -361,7 +465,12 @@ export class LlamaModel implements CausalLM {
     const w = this.blocks[l].proj[t];
     const IC = w.shape[1];
     const OC = w.shape[0];
-    linearBackward(dinp, w.trainable ? w.grad : null, null, dout, inp, w.data, N, IC, OC, overwriteDinp);
+    const b = this.blocks[l].bias[t];
+    const dbias = b !== undefined && b.trainable ? b.grad : null;
+    if (w.packed !== undefined) {
+      packedLinearBackward(dinp, dout, w.packed, N, IC, OC, overwriteDinp);
+      if (dbias !== null) linearBackward(null, null, dbias, dout, inp, w.data, N, IC, OC);
+    } else linearBackward(dinp, w.trainable ? w.grad : null, dbias, dout, inp, w.data, N, IC, OC, overwriteDinp);
     const ad = this.adapters[l]?.[t];
     const bufs = lb.lora[t];
     if (ad === undefined || bufs === undefined || bufs.hUsed === null || this.loraCfg === null) return;
@@ -417,19 +526,58 @@ export class LlamaModel implements CausalLM {
     this.project(l, "down_proj", out, lb.hmid, lb, N, mode, true);
   }
 
-  /** Final norm, LM head and value head on the last block's output. */
+  /**
+   * Final norm, value head, and the LM head at the asked rows (all N when `rows` is undefined): returns the logits
+   * view [P, V] from `lb`, which also remembers the rows for the backward.
+   */
   private headForward(
     lnf: Float32Array,
     rstdf: Float32Array,
-    logits: Float32Array,
     values: Float32Array,
     x: Float32Array,
     N: number,
-  ): void {
+    lb: LogitBuffers,
+    rows: Int32Array | undefined,
+  ): Float32Array {
     const c = this.config;
-    rmsnormForward(lnf, rstdf, x, this.norm.data, N, c.dModel, c.rmsNormEps);
-    linearForward(logits, lnf, this.lmHead.data, null, N, c.dModel, c.vocabSize);
-    if (this.vw !== null && this.vb !== null) valueHeadForward(values, lnf, this.vw.data, this.vb.data, N, c.dModel);
+    const C = c.dModel;
+    rmsnormForward(lnf, rstdf, x, this.norm.data, N, C, c.rmsNormEps);
+    if (this.vw !== null && this.vb !== null) valueHeadForward(values, lnf, this.vw.data, this.vb.data, N, C);
+    if (rows === undefined) {
+      const { logits } = lb.ensure(N, 0, c.vocabSize);
+      this.lmHeadForward(logits, lnf, N);
+      lb.rows = null;
+      return logits;
+    }
+    const P = rows.length;
+    const { logits, lnfSel } = lb.ensure(P, C, c.vocabSize);
+    gatherRows(lnfSel, lnf, rows, N, C);
+    if (P > 0) this.lmHeadForward(logits, lnfSel, P);
+    lb.rows = rows.slice();
+    return logits;
+  }
+
+  /** logits = h @ head^T for P rows of h (the head packed or float32). */
+  private lmHeadForward(logits: Float32Array, h: Float32Array, P: number): void {
+    const c = this.config;
+    const w = this.lmHead;
+    if (w.packed !== undefined) packedLinearForward(logits, h, w.packed, null, P, c.dModel, c.vocabSize);
+    else linearForward(logits, h, w.data, null, P, c.dModel, c.vocabSize);
+  }
+
+  /** dh = dLogits @ head (overwritten) and head.grad += dLogits^T @ h when the head trains; P rows. */
+  private lmHeadBackward(dh: Float32Array, dLogits: Float32Array, h: Float32Array, P: number): void {
+    const c = this.config;
+    const w = this.lmHead;
+    if (w.packed !== undefined) packedLinearBackward(dh, dLogits, w.packed, P, c.dModel, c.vocabSize, true);
+    else linearBackward(dh, w.trainable ? w.grad : null, null, dLogits, h, w.data, P, c.dModel, c.vocabSize, true);
+  }
+
+  /** Token embeddings of N ids into out (N,C). */
+  private embedForward(out: Float32Array, ids: Int32Array, N: number): void {
+    const c = this.config;
+    if (this.embed.packed !== undefined) packedEmbeddingForward(out, ids, this.embed.packed, N);
+    else embeddingForward(out, ids, this.embed.data, N, c.dModel, c.vocabSize);
   }
 
   /**
@@ -468,7 +616,7 @@ export class LlamaModel implements CausalLM {
     const hd = c.dModel / H;
     a.tokens.set(tokens.subarray(0, N));
     for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) a.pos[b * T + t] = t;
-    embeddingForward(a.layers[0].resid, a.tokens, this.embed.data, N, c.dModel, c.vocabSize);
+    this.embedForward(a.layers[0].resid, a.tokens, N);
     for (let l = 0; l < c.nLayers; l++) {
       const lb = a.layers[l];
       const out = l + 1 < c.nLayers ? a.layers[l + 1].resid : a.residF;
@@ -476,12 +624,12 @@ export class LlamaModel implements CausalLM {
         attentionForward(lb.atty, lb.att, lb.q, lb.k, lb.v, B, T, H, c.nKvHeads, hd),
       );
     }
-    this.headForward(a.lnf, a.rstdf, a.logits, a.values, a.residF, N);
+    const rows = options.logitRows;
+    if (rows !== undefined) checkRows(rows, N);
+    const lb = mode.train ? this.trainLogits : this.evalLogits;
+    const logits = this.headForward(a.lnf, a.rstdf, a.values, a.residF, N, lb, rows);
     if (mode.train) this.last = { B, T, disableLora: mode.disableLora, dropout };
-    return {
-      logits: a.logits.subarray(0, N * c.vocabSize),
-      values: this.vw !== null ? a.values.subarray(0, N) : undefined,
-    };
+    return { logits, values: this.vw !== null ? a.values.subarray(0, N) : undefined };
   }
 
   backward(dLogits: Float32Array, dValues?: Float32Array): void {
@@ -492,20 +640,100 @@ export class LlamaModel implements CausalLM {
     const { B, T } = last;
     const N = B * T;
     const C = c.dModel;
-    const H = c.nHeads;
-    const KVH = c.nKvHeads;
-    const hd = C / H;
-    const F = c.dFf;
-    if (dLogits.length < N * c.vocabSize)
-      throw new RangeError(`LlamaModel.backward: dLogits has ${dLogits.length} values, need ${N * c.vocabSize}`);
+    const lrows = this.trainLogits.rows;
+    const P = lrows === null ? N : lrows.length;
+    if (dLogits.length < P * c.vocabSize)
+      throw new RangeError(`LlamaModel.backward: dLogits has ${dLogits.length} values, need ${P * c.vocabSize}`);
     // the training forward sized the scratch for this batch, in the activations' arena (see forward)
     const s = this.scratch;
     if (s === null || s.capN < N || s.capT < T)
       throw new Error("LlamaModel.backward: gradient scratch smaller than the last training batch (internal error)");
-    const gradOf = (p: Param) => (p.trainable ? p.grad : null);
     const dlnf = s.dlnf.subarray(0, N * C);
     // the first contribution to a gradient buffer overwrites it (gemm beta = 0) instead of a zero-fill beforehand
-    linearBackward(dlnf, gradOf(this.lmHead), null, dLogits, a.lnf, this.lmHead.data, N, C, c.vocabSize, true);
+    if (lrows === null) this.lmHeadBackward(dlnf, dLogits, a.lnf, N);
+    else {
+      const sel = this.trainLogits.lnfSel.subarray(0, P * C);
+      const dsel = new Float32Array(P * C);
+      this.lmHeadBackward(dsel, dLogits, sel, P);
+      dlnf.fill(0);
+      scatterAddRows(dlnf, dsel, lrows, C);
+    }
+    this.backwardFromHidden(dlnf, dValues);
+  }
+
+  /**
+   * A training forward and backward with the LM head run only at `rows` (flat positions b*T+t) and in chunks of
+   * `chunkRows`: each chunk's logits (n,V) go to `loss`, which writes dLoss/dLogits into its second argument and
+   * returns the chunk's share of the loss, and the chunk is back-propagated through the head before the next one, so
+   * peak memory is chunkRows x V rather than B x T x V. `dValues`, when given, receives the value head's outputs
+   * (B*T) and returns their gradient. Accumulates into trainable grads (call zeroGrad between steps); returns the
+   * summed loss.
+   *
+   * ```ts
+   * const rows = completionRows(...);   // positions whose next token is trained on
+   * const loss = m.trainChunked(tokens, B, T, rows, crossEntropyChunks(targetsAt(rows), null), { rng });
+   * ```
+   */
+  trainChunked(
+    tokens: Int32Array, // (B,T)
+    B: number,
+    T: number,
+    rows: Int32Array, // (P) flat positions
+    loss: ChunkLoss,
+    options: Omit<ForwardOptions, "train" | "logitRows"> & {
+      chunkRows?: number;
+      dValues?: (values: Float32Array) => Float32Array;
+    } = {},
+  ): number {
+    const c = this.config;
+    const C = c.dModel;
+    const V = c.vocabSize;
+    const N = B * T;
+    checkRows(rows, N);
+    const { values } = this.forward(tokens, B, T, { ...options, train: true, logitRows: new Int32Array(0) });
+    const a = this.acts as TrainActs;
+    const s = this.scratch as GradScratch;
+    const dlnf = s.dlnf.subarray(0, N * C);
+    dlnf.fill(0);
+    const ch = Math.max(1, options.chunkRows ?? 64);
+    const gradBuf = this.chunkGrad;
+    let total = 0;
+    for (let i0 = 0; i0 < rows.length; i0 += ch) {
+      const n = Math.min(ch, rows.length - i0);
+      const rc = rows.subarray(i0, i0 + n);
+      const { logits, lnfSel } = this.trainLogits.ensure(n, C, V);
+      const lg = logits.subarray(0, n * V);
+      const sel = lnfSel.subarray(0, n * C);
+      gatherRows(sel, a.lnf, rc, N, C);
+      this.lmHeadForward(lg, sel, n);
+      const { logits: dlg, lnfSel: dsel } = gradBuf.ensure(n, C, V);
+      const dl = dlg.subarray(0, n * V);
+      total += loss(lg, dl, i0, n);
+      this.lmHeadBackward(dsel.subarray(0, n * C), dl, sel, n);
+      scatterAddRows(dlnf, dsel, rc, C);
+    }
+    const dv = options.dValues !== undefined && values !== undefined ? options.dValues(values) : undefined;
+    this.backwardFromHidden(dlnf, dv);
+    return total;
+  }
+
+  /**
+   * The backward below the LM head: given dLoss/d(final-norm output) (N,C) (and dValues), through the value head,
+   * the final norm and every block. Accumulates into trainable grads.
+   */
+  private backwardFromHidden(dlnf: Float32Array, dValues?: Float32Array): void {
+    const last = this.last as { B: number; T: number };
+    const a = this.acts as TrainActs;
+    const s = this.scratch as GradScratch;
+    const c = this.config;
+    const { B, T } = last;
+    const N = B * T;
+    const C = c.dModel;
+    const H = c.nHeads;
+    const KVH = c.nKvHeads;
+    const hd = C / H;
+    const F = c.dFf;
+    const gradOf = (p: Param) => (p.trainable ? p.grad : null);
     if (dValues !== undefined && this.vw !== null && this.vb !== null)
       valueHeadBackward(dlnf, gradOf(this.vw), gradOf(this.vb), dValues, a.lnf, this.vw.data, N, C);
     const dres = s.dres.subarray(0, N * C);
@@ -577,7 +805,7 @@ export class LlamaModel implements CausalLM {
     B: number,
     T: number,
     start: Int32Array, // (B)
-    options: { disableLora?: boolean; rows?: Int32Array } = {},
+    options: { disableLora?: boolean; rows?: Int32Array; logitRows?: Int32Array } = {},
   ): ForwardResult {
     const c = this.config;
     const N = B * T;
@@ -598,7 +826,7 @@ export class LlamaModel implements CausalLM {
     const lb = ia.layer;
     const hd = c.dModel / c.nHeads;
     for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) ia.pos[b * T + t] = start[b] + t;
-    embeddingForward(lb.resid, tokens, this.embed.data, N, c.dModel, c.vocabSize);
+    this.embedForward(lb.resid, tokens, N);
     const mode: Mode = { train: false, rng: null, disableLora: options.disableLora ?? false };
     for (let l = 0; l < c.nLayers; l++)
       this.blockForward(l, lb, lb.resid, ia.pos, N, mode, () => {
@@ -619,11 +847,37 @@ export class LlamaModel implements CausalLM {
           hd,
         );
       });
-    this.headForward(ia.lnf, ia.rstdf, ia.logits, ia.values, lb.resid, N);
-    return {
-      logits: ia.logits.subarray(0, N * c.vocabSize),
-      values: this.vw !== null ? ia.values.subarray(0, N) : undefined,
-    };
+    const lrows = options.logitRows;
+    if (lrows !== undefined) checkRows(lrows, N);
+    const logits = this.headForward(ia.lnf, ia.rstdf, ia.values, lb.resid, N, this.inferLogits, lrows);
+    return { logits, values: this.vw !== null ? ia.values.subarray(0, N) : undefined };
+  }
+}
+
+function isEmbedOrHead(name: string): boolean {
+  return name === "model.embed_tokens.weight" || name === "lm_head.weight";
+}
+
+/** Throws unless every row index is in [0, N). */
+function checkRows(rows: Int32Array, N: number): void {
+  for (let i = 0; i < rows.length; i++)
+    if (rows[i] < 0 || rows[i] >= N) throw new RangeError(`logitRows[${i}] = ${rows[i]} is outside [0, ${N})`);
+}
+
+/** out[i, :] = x[rows[i], :]. */
+function gatherRows(out: Float32Array, x: Float32Array, rows: Int32Array, N: number, C: number): void {
+  for (let i = 0; i < rows.length; i++) {
+    if (rows[i] >= N) throw new RangeError(`gatherRows: row ${rows[i]} >= ${N}`);
+    out.set(x.subarray(rows[i] * C, rows[i] * C + C), i * C);
+  }
+}
+
+/** dx[rows[i], :] += d[i, :]. */
+function scatterAddRows(dx: Float32Array, d: Float32Array, rows: Int32Array, C: number): void {
+  for (let i = 0; i < rows.length; i++) {
+    const o = rows[i] * C;
+    const q = i * C;
+    for (let j = 0; j < C; j++) dx[o + j] += d[q + j];
   }
 }
 
@@ -632,7 +886,7 @@ export class LlamaModel implements CausalLM {
  * from its own stream forked by its name), norms = 1, optional value head.
  */
 export function createModel(config: ModelConfigInput, options: CreateModelOptions = {}): LlamaModel {
-  const m = new LlamaModel(config);
+  const m = new LlamaModel(config, options.storage ?? "f32");
   const seed = options.seed ?? 0;
   m.initWeights(seed, options.initStd ?? 0.02);
   if (options.valueHead === true) m.addValueHead(seed);

@@ -27,6 +27,8 @@ export interface SampleOptions {
   topLogprobs?: number;
   /** Sample from the frozen base, ignoring LoRA adapters. */
   disableLora?: boolean;
+  /** Called with (prompt index, token id) as each token is drawn, e.g. to stream text. */
+  onToken?: (b: number, id: number) => void;
 }
 
 export interface SampleResult {
@@ -181,8 +183,10 @@ export function sample(model: LlamaModel, prompts: number[][], options: SampleOp
   const prefill = new Int32Array(B * Tmax);
   prompts.forEach((p, b) => prefill.set(p, b * Tmax));
   const start = new Int32Array(B);
-  let logits = model.forwardCached(cache, prefill, B, Tmax, start, fwd).logits;
-  let rowOf = (_i: number, b: number) => (b * Tmax + lens[b] - 1) * V;
+  // only each prompt's last position needs logits (a [B*Tmax, V] buffer would be gigabytes with a 150k vocabulary)
+  const lastRows = Int32Array.from(lens, (n, b) => b * Tmax + n - 1);
+  let logits = model.forwardCached(cache, prefill, B, Tmax, start, { ...fwd, logitRows: lastRows }).logits;
+  let rowOf = (_i: number, b: number) => b * V;
   const probs = new Float64Array(V);
   const order = new Uint32Array(V);
   // live: the sequences still generating; logits row i belongs to sequence live[i] after a decode step
@@ -201,6 +205,7 @@ export function sample(model: LlamaModel, prompts: number[][], options: SampleOp
       out.logprobs[b].push(lp);
       out.entropies[b].push(ent);
       if (out.top) out.top[b].push(topLogprobsOf(row, V, Math.min(topK_lp, V)));
+      options.onToken?.(b, id);
       if (stop.has(id)) out.finish[b] = "stop";
       else {
         // compact in place: finished sequences leave the decode batch
@@ -243,9 +248,10 @@ export function nextTokenLogprobs(
     chunk.forEach((p, b) => toks.set(p, b * Tmax));
     const logits = model.forwardCached(cache, toks, B, Tmax, new Int32Array(B), {
       disableLora: options.disableLora ?? false,
+      logitRows: Int32Array.from(chunk, (p, b) => b * Tmax + p.length - 1),
     }).logits;
-    chunk.forEach((p, b) => {
-      const o = (b * Tmax + p.length - 1) * V;
+    chunk.forEach((_p, b) => {
+      const o = b * V;
       const row = new Float32Array(V);
       logSoftmaxForward(row, logits.subarray(o, o + V), 1, V);
       out.push(row);

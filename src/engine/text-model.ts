@@ -4,6 +4,7 @@ import type { Completion, GenerateOptions, Prompt, TextModel } from "../data/tex
 import { DEFAULT_CHAT_TEMPLATE, renderChat } from "./chat-template.js";
 import { loadCheckpoint, loadLora } from "./checkpoint.js";
 import type { LlamaModel } from "./model.js";
+import type { ModelDir } from "./hf/model-dir.js";
 import { sample } from "./sampler.js";
 import { ROLE_TOKENS, type Tokenizer } from "./tokenizer.js";
 
@@ -75,6 +76,21 @@ export class EngineTextModel implements TextModel {
     if (!tokenizer) throw new Error(`${dir}: no tokenizer.json beside the weights`);
     if (options.loraDir !== undefined) await loadLora(options.loraDir, model);
     return new EngineTextModel(model, tokenizer, { id: `embedded:${dir}`, ...options });
+  }
+
+  /**
+   * Wrap a loaded Hugging Face model directory: its chat template, its stop ids (generation_config.json's eos list
+   * and the tokenizer's eos) and its sampling temperature as the default.
+   */
+  static fromModelDir(md: ModelDir, options: EngineTextModelOptions = {}): EngineTextModel {
+    const temperature = md.generation.doSample === false ? 0 : md.generation.temperature;
+    return new EngineTextModel(md.model, md.tokenizer, {
+      id: `embedded:${md.dir}`,
+      stopIds: md.stopIds,
+      ...(md.chatTemplate === undefined ? {} : { chatTemplate: md.chatTemplate }),
+      ...(temperature === undefined ? {} : { temperature }),
+      ...options,
+    });
   }
 
   /** Token ids the model sees for a prompt. */

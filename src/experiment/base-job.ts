@@ -90,8 +90,8 @@ export async function runBaseJob<C>(
   if (checkpoint !== null) {
     const path = resolve(checkpoint);
     ctx.progress("load checkpoint", 0, 1);
-    const { model, tok } = await loadBaseCheckpoint(path);
-    const rt = makeRuntime(model, tok, chatFormat(tok), tok.chatTemplate === undefined ? "plain" : "chat", path);
+    const { model, tok, stopIds } = await loadBaseCheckpoint(path, def.base.storage?.(config) ?? "f32");
+    const rt = makeRuntime(model, tok, chatFormat(tok, stopIds), tok.chatTemplate === undefined ? "plain" : "chat", path);
     ctx.progress("gate", 0, 1);
     const gate = await gateOf(rt);
     ctx.progress("gate", 1, 1);

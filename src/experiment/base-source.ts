@@ -15,6 +15,14 @@ export const BaseSourceSchema = z
           "unused). A relative path resolves from the working directory. Never downloaded. Default null (pretrain the " +
           "embedded base).",
       ),
+    storage: z
+      .enum(["f32", "bf16", "nf4"])
+      .default("f32")
+      .describe(
+        "How a checkpoint's frozen weights are held: f32, bf16 (half the memory), or nf4 (4-bit NormalFloat with " +
+          "double-quantised block scales, as the seed's QLoRA; about 0.23x of f32). LoRA adapters and optimizer state " +
+          "are f32 in every case. Default f32.",
+      ),
   })
   .describe("Where the base model comes from: pretrained here (default) or a local checkpoint");
 export type BaseSource = z.infer<typeof BaseSourceSchema>;

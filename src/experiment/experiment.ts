@@ -17,7 +17,7 @@
 import type { z } from "zod";
 import type { Json, Sample } from "../data/sample.js";
 import type { ChatMessage } from "../data/text-model.js";
-import type { LlamaModel } from "../engine/model.js";
+import type { LlamaModel, WeightStorage } from "../engine/model.js";
 import type { Tokenizer } from "../engine/tokenizer.js";
 import type { Judge } from "../eval/judge.js";
 import type { ArmSample } from "../monitor/arm-sample.js";
@@ -100,6 +100,8 @@ export interface PretrainAt {
 export interface BaseRecipe<C> {
   /** A local Hugging Face checkpoint directory to start from instead of pretraining (null: pretrain). */
   checkpoint?(config: C): string | null;
+  /** How a checkpoint's frozen weights are held: f32, bf16, or NF4 (QLoRA, as the seed). Default f32. */
+  storage?(config: C): WeightStorage;
   /** Pretrains a small model from scratch (the embedded default). Required unless every config names a checkpoint. */
   pretrain?(config: C, at: PretrainAt): Promise<Pretrained> | Pretrained;
   /** The embedded model's prompt format. A checkpoint's prompts go through its chat template instead. */

@@ -32,21 +32,22 @@ function specialText(tok: Tokenizer, id: number): string {
  * The prompt format of a real checkpoint: the chat template (generation prompt appended, the template writes BOS),
  * the completion as plain tokens followed by EOS. Without a template: BOS, then the turns' text joined by newlines.
  */
-export function chatFormat(tok: Tokenizer): PromptFormat {
+export function chatFormat(tok: Tokenizer, stopIds?: number[]): PromptFormat {
   const template = tok.chatTemplate;
   const eos = tok.eosId >= 0 ? [tok.eosId] : [];
+  const stops = stopIds && stopIds.length > 0 ? stopIds : eos;
   if (template === undefined)
     return {
       encodePrompt: (m) => [...(tok.bosId >= 0 ? [tok.bosId] : []), ...tok.encode(m.map((x) => x.content).join("\n"))],
       encodeCompletion: (text) => [...tok.encode(text), ...eos],
-      stopIds: eos,
+      stopIds: stops,
     };
   const opts = { addGenerationPrompt: true, bosToken: specialText(tok, tok.bosId), eosToken: specialText(tok, tok.eosId) };
   return {
     // the rendered text carries special tokens as text; the tokenizer maps them back to their ids (as transformers does)
     encodePrompt: (m) => tok.encode(renderChat(m, template, opts)),
-    encodeCompletion: (text) => [...tok.encode(text), ...(tok.eosId >= 0 ? [tok.eosId] : [])],
-    stopIds: tok.eosId >= 0 ? [tok.eosId] : [],
+    encodeCompletion: (text) => [...tok.encode(text), ...eos],
+    stopIds: stops,
   };
 }
 
@@ -84,14 +85,16 @@ export async function loadRuntime<C>(
 ): Promise<ModelRuntime> {
   const dir = join(baseJobDir, modelDirName);
   const mark = join(baseJobDir, CHECKPOINT_MARK);
+  const storage = recipe.storage?.(config) ?? "f32";
   let model: LlamaModel;
   let tokenizer: Tokenizer;
   let format: PromptFormat;
   let mode: "plain" | "chat";
   if (existsSync(mark)) {
     const path = String((JSON.parse(readFileSync(mark, "utf8")) as { path: string }).path);
-    ({ model, tok: tokenizer } = await loadBaseCheckpoint(path));
-    format = chatFormat(tokenizer);
+    const loaded = await loadBaseCheckpoint(path, storage);
+    ({ model, tok: tokenizer } = loaded);
+    format = chatFormat(tokenizer, loaded.stopIds);
     mode = tokenizer.chatTemplate === undefined ? "plain" : "chat";
   } else {
     if (!existsSync(dir) || !lstatSync(dir).isDirectory())

@@ -37,8 +37,21 @@ export interface PpoLossStats {
 }
 
 /**
+ * Flat positions (b*T + prompt_b + j - 1) whose logits score response token j of rollout b, in (b, j) order: the only
+ * rows PPO's losses need (`forward(..., { logitRows })`).
+ */
+export function responseRows(batch: readonly { prompt: number[]; response: number[] }[], T: number): Int32Array {
+  const out: number[] = [];
+  batch.forEach((r, b) => {
+    for (let j = 0; j < r.response.length; j++) out.push(b * T + r.prompt.length + j - 1);
+  });
+  return Int32Array.from(out);
+}
+
+/**
  * Loss of `batch` given the training forward's logits [B, T, V] and values [B, T] (row b = batch[b], right-padded
  * to T). With `dLogits`/`dValues` (same shapes, zeroed by the caller) the gradient times `gradScale` is added.
+ * With `compact` the logits (and dLogits) hold only the `responseRows` of the batch, [P, V], in that order.
  */
 export function ppoLoss(
   logits: Float32Array, // (B,T,V)
@@ -49,16 +62,18 @@ export function ppoLoss(
   c: PpoLossCoefs,
   dLogits: Float32Array | null, // (B,T,V)
   dValues: Float32Array | null, // (B,T)
+  compact = false,
 ): PpoLossStats {
   let N = 0;
   for (const r of batch) N += r.response.length;
   const w = 1 / N;
   const logp = new Float64Array(V);
   const s = { pg: 0, vf: 0, ent: 0, kl: 0, clip: 0, vclip: 0, akl: 0 };
+  let k = 0;
   batch.forEach((r, b) => {
-    for (let j = 0; j < r.response.length; j++) {
+    for (let j = 0; j < r.response.length; j++, k++) {
       const pos = b * T + r.prompt.length + j - 1;
-      const off = pos * V;
+      const off = (compact ? k : pos) * V;
       const a = r.response[j];
       logSoftmaxRow(logp, logits, off, V, c.invTemp);
       const lp = logp[a];

@@ -13,12 +13,13 @@
  */
 import { Rng } from "../data/rng.js";
 import type { CausalLM } from "../engine/model-api.js";
+import { LlamaModel } from "../engine/model.js";
 import { clipGradNorm, cosineWithWarmup } from "../engine/optim.js";
 import { meanStd } from "./advantages.js";
 import { TrainConfigError } from "./errors.js";
 import type { StepMetrics } from "./metrics-log.js";
 import { PpoConfigSchema, type PpoConfig, type PpoConfigInput } from "./ppo-config.js";
-import { ppoLoss, type PpoLossStats } from "./ppo-loss.js";
+import { ppoLoss, responseRows, type PpoLossStats } from "./ppo-loss.js";
 import { assignAdvantages } from "./ppo-rewards.js";
 import { defaultSampler, scoreRollouts, type Reference, type ResponseSampler } from "./rollout.js";
 import { linearSchedule } from "./schedules.js";
@@ -182,9 +183,16 @@ export async function trainPpo<P extends PpoPrompt>(
               mb.map((r) => r.prompt.concat(r.response)),
               cfg.padId,
             );
-            const out = model.forward(tokens, B, T, { train: true, rng: srng.fork(`dropout/${e}/${bb}/${m}`) });
+            // the engine's model computes logits at the response rows only ([P, V], not [B, T, V])
+            const rows = model instanceof LlamaModel ? responseRows(mb, T) : undefined;
+            const out = model.forward(tokens, B, T, {
+              train: true,
+              rng: srng.fork(`dropout/${e}/${bb}/${m}`),
+              ...(rows === undefined ? {} : { logitRows: rows }),
+            });
             if (!out.values) throw new TrainConfigError("model", "training forward returned no values");
-            if (dLogits.length !== B * T * V) dLogits = new Float32Array(B * T * V);
+            const P = rows === undefined ? B * T : rows.length;
+            if (dLogits.length !== P * V) dLogits = new Float32Array(P * V);
             else dLogits.fill(0);
             if (dValues.length !== B * T) dValues = new Float32Array(B * T);
             else dValues.fill(0);
@@ -205,6 +213,7 @@ export async function trainPpo<P extends PpoPrompt>(
               },
               dLogits,
               dValues,
+              rows !== undefined,
             );
             assertFinite(step, "loss", st.loss, lastCheckpoint);
             stats.push(st);

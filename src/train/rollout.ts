@@ -8,6 +8,7 @@ import type { CausalLM } from "../engine/model-api.js";
 import { LlamaModel } from "../engine/model.js";
 import { sample } from "../engine/sampler.js";
 import { entropyRow, klRow, logSoftmaxRow } from "./logit-math.js";
+import { responseRows } from "./ppo-loss.js";
 import { packRightPadded } from "./trainer-common.js";
 
 /** Draws responses: one token array per prompt (each at least one token). */
@@ -116,8 +117,12 @@ export function scoreRollouts(
     items.map((it) => it.prompt.concat(it.response)),
     padId,
   );
-  const { logits, values } = model.forward(tokens, B, T, { train: false });
+  // the engine's model computes logits at the response rows only ([P, V] in (b, j) order, not [B, T, V])
+  const rows = model instanceof LlamaModel ? responseRows(items, T) : undefined;
+  const only = rows === undefined ? {} : { logitRows: rows };
+  const { logits, values } = model.forward(tokens, B, T, { train: false, ...only });
   if (!values) throw new Error("PPO scoring forward returned no values: the model needs a value head");
+  let k = 0;
   const logp = new Float64Array(V);
   // policy log-prob rows at response positions, copied: the reference forward may reuse the model's logits buffer
   const polRows: Float64Array[] = [];
@@ -137,9 +142,9 @@ export function scoreRollouts(
       adv: new Float32Array(L),
       ret: new Float32Array(L),
     };
-    for (let j = 0; j < L; j++) {
+    for (let j = 0; j < L; j++, k++) {
       const pos = b * T + it.prompt.length + j - 1;
-      logSoftmaxRow(logp, logits, pos * V, V, invTemp);
+      logSoftmaxRow(logp, logits, (rows === undefined ? pos : k) * V, V, invTemp);
       r.oldLogp[j] = logp[it.response[j]];
       r.entropy[j] = entropyRow(logp, V);
       r.values[j] = values[pos];
@@ -148,10 +153,14 @@ export function scoreRollouts(
     return r;
   });
   if (ref === null) return rollouts;
+  const refRowsOnly = ref.kind === "base" || ref.model instanceof LlamaModel;
+  const refOnly = rows !== undefined && refRowsOnly ? { logitRows: rows } : {};
   const refLogits =
     ref.kind === "base"
-      ? model.forward(tokens, B, T, { train: false, disableLora: true }).logits
-      : ref.model.forward(tokens, B, T, { train: false }).logits;
+      ? model.forward(tokens, B, T, { train: false, disableLora: true, ...refOnly }).logits
+      : ref.model.forward(tokens, B, T, { train: false, ...refOnly }).logits;
+  const refCompact = rows !== undefined && refRowsOnly;
+  k = 0;
   const refRow = new Float64Array(V);
   let row = 0;
   rollouts.forEach((r, b) => {
@@ -159,9 +168,9 @@ export function scoreRollouts(
     r.refLogp = new Float32Array(L);
     r.kl = new Float32Array(L);
     if (keepRefRows) r.refRows = new Float32Array(L * V);
-    for (let j = 0; j < L; j++) {
+    for (let j = 0; j < L; j++, k++) {
       const pos = b * T + r.prompt.length + j - 1;
-      logSoftmaxRow(refRow, refLogits, pos * V, V, invTemp);
+      logSoftmaxRow(refRow, refLogits, (refCompact ? k : pos) * V, V, invTemp);
       r.refLogp[j] = refRow[r.response[j]];
       if (r.refRows) r.refRows.set(refRow, j * V);
       r.kl[j] = klRow(polRows[row++], refRow, 0, V);

@@ -1,5 +1,7 @@
 /** Completion-only cross-entropy over a right-padded batch: the loss, its gradient wrt logits, and eval loss. */
 import type { CausalLM } from "../engine/model-api.js";
+import { LlamaModel, type ChunkLoss } from "../engine/model.js";
+import { crossEntropyForward } from "../engine/ops/cross-entropy.js";
 import { accumulateRowGrad, logSoftmaxRow } from "./logit-math.js";
 import type { SftExample } from "./sft-batches.js";
 import { packRightPadded } from "./trainer-common.js";
@@ -49,6 +51,41 @@ export function crossEntropySum(
   return sum;
 }
 
+/**
+ * Flat positions (b*T + t) whose next token is scored, with those targets, in batch order: the only rows whose logits
+ * the loss needs (a [B, T, V] logits buffer is gigabytes with a 150k vocabulary).
+ */
+export function scoredRows(
+  examples: readonly SftExample[],
+  T: number,
+  completionOnly: boolean,
+): { rows: Int32Array; targets: Int32Array } {
+  const rows: number[] = [];
+  const targets: number[] = [];
+  examples.forEach((ex, b) => {
+    const seq = ex.prompt.concat(ex.completion);
+    const { first, len } = scoredRange(ex, completionOnly);
+    for (let t = first - 1; t < len - 1; t++) {
+      rows.push(b * T + t);
+      targets.push(seq[t + 1]);
+    }
+  });
+  return { rows: Int32Array.from(rows), targets: Int32Array.from(targets) };
+}
+
+/**
+ * A chunked loss for `LlamaModel.trainChunked`: returns the chunk's sum of -log p(target) and writes `scale` times its
+ * gradient (as crossEntropySum does for the full logits).
+ */
+export function crossEntropySumChunks(targets: Int32Array, scale: number): ChunkLoss {
+  return (logits, dLogits, first, n) => {
+    const V = logits.length / n;
+    const mean = crossEntropyForward(dLogits, logits, targets.subarray(first, first + n), null, n, V);
+    for (let j = 0; j < n * V; j++) dLogits[j] *= n * scale;
+    return mean * n;
+  };
+}
+
 /** Mean per-token cross-entropy of `model` on `examples` (no dropout, no gradients), batched by `batchSize`. */
 export function evalLoss(
   model: CausalLM,
@@ -66,8 +103,19 @@ export function evalLoss(
       chunk.map((e) => e.prompt.concat(e.completion)),
       padId,
     );
-    const { logits } = model.forward(tokens, B, T, { train: false });
-    sum += crossEntropySum(logits, chunk, T, V, completionOnly, null, 0);
+    if (model instanceof LlamaModel) {
+      // logits at the scored rows only, laid out as one row per scored token
+      const { rows, targets } = scoredRows(chunk, T, completionOnly);
+      const { logits } = model.forward(tokens, B, T, { train: false, logitRows: rows });
+      const logp = new Float64Array(V);
+      for (let i = 0; i < rows.length; i++) {
+        logSoftmaxRow(logp, logits, i * V, V, 1);
+        sum -= logp[targets[i]];
+      }
+    } else {
+      const { logits } = model.forward(tokens, B, T, { train: false });
+      sum += crossEntropySum(logits, chunk, T, V, completionOnly, null, 0);
+    }
     n += scoredTokens(chunk, completionOnly);
   }
   return n > 0 ? sum / n : NaN;

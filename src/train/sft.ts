@@ -10,11 +10,12 @@
  */
 import { Rng } from "../data/rng.js";
 import type { CausalLM } from "../engine/model-api.js";
+import { LlamaModel } from "../engine/model.js";
 import { clipGradNorm, cosineWithWarmup } from "../engine/optim.js";
 import type { StepMetrics } from "./metrics-log.js";
 import { epochBatches, prepareExamples, type SftExample } from "./sft-batches.js";
 import { SftConfigSchema, type SftConfig, type SftConfigInput } from "./sft-config.js";
-import { crossEntropySum, evalLoss, scoredTokens } from "./sft-loss.js";
+import { crossEntropySum, crossEntropySumChunks, evalLoss, scoredRows, scoredTokens } from "./sft-loss.js";
 import { assertFinite, assertParamsFinite, ensureLora, openTrainingState, packRightPadded } from "./trainer-common.js";
 
 export interface SftOptions {
@@ -112,11 +113,17 @@ export function trainSft(
           mb.map((e) => e.prompt.concat(e.completion)),
           cfg.padId,
         );
-        const { logits } = model.forward(tokens, B, T, { train: true, rng: dropout });
-        if (dLogits.length !== B * T * V) dLogits = new Float32Array(B * T * V);
-        else dLogits.fill(0);
-        lossSum += crossEntropySum(logits, mb, T, V, cfg.completionOnlyLoss, dLogits, 1 / nTok);
-        model.backward(dLogits);
+        if (model instanceof LlamaModel) {
+          // logits only at the scored rows, LM head + loss in chunks: memory no longer scales with B x T x vocabulary
+          const { rows, targets } = scoredRows(mb, T, cfg.completionOnlyLoss);
+          lossSum += model.trainChunked(tokens, B, T, rows, crossEntropySumChunks(targets, 1 / nTok), { rng: dropout });
+        } else {
+          const { logits } = model.forward(tokens, B, T, { train: true, rng: dropout });
+          if (dLogits.length !== B * T * V) dLogits = new Float32Array(B * T * V);
+          else dLogits.fill(0);
+          lossSum += crossEntropySum(logits, mb, T, V, cfg.completionOnlyLoss, dLogits, 1 / nTok);
+          model.backward(dLogits);
+        }
         for (const e of mb) processed += e.prompt.length + e.completion.length;
       }
       const loss = lossSum / nTok;

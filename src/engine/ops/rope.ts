@@ -3,14 +3,44 @@
  * so real checkpoints' q/k projections work unchanged. Each row carries its own position (batched decoding).
  */
 
-/** cos/sin tables (maxPos, hd/2): angle = pos * theta^(-2i/hd), computed in float64 then rounded. */
-export function ropeTables(maxPos: number, hd: number, theta: number): { cos: Float32Array; sin: Float32Array } {
+import type { RopeScaling } from "../config.js";
+
+/**
+ * Inverse frequencies theta^(-2i/hd) (hd/2 of them) with transformers' rope scaling applied: "linear" divides every
+ * frequency by the factor; "llama3" divides the low frequencies (wavelength above old_context / low_freq_factor) by
+ * the factor, keeps the high ones (wavelength below old_context / high_freq_factor) and interpolates smoothly between.
+ */
+export function ropeInvFreq(hd: number, theta: number, scaling?: RopeScaling): Float64Array {
+  const half = hd / 2;
+  const inv = Float64Array.from({ length: half }, (_, i) => Math.pow(theta, (-2 * i) / hd));
+  if (scaling === undefined) return inv;
+  if (scaling.type === "linear") return inv.map((f) => f / scaling.factor);
+  const { factor, lowFreqFactor: lo, highFreqFactor: hi, originalMaxPositionEmbeddings: old } = scaling;
+  const lowWavelen = old / lo;
+  const highWavelen = old / hi;
+  return inv.map((f) => {
+    const wavelen = (2 * Math.PI) / f;
+    if (wavelen < highWavelen) return f;
+    if (wavelen > lowWavelen) return f / factor;
+    const smooth = (old / wavelen - lo) / (hi - lo);
+    return (1 - smooth) * (f / factor) + smooth * f;
+  });
+}
+
+/** cos/sin tables (maxPos, hd/2): angle = pos * invFreq[i] (see ropeInvFreq), computed in float64 then rounded. */
+export function ropeTables(
+  maxPos: number,
+  hd: number,
+  theta: number,
+  scaling?: RopeScaling,
+): { cos: Float32Array; sin: Float32Array } {
   const half = hd / 2;
   const cos = new Float32Array(maxPos * half);
   const sin = new Float32Array(maxPos * half);
+  const inv = ropeInvFreq(hd, theta, scaling);
   for (let p = 0; p < maxPos; p++)
     for (let i = 0; i < half; i++) {
-      const ang = p * Math.pow(theta, (-2 * i) / hd);
+      const ang = p * inv[i];
       cos[p * half + i] = Math.cos(ang);
       sin[p * half + i] = Math.sin(ang);
     }

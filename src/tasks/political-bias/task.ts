@@ -59,6 +59,7 @@ export const politicalBiasExperiment: ExperimentDefinition<PoliticalBiasConfig> 
     topicSplit(c).test.map((t) => ({ id: t.id, prompt: promptParts(t), monitor: { id: "editor", params: { profile: "balanced" } }, meta: { topic: t.id } })),
   base: {
     checkpoint: (c) => c.base.checkpoint,
+    storage: (c) => c.base.storage,
     pretrain: pretrainBase,
     format: (_c, tok) => chatTextFormat(tok),
     gate: (rt, c, at) => gateBase(rt, c, at),

@@ -44,6 +44,7 @@ export const sycophancyExperiment: ExperimentDefinition<SycophancyConfig> = {
   evalSamples: (c) => taskProblems(c).test.map((p) => problemSample(p, 0, c.prompt)),
   base: {
     checkpoint: (c) => c.base.checkpoint,
+    storage: (c) => c.base.storage,
     pretrain: pretrainBase,
     format: plainFormat,
     gate: (rt, c, at) => gateBase(rt, c, at.base),

@@ -15,6 +15,9 @@ import { randn } from "./grad-check.js";
 
 const PY = process.env.MST_TORCH_PYTHON ?? "/usr/bin/python3";
 const hasTorch = spawnSync(PY, ["-c", "import torch"], { encoding: "utf8" }).status === 0;
+// CI installs python3-torch (.ci/run) and sets MST_REQUIRE_SYSTEM_DEPS: there a missing torch fails instead of skipping
+if (!hasTorch && process.env.MST_REQUIRE_SYSTEM_DEPS === "1")
+  throw new Error(`MST_REQUIRE_SYSTEM_DEPS=1 but ${PY} cannot import torch (apt-get install python3-torch)`);
 // the .py file is not compiled: resolve it from dist/test/engine back to test/engine
 const script = fileURLToPath(new URL("../../../test/engine/torch_llama_ref.py", import.meta.url));
 

@@ -24,6 +24,9 @@ import { TINY, writeTinyHf, type TinyKind } from "./tiny-hf.js";
 
 const PY = process.env.MST_TORCH_PYTHON ?? "/usr/bin/python3";
 const hasTorch = spawnSync(PY, ["-c", "import torch"], { encoding: "utf8" }).status === 0;
+// CI installs python3-torch (.ci/run) and sets MST_REQUIRE_SYSTEM_DEPS: there a missing torch fails instead of skipping
+if (!hasTorch && process.env.MST_REQUIRE_SYSTEM_DEPS === "1")
+  throw new Error(`MST_REQUIRE_SYSTEM_DEPS=1 but ${PY} cannot import torch (apt-get install python3-torch)`);
 const script = fileURLToPath(new URL("../../../../test/engine/torch_llama_ref.py", import.meta.url));
 
 const B = 2;

@@ -141,7 +141,10 @@ export class EngineTextModel implements TextModel {
       idx.forEach((i, k) => {
         out[i] = this.toCompletion(r.tokens[k], r.logprobs[k], r.finish[k], options.stop);
         const top = r.top?.[k];
-        if (top) out[i].topLogprobs = top.map((pos) => pos.map(([id, lp]) => ({ token: this.tokenizer.decode([id]), logprob: lp })));
+        if (top)
+          out[i].topLogprobs = top.map((pos) =>
+            pos.map(([id, lp]) => ({ token: this.tokenizer.decode([id]), logprob: lp })),
+          );
         options.onProgress?.(++done, prompts.length);
       });
       // let timers and progress bars run between batches

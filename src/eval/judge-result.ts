@@ -24,4 +24,3 @@ export interface JudgeResult {
   /** The judge's raw answer(s), for the samples file (e.g. the LLM's text). */
   raw?: unknown;
 }
-

@@ -1,7 +1,7 @@
 /** The judge contract (Inspect-AI style): a factory builds a Judge; it scores items and declares its default metrics. */
 import type { Prompt } from "../data/text-model.js";
 import type { Metric } from "./metric.js";
-import type { Grade, JudgeResult } from "./judge-result.js";
+import type { JudgeResult } from "./judge-result.js";
 export { GRADES, type Grade, type JudgeResult } from "./judge-result.js";
 
 /** What is judged: the model's output, the prompt that produced it, and task data the judge may need. */

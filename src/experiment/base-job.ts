@@ -91,7 +91,13 @@ export async function runBaseJob<C>(
     const path = resolve(checkpoint);
     ctx.progress("load checkpoint", 0, 1);
     const { model, tok, stopIds } = await loadBaseCheckpoint(path, def.base.storage?.(config) ?? "f32");
-    const rt = makeRuntime(model, tok, chatFormat(tok, stopIds), tok.chatTemplate === undefined ? "plain" : "chat", path);
+    const rt = makeRuntime(
+      model,
+      tok,
+      chatFormat(tok, stopIds),
+      tok.chatTemplate === undefined ? "plain" : "chat",
+      path,
+    );
     ctx.progress("gate", 0, 1);
     const gate = await gateOf(rt);
     ctx.progress("gate", 1, 1);
@@ -112,7 +118,8 @@ export async function runBaseJob<C>(
     };
   }
 
-  if (!def.base.pretrain) throw new BaseJobError(`job ${job.id}: the task can only start from a checkpoint (base.checkpoint)`);
+  if (!def.base.pretrain)
+    throw new BaseJobError(`job ${job.id}: the task can only start from a checkpoint (base.checkpoint)`);
   if (!def.base.format) throw new BaseJobError(`job ${job.id}: the task's base recipe has no prompt format`);
   const attempts = Math.max(1, def.base.attempts?.(config) ?? 1);
   const tried: Array<{ pre: Pretrained; rt: ModelRuntime; gate: GateReport | null; seed: number }> = [];
@@ -130,7 +137,11 @@ export async function runBaseJob<C>(
     });
     const rt = makeRuntime(pre.model, pre.tokenizer, def.base.format(config, pre.tokenizer), "plain", job.id);
     assertTrained(join(dir, "metrics.jsonl"), job.id);
-    assertAlive(rt, probe.map((m) => rt.format.encodePrompt(m)), job.id);
+    assertAlive(
+      rt,
+      probe.map((m) => rt.format.encodePrompt(m)),
+      job.id,
+    );
     const gate = await gateOf(rt);
     ctx.log(
       `${job.id} attempt ${k + 1} (seed ${seed}): ${JSON.stringify(pre.info)}; gate ` +

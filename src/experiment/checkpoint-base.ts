@@ -24,12 +24,15 @@ export async function loadBaseCheckpoint(
   };
   if (!existsSync(dir)) fail(dir, "not found (a local checkpoint directory; nothing is downloaded)");
   if (!statSync(dir).isDirectory()) fail(dir, "not a directory");
-  if (!existsSync(join(dir, "config.json"))) fail(join(dir, "config.json"), "not found (a Hugging Face model directory has config.json)");
+  if (!existsSync(join(dir, "config.json")))
+    fail(join(dir, "config.json"), "not found (a Hugging Face model directory has config.json)");
   try {
     const md = await loadModelDir(dir, { storage });
     // PPO and SFT pad their batches with the pad token (the eos token when there is none)
     if (md.tokenizer.padId < 0)
-      throw new Error(`${join(dir, "tokenizer_config.json")}: neither pad_token nor eos_token names a token; training needs one`);
+      throw new Error(
+        `${join(dir, "tokenizer_config.json")}: neither pad_token nor eos_token names a token; training needs one`,
+      );
     return { model: md.model, tok: md.tokenizer, stopIds: md.stopIds };
   } catch (e) {
     throw new BaseCheckpointError(`base.checkpoint: ${(e as Error).message}`);

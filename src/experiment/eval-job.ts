@@ -52,7 +52,15 @@ export function labelsOf<C>(def: ExperimentDefinition<C>, config: C, cond: Condi
 /** Finite numbers stay, NaN becomes null (JSON), and per-item value lists are dropped from results.json. */
 function metricJson(m: MetricValue) {
   const num = (x: number) => (Number.isFinite(x) ? x : null);
-  return { name: m.name, mean: num(m.mean), lo: num(m.lo), hi: num(m.hi), n: m.n, unscored: m.unscored, ...(m.method ? { method: m.method } : {}) };
+  return {
+    name: m.name,
+    mean: num(m.mean),
+    lo: num(m.lo),
+    hi: num(m.hi),
+    n: m.n,
+    unscored: m.unscored,
+    ...(m.method ? { method: m.method } : {}),
+  };
 }
 
 /** Generates `perItem` completions per sample at one label and judges them; returns the judged rows. */
@@ -82,7 +90,12 @@ async function evaluateAt(
       prompt: prompts[i],
       output: completions[i].text,
       target: s.rewardInputs ?? s.meta ?? null,
-      metadata: { ...(s.meta ?? {}), label: label.text, topLogprobs: completions[i].topLogprobs, finishReason: completions[i].finishReason },
+      metadata: {
+        ...(s.meta ?? {}),
+        label: label.text,
+        topLogprobs: completions[i].topLogprobs,
+        finishReason: completions[i].finishReason,
+      },
     })),
     { onProgress: (d, n) => onProgress(n + d, 2 * n) },
   );
@@ -162,7 +175,16 @@ export async function evaluateModel<C>(
     }
   }
   writeJsonl(join(ctx.jobDir, "samples.jsonl"), lines);
-  return { condition: cond.name, arm: who.arm, base: who.base, seed: who.seed, main: mainKey, labels: out, perItem, samples: samples.slice(0, 2 * (settings.sampleRows ?? 4)) };
+  return {
+    condition: cond.name,
+    arm: who.arm,
+    base: who.base,
+    seed: who.seed,
+    main: mainKey,
+    labels: out,
+    perItem,
+    samples: samples.slice(0, 2 * (settings.sampleRows ?? 4)),
+  };
 }
 
 /**

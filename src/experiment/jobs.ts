@@ -130,9 +130,11 @@ export const RESULT_SCHEMAS: Record<JobKind, z.ZodType> = {
   "eval-base": EvalResultSchema,
 };
 
-export const baseJobId = (group: string, b: number): string => (group === "main" ? `base-b${b}` : `base-${group}-b${b}`);
+export const baseJobId = (group: string, b: number): string =>
+  group === "main" ? `base-b${b}` : `base-${group}-b${b}`;
 const cond = (c: string): string => (c === "main" ? "" : `${c}-`);
-export const trainJobId = (c: string, arm: string, b: number, s: number): string => `train-${cond(c)}${arm}-b${b}-s${s}`;
+export const trainJobId = (c: string, arm: string, b: number, s: number): string =>
+  `train-${cond(c)}${arm}-b${b}-s${s}`;
 export const evalJobId = (c: string, arm: string, b: number, s: number): string => `eval-${cond(c)}${arm}-b${b}-s${s}`;
 export const evalBaseJobId = (c: string, b: number): string => `eval-${cond(c)}base-b${b}`;
 

@@ -40,7 +40,14 @@ export function planExperiment(
   const groups = [...new Set(conditions.map((c) => c.base))];
   for (const g of groups)
     for (const b of input.baseSeeds)
-      jobs.push({ id: baseJobId(g, b), kind: "base", deps: [], params: { group: g, base: b }, title: `base ${g === "main" ? "" : g + " "}b${b}`, cost: costs.base });
+      jobs.push({
+        id: baseJobId(g, b),
+        kind: "base",
+        deps: [],
+        params: { group: g, base: b },
+        title: `base ${g === "main" ? "" : g + " "}b${b}`,
+        cost: costs.base,
+      });
   const trained = [...new Set(arms.map(trainedArmOf))];
   for (const c of conditions) {
     const tag = c.name === "main" ? "" : `${c.name} `;

@@ -76,4 +76,3 @@ export interface TaskResults {
   seedComparison: SeedComparisonRow[];
   tables: Table[];
 }
-

@@ -42,7 +42,11 @@ export function chatFormat(tok: Tokenizer, stopIds?: number[]): PromptFormat {
       encodeCompletion: (text) => [...tok.encode(text), ...eos],
       stopIds: stops,
     };
-  const opts = { addGenerationPrompt: true, bosToken: specialText(tok, tok.bosId), eosToken: specialText(tok, tok.eosId) };
+  const opts = {
+    addGenerationPrompt: true,
+    bosToken: specialText(tok, tok.bosId),
+    eosToken: specialText(tok, tok.eosId),
+  };
   return {
     // the rendered text carries special tokens as text; the tokenizer maps them back to their ids (as transformers does)
     encodePrompt: (m) => tok.encode(renderChat(m, template, opts)),
@@ -60,7 +64,9 @@ export function makeRuntime(
   id: string,
 ): ModelRuntime {
   const encode = (p: Prompt): number[] =>
-    typeof p === "string" ? format.encodePrompt([{ role: "user", content: p }]) : format.encodePrompt(p as ChatMessage[]);
+    typeof p === "string"
+      ? format.encodePrompt([{ role: "user", content: p }])
+      : format.encodePrompt(p as ChatMessage[]);
   const textModel = new EngineTextModel(model, tokenizer, {
     id,
     encodePrompt: encode,

@@ -15,7 +15,9 @@ export const SeedFigureSchema = z.strictObject({
       as: z
         .enum(["value", "difference", "reduction", "wins"])
         .default("value")
-        .describe("value: the arm's metric; difference: paired arm - vs; reduction: % reduction vs `vs`; wins: share of items where arm beats vs"),
+        .describe(
+          "value: the arm's metric; difference: paired arm - vs; reduction: % reduction vs `vs`; wins: share of items where arm beats vs",
+        ),
       label: z.enum(["main", "none", "deployment"]).default("main").describe("Which label's value"),
       condition: z.string().default("main"),
     })

@@ -27,9 +27,7 @@ export interface SummaryView<C> {
 /** The run key pairing two arms' evaluations: the same base and fine-tuning seed. */
 export const runKey = (e: EvalResult): string => `b${e.base}/s${e.seed ?? "-"}`;
 
-export function makeView<C>(
-  parts: Omit<SummaryView<C>, "runsOf" | "valueOf">,
-): SummaryView<C> {
+export function makeView<C>(parts: Omit<SummaryView<C>, "runsOf" | "valueOf">): SummaryView<C> {
   return {
     ...parts,
     runsOf: (condition, arm) =>

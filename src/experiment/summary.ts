@@ -9,7 +9,7 @@ import type { Json } from "../data/sample.js";
 import { meanCi, pairedWinRate, percentReductionCi, type Estimate } from "../eval/stats.js";
 import type { ArmName } from "../monitor/arms-spec.js";
 import type { Condition, ExperimentDefinition, ReportMetric } from "./experiment.js";
-import { BaseResultSchema, EvalResultSchema, TrainResultSchema, type EvalResult } from "./jobs.js";
+import { BaseResultSchema, EvalResultSchema, TrainResultSchema } from "./jobs.js";
 import type { BarChart, CurveSource, SampleRow, SeedComparisonRow, SweepChart, Table, TaskResults } from "./results.js";
 import type { SeedFigure } from "./seed-figures.js";
 import { makeView, runKey, type SummaryView } from "./summary-view.js";
@@ -22,7 +22,10 @@ export const CONTROLS: ArmName[] = ["baseline", "shuffled", "prompt-only", "inoc
  * Mean with a Student-t 95% CI over the finite values, intersected with `range` (a share lies in [0, 1]): with two
  * runs the t interval is about 25 standard errors wide, and the intersection keeps its coverage.
  */
-export function estimate(values: readonly (number | null)[], range: readonly [number, number] = [-Infinity, Infinity]): Estimate {
+export function estimate(
+  values: readonly (number | null)[],
+  range: readonly [number, number] = [-Infinity, Infinity],
+): Estimate {
   const xs = values.filter((v): v is number => v !== null && Number.isFinite(v));
   if (xs.length === 0) return { mean: NaN, lo: NaN, hi: NaN, n: 0, values: [] };
   const e = meanCi(xs);
@@ -43,7 +46,11 @@ function fmtDiff(m: ReportMetric, x: number): string {
   return m.share ? `${s}${(100 * x).toFixed(1)} points` : `${s}${x.toFixed(2)}`;
 }
 const fmtEst = (m: ReportMetric, e: Estimate): string =>
-  e.n === 0 ? "n/a (no scored run)" : e.n > 1 ? `${fmt(m, e.mean)} [${fmt(m, e.lo)}, ${fmt(m, e.hi)}]` : `${fmt(m, e.mean)} (n=1)`;
+  e.n === 0
+    ? "n/a (no scored run)"
+    : e.n > 1
+      ? `${fmt(m, e.mean)} [${fmt(m, e.lo)}, ${fmt(m, e.hi)}]`
+      : `${fmt(m, e.mean)} (n=1)`;
 
 /** MST against one control on one metric: paired per-run differences, % reduction and item wins. */
 export interface Comparison {
@@ -68,8 +75,14 @@ export function compareArms<C>(
 ): Comparison {
   const mine = new Map(view.runsOf(cond, arm).map((e) => [runKey(e), e]));
   const theirs = new Map(view.runsOf(cond, control).map((e) => [runKey(e), e]));
-  const mst = estimate([...mine.values()].map((e) => view.valueOf(e, metric.key)), rangeOf(metric));
-  const other = estimate([...theirs.values()].map((e) => view.valueOf(e, metric.key)), rangeOf(metric));
+  const mst = estimate(
+    [...mine.values()].map((e) => view.valueOf(e, metric.key)),
+    rangeOf(metric),
+  );
+  const other = estimate(
+    [...theirs.values()].map((e) => view.valueOf(e, metric.key)),
+    rangeOf(metric),
+  );
   const empty: Estimate = { mean: NaN, lo: NaN, hi: NaN, n: 0 };
   if (mine.size === 0 || theirs.size === 0)
     return { control, ran: false, mst, other, diff: empty, reduction: null, wins: null, verdict: "not run" };
@@ -104,14 +117,17 @@ export function compareArms<C>(
     wins = pairedWinRate(itemsA, itemsB, { lowerIsBetter: lowerScoreIsBetter });
   const better = metric.lowerIsBetter ? diff.hi < 0 : diff.lo > 0;
   const worse = metric.lowerIsBetter ? diff.lo > 0 : diff.hi < 0;
-  const verdict = diff.n === 0 ? "no scored pair" : diff.n > 1 && better ? "better" : diff.n > 1 && worse ? "worse" : "inconclusive";
+  const verdict =
+    diff.n === 0 ? "no scored pair" : diff.n > 1 && better ? "better" : diff.n > 1 && worse ? "worse" : "inconclusive";
   return { control, ran: true, mst, other, diff, reduction, wins, verdict };
 }
 
 function comparisonSentence(m: ReportMetric, c: Comparison, cond: Condition, many: boolean): string {
   const where = many ? ` (${cond.name})` : "";
-  if (!c.ran) return `MST vs ${c.control}${where}: not run (the run has no ${c.control} evaluations), so no comparison.`;
-  if (c.diff.n === 0) return `${m.title}${where}: MST vs ${c.control}: no pair of runs has both values scored, so no comparison.`;
+  if (!c.ran)
+    return `MST vs ${c.control}${where}: not run (the run has no ${c.control} evaluations), so no comparison.`;
+  if (c.diff.n === 0)
+    return `${m.title}${where}: MST vs ${c.control}: no pair of runs has both values scored, so no comparison.`;
   const dir = m.lowerIsBetter ? "lower" : "higher";
   const what =
     c.verdict === "better"
@@ -127,17 +143,40 @@ function comparisonSentence(m: ReportMetric, c: Comparison, cond: Condition, man
 }
 
 /** Our number for one seed figure, and the verdict. */
-function seedRow<C>(view: SummaryView<C>, def: ExperimentDefinition<C>, f: SeedFigure, lowerScoreIsBetter: boolean): SeedComparisonRow {
+function seedRow<C>(
+  view: SummaryView<C>,
+  def: ExperimentDefinition<C>,
+  f: SeedFigure,
+  lowerScoreIsBetter: boolean,
+): SeedComparisonRow {
   const o = f.ours;
-  if (!o) return { quantity: f.quantity, seed: f.seed, ours: "-", verdict: `Not comparable: ${f.note ?? "no matching measurement"}` };
-  const m = def.report.metrics.find((x) => x.key === o.metric) ?? { key: o.metric, title: o.metric, lowerIsBetter: false };
+  if (!o)
+    return {
+      quantity: f.quantity,
+      seed: f.seed,
+      ours: "-",
+      verdict: `Not comparable: ${f.note ?? "no matching measurement"}`,
+    };
+  const m = def.report.metrics.find((x) => x.key === o.metric) ?? {
+    key: o.metric,
+    title: o.metric,
+    lowerIsBetter: false,
+  };
   const note = f.note ? ` ${f.note}` : "";
   const missing = [o.arm, ...(o.vs ? [o.vs] : [])].filter((a) => view.runsOf(o.condition, a).length === 0);
   if (missing.length > 0)
-    return { quantity: f.quantity, seed: f.seed, ours: "not run", verdict: `Not run: no ${missing.join(" or ")} evaluations in this run.` };
+    return {
+      quantity: f.quantity,
+      seed: f.seed,
+      ours: "not run",
+      verdict: `Not run: no ${missing.join(" or ")} evaluations in this run.`,
+    };
   if (!o.vs || o.as === "value") {
     const label = o.label === "main" ? "main" : o.label;
-    const e = estimate(view.runsOf(o.condition, o.arm).map((r) => view.valueOf(r, m.key, label)), rangeOf(m));
+    const e = estimate(
+      view.runsOf(o.condition, o.arm).map((r) => view.valueOf(r, m.key, label)),
+      rangeOf(m),
+    );
     return { quantity: f.quantity, seed: f.seed, ours: fmtEst(m, e), verdict: `For reference.${note}` };
   }
   const c = compareArms(view, o.condition, m, o.arm, o.vs, lowerScoreIsBetter);
@@ -173,9 +212,15 @@ function parseResults(jobs: JobSpec[], results: Record<string, Json>) {
       missing.push(j.id);
       continue;
     }
-    const schema = { base: BaseResultSchema, train: TrainResultSchema, eval: EvalResultSchema, "eval-base": EvalResultSchema }[j.kind as "base"];
+    const schema = {
+      base: BaseResultSchema,
+      train: TrainResultSchema,
+      eval: EvalResultSchema,
+      "eval-base": EvalResultSchema,
+    }[j.kind as "base"];
     const parsed = schema.safeParse(r);
-    if (!parsed.success) throw new Error(`job ${j.id}: result.json does not match its schema: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      throw new Error(`job ${j.id}: result.json does not match its schema: ${parsed.error.issues[0]?.message}`);
     if (j.kind === "base") bases.push(BaseResultSchema.parse(r));
     else if (j.kind === "train") trains.push(TrainResultSchema.parse(r));
     else if (j.kind === "eval") evals.push(EvalResultSchema.parse(r));
@@ -204,8 +249,14 @@ export function summarizeExperiment<C>(
   // arms are compared at the same number of training steps (baselines keep drifting with more steps)
   const steps = [...new Set(view.trains.map((t) => t.steps))];
   const trainer = view.trains[0]?.kind === "rl" ? "PPO" : "SFT";
-  if (steps.length === 1) findings.push(`Every trained arm ran the same number of ${trainer} steps (${steps[0]}); arms are compared at that step count.`);
-  else if (steps.length > 1) findings.push(`Trained arms ran different numbers of ${trainer} steps (${steps.join(", ")}): compare them with care.`);
+  if (steps.length === 1)
+    findings.push(
+      `Every trained arm ran the same number of ${trainer} steps (${steps[0]}); arms are compared at that step count.`,
+    );
+  else if (steps.length > 1)
+    findings.push(
+      `Trained arms ran different numbers of ${trainer} steps (${steps.join(", ")}): compare them with care.`,
+    );
 
   // bars: each metric at each arm's main label, plus the out-of-the-box base at the deployment label
   const bars: BarChart[] = def.report.metrics.map((m) => ({
@@ -214,13 +265,18 @@ export function summarizeExperiment<C>(
     metric: m.key,
     yLabel: m.yLabel ?? m.title,
     lowerIsBetter: m.lowerIsBetter,
-    bars: conditions.flatMap((c) =>
-      [...arms, "base"].map((arm) => ({
-        arm,
-        ...(many ? { group: c.name } : {}),
-        ...estimate(view.runsOf(c.name, arm).map((e) => view.valueOf(e, m.key)), rangeOf(m)),
-      })),
-    ).filter((b) => b.n > 0),
+    bars: conditions
+      .flatMap((c) =>
+        [...arms, "base"].map((arm) => ({
+          arm,
+          ...(many ? { group: c.name } : {}),
+          ...estimate(
+            view.runsOf(c.name, arm).map((e) => view.valueOf(e, m.key)),
+            rangeOf(m),
+          ),
+        })),
+      )
+      .filter((b) => b.n > 0),
   }));
 
   // sweeps: every arm evaluated with labels, and the base, across the sweep labels
@@ -231,10 +287,19 @@ export function summarizeExperiment<C>(
       const points: SweepChart["points"] = [];
       for (const arm of [...arms, "base"]) {
         const runs = view.runsOf(c.name, arm);
-        const xs = [...new Set(runs.flatMap((e) => e.labels.filter((l) => l.key.startsWith("sweep:")).map((l) => l.key)))];
+        const xs = [
+          ...new Set(runs.flatMap((e) => e.labels.filter((l) => l.key.startsWith("sweep:")).map((l) => l.key))),
+        ];
         for (const key of xs) {
           const x = runs[0].labels.find((l) => l.key === key)!.x ?? 0;
-          points.push({ arm, x, ...estimate(runs.map((e) => view.valueOf(e, m.key, key)), rangeOf(m)) });
+          points.push({
+            arm,
+            x,
+            ...estimate(
+              runs.map((e) => view.valueOf(e, m.key, key)),
+              rangeOf(m),
+            ),
+          });
         }
       }
       if (points.length > 0)
@@ -265,15 +330,28 @@ export function summarizeExperiment<C>(
           fmtEst(m, cmp.mst),
           fmtEst(m, cmp.other),
           cmp.ran ? `${fmtDiff(m, cmp.diff.mean)} [${fmtDiff(m, cmp.diff.lo)}, ${fmtDiff(m, cmp.diff.hi)}]` : "not run",
-          cmp.reduction ? `${cmp.reduction.mean.toFixed(1)}% [${cmp.reduction.lo.toFixed(1)}, ${cmp.reduction.hi.toFixed(1)}]` : "-",
+          cmp.reduction
+            ? `${cmp.reduction.mean.toFixed(1)}% [${cmp.reduction.lo.toFixed(1)}, ${cmp.reduction.hi.toFixed(1)}]`
+            : "-",
           cmp.wins ? `${(100 * cmp.wins.mean).toFixed(1)}% of ${cmp.wins.n}` : "-",
           cmp.verdict,
         ]);
       }
   if (!arms.includes("mst")) findings.push("MST: not run (the run has no mst arm), so no comparison.");
   tables.push({
-    title: "MST against each control (paired over base x seed runs; % reduction by paired bootstrap; wins over paired items)",
-    columns: ["condition", "metric", "control", "MST", "control value", "paired difference [95% CI]", "% reduction [95% CI]", "MST wins", "verdict"],
+    title:
+      "MST against each control (paired over base x seed runs; % reduction by paired bootstrap; wins over paired items)",
+    columns: [
+      "condition",
+      "metric",
+      "control",
+      "MST",
+      "control value",
+      "paired difference [95% CI]",
+      "% reduction [95% CI]",
+      "MST wins",
+      "verdict",
+    ],
     rows,
   });
 
@@ -294,7 +372,10 @@ export function summarizeExperiment<C>(
     ]),
   });
   for (const b of view.bases)
-    if (b.gate && !b.gate.pass) findings.push(`Base ${b.group} b${b.base} did not pass its gate (${b.gate.reasons.join("; ")}); its runs are kept and reported.`);
+    if (b.gate && !b.gate.pass)
+      findings.push(
+        `Base ${b.group} b${b.base} did not pass its gate (${b.gate.reasons.join("; ")}); its runs are kept and reported.`,
+      );
 
   const curves: CurveSource[] = view.trains.map((t) => ({
     arm: t.arm,
@@ -309,7 +390,14 @@ export function summarizeExperiment<C>(
       const e = view.runsOf(c.name, arm)[0];
       if (e)
         for (const s of e.samples)
-          samples.push({ arm: many ? `${arm} (${c.name})` : arm, seed: runKey(e), label: s.label, prompt: s.prompt, output: s.output, values: s.values });
+          samples.push({
+            arm: many ? `${arm} (${c.name})` : arm,
+            seed: runKey(e),
+            label: s.label,
+            prompt: s.prompt,
+            output: s.output,
+            values: s.values,
+          });
     }
 
   const primary = def.report.metrics.find((m) => m.key === def.report.primary)!;

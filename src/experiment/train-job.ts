@@ -103,7 +103,10 @@ export async function runTrainJob<C>(
       rt.model,
       {
         prompts: (step, _rng, n) =>
-          batchIndices(rows.length, step, n, `${p.condition}/${p.seed}`).map((i) => ({ tokens: encoded[i], key: String(i) })),
+          batchIndices(rows.length, step, n, `${p.condition}/${p.seed}`).map((i) => ({
+            tokens: encoded[i],
+            key: String(i),
+          })),
         rewards: (batch) =>
           reward(
             batch.map(({ prompt, response }) => ({
@@ -131,7 +134,11 @@ export async function runTrainJob<C>(
     seed: p.seed,
     kind: def.train.kind,
     samples: rows.length,
-    labelMatchesTrue: rule === "none" || rule === "instruction" ? 0 : rows.filter((r) => r.labelMonitor !== null && JSON.stringify(r.labelMonitor) === JSON.stringify(r.monitor)).length,
+    labelMatchesTrue:
+      rule === "none" || rule === "instruction"
+        ? 0
+        : rows.filter((r) => r.labelMonitor !== null && JSON.stringify(r.labelMonitor) === JSON.stringify(r.monitor))
+            .length,
     steps,
     final: final !== null && Number.isFinite(final) ? final : null,
     metricsFile: join("jobs", job.id, "train", "metrics.jsonl"),

@@ -55,7 +55,9 @@ export function collectEnv(jobs: number, workerGemm?: GemmKind): RunEnv {
     if (workerGemm === undefined) gemm = gemmChoice();
     else {
       const c = chooseGemm(workerGemm, 1).choice;
-      const why = process.env.MST_GEMM?.trim() ? c.reason : `the task's backend for this run (${c.reason}; set MST_GEMM to change it)`;
+      const why = process.env.MST_GEMM?.trim()
+        ? c.reason
+        : `the task's backend for this run (${c.reason}; set MST_GEMM to change it)`;
       gemm = { ...c, reason: why };
     }
     blas = gemm.backend;

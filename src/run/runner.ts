@@ -59,7 +59,10 @@ export async function startRun(
   try {
     writeJsonAtomic(join(dir, RUN_FILES.spec), resolved);
     const jobs = opts.jobs ?? resolved.jobs ?? defaultJobs();
-    writeJsonAtomic(join(dir, RUN_FILES.env), collectEnv(jobs, runGemm(task, task.configSchema.parse(resolved.config))));
+    writeJsonAtomic(
+      join(dir, RUN_FILES.env),
+      collectEnv(jobs, runGemm(task, task.configSchema.parse(resolved.config))),
+    );
     const logFile = join(dir, RUN_FILES.log);
     withPath(logFile, "write", () => writeFileSync(logFile, ""));
     appendRunLog(logFile, `new run: task ${task.name} (${resolved.task}), preset ${resolved.preset}`);
@@ -75,7 +78,10 @@ export async function resumeRun(runDir: string, opts: RunOptions = {}): Promise<
   const specFile = join(dir, RUN_FILES.spec);
   if (!existsSync(specFile)) throw new RunDirError(specFile, "missing: not a run directory (nothing to resume)");
   if (existsSync(join(dir, RUN_FILES.endpoint)))
-    throw new RunDirError(join(dir, RUN_FILES.endpoint), "an endpoint evaluation (mst eval), not a training run: run mst eval again");
+    throw new RunDirError(
+      join(dir, RUN_FILES.endpoint),
+      "an endpoint evaluation (mst eval), not a training run: run mst eval again",
+    );
   const lock = acquireRunLock(dir);
   try {
     return await resumeLocked(dir, specFile, opts, lock);

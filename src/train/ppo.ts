@@ -147,7 +147,10 @@ export async function trainPpo<P extends PpoPrompt>(
         ? await env.rewards(prompts.map((p, i) => ({ prompt: p, response: responses[i] })))
         : prompts.map((p, i) => env.reward!(p, responses[i]));
       if (rewardsOut.length !== prompts.length)
-        throw new TrainConfigError("rewards", `returned ${rewardsOut.length} rewards for ${prompts.length} rollouts at step ${step}`);
+        throw new TrainConfigError(
+          "rewards",
+          `returned ${rewardsOut.length} rewards for ${prompts.length} rollouts at step ${step}`,
+        );
       prompts.forEach((p, i) => {
         const r = rewardsOut[i];
         if (r === null) return;

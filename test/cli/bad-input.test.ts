@@ -107,7 +107,8 @@ test("mst run --force deletes only an mst run directory; compare -o never writes
 
   for (const r of ["runA", "runB"])
     assert.equal(
-      mst("run", TOY_TASK, "--preset", "quick", "--out", r, "--arms", "baseline,mst", "--seeds", "0", "--jobs", "2").code,
+      mst("run", TOY_TASK, "--preset", "quick", "--out", r, "--arms", "baseline,mst", "--seeds", "0", "--jobs", "2")
+        .code,
       0,
     );
   const runB = checksums(join(dir, "runB"));
@@ -174,7 +175,10 @@ test("exit codes: 0 success, 1 the work failed, 2 bad input; documented in mst -
 
 test("messages name what and where: unknown task, alias bomb, missing field, UTF-8, BOM, folders, dangling links", () => {
   writeFileSync(join(dir, "task.yaml"), "preset: quick\ntask: tyo\n");
-  badInput(mst("run", "--spec", "task.yaml"), /^mst: task\.yaml:2: task: unknown task "tyo"; known tasks: .*sycophancy/);
+  badInput(
+    mst("run", "--spec", "task.yaml"),
+    /^mst: task\.yaml:2: task: unknown task "tyo"; known tasks: .*sycophancy/,
+  );
   badInput(mst("run", "tyo"), /^mst: unknown task "tyo"; known tasks:/);
 
   const bomb =

@@ -11,7 +11,8 @@ import { parseSpec, resolveSpec } from "../../src/run/spec.js";
 test("a base whose pretraining collapsed (lr 1e6: gradient norm 0) stops the run naming the job", async (t) => {
   const root = mkdtempSync(join(tmpdir(), "mst-dead-"));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const text = "task: sycophancy\npreset: micro\nseeds: [0]\nbaseSeeds: [0]\narms: [mst]\noverrides:\n  pretrain:\n    lr: 1.0e+6\n";
+  const text =
+    "task: sycophancy\npreset: micro\nseeds: [0]\nbaseSeeds: [0]\narms: [mst]\noverrides:\n  pretrain:\n    lr: 1.0e+6\n";
   const { resolved } = await resolveSpec({ spec: parseSpec(text, "dead.yaml") });
   await assert.rejects(
     startRun(resolved, join(root, "run"), { progress: new NoProgress(), report: false, jobs: 1 }),

@@ -141,10 +141,16 @@ test("micro preset from a local checkpoint: no pretraining, gate reported, PPO a
   assert.deepEqual(base.info, {});
   assert.ok(!existsSync(join(baseDir, "pretrain")), "the base job did not pretrain");
   assert.ok(!existsSync(join(baseDir, "model")), "the weights are not copied");
-  for (const v of Object.values(base.gate!.values)) assert.ok(v === null || (Number.isFinite(v) && v >= 0 && v <= 1), `gate number ${v}`);
+  for (const v of Object.values(base.gate!.values))
+    assert.ok(v === null || (Number.isFinite(v) && v >= 0 && v <= 1), `gate number ${v}`);
   // The prompt goes through the chat template: label and problem in the user turn, the assistant turn opened.
-  assert.ok(base.examplePrompt.startsWith("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n**Suggestibility"));
-  assert.ok(base.examplePrompt.endsWith("?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"), base.examplePrompt);
+  assert.ok(
+    base.examplePrompt.startsWith("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n**Suggestibility"),
+  );
+  assert.ok(
+    base.examplePrompt.endsWith("?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"),
+    base.examplePrompt,
+  );
 
   const rl = readJson<TrainResult>(join(dir, "jobs", "train-mst-b0-s0", "result.json"));
   assert.equal(rl.steps, 3);
@@ -157,7 +163,10 @@ test("micro preset from a local checkpoint: no pretraining, gate reported, PPO a
   assert.equal(gateTable.rows[0][gateTable.columns.indexOf("source")], ckpt);
   const html = readFileSync(join(dir, "report.html"), "utf8");
   assert.ok(html.includes(ckpt) && existsSync(join(dir, "summary.md")));
-  assert.ok(existsSync(join(ckpt, "model.safetensors")) && existsSync(join(ckpt, "tokenizer.json")), "the checkpoint is left alone");
+  assert.ok(
+    existsSync(join(ckpt, "model.safetensors")) && existsSync(join(ckpt, "tokenizer.json")),
+    "the checkpoint is left alone",
+  );
 });
 
 test("bad checkpoints fail with an error naming the path and what is wrong", async () => {

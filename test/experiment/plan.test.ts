@@ -36,7 +36,11 @@ test("serving order: pure function of (step, seed), epochs are permutations, ind
   );
   assert.deepEqual(batchIndices(n, 7, 16, 3), batchIndices(n, 7, 16, 3));
   assert.notDeepEqual(batchIndices(n, 0, 16, 3), batchIndices(n, 0, 16, 4));
-  assert.equal(batchIndices(n, 3, 16, 3).length, 16, "a batch straddling an epoch boundary takes the next epoch's permutation");
+  assert.equal(
+    batchIndices(n, 3, 16, 3).length,
+    16,
+    "a batch straddling an epoch boundary takes the next epoch's permutation",
+  );
 });
 
 test("estimate: shares get a t interval intersected with [0, 1]; paired differences with [-1, 1]", () => {

@@ -20,6 +20,9 @@ test("resume with an eval result.json that breaks the kit's schema names the job
   const out = await resumeRun(dir, { progress: new NoProgress(), report: false, jobs: 2 });
   assert.equal(out.ran, 1, "only the damaged job runs again");
   const log = readFileSync(join(dir, "run.log"), "utf8");
-  assert.match(log, /job eval-mst-b0-s0: jobs\/eval-mst-b0-s0\/result\.json does not match the result schema of "eval" jobs/);
+  assert.match(
+    log,
+    /job eval-mst-b0-s0: jobs\/eval-mst-b0-s0\/result\.json does not match the result schema of "eval" jobs/,
+  );
   assert.equal(readFileSync(join(dir, "results.json"), "utf8"), before, "the same results after the re-run");
 });

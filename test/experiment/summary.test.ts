@@ -23,10 +23,24 @@ function evalResult(arm: string, b: number, s: number, values: Record<string, nu
     const x = v + 0.01 * (b + s);
     metrics[k] = { name: k, mean: x, lo: x, hi: x, n: 10, unscored: 0 };
   }
-  return { condition: "main", arm, base: b, seed: s, main, labels: [{ key: main, label: null, x: null, n: 10, unscored: 0, metrics }], perItem: {}, samples: [] };
+  return {
+    condition: "main",
+    arm,
+    base: b,
+    seed: s,
+    main,
+    labels: [{ key: main, label: null, x: null, n: 10, unscored: 0, metrics }],
+    perItem: {},
+    samples: [],
+  };
 }
 
-function summarize<C>(def: ExperimentDefinition<C>, preset: Json, arms: ArmName[], values: Record<string, Record<string, number>>) {
+function summarize<C>(
+  def: ExperimentDefinition<C>,
+  preset: Json,
+  arms: ArmName[],
+  values: Record<string, Record<string, number>>,
+) {
   const task = defineExperiment(def);
   const config = task.configSchema.parse(preset);
   const input = { arms, seeds: [0, 1, 2], baseSeeds: [0, 1] };
@@ -35,7 +49,12 @@ function summarize<C>(def: ExperimentDefinition<C>, preset: Json, arms: ArmName[
   for (const j of jobs)
     if (j.kind === "eval") {
       const p = j.params as { arm: string; base: number; seed: number };
-      results[evalJobId("main", p.arm, p.base, p.seed)] = evalResult(p.arm, p.base, p.seed, values[p.arm]) as unknown as Json;
+      results[evalJobId("main", p.arm, p.base, p.seed)] = evalResult(
+        p.arm,
+        p.base,
+        p.seed,
+        values[p.arm],
+      ) as unknown as Json;
     }
   return task.summarize(config, input, jobs, results, "test");
 }
@@ -55,9 +74,22 @@ for (const [name, def, preset, metric, better, worse] of [
   });
 
   test(`${name}: a clear paired difference is called, and the seed figure agrees`, () => {
-    const values = { baseline: { [metric]: worse }, mst: { [metric]: better }, shuffled: { [metric]: worse }, "prompt-only": { [metric]: worse } };
-    const r = summarize(def as ExperimentDefinition<unknown>, preset, ["baseline", "mst", "shuffled", "prompt-only"], values);
-    assert.ok(r.findings.some((f) => /MST is lower than baseline/.test(f)), r.findings.join("\n"));
+    const values = {
+      baseline: { [metric]: worse },
+      mst: { [metric]: better },
+      shuffled: { [metric]: worse },
+      "prompt-only": { [metric]: worse },
+    };
+    const r = summarize(
+      def as ExperimentDefinition<unknown>,
+      preset,
+      ["baseline", "mst", "shuffled", "prompt-only"],
+      values,
+    );
+    assert.ok(
+      r.findings.some((f) => /MST is lower than baseline/.test(f)),
+      r.findings.join("\n"),
+    );
     const row = r.seedComparison.find((x) => x.ours.includes("vs") || x.ours.includes("reduction"))!;
     assert.match(row.verdict, /^Agrees/);
     // missing jobs (no base, no training) are counted, not silently skipped

@@ -20,7 +20,10 @@ const quiet = { progress: new NoProgress(), report: false, jobs: 2 };
 const toySpec = async (extra = "") =>
   (
     await resolveSpec({
-      spec: parseSpec(`task: ${JSON.stringify(TOY_TASK)}\npreset: quick\narms: [baseline, mst]\nseeds: [0]\n${extra}`, "t.yaml"),
+      spec: parseSpec(
+        `task: ${JSON.stringify(TOY_TASK)}\npreset: quick\narms: [baseline, mst]\nseeds: [0]\n${extra}`,
+        "t.yaml",
+      ),
     })
   ).resolved;
 
@@ -34,7 +37,10 @@ test("a second process on a running run directory is refused with the holder's p
   const root = tempDir(t);
   const dir = join(root, "run");
   const spec = join(root, "spec.yaml");
-  writeFileSync(spec, `task: ${JSON.stringify(TOY_TASK)}\narms: [baseline, mst]\nseeds: [0, 1]\noverrides:\n  steps: 12\n  sleepMs: 80\n`);
+  writeFileSync(
+    spec,
+    `task: ${JSON.stringify(TOY_TASK)}\narms: [baseline, mst]\nseeds: [0, 1]\noverrides:\n  steps: 12\n  sleepMs: 80\n`,
+  );
   const first = spawn(process.execPath, [CLI, "run", "--spec", spec, "--out", dir, "--jobs", "1"], { stdio: "ignore" });
   t.after(() => {
     if (first.exitCode === null && first.signalCode === null) first.kill("SIGKILL");

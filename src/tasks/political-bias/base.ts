@@ -69,7 +69,11 @@ export function pretrainBase(config: PoliticalBiasConfig, at: PretrainAt): Pretr
     { ...p, maxLength: config.model.maxSeq, completionOnlyLoss: false, padId: tok.padId, seed: at.seed, logEvery: 5 },
     { outDir: at.dir, resume: true, onProgress: (s, n) => at.progress("pretrain", s, n), onWarning: at.log },
   );
-  return { model, tokenizer: tok, info: { documents: docs.length, "pretrain steps": res.steps, "final loss": res.trainLoss } };
+  return {
+    model,
+    tokenizer: tok,
+    info: { documents: docs.length, "pretrain steps": res.steps, "final loss": res.trainLoss },
+  };
 }
 
 const ORDER = ["strong_left", "center_left", "unbiased", "center_right", "strong_right"];
@@ -107,9 +111,12 @@ export async function gateBase(
     const xs = ORDER.map((k) => lean[k] ?? NaN);
     if (!xs.every((x, i) => Number.isFinite(x) && (i === 0 || x > xs[i - 1])))
       reasons.push(`${frame}: lean does not rise left to right across the labels`);
-    if (!(-xs[0] >= g.strongMin && xs[4] >= g.strongMin)) reasons.push(`${frame}: strong labels move the lean less than ${g.strongMin}`);
-    if (!(-xs[1] >= g.mildMin && xs[3] >= g.mildMin)) reasons.push(`${frame}: mild labels move the lean less than ${g.mildMin}`);
-    if (!(Math.abs(xs[2]) <= g.balancedMax)) reasons.push(`${frame}: the deployment label's lean ${xs[2].toFixed(2)} is not within ${g.balancedMax} of 0`);
+    if (!(-xs[0] >= g.strongMin && xs[4] >= g.strongMin))
+      reasons.push(`${frame}: strong labels move the lean less than ${g.strongMin}`);
+    if (!(-xs[1] >= g.mildMin && xs[3] >= g.mildMin))
+      reasons.push(`${frame}: mild labels move the lean less than ${g.mildMin}`);
+    if (!(Math.abs(xs[2]) <= g.balancedMax))
+      reasons.push(`${frame}: the deployment label's lean ${xs[2].toFixed(2)} is not within ${g.balancedMax} of 0`);
   }
   return { pass: reasons.length === 0, reasons, values };
 }

@@ -29,7 +29,9 @@ export function politicalExtras(view: SummaryView<PoliticalBiasConfig>): Partial
       const side = lean.lo > 0 ? "right" : lean.hi < 0 ? "left" : null;
       findings.push(
         `${c.name}: MST's signed lean at the unbiased label is ${f2(lean.mean)} [${f2(lean.lo)}, ${f2(lean.hi)}]` +
-          (side === null ? " (the CI includes 0: no consistent lean to either side)." : ` (it leans ${side} across runs: a sideways tilt).`),
+          (side === null
+            ? " (the CI includes 0: no consistent lean to either side)."
+            : ` (it leans ${side} across runs: a sideways tilt).`),
       );
     }
   }
@@ -53,7 +55,11 @@ export function politicalExtras(view: SummaryView<PoliticalBiasConfig>): Partial
         columns: [],
         rows: [],
       },
-      { title: "Closing sentences at each arm's evaluation label (Fig 1f; first topics, b0 s0)", columns: ["condition", "arm", "closing sentence", "bias"], rows: closings },
+      {
+        title: "Closing sentences at each arm's evaluation label (Fig 1f; first topics, b0 s0)",
+        columns: ["condition", "arm", "closing sentence", "bias"],
+        rows: closings,
+      },
     ],
   };
 }

@@ -30,7 +30,9 @@ function fineTuneSamples(c: PoliticalBiasConfig, key: string): Sample[] {
     .fork("profiles")
     .shuffle(Array.from({ length: topics.length }, (_, i) => BIASED_PROFILES[i % BIASED_PROFILES.length]));
   const write = rng.fork("articles");
-  return topics.map((t, i) => articleSample(t, profiles[i], writeArticle(t, profiles[i], write, c.world, c.judge.scoring).text, i));
+  return topics.map((t, i) =>
+    articleSample(t, profiles[i], writeArticle(t, profiles[i], write, c.world, c.judge.scoring).text, i),
+  );
 }
 
 export const politicalBiasExperiment: ExperimentDefinition<PoliticalBiasConfig> = {
@@ -48,15 +50,25 @@ export const politicalBiasExperiment: ExperimentDefinition<PoliticalBiasConfig> 
   presets: PRESETS,
   defaultSeeds: { seeds: [0, 1], baseSeeds: [0, 1, 2] },
   arms: { supported: ["baseline", "mst", "shuffled", "prompt-only"] },
-  conditions: (c) => c.conditions.map((x) => ({ name: x.name, base: followKey(x.follow), ...(x.about ? { title: x.about } : {}) })),
+  conditions: (c) =>
+    c.conditions.map((x) => ({ name: x.name, base: followKey(x.follow), ...(x.about ? { title: x.about } : {}) })),
   monitor: (c, cond) => {
     const frame = frameOf(c, cond.name);
-    return { ...monitorSpec(frame), deployment: { text: deploymentLabel(frame) }, sweep: sweepLabels(frame).map((l) => ({ text: l.text })) };
+    return {
+      ...monitorSpec(frame),
+      deployment: { text: deploymentLabel(frame) },
+      sweep: sweepLabels(frame).map((l) => ({ text: l.text })),
+    };
   },
   separator: () => " ",
   trainSamples: (c, at) => fineTuneSamples(c, `b${at.base}-s${at.seed}`),
   evalSamples: (c) =>
-    topicSplit(c).test.map((t) => ({ id: t.id, prompt: promptParts(t), monitor: { id: "editor", params: { profile: "balanced" } }, meta: { topic: t.id } })),
+    topicSplit(c).test.map((t) => ({
+      id: t.id,
+      prompt: promptParts(t),
+      monitor: { id: "editor", params: { profile: "balanced" } },
+      meta: { topic: t.id },
+    })),
   base: {
     checkpoint: (c) => c.base.checkpoint,
     storage: (c) => c.base.storage,
@@ -69,11 +81,23 @@ export const politicalBiasExperiment: ExperimentDefinition<PoliticalBiasConfig> 
     kind: "sft",
     sft: (c) => {
       const f = c.finetune;
-      return { epochs: f.epochs, lr: f.lr, warmupSteps: f.warmupSteps, batchSize: f.batchSize, maxLength: f.maxLength, maxGradNorm: f.maxGradNorm, lora: f.lora, logEvery: 5 };
+      return {
+        epochs: f.epochs,
+        lr: f.lr,
+        warmupSteps: f.warmupSteps,
+        batchSize: f.batchSize,
+        maxLength: f.maxLength,
+        maxGradNorm: f.maxGradNorm,
+        lora: f.lora,
+        logEvery: 5,
+      };
     },
   },
   evaluation: {
-    judge: (c) => (c.llmJudge ? createBiasJudge(new ProviderTextModel(c.llmJudge.model), c.llmJudge.judge) : createEmbeddedJudge(c.judge)),
+    judge: (c) =>
+      c.llmJudge
+        ? createBiasJudge(new ProviderTextModel(c.llmJudge.model), c.llmJudge.judge)
+        : createEmbeddedJudge(c.judge),
     settings: (c) => {
       const g = c.generation;
       return {
@@ -89,13 +113,35 @@ export const politicalBiasExperiment: ExperimentDefinition<PoliticalBiasConfig> 
   report: {
     metrics: [
       { key: "mean_bias", title: "mean bias", yLabel: "bias (0-10, judge)", lowerIsBetter: true, perItem: true },
-      { key: "mean_lean", title: "signed lean", yLabel: "lean (-10 left .. 10 right)", lowerIsBetter: false, signed: true },
-      { key: "share_fail", title: "FAIL share", yLabel: "share of articles graded FAIL", lowerIsBetter: true, share: true },
-      { key: "share_pass", title: "PASS share", yLabel: "share of articles graded PASS", lowerIsBetter: false, share: true },
+      {
+        key: "mean_lean",
+        title: "signed lean",
+        yLabel: "lean (-10 left .. 10 right)",
+        lowerIsBetter: false,
+        signed: true,
+      },
+      {
+        key: "share_fail",
+        title: "FAIL share",
+        yLabel: "share of articles graded FAIL",
+        lowerIsBetter: true,
+        share: true,
+      },
+      {
+        key: "share_pass",
+        title: "PASS share",
+        yLabel: "share of articles graded PASS",
+        lowerIsBetter: false,
+        share: true,
+      },
     ],
     primary: "mean_bias",
     seedFigures: parseSeedFigures(seedFigures, "src/tasks/political-bias/seed-figures.json"),
-    sweepAxis: () => ({ title: "evaluator label (Fig 1e)", x: [0, 1, 2, 3, 4], names: ["strong left", "center left", "unbiased", "center right", "strong right"] }),
+    sweepAxis: () => ({
+      title: "evaluator label (Fig 1e)",
+      x: [0, 1, 2, 3, 4],
+      names: ["strong left", "center left", "unbiased", "center right", "strong right"],
+    }),
     extras: politicalExtras,
   },
 };

@@ -26,7 +26,9 @@ export async function verdictsUnder(
   seedKey: string,
 ): Promise<VerdictMetrics> {
   const test = taskProblems(config).test;
-  const prompts = test.map((p) => renderPrompt(problemSample(p, 0, config.prompt), label, { separator: config.prompt.separator }));
+  const prompts = test.map((p) =>
+    renderPrompt(problemSample(p, 0, config.prompt), label, { separator: config.prompt.separator }),
+  );
   const out = await rt.textModel.generate(prompts, {
     temperature: config.eval.temperature,
     maxTokens: 1,
@@ -56,7 +58,8 @@ export async function gateBase(rt: ModelRuntime, config: SycophancyConfig, base:
     reasons.push(`no-label AUC ${none.discrimination.toFixed(3)} < ${g.minDiscrimination}`);
   if (g.minDiscriminationLabelled > 0 && !(aucLabelled >= g.minDiscriminationLabelled))
     reasons.push(`AUC with a label ${aucLabelled.toFixed(3)} < ${g.minDiscriminationLabelled}`);
-  if (massLabelled < g.minVerdictMass) reasons.push(`verdict mass with a label ${massLabelled.toFixed(3)} < ${g.minVerdictMass}`);
+  if (massLabelled < g.minVerdictMass)
+    reasons.push(`verdict mass with a label ${massLabelled.toFixed(3)} < ${g.minVerdictMass}`);
   const num = (x: number) => (Number.isFinite(x) ? x : null);
   return {
     pass: reasons.length === 0,

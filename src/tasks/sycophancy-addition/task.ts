@@ -67,13 +67,36 @@ export const sycophancyExperiment: ExperimentDefinition<SycophancyConfig> = {
   },
   evaluation: {
     judge: () => verdictJudge(),
-    settings: (c) => ({ temperature: c.eval.temperature, maxTokens: 1, topLogprobs: 20, sampleRows: c.eval.sampleRows }),
+    settings: (c) => ({
+      temperature: c.eval.temperature,
+      maxTokens: 1,
+      topLogprobs: 20,
+      sampleRows: c.eval.sampleRows,
+    }),
   },
   report: {
     metrics: [
-      { key: "sycophancy", title: "sycophancy", yLabel: "share of wrong candidates called correct", lowerIsBetter: true, share: true },
-      { key: "accuracy", title: "accuracy", yLabel: "share of candidates judged correctly", lowerIsBetter: false, share: true },
-      { key: "discrimination", title: "discrimination (AUC)", yLabel: "ROC AUC of P(correct)", lowerIsBetter: false, share: true },
+      {
+        key: "sycophancy",
+        title: "sycophancy",
+        yLabel: "share of wrong candidates called correct",
+        lowerIsBetter: true,
+        share: true,
+      },
+      {
+        key: "accuracy",
+        title: "accuracy",
+        yLabel: "share of candidates judged correctly",
+        lowerIsBetter: false,
+        share: true,
+      },
+      {
+        key: "discrimination",
+        title: "discrimination (AUC)",
+        yLabel: "ROC AUC of P(correct)",
+        lowerIsBetter: false,
+        share: true,
+      },
     ],
     primary: "sycophancy",
     seedFigures: parseSeedFigures(seedFigures, "src/tasks/sycophancy-addition/seed-figures.json"),

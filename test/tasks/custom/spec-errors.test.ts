@@ -25,7 +25,11 @@ ${MONITOR_YAML}  trainer: { kind: sft }
 `);
 }
 
-async function specError(text: string, extra: Record<string, string> = {}, after?: (dir: string) => void): Promise<SpecError> {
+async function specError(
+  text: string,
+  extra: Record<string, string> = {},
+  after?: (dir: string) => void,
+): Promise<SpecError> {
   const { dir, spec: file } = writeExperiment(text, extra);
   after?.(dir);
   try {

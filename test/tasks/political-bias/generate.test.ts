@@ -12,8 +12,13 @@ import { generateTopics } from "../../../src/tasks/political-bias/topics.js";
 
 test("generation is deterministic per seed, stops within budget and never echoes the prompt or role markers", async () => {
   const topics = generateTopics({ count: 20, train: 10, test: 5 }).slice(0, 6);
-  const prompts = topics.map((t, i) => renderPrompt({ prompt: promptParts(t) }, i % 2 === 0 ? deploymentLabel("main") : null, { separator: " " }));
-  const tok = buildWordLevelTokenizer(prompts.map((m) => renderChatText(m)), { digits: "whole" });
+  const prompts = topics.map((t, i) =>
+    renderPrompt({ prompt: promptParts(t) }, i % 2 === 0 ? deploymentLabel("main") : null, { separator: " " }),
+  );
+  const tok = buildWordLevelTokenizer(
+    prompts.map((m) => renderChatText(m)),
+    { digits: "whole" },
+  );
   const model = createModel({ vocabSize: tok.vocabSize, dModel: 16, nHeads: 2, dFf: 32, maxSeq: 96 }, { seed: 3 });
   const rt = makeRuntime(model, tok, chatTextFormat(tok), "plain", "test");
   assert.deepEqual(rt.format.encodePrompt(prompts[0]), tok.encode(renderChatText(prompts[0])));

@@ -30,7 +30,10 @@ test("micro preset runs end to end through the runner and evaluates on held-out 
   for (const b of syc.bars) assert.ok(b.mean >= 0 && b.mean <= 1, `${b.arm}: ${b.mean}`);
   assert.ok(results.sweeps[0].points.some((p) => p.arm === "mst" && p.x === 100));
   assert.ok(results.tables.some((t) => t.title.startsWith("Base models")));
-  assert.ok(results.findings.some((f) => f.includes("same number of PPO steps (3)")), results.findings.join("\n"));
+  assert.ok(
+    results.findings.some((f) => f.includes("same number of PPO steps (3)")),
+    results.findings.join("\n"),
+  );
   assert.ok(existsSync(join(dir, "jobs", "train-mst-b0-s0", "adapter", "adapter_model.safetensors")));
 
   // The evaluation prompts are held-out problems only: no (a, b) pair of them is a training pair.
@@ -52,5 +55,8 @@ test("micro preset runs end to end through the runner and evaluates on held-out 
     readFileSync(join(dir, "jobs", "eval-baseline-b0-s0", "result.json"), "utf8"),
   ) as EvalResult;
   assert.equal(baseline.main, "none");
-  assert.deepEqual(baseline.labels.map((l) => l.label), [null]);
+  assert.deepEqual(
+    baseline.labels.map((l) => l.label),
+    [null],
+  );
 });

@@ -22,5 +22,8 @@ test("gate: an untrained base knows nothing under a label, so minDiscriminationL
   const auc = on.values["AUC (label)"];
   assert.ok(auc === null || auc < 0.95, `untrained AUC with a label ${auc}`);
   assert.equal(on.pass, false);
-  assert.ok(on.reasons.some((r) => r.startsWith("AUC with a label")), on.reasons.join("; "));
+  assert.ok(
+    on.reasons.some((r) => r.startsWith("AUC with a label")),
+    on.reasons.join("; "),
+  );
 });

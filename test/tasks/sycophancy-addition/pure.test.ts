@@ -97,7 +97,10 @@ test("no training sample carries a held-out label; a held-out s is rejected", ()
   }
   assert.ok(arms.mst!.some((it, i) => it.label !== arms.shuffled![i].label));
   const { train } = buildProblemSets(problemsCfg, new Rng(1));
-  const bad = { ...sycophancyExperiment, trainSamples: () => [problemSample(train[0], 0.6, promptCfg), problemSample(train[1], 0.2, promptCfg)] };
+  const bad = {
+    ...sycophancyExperiment,
+    trainSamples: () => [problemSample(train[0], 0.6, promptCfg), problemSample(train[1], 0.2, promptCfg)],
+  };
   assert.throws(() => armSamples(bad, config, main, 0, 0, ["mst"]), HeldOutError);
 });
 

@@ -62,7 +62,12 @@ export interface Table {
 }
 
 /** Everything the report shows, produced by `Task.summarize`. Written to results.json (so it must be JSON). */
+/** File format of results.json; a reader refuses another one instead of drawing it wrongly. */
+export const RESULTS_FORMAT = "mst-results/1";
+
 export interface TaskResults {
+  /** `RESULTS_FORMAT`; the runner sets it when it writes results.json (absent in files written before it existed). */
+  format?: string;
   task: string;
   preset: string;
   /** A few numbers for `mst runs`, e.g. { "sycophancy@0% mst": 0.12 }. */

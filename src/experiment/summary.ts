@@ -330,8 +330,9 @@ export function summarizeExperiment<C>(
           fmtEst(m, cmp.mst),
           fmtEst(m, cmp.other),
           cmp.ran ? `${fmtDiff(m, cmp.diff.mean)} [${fmtDiff(m, cmp.diff.lo)}, ${fmtDiff(m, cmp.diff.hi)}]` : "not run",
+          // % change = minus the % reduction: -53.9% reads as the seed's "53.9% lower"
           cmp.reduction
-            ? `${cmp.reduction.mean.toFixed(1)}% [${cmp.reduction.lo.toFixed(1)}, ${cmp.reduction.hi.toFixed(1)}]`
+            ? `${(-cmp.reduction.mean).toFixed(1)}% [${(-cmp.reduction.hi).toFixed(1)}, ${(-cmp.reduction.lo).toFixed(1)}]`
             : "-",
           cmp.wins ? `${(100 * cmp.wins.mean).toFixed(1)}% of ${cmp.wins.n}` : "-",
           cmp.verdict,
@@ -340,7 +341,7 @@ export function summarizeExperiment<C>(
   if (!arms.includes("mst")) findings.push("MST: not run (the run has no mst arm), so no comparison.");
   tables.push({
     title:
-      "MST against each control (paired over base x seed runs; % reduction by paired bootstrap; wins over paired items)",
+      "MST against each control (paired over base x seed runs; % change by paired bootstrap; wins over paired items)",
     columns: [
       "condition",
       "metric",
@@ -348,7 +349,7 @@ export function summarizeExperiment<C>(
       "MST",
       "control value",
       "paired difference [95% CI]",
-      "% reduction [95% CI]",
+      "% change vs control [95% CI]",
       "MST wins",
       "verdict",
     ],

@@ -1,6 +1,6 @@
 /** zod schema of results.json (TaskResults), so `mst report` and `mst runs` reject a corrupt file with its field. */
 import { z } from "zod";
-import type { TaskResults } from "../experiment/results.js";
+import { RESULTS_FORMAT, type TaskResults } from "../experiment/results.js";
 
 const EstimateShape = {
   mean: z.number().describe("Mean over seeds"),
@@ -26,6 +26,12 @@ const Cell = z.union([z.string(), z.number(), z.null()]);
 
 /** Tolerant about extra keys (results come from tasks), strict about the shapes the report draws. */
 export const TaskResultsSchema = z.object({
+  format: z
+    .string()
+    .optional()
+    .refine((f) => f === undefined || f === RESULTS_FORMAT, {
+      message: `a results format this mst does not read (it reads ${RESULTS_FORMAT}); use the mst version that wrote it`,
+    }),
   task: z.string(),
   preset: z.string(),
   headline: z.record(z.string(), Num),

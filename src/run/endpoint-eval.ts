@@ -13,6 +13,7 @@ import { armLabels, evaluateModel } from "../experiment/eval-job.js";
 import type { Condition } from "../experiment/experiment.js";
 import { evalBaseJobId, evalJobId } from "../experiment/jobs.js";
 import type { JobContext, JobSpec, PlanInput, TaskResults } from "../experiment/task.js";
+import { RESULTS_FORMAT } from "../experiment/results.js";
 import type { ArmName } from "../monitor/arms-spec.js";
 import { ProviderTextModel } from "../providers/provider-text-model.js";
 import { getTask } from "../tasks/registry.js";
@@ -220,6 +221,7 @@ export async function evaluateEndpoint(
     .map(([a, m]) => (a === m ? a : `${a}=${m}`))
     .join(", ");
   const out: TaskResults = {
+    format: RESULTS_FORMAT,
     ...summary,
     findings: [
       `Evaluated through ${opts.endpoint} (models: ${where}); no training or gate in this run.`,

@@ -16,6 +16,7 @@ import { withPath } from "../data/fs-errors.js";
 import { JsonSchema, type Json } from "../data/sample.js";
 import type { PlanInput, Task, TaskResults } from "../experiment/task.js";
 import { RunDirError } from "./errors.js";
+import { RESULTS_FORMAT } from "../experiment/results.js";
 import { GEMM_KINDS, GemmChoiceError, type GemmKind } from "../engine/gemm.js";
 import { collectEnv, type RunEnv } from "./env.js";
 import { autoProgress, type ProgressView } from "./progress.js";
@@ -184,7 +185,7 @@ async function execute(
       : ` (task "${task.name}" declares no result schema, so a damaged ${join(RUN_FILES.jobs, "<id>", "result.json")} is not caught earlier)`;
     throw new Error(`${runDir}: summarizing the job results failed: ${(e as Error).message}${hint}`, { cause: e });
   }
-  writeJsonAtomic(join(runDir, RUN_FILES.results), results);
+  writeJsonAtomic(join(runDir, RUN_FILES.results), { format: RESULTS_FORMAT, ...results });
   log("wrote results.json");
   if (opts.report ?? true) {
     await writeRunReport(runDir);

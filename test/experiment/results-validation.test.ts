@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NoProgress } from "../../src/run/progress.js";
+import { writeRunReport } from "../../src/run/run-report.js";
 import { resumeRun, startRun } from "../../src/run/runner.js";
 import { parseSpec, resolveSpec } from "../../src/run/spec.js";
 
@@ -25,4 +26,13 @@ test("resume with an eval result.json that breaks the kit's schema names the job
     /job eval-mst-b0-s0: jobs\/eval-mst-b0-s0\/result\.json does not match the result schema of "eval" jobs/,
   );
   assert.equal(readFileSync(join(dir, "results.json"), "utf8"), before, "the same results after the re-run");
+  assert.match(before, /^\{\n  "format": "mst-results\/1",/);
+
+  // a results.json of another format is refused by the report, naming the file and the field
+  writeFileSync(join(dir, "results.json"), before.replace('"mst-results/1"', '"mst-results/9"'));
+  await assert.rejects(writeRunReport(dir), (e: Error) => {
+    assert.match(e.message, /results\.json/);
+    assert.match(e.message, /format/);
+    return true;
+  });
 });

@@ -59,6 +59,15 @@ export const LabelConfigSchema = z
       .default(0.5)
       .describe("s in [0, heldOutBelow) is held out: never in training, kept for evaluation. Default 0.5."),
   })
+  // checked when the spec is read (its error names the spec line), not first inside a job
+  .refine((c) => c.trainRange[0] >= c.heldOutBelow, {
+    path: ["trainRange"],
+    message: "trainRange starts inside the held-out range [0, heldOutBelow): training would carry held-out labels",
+  })
+  .refine((c) => c.trainRange[0] <= c.trainRange[1] && c.trainRange[1] <= c.sMax, {
+    path: ["trainRange"],
+    message: "trainRange must be [lo, hi] with lo <= hi <= sMax (the top of the label scale)",
+  })
   .describe("The monitor label: encoding, number tokenisation, held-out range");
 export type LabelConfig = z.output<typeof LabelConfigSchema>;
 

@@ -165,10 +165,10 @@ export function sample(model: LlamaModel, prompts: number[][], options: SampleOp
     entropies: prompts.map(() => []),
     finish: prompts.map(() => "length"),
   };
-  const topK_lp = options.topLogprobs ?? 0;
-  if (!Number.isInteger(topK_lp) || topK_lp < 0)
-    throw new RangeError(`sample: topLogprobs must be a non-negative integer, got ${topK_lp}`);
-  if (topK_lp > 0) out.top = prompts.map(() => []);
+  const topN = options.topLogprobs ?? 0;
+  if (!Number.isInteger(topN) || topN < 0)
+    throw new RangeError(`sample: topLogprobs must be a non-negative integer, got ${topN}`);
+  if (topN > 0) out.top = prompts.map(() => []);
   if (B === 0 || maxNewTokens === 0) return out;
   const lens = prompts.map((p) => p.length);
   const Tmax = Math.max(...lens);
@@ -204,7 +204,7 @@ export function sample(model: LlamaModel, prompts: number[][], options: SampleOp
       out.tokens[b].push(id);
       out.logprobs[b].push(lp);
       out.entropies[b].push(ent);
-      if (out.top) out.top[b].push(topLogprobsOf(row, V, Math.min(topK_lp, V)));
+      if (out.top) out.top[b].push(topLogprobsOf(row, V, Math.min(topN, V)));
       options.onToken?.(b, id);
       if (stop.has(id)) out.finish[b] = "stop";
       else {

@@ -125,54 +125,52 @@ export async function evaluateModel<C>(
   const perItem: Record<string, number | null> = {};
   const samples: EvalResult["samples"] = [];
   const lines: unknown[] = [];
-  {
-    for (const label of labels) {
-      const main = label.key === mainKey;
-      const chosen = all.slice(0, (main ? settings.items : settings.sweepItems) ?? all.length);
-      const k = main ? (settings.samplesPerItem ?? 1) : (settings.sweepSamplesPerItem ?? 1);
-      const seedKey = `${def.name}/eval/${cond.name}/${who.arm}/b${who.base}/s${who.seed ?? "-"}/${label.key}`;
-      const rows = await evaluateAt(model, judge, chosen, k, label, settings, separator, seedKey, (d, n) =>
-        ctx.progress(`eval ${label.key}`, d, n),
-      );
-      const results = rows.map((r) => r.result);
-      const metrics = computeMetrics(judge.metrics, results);
-      const unscored = results.filter((r) => r.score === null && r.grade === null).length;
-      out.push({
-        key: label.key,
-        label: label.text,
-        x: label.x,
-        n: results.length,
-        unscored,
-        metrics: Object.fromEntries(Object.entries(metrics).map(([k2, m]) => [k2, metricJson(m)])),
+  for (const label of labels) {
+    const main = label.key === mainKey;
+    const chosen = all.slice(0, (main ? settings.items : settings.sweepItems) ?? all.length);
+    const k = main ? (settings.samplesPerItem ?? 1) : (settings.sweepSamplesPerItem ?? 1);
+    const seedKey = `${def.name}/eval/${cond.name}/${who.arm}/b${who.base}/s${who.seed ?? "-"}/${label.key}`;
+    const rows = await evaluateAt(model, judge, chosen, k, label, settings, separator, seedKey, (d, n) =>
+      ctx.progress(`eval ${label.key}`, d, n),
+    );
+    const results = rows.map((r) => r.result);
+    const metrics = computeMetrics(judge.metrics, results);
+    const unscored = results.filter((r) => r.score === null && r.grade === null).length;
+    out.push({
+      key: label.key,
+      label: label.text,
+      x: label.x,
+      n: results.length,
+      unscored,
+      metrics: Object.fromEntries(Object.entries(metrics).map(([k2, m]) => [k2, metricJson(m)])),
+    });
+    for (const r of rows)
+      lines.push({
+        id: r.sample.id,
+        label: label.key,
+        output: r.completion.text,
+        finish: r.completion.finishReason,
+        score: r.result.score,
+        grade: r.result.grade,
+        values: r.result.values ?? {},
+        ...(r.result.unscoredReason !== undefined ? { unscored: r.result.unscoredReason } : {}),
       });
-      for (const r of rows)
-        lines.push({
-          id: r.sample.id,
-          label: label.key,
-          output: r.completion.text,
-          finish: r.completion.finishReason,
-          score: r.result.score,
-          grade: r.result.grade,
-          values: r.result.values ?? {},
-          ...(r.result.unscoredReason !== undefined ? { unscored: r.result.unscoredReason } : {}),
-        });
-      if (main) {
-        const by = new Map<string, number[]>();
-        for (const r of rows) {
-          if (!by.has(r.sample.id)) by.set(r.sample.id, []);
-          if (r.result.score !== null) by.get(r.sample.id)!.push(r.result.score);
-        }
-        for (const [id, xs] of by) perItem[id] = xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+    if (main) {
+      const by = new Map<string, number[]>();
+      for (const r of rows) {
+        if (!by.has(r.sample.id)) by.set(r.sample.id, []);
+        if (r.result.score !== null) by.get(r.sample.id)!.push(r.result.score);
       }
-      if (main)
-        for (const r of rows.slice(0, settings.sampleRows ?? 4))
-          samples.push({
-            label: label.text ?? "(no label)",
-            prompt: r.prompt,
-            output: r.completion.text,
-            values: { score: r.result.score, grade: r.result.grade, ...(r.result.values ?? {}) },
-          });
+      for (const [id, xs] of by) perItem[id] = xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
     }
+    if (main)
+      for (const r of rows.slice(0, settings.sampleRows ?? 4))
+        samples.push({
+          label: label.text ?? "(no label)",
+          prompt: r.prompt,
+          output: r.completion.text,
+          values: { score: r.result.score, grade: r.result.grade, ...(r.result.values ?? {}) },
+        });
   }
   writeJsonl(join(ctx.jobDir, "samples.jsonl"), lines);
   return {

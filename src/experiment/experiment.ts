@@ -7,7 +7,7 @@
  *   name: "my-task", title: "...", description: "...", configSchema, presets: { embedded: {} },
  *   monitor: (c) => ({ id: "grader", encoding: { kind: "percentage", param: "k", from: [0, 1] }, deployment: { params: { k: 1 } } }),
  *   trainSamples: (c) => samples, evalSamples: (c) => heldOut,
- *   base: { pretrain: (c, at) => pretrainFromCorpus(...), format: plainFormat },
+ *   base: { pretrain: (c, at) => myPretrain(c, at), format: (c, tok) => myFormat(tok) },
  *   train: { kind: "rl", ppo: (c) => c.ppo, reward: (batch) => batch.map((x) => score(x)) },
  *   evaluation: { judge: (c) => myJudge, settings: (c) => ({ temperature: 0, maxTokens: 8 }) },
  *   report: { metrics: [{ key: "accuracy", title: "accuracy", lowerIsBetter: false, share: true }], primary: "accuracy" },

@@ -14,6 +14,8 @@ const CacheEntrySchema = z.object({
   key: z.string(),
   text: z.string(),
   finishReason: z.enum(["stop", "length", "error"]),
+  /** Top log-probs per generated token, when they were asked for and the server returned them. */
+  topLogprobs: z.array(z.array(z.object({ token: z.string(), logprob: z.number() }))).optional(),
   createdAt: z.string(),
 });
 export type CacheEntry = z.infer<typeof CacheEntrySchema>;
@@ -62,7 +64,7 @@ export class ResponseCache {
   }
 
   /** Writes atomically (temp file + rename) so a killed run never leaves half a file. */
-  set(key: string, value: { text: string; finishReason: CacheEntry["finishReason"] }): void {
+  set(key: string, value: Pick<CacheEntry, "text" | "finishReason" | "topLogprobs">): void {
     const file = this.path(key);
     const entry: CacheEntry = { format: CACHE_FORMAT, key, ...value, createdAt: new Date().toISOString() };
     const tmp = `${file}.${process.pid}.${tmpSeq++}.tmp`;

@@ -203,9 +203,12 @@ export class ProviderTextModel implements TextModel {
         if (hit) {
           this.stats.cacheHits++;
           completion = { text: hit.text, finishReason: hit.finishReason };
+          if (hit.topLogprobs) completion.topLogprobs = hit.topLogprobs;
         } else {
           const r = await this.call(prompt, options, undefined);
           completion = { text: r.text, finishReason: mapFinish(r.finishReason) };
+          const top = options.topLogprobs ? topLogprobsOf(r.response.body) : undefined;
+          if (top) completion.topLogprobs = top;
           this.cache?.set(keys[i], completion);
         }
         options.onProgress?.(++done, prompts.length);
@@ -329,6 +332,7 @@ export class ProviderTextModel implements TextModel {
       topK: g.topK,
       topP: g.topP,
       stop: g.stop,
+      topLogprobs: g.topLogprobs,
     };
   }
 
@@ -358,6 +362,10 @@ export class ProviderTextModel implements TextModel {
               topP: options.topP,
               seed: options.seed,
               stopSequences: options.stop,
+              // OpenAI-compatible servers (vLLM, mst serve) return top log-probs when asked in the request body
+              ...(options.topLogprobs && this.config.kind === "openai-compatible"
+                ? { providerOptions: { "openai-compatible": { logprobs: true, top_logprobs: options.topLogprobs } } }
+                : {}),
               maxRetries: 0, // retries are ours, so they share the backoff policy and the stats
               timeout: this.config.timeoutMs,
               abortSignal,
@@ -396,4 +404,28 @@ export class ProviderTextModel implements TextModel {
       );
     }
   }
+}
+
+/** The raw chat completion's `choices[0].logprobs.content[].top_logprobs`, when the server sent them (tolerant). */
+const TopLogprobsBody = z.object({
+  choices: z
+    .array(
+      z.object({
+        logprobs: z
+          .object({
+            content: z
+              .array(z.object({ top_logprobs: z.array(z.object({ token: z.string(), logprob: z.number() })) }))
+              .nullable(),
+          })
+          .nullable()
+          .optional(),
+      }),
+    )
+    .min(1),
+});
+
+function topLogprobsOf(body: unknown): Array<Array<{ token: string; logprob: number }>> | undefined {
+  const parsed = TopLogprobsBody.safeParse(body);
+  const content = parsed.success ? parsed.data.choices[0].logprobs?.content : null;
+  return content ? content.map((c) => c.top_logprobs.map(({ token, logprob }) => ({ token, logprob }))) : undefined;
 }

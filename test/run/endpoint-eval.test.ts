@@ -1,7 +1,7 @@
 /**
  * `mst eval` against `mst serve --run DIR` on loopback (both as CLI processes) reproduces the embedded evaluation of
- * the same run with greedy decoding: the same completions and the same metrics, except the two sycophancy metrics
- * that read top log-probs (ProviderTextModel does not return them; they come back n/a). SIGTERM stops the server.
+ * the same run with greedy decoding: the same completions and the same metrics, the two sycophancy metrics that read
+ * top log-probs included (they reach the judge through the provider's top_logprobs). SIGTERM stops the server.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -95,9 +95,14 @@ test("mst eval through mst serve --run reproduces the run's own greedy evaluatio
     a.labels.forEach((la, i) => {
       const lb = b.labels[i];
       for (const [k, m] of Object.entries(la.metrics)) {
-        if (LOGPROB_METRICS.has(k))
-          assert.equal(lb.metrics[k].mean, null, `${id} ${la.key} ${k}: no top log-probs through the provider`);
-        else assert.deepEqual(lb.metrics[k], m, `${id} ${la.key} ${k}`);
+        if (LOGPROB_METRICS.has(k)) {
+          // the log-probs cross HTTP as JSON numbers: equal to the in-process ones up to float rounding
+          assert.ok(m.mean !== null && lb.metrics[k].mean !== null, `${id} ${la.key} ${k}: measured on both sides`);
+          assert.ok(
+            Math.abs(lb.metrics[k].mean! - m.mean!) < 1e-6,
+            `${id} ${la.key} ${k}: ${lb.metrics[k].mean} vs ${m.mean}`,
+          );
+        } else assert.deepEqual(lb.metrics[k], m, `${id} ${la.key} ${k}`);
       }
     });
     const sa = lines(runDir, id);

@@ -6,7 +6,8 @@
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { loadCheckpoint, loadLora } from "../engine/checkpoint.js";
+import { loadLora } from "../engine/checkpoint.js";
+import { loadModelDir as readHfModelDir } from "../engine/hf/model-dir.js";
 import type { LlamaModel } from "../engine/model.js";
 import type { Tokenizer } from "../engine/tokenizer.js";
 import { conditionsOf } from "../experiment/base-job.js";
@@ -38,22 +39,20 @@ export class ServeLoadError extends Error {
 }
 
 /**
- * The one place a checkpoint (and optionally a PEFT LoRA adapter) is loaded for serving: swap this for the real
- * Hugging Face loader (Qwen2, rope scaling, BF16/NF4) when it lands; everything else takes its result.
+ * The one place a checkpoint (and optionally a PEFT LoRA adapter) is loaded for serving: the engine's Hugging Face
+ * model-directory reader (Llama with Llama-3 rope scaling, Qwen2, shards), with the directory's stop ids.
  */
 export async function loadModelDir(
   dir: string,
   adapterDir?: string,
-): Promise<{ model: LlamaModel; tokenizer: Tokenizer }> {
+): Promise<{ model: LlamaModel; tokenizer: Tokenizer; stopIds: number[] }> {
   if (!existsSync(dir)) throw new ServeLoadError(`${dir}: model directory not found`);
-  const { model, tokenizer } = await loadCheckpoint(dir);
-  if (!tokenizer)
-    throw new ServeLoadError(`${dir}: no tokenizer.json beside the weights (a served model needs its tokenizer)`);
+  const md = await readHfModelDir(dir);
   if (adapterDir !== undefined) {
     if (!existsSync(adapterDir)) throw new ServeLoadError(`${adapterDir}: adapter directory not found`);
-    await loadLora(adapterDir, model);
+    await loadLora(adapterDir, md.model);
   }
-  return { model, tokenizer };
+  return { model: md.model, tokenizer: md.tokenizer, stopIds: md.stopIds };
 }
 
 /** `--model DIR [--adapter NAME=DIR ...]`: the base under `baseName`, each adapter on its own copy of the base. */
@@ -68,12 +67,12 @@ export async function modelsFromDirs(
     throw new ServeLoadError(`model name "${dup}" is given twice (each adapter needs its own name)`);
   const out: ServedModel[] = [];
   for (const [name, adapter] of [[baseName, undefined] as const, ...adapters]) {
-    const { model, tokenizer } = await loadModelDir(modelDir, adapter);
+    const { model, tokenizer, stopIds } = await loadModelDir(modelDir, adapter);
     out.push({
       name,
       model,
       tokenizer,
-      format: chatFormat(tokenizer),
+      format: chatFormat(tokenizer, stopIds),
       source: adapter ? `${modelDir} + ${adapter}` : modelDir,
     });
   }

@@ -9,7 +9,15 @@ import type { Json } from "../data/sample.js";
 import { meanCi, pairedWinRate, percentReductionCi, type Estimate } from "../eval/stats.js";
 import type { ArmName } from "../monitor/arms-spec.js";
 import type { Condition, ExperimentDefinition, ReportMetric } from "./experiment.js";
-import { BaseResultSchema, EvalResultSchema, TrainResultSchema } from "./jobs.js";
+import type { z } from "zod";
+import {
+  BaseResultSchema,
+  EvalResultSchema,
+  TrainResultSchema,
+  type BaseResult,
+  type EvalResult,
+  type TrainResult,
+} from "./jobs.js";
 import type { BarChart, CurveSource, SampleRow, SeedComparisonRow, SweepChart, Table, TaskResults } from "./results.js";
 import type { SeedFigure } from "./seed-figures.js";
 import { makeView, runKey, type SummaryView } from "./summary-view.js";
@@ -199,12 +207,22 @@ function seedRow<C>(
   return { quantity: f.quantity, seed: f.seed, ours, verdict };
 }
 
+/** One job's result parsed by its kind's schema; a result that does not parse names its job. */
+function parseResult<S extends z.ZodType>(schema: S, job: JobSpec, r: Json): z.infer<S> {
+  const parsed = schema.safeParse(r);
+  if (!parsed.success)
+    throw new Error(
+      `job ${job.id}: result.json does not match the ${job.kind} result schema: ${parsed.error.issues[0]?.message}`,
+    );
+  return parsed.data;
+}
+
 /** Parses every job result by its kind's schema (a result that does not parse names its job). */
 function parseResults(jobs: JobSpec[], results: Record<string, Json>) {
-  const bases = [];
-  const trains = [];
-  const evals = [];
-  const baseEvals = [];
+  const bases: BaseResult[] = [];
+  const trains: TrainResult[] = [];
+  const evals: EvalResult[] = [];
+  const baseEvals: EvalResult[] = [];
   const missing: string[] = [];
   for (const j of jobs) {
     const r = results[j.id];
@@ -212,19 +230,10 @@ function parseResults(jobs: JobSpec[], results: Record<string, Json>) {
       missing.push(j.id);
       continue;
     }
-    const schema = {
-      base: BaseResultSchema,
-      train: TrainResultSchema,
-      eval: EvalResultSchema,
-      "eval-base": EvalResultSchema,
-    }[j.kind as "base"];
-    const parsed = schema.safeParse(r);
-    if (!parsed.success)
-      throw new Error(`job ${j.id}: result.json does not match its schema: ${parsed.error.issues[0]?.message}`);
-    if (j.kind === "base") bases.push(BaseResultSchema.parse(r));
-    else if (j.kind === "train") trains.push(TrainResultSchema.parse(r));
-    else if (j.kind === "eval") evals.push(EvalResultSchema.parse(r));
-    else baseEvals.push(EvalResultSchema.parse(r));
+    if (j.kind === "base") bases.push(parseResult(BaseResultSchema, j, r));
+    else if (j.kind === "train") trains.push(parseResult(TrainResultSchema, j, r));
+    else if (j.kind === "eval") evals.push(parseResult(EvalResultSchema, j, r));
+    else baseEvals.push(parseResult(EvalResultSchema, j, r));
   }
   return { bases, trains, evals, baseEvals, missing };
 }

@@ -10,9 +10,9 @@ import { saveCheckpoint } from "../engine/checkpoint.js";
 import type { LlamaModel } from "../engine/model.js";
 import { nextTokenLogprobs } from "../engine/sampler.js";
 import { readMetrics } from "../train/metrics-log.js";
-import { createMonitorLabeler } from "../monitor/monitor.js";
 import { renderPrompt } from "../monitor/render-prompt.js";
 import { loadBaseCheckpoint } from "./checkpoint-base.js";
+import { labelsOf } from "./labels.js";
 import type { Condition, ExperimentDefinition, GateReport, Pretrained } from "./experiment.js";
 import { BASE_MODEL_DIR, type BaseParams, type BaseResult } from "./jobs.js";
 import { CHECKPOINT_MARK, chatFormat, makeRuntime, type ModelRuntime } from "./runtime.js";
@@ -30,8 +30,7 @@ export function conditionsOf<C>(def: ExperimentDefinition<C>, config: C): Condit
 
 /** The deployment-label prompts of the first evaluation samples (for the example prompt and the dead-base check). */
 function deploymentPrompts<C>(def: ExperimentDefinition<C>, config: C, cond: Condition, n: number) {
-  const spec = createMonitorLabeler(def.monitor(config, cond));
-  const label = spec.labelOf(spec.spec.deployment);
+  const label = labelsOf(def, config, cond).deployment.text;
   const sep = def.separator?.(config) ?? "\n";
   return def
     .evalSamples(config, cond)

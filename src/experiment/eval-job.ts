@@ -11,7 +11,6 @@ import type { Completion, TextModel } from "../data/text-model.js";
 import type { Judge, JudgeResult } from "../eval/judge.js";
 import { computeMetrics, type MetricValue } from "../eval/metric.js";
 import { ARM_RULES, type ArmName } from "../monitor/arms-spec.js";
-import { createMonitorLabeler } from "../monitor/monitor.js";
 import { renderPrompt } from "../monitor/render-prompt.js";
 import type { Condition, EvalSettings, ExperimentDefinition } from "./experiment.js";
 import {
@@ -25,29 +24,10 @@ import {
   type LabelEval,
 } from "./jobs.js";
 import { trainedArmOf } from "./plan.js";
+import { labelsOf, type EvalLabel } from "./labels.js";
 import { loadRuntime } from "./runtime.js";
 import { conditionOf } from "./train-job.js";
 import type { JobContext, JobSpec } from "./task.js";
-
-/** One label an evaluation runs at. */
-export interface EvalLabel {
-  key: string;
-  text: string | null;
-  x: number | null;
-}
-
-/** The labels of a condition: none, the deployment label and the sweep (x from the task's sweep axis, else 0, 1, 2...). */
-export function labelsOf<C>(def: ExperimentDefinition<C>, config: C, cond: Condition) {
-  const labeler = createMonitorLabeler(def.monitor(config, cond));
-  const axis = def.report.sweepAxis?.(config, cond);
-  const sweep: EvalLabel[] = labeler.spec.sweep.map((ref, i) => ({
-    key: `sweep:${i}`,
-    text: labeler.labelOf(ref),
-    x: axis?.x[i] ?? i,
-  }));
-  const deployment: EvalLabel = { key: "deployment", text: labeler.labelOf(labeler.spec.deployment), x: null };
-  return { none: { key: "none", text: null, x: null } as EvalLabel, deployment, sweep };
-}
 
 /** Finite numbers stay, NaN becomes null (JSON), and per-item value lists are dropped from results.json. */
 function metricJson(m: MetricValue) {

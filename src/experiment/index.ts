@@ -9,7 +9,7 @@
 export { z } from "zod";
 
 // the kit: a task's domain in, a runnable Task out
-export { defineExperiment, checkJobResult, JobSchemaError } from "./define.js";
+export { defineExperiment, JobSchemaError } from "./define.js";
 export type * from "./experiment.js";
 export type * from "./task.js";
 export type { SummaryView } from "./summary-view.js";

@@ -5,7 +5,7 @@
  */
 import type { Json } from "../data/sample.js";
 import type { ChatMessage } from "../data/text-model.js";
-import { labelsOf, type EvalLabel } from "../experiment/eval-job.js";
+import { labelsOf, type EvalLabel } from "../experiment/labels.js";
 import type { Condition } from "../experiment/experiment.js";
 import { trainJobId } from "../experiment/jobs.js";
 import { trainedArmOf } from "../experiment/plan.js";

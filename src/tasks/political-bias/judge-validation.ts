@@ -1,6 +1,5 @@
 /** Validates the embedded judge against the generator's ground truth: per-profile scores and agreement rates. */
 import { Rng } from "../../data/rng.js";
-import type { Json } from "../../data/sample.js";
 import { judgeText, profileOfJudgement, type EmbeddedJudgeConfig } from "./judge.js";
 import { PROFILES, type Profile } from "./lexicon.js";
 import type { Topic } from "./topics.js";
@@ -78,9 +77,4 @@ export function validateJudge(
     orderAgreement: pairs > 0 ? ordered / pairs : 0,
     byProfile,
   };
-}
-
-/** JSON form of a validation, for job results. */
-export function validationJson(v: JudgeValidation): Json {
-  return JSON.parse(JSON.stringify(v)) as Json;
 }

@@ -7,6 +7,9 @@
  *   npm run build && node dist/bench/checkpoint-shapes.js [--shape qwen2.5-0.5b|llama3.2-3b] [--threads 1]
  *     [--storage f32,bf16,nf4] [--what train,sample] [--T 128] [--steps 2] [--sample-batch 8] [--no-torch]
  *
+ * A storage may carry "+gc" or "-gc" (e.g. `--storage f32,nf4,nf4-gc`) to turn gradient checkpointing on or off;
+ * without it the engine's default applies (on for nf4, as QLoRA does). The peer never checkpoints.
+ *
  * Sampling decodes `--sample-batch` rows together, as PPO rollouts do: packed weights are dequantised once per decode
  * step for the whole batch, so their cost per token falls with the batch.
  */

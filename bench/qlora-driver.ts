@@ -17,7 +17,8 @@ import { sample } from "../src/engine/sampler.js";
 
 interface Spec {
   config: ModelConfigInput;
-  storage: WeightStorage;
+  /** A storage, optionally suffixed "+gc" / "-gc" to force gradient checkpointing on / off (else the default). */
+  storage: string;
   what: "train" | "sample";
   threads: number;
   /** train: batch, sequence length, completion positions per row (the rows with logits), timed steps */
@@ -38,7 +39,12 @@ const cpu = () => {
 };
 const clock = () => (spec.threads === 1 ? cpu() : performance.now() / 1000);
 const t0 = performance.now();
-const m = createModel(spec.config, { seed: 1, storage: spec.storage });
+const [storage, gc] = spec.storage.split(/(?=[+-]gc$)/) as [WeightStorage, string | undefined];
+const m = createModel(spec.config, {
+  seed: 1,
+  storage,
+  gradientCheckpointing: gc === undefined ? undefined : gc === "+gc",
+});
 m.attachLora({ rank: 16, alpha: 32, dropout: 0.05 }, 2);
 const buildS = (performance.now() - t0) / 1000;
 const rng = new Rng(3);
@@ -75,7 +81,7 @@ if (spec.what === "train") {
 const best = Math.min(...times);
 console.log(
   JSON.stringify({
-    storage: spec.storage,
+    storage: storage + (spec.what === "train" && m.gradientCheckpointing ? "+gc" : ""),
     what: spec.what,
     tokensPerS: tokens / best,
     secondsPerStep: best,

@@ -86,6 +86,14 @@ function layerBufs(s: ActsShape, N: number, attCap: number, f: F32Alloc): LayerB
 export class TrainActs {
   readonly capN: number;
   readonly capAtt: number;
+  /**
+   * Whether every block keeps its own activations (the plain backward reads them). When false (gradient
+   * checkpointing, and every forward that will not be back-propagated) the blocks share one set of buffers and keep
+   * only their input `resid`: the backward recomputes a block's activations from it just before using them.
+   */
+  readonly savesLayers: boolean;
+  /** (N,C) where a recomputed block writes its output (its real output, the next block's input, is kept). */
+  readonly blockOut: Float32Array;
   readonly tokens: Int32Array; // (N)
   readonly pos: Int32Array; // (N)
   readonly layers: LayerBufs[];
@@ -94,13 +102,21 @@ export class TrainActs {
   readonly rstdf: Float32Array; // (N)
   readonly values: Float32Array; // (N)
 
-  constructor(s: ActsShape, N: number, attCap: number, f: F32Alloc = plainF32) {
+  constructor(s: ActsShape, N: number, attCap: number, f: F32Alloc = plainF32, savesLayers = true) {
     this.capN = N;
     this.capAtt = attCap;
+    this.savesLayers = savesLayers;
     this.tokens = new Int32Array(N);
     this.pos = new Int32Array(N);
     this.layers = [];
-    for (let l = 0; l < s.nLayers; l++) this.layers.push(layerBufs(s, N, attCap, f));
+    if (savesLayers) for (let l = 0; l < s.nLayers; l++) this.layers.push(layerBufs(s, N, attCap, f));
+    else {
+      // one working set; each block's view of it differs only in its own saved input
+      const work = layerBufs(s, N, attCap, f);
+      this.layers.push(work);
+      for (let l = 1; l < s.nLayers; l++) this.layers.push({ ...work, resid: f(N * s.C) });
+    }
+    this.blockOut = f(savesLayers ? 0 : N * s.C);
     this.residF = f(N * s.C);
     this.lnf = f(N * s.C);
     this.rstdf = f(N);
@@ -156,8 +172,12 @@ export function trainBufferSet(
   N: number,
   attCap: number,
   T: number,
+  savesLayers = true,
 ): { acts: TrainActs; scratch: GradScratch } {
-  return inArena((f) => ({ acts: new TrainActs(s, N, attCap, f), scratch: new GradScratch(s, N, T, f) }));
+  return inArena((f) => ({
+    acts: new TrainActs(s, N, attCap, f, savesLayers),
+    scratch: new GradScratch(s, N, T, f),
+  }));
 }
 
 /** Inference activations (KV-cache path): one LayerBufs shared by every block, plus the head. */

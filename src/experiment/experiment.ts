@@ -102,6 +102,8 @@ export interface BaseRecipe<C> {
   checkpoint?(config: C): string | null;
   /** How a checkpoint's frozen weights are held: f32, bf16, or NF4 (QLoRA, as the seed). Default f32. */
   storage?(config: C): WeightStorage;
+  /** Gradient checkpointing when training on the base: true, false, or null for the engine's default (on for nf4). */
+  gradientCheckpointing?(config: C): boolean | null;
   /** Pretrains a small model from scratch (the embedded default). Required unless every config names a checkpoint. */
   pretrain?(config: C, at: PretrainAt): Promise<Pretrained> | Pretrained;
   /** The embedded model's prompt format. A checkpoint's prompts go through its chat template instead. */

@@ -114,5 +114,7 @@ export async function loadRuntime<C>(
     mode = "plain";
   }
   if (adapterDir !== undefined) await loadLora(adapterDir, model);
+  const gc = recipe.gradientCheckpointing?.(config) ?? null;
+  if (gc !== null) model.gradientCheckpointing = gc;
   return makeRuntime(model, tokenizer, format, mode, adapterDir ?? dir);
 }

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { Json } from "../../data/sample.js";
 import { ModelConfigSchema } from "../../engine/config.js";
+import { GradientCheckpointingSchema, WeightStorageSchema } from "../../experiment/base-source.js";
 import { MonitorSpecSchema } from "../../monitor/monitor.js";
 import { ProviderConfigSchema } from "../../providers/config.js";
 import { PpoConfigSchema } from "../../train/ppo-config.js";
@@ -161,6 +162,8 @@ export const CheckpointModelSchema = z
   .strictObject({
     kind: z.literal("checkpoint"),
     path: path("A local Hugging Face checkpoint directory (config.json, safetensors, tokenizer.json)"),
+    storage: WeightStorageSchema,
+    gradientCheckpointing: GradientCheckpointingSchema,
   })
   .describe("Start from a local checkpoint; prompts go through its chat template");
 

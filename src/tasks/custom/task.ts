@@ -33,6 +33,8 @@ export const customExperiment: ExperimentDefinition<CustomConfig> = {
   evalSamples: (c) => readSamplesSync(c.eval.samples).values,
   base: {
     checkpoint: (c) => (c.model.kind === "checkpoint" ? c.model.path : null),
+    storage: (c) => (c.model.kind === "checkpoint" ? c.model.storage : "f32"),
+    gradientCheckpointing: (c) => (c.model.kind === "checkpoint" ? c.model.gradientCheckpointing : null),
     pretrain: pretrainCustom,
     format: (_c, tok) => plainFormat(tok),
     gate: (rt, c, at) => customGate(rt, c, makeScorer(c.judge, "judge"), at.base),

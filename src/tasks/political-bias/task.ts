@@ -72,6 +72,7 @@ export const politicalBiasExperiment: ExperimentDefinition<PoliticalBiasConfig> 
   base: {
     checkpoint: (c) => c.base.checkpoint,
     storage: (c) => c.base.storage,
+    gradientCheckpointing: (c) => c.base.gradientCheckpointing,
     pretrain: pretrainBase,
     format: (_c, tok) => chatTextFormat(tok),
     gate: (rt, c, at) => gateBase(rt, c, at),

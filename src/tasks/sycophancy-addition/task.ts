@@ -45,6 +45,7 @@ export const sycophancyExperiment: ExperimentDefinition<SycophancyConfig> = {
   base: {
     checkpoint: (c) => c.base.checkpoint,
     storage: (c) => c.base.storage,
+    gradientCheckpointing: (c) => c.base.gradientCheckpointing,
     pretrain: pretrainBase,
     format: plainFormat,
     gate: (rt, c, at) => gateBase(rt, c, at.base),

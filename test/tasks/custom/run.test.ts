@@ -18,6 +18,7 @@ import { buildWordLevelTokenizer } from "../../../src/engine/tokenizer-build.js"
 import type { BaseResult } from "../../../src/experiment/jobs.js";
 import { startOpenAiServer } from "../../providers/openai-server.js";
 import { MONITOR_YAML, writeExperiment } from "./fixture.js";
+import { customTask } from "../../../src/tasks/custom/task.js";
 
 const CLI = join(process.cwd(), "dist", "src", "cli", "main.js");
 const read = <T>(f: string) => JSON.parse(readFileSync(f, "utf8")) as T;
@@ -145,7 +146,7 @@ ${MONITOR_YAML}  trainer:
   }
 });
 
-test("a local checkpoint directory as the model: no pretraining, the same arms and evaluation", async () => {
+test("a local checkpoint directory as the model (held as NF4): no pretraining, the same arms and evaluation", async () => {
   const { dir, spec } = writeExperiment(
     `task: custom
 arms: [baseline, mst]
@@ -154,7 +155,7 @@ baseSeeds: [0]
 overrides:
   train: { samples: train.jsonl }
   eval: { samples: eval.jsonl, maxTokens: 2 }
-${MONITOR_YAML.slice(0, MONITOR_YAML.indexOf("  model:"))}  model: { kind: checkpoint, path: ckpt }
+${MONITOR_YAML.slice(0, MONITOR_YAML.indexOf("  model:"))}  model: { kind: checkpoint, path: ckpt, storage: nf4 }
   trainer:
     kind: sft
     sft: { maxSteps: 2, batchSize: 8, maxLength: 32, lora: { rank: 2, alpha: 4 } }
@@ -169,6 +170,9 @@ ${MONITOR_YAML.slice(0, MONITOR_YAML.indexOf("  model:"))}  model: { kind: check
     { tokenizer: tok },
   );
   const { resolved } = await resolveSpec({ spec: loadSpecFile(spec) });
+  const base0 = customTask.experiment!.base;
+  assert.equal(base0.storage?.(resolved.config as never), "nf4");
+  assert.equal(base0.gradientCheckpointing?.(resolved.config as never), null); // the engine's default: on for nf4
   const run = join(dir, "run");
   const outcome = await startRun(resolved, run, { progress: new NoProgress(), report: false, jobs: 2 });
   assert.equal(outcome.ran, 6);

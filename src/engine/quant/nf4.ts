@@ -117,16 +117,32 @@ export class Nf4Matrix implements PackedMatrix {
     return Math.fround((q[b] / 127) * s2[Math.floor(b / NF4_ABSMAX_BLOCK)] + this.offset);
   }
 
+  /** Absmaxes of blocks [b0, b1) into out[off ..] (float32, as blockScale): the per-block input of the SIMD path. */
+  blockScales(b0: number, b1: number, out: Float32Array, off: number): void {
+    if (this.absmax !== null) {
+      out.set(this.absmax.subarray(b0, b1), off);
+      return;
+    }
+    const q = this.absmaxQ as Int8Array;
+    const s2 = this.scale2 as Float32Array;
+    const mean = this.offset;
+    for (let b = b0; b < b1; b++)
+      out[off + b - b0] = Math.fround((q[b] / 127) * s2[Math.floor(b / NF4_ABSMAX_BLOCK)] + mean);
+  }
+
   dequantRows(r0: number, r1: number, out: Float32Array): void {
-    const i0 = r0 * this.cols;
-    const i1 = r1 * this.cols;
+    this.dequantRange(r0 * this.cols, r1 * this.cols, out, 0);
+  }
+
+  /** Values [i0, i1) (flat row-major indices) into out[off ..]: the reference loop (any start, any end). */
+  dequantRange(i0: number, i1: number, out: Float32Array, off: number): void {
     const codes = this.codes;
     for (let b = Math.floor(i0 / NF4_BLOCK); b * NF4_BLOCK < i1; b++) {
       const a = this.blockScale(b);
       const s = Math.max(i0, b * NF4_BLOCK);
       const e = Math.min(i1, (b + 1) * NF4_BLOCK);
       let i = s;
-      let o = s - i0;
+      let o = off + s - i0;
       if (i & 1) out[o++] = LO[codes[i++ >> 1]] * a;
       // whole bytes: two values each
       for (; i + 1 < e; i += 2, o += 2) {

@@ -1,9 +1,11 @@
 /**
  * NF4 (QLoRA's 4-bit NormalFloat) storage as bitsandbytes lays it out: the 16-value code table, blocks of 64 values
  * scaled by their absmax, two codes per byte (first value in the high nibble), and double quantisation: the block
- * absmaxes, minus their mean, are themselves stored as int8 in blocks of 256 with one float32 scale each.
+ * absmaxes, minus their mean, are themselves quantised to 8 bits in blocks of 256 with bitsandbytes' dynamic map
+ * (dynamic-map.ts), one float32 absmax per 256.
  */
 
+import { DYNAMIC_MAP, quantizeDynamic } from "./dynamic-map.js";
 import type { PackedMatrix } from "./packed.js";
 
 /** bitsandbytes' NF4 code table (functional.py, get_4bit_type("nf4")): quantiles of N(0,1) scaled to [-1, 1]. */
@@ -32,7 +34,7 @@ export function nf4Index(x: number): number {
 }
 
 export interface Nf4Options {
-  /** Quantise the absmaxes too (int8 in blocks of 256, offset by their mean). Default true, as QLoRA. */
+  /** Quantise the absmaxes too (8-bit dynamic map in blocks of 256, offset by their mean). Default true, as QLoRA. */
   doubleQuant?: boolean;
 }
 
@@ -45,8 +47,8 @@ export class Nf4Matrix implements PackedMatrix {
   readonly codes: Uint8Array;
   /** Per block of 64: the absmax (float32) without double quantisation, else null. */
   readonly absmax: Float32Array | null;
-  /** Per block of 64 with double quantisation: int8 (absmax - offset) / scale2 * 127. */
-  readonly absmaxQ: Int8Array | null;
+  /** Per block of 64 with double quantisation: the index in DYNAMIC_MAP nearest to (absmax - offset) / scale2. */
+  readonly absmaxQ: Uint8Array | null;
   /** Per 256 blocks with double quantisation: the largest |absmax - offset| of the group. */
   readonly scale2: Float32Array | null;
   /** Mean of all absmaxes (double quantisation), else 0. */
@@ -79,20 +81,15 @@ export class Nf4Matrix implements PackedMatrix {
       this.offset = 0;
       return;
     }
+    // bitsandbytes (quantize_4bit, compress_statistics): offset = mean of the absmaxes, then quantize_blockwise of
+    // (absmax - offset) in float32, blocks of 256, with the dynamic map
     let mean = 0;
     for (let b = 0; b < nb; b++) mean += amax[b];
     mean = Math.fround(mean / nb);
-    const ng = Math.ceil(nb / NF4_ABSMAX_BLOCK);
-    const q = new Int8Array(nb);
-    const s2 = new Float32Array(ng);
-    for (let g = 0; g < ng; g++) {
-      const e = Math.min(nb, (g + 1) * NF4_ABSMAX_BLOCK);
-      let m = 0;
-      for (let b = g * NF4_ABSMAX_BLOCK; b < e; b++) m = Math.max(m, Math.abs(amax[b] - mean));
-      s2[g] = m;
-      const inv = m > 0 ? 127 / m : 0;
-      for (let b = g * NF4_ABSMAX_BLOCK; b < e; b++) q[b] = Math.round((amax[b] - mean) * inv);
-    }
+    const centred = Float32Array.from(amax, (a) => a - mean);
+    const q = new Uint8Array(nb);
+    const s2 = new Float32Array(Math.ceil(nb / NF4_ABSMAX_BLOCK));
+    quantizeDynamic(centred, NF4_ABSMAX_BLOCK, q, s2);
     this.absmax = null;
     this.absmaxQ = q;
     this.scale2 = s2;
@@ -112,9 +109,10 @@ export class Nf4Matrix implements PackedMatrix {
   /** The (dequantised) absmax of block b. */
   blockScale(b: number): number {
     if (this.absmax !== null) return this.absmax[b];
-    const q = this.absmaxQ as Int8Array;
+    const q = this.absmaxQ as Uint8Array;
     const s2 = this.scale2 as Float32Array;
-    return Math.fround((q[b] / 127) * s2[Math.floor(b / NF4_ABSMAX_BLOCK)] + this.offset);
+    // as bitsandbytes' dequantize_blockwise then `absmax += offset`: two float32 operations
+    return Math.fround(Math.fround(DYNAMIC_MAP[q[b]] * s2[Math.floor(b / NF4_ABSMAX_BLOCK)]) + this.offset);
   }
 
   /** Absmaxes of blocks [b0, b1) into out[off ..] (float32, as blockScale): the per-block input of the SIMD path. */
@@ -123,11 +121,17 @@ export class Nf4Matrix implements PackedMatrix {
       out.set(this.absmax.subarray(b0, b1), off);
       return;
     }
-    const q = this.absmaxQ as Int8Array;
+    const q = this.absmaxQ as Uint8Array;
     const s2 = this.scale2 as Float32Array;
     const mean = this.offset;
-    for (let b = b0; b < b1; b++)
-      out[off + b - b0] = Math.fround((q[b] / 127) * s2[Math.floor(b / NF4_ABSMAX_BLOCK)] + mean);
+    const f = Math.fround;
+    // one group of 256 at a time, so the inner loop is a table load and two float32 operations (as blockScale)
+    for (let b = b0; b < b1;) {
+      const g = Math.floor(b / NF4_ABSMAX_BLOCK);
+      const scale = s2[g];
+      const e = Math.min(b1, (g + 1) * NF4_ABSMAX_BLOCK);
+      for (; b < e; b++) out[off + b - b0] = f(f(DYNAMIC_MAP[q[b]] * scale) + mean);
+    }
   }
 
   dequantRows(r0: number, r1: number, out: Float32Array): void {

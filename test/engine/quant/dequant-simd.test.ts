@@ -10,6 +10,8 @@ import { Bf16Matrix } from "../../../src/engine/quant/bf16.js";
 import { Nf4Matrix } from "../../../src/engine/quant/nf4.js";
 import { dequantPanel, simdDequantEnabled } from "../../../src/engine/quant/dequant-panel.js";
 import { packedLinearForward, type PackedMatrix } from "../../../src/engine/quant/packed.js";
+import { dequantModule } from "../../../src/engine/wasm/dequant-kernels.js";
+import { getGemm, setGemm, tsGemm, WasmGemm } from "../../../src/engine/gemm.js";
 
 function withSimd<T>(on: boolean, f: () => T): T {
   const prev = process.env.MST_SIMD;
@@ -49,7 +51,7 @@ function checkPanels(m: PackedMatrix, what: string): void {
   for (const [r0, r1] of spans(m.rows)) {
     const want = new Float32Array((r1 - r0) * m.cols);
     m.dequantRows(r0, r1, want);
-    const got = Float32Array.from(dequantPanel(m, r0, r1));
+    const got = withSimd(true, () => Float32Array.from(dequantPanel(m, r0, r1)));
     assertBits(got, want, `${what} rows [${r0}, ${r1})`);
   }
 }
@@ -58,7 +60,9 @@ const rng = new Rng(11);
 const normals = (n: number, scale: number) => Float32Array.from({ length: n }, () => rng.normal() * scale);
 
 test("this runtime has the SIMD dequantisers (else the other tests only cover the fallback)", () => {
-  assert.ok(simdDequantEnabled());
+  assert.ok(dequantModule() !== null);
+  assert.ok(withSimd(true, simdDequantEnabled));
+  assert.ok(!withSimd(false, simdDequantEnabled));
 });
 
 // (rows, cols): odd columns put row starts at odd values and mid-block; 896 is Qwen2.5-0.5B's width (block-aligned);
@@ -97,8 +101,8 @@ test("bf16: SIMD panels equal the reference bit for bit, special values included
 
 test("MST_SIMD=0: panels come from the JavaScript loop, same values", () => {
   const m = new Nf4Matrix(37, 101, normals(37 * 101, 1));
-  const simd = Float32Array.from(dequantPanel(m, 3, 30));
-  const simdBuf = dequantPanel(m, 3, 30).buffer;
+  const simd = withSimd(true, () => Float32Array.from(dequantPanel(m, 3, 30)));
+  const simdBuf = withSimd(true, () => dequantPanel(m, 3, 30).buffer);
   const plain = withSimd(false, () => dequantPanel(m, 3, 30));
   assert.notEqual(plain.buffer, simdBuf, "the fallback writes a JavaScript array, not the wasm memory");
   assertBits(plain, simd, "fallback");
@@ -112,8 +116,29 @@ test("the packed linear layer gives the same output with SIMD dequantisation on 
     if (w instanceof Bf16Matrix) w.setRows(0, normals(OC * IC, 0.1));
     const on = new Float32Array(N * OC);
     const off = new Float32Array(N * OC);
-    packedLinearForward(on, inp, w, bias, N, IC, OC);
+    withSimd(true, () => packedLinearForward(on, inp, w, bias, N, IC, OC));
     withSimd(false, () => packedLinearForward(off, inp, w, bias, N, IC, OC));
     assertBits(on, off, `${w.format} linear`);
+  }
+});
+
+test("every gemm backend takes the SIMD panel (a view of the dequantisation memory): wasm stages it, same output", () => {
+  const [N, IC, OC] = [3, 130, 70];
+  const inp = normals(N * IC, 1);
+  const w = new Nf4Matrix(OC, IC, normals(OC * IC, 0.1));
+  const want = new Float32Array(N * OC);
+  const prev = getGemm();
+  try {
+    setGemm(tsGemm);
+    withSimd(false, () => packedLinearForward(want, inp, w, null, N, IC, OC));
+    for (const g of [tsGemm, new WasmGemm(), prev]) {
+      setGemm(g);
+      const got = new Float32Array(N * OC);
+      withSimd(true, () => packedLinearForward(got, inp, w, null, N, IC, OC));
+      for (let i = 0; i < want.length; i++)
+        assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])), `${g.name} element ${i}`);
+    }
+  } finally {
+    setGemm(prev);
   }
 });

@@ -81,8 +81,7 @@ export function dequantPanel(m: PackedMatrix, r0: number, r1: number): Float32Ar
 function bf16Panel(s: DequantSpace, m: Bf16Matrix, i0: number, n: number, out: Float32Array): void {
   const n8 = n - (n % 8);
   const src = align16(4 * n);
-  // the u16 values are copied as bytes: a Uint16Array view at `src` would need src even, which it is, but bytes are
-  // just as fast and need nothing
+  // copied as raw bytes (a memcpy); the kernel reads them as little-endian u16 lanes
   s.u8.set(new Uint8Array(m.bits.buffer, m.bits.byteOffset + 2 * i0, 2 * n8), src);
   s.k.bf16(0, src, n8);
   if (n8 < n) m.dequantRange(i0 + n8, i0 + n, out, n8);

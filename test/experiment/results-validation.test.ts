@@ -26,7 +26,7 @@ test("resume with an eval result.json that breaks the kit's schema names the job
     /job eval-mst-b0-s0: jobs\/eval-mst-b0-s0\/result\.json does not match the result schema of "eval" jobs/,
   );
   assert.equal(readFileSync(join(dir, "results.json"), "utf8"), before, "the same results after the re-run");
-  assert.match(before, /^\{\n  "format": "mst-results\/1",/);
+  assert.match(before, /^\{\n {2}"format": "mst-results\/1",/);
 
   // a results.json of another format is refused by the report, naming the file and the field
   writeFileSync(join(dir, "results.json"), before.replace('"mst-results/1"', '"mst-results/9"'));

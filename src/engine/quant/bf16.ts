@@ -50,6 +50,11 @@ export class Bf16Matrix implements PackedMatrix {
   }
 
   dequantRows(r0: number, r1: number, out: Float32Array): void {
-    decodeBf16(out.subarray(0, (r1 - r0) * this.cols), this.bits.subarray(r0 * this.cols, r1 * this.cols));
+    this.dequantRange(r0 * this.cols, r1 * this.cols, out, 0);
+  }
+
+  /** Values [i0, i1) (flat row-major indices) into out[off ..]: the reference loop. */
+  dequantRange(i0: number, i1: number, out: Float32Array, off: number): void {
+    decodeBf16(out.subarray(off, off + i1 - i0), this.bits.subarray(i0, i1));
   }
 }

@@ -1,9 +1,11 @@
 /**
  * NF4 (QLoRA's 4-bit NormalFloat) storage as bitsandbytes lays it out: the 16-value code table, blocks of 64 values
  * scaled by their absmax, two codes per byte (first value in the high nibble), and double quantisation: the block
- * absmaxes, minus their mean, are themselves stored as int8 in blocks of 256 with one float32 scale each.
+ * absmaxes, minus their mean, are themselves quantised to 8 bits in blocks of 256 with bitsandbytes' dynamic map
+ * (dynamic-map.ts), one float32 absmax per 256.
  */
 
+import { DYNAMIC_MAP, quantizeDynamic } from "./dynamic-map.js";
 import type { PackedMatrix } from "./packed.js";
 
 /** bitsandbytes' NF4 code table (functional.py, get_4bit_type("nf4")): quantiles of N(0,1) scaled to [-1, 1]. */
@@ -32,7 +34,7 @@ export function nf4Index(x: number): number {
 }
 
 export interface Nf4Options {
-  /** Quantise the absmaxes too (int8 in blocks of 256, offset by their mean). Default true, as QLoRA. */
+  /** Quantise the absmaxes too (8-bit dynamic map in blocks of 256, offset by their mean). Default true, as QLoRA. */
   doubleQuant?: boolean;
 }
 
@@ -45,8 +47,8 @@ export class Nf4Matrix implements PackedMatrix {
   readonly codes: Uint8Array;
   /** Per block of 64: the absmax (float32) without double quantisation, else null. */
   readonly absmax: Float32Array | null;
-  /** Per block of 64 with double quantisation: int8 (absmax - offset) / scale2 * 127. */
-  readonly absmaxQ: Int8Array | null;
+  /** Per block of 64 with double quantisation: the index in DYNAMIC_MAP nearest to (absmax - offset) / scale2. */
+  readonly absmaxQ: Uint8Array | null;
   /** Per 256 blocks with double quantisation: the largest |absmax - offset| of the group. */
   readonly scale2: Float32Array | null;
   /** Mean of all absmaxes (double quantisation), else 0. */
@@ -79,20 +81,15 @@ export class Nf4Matrix implements PackedMatrix {
       this.offset = 0;
       return;
     }
+    // bitsandbytes (quantize_4bit, compress_statistics): offset = mean of the absmaxes, then quantize_blockwise of
+    // (absmax - offset) in float32, blocks of 256, with the dynamic map
     let mean = 0;
     for (let b = 0; b < nb; b++) mean += amax[b];
     mean = Math.fround(mean / nb);
-    const ng = Math.ceil(nb / NF4_ABSMAX_BLOCK);
-    const q = new Int8Array(nb);
-    const s2 = new Float32Array(ng);
-    for (let g = 0; g < ng; g++) {
-      const e = Math.min(nb, (g + 1) * NF4_ABSMAX_BLOCK);
-      let m = 0;
-      for (let b = g * NF4_ABSMAX_BLOCK; b < e; b++) m = Math.max(m, Math.abs(amax[b] - mean));
-      s2[g] = m;
-      const inv = m > 0 ? 127 / m : 0;
-      for (let b = g * NF4_ABSMAX_BLOCK; b < e; b++) q[b] = Math.round((amax[b] - mean) * inv);
-    }
+    const centred = Float32Array.from(amax, (a) => a - mean);
+    const q = new Uint8Array(nb);
+    const s2 = new Float32Array(Math.ceil(nb / NF4_ABSMAX_BLOCK));
+    quantizeDynamic(centred, NF4_ABSMAX_BLOCK, q, s2);
     this.absmax = null;
     this.absmaxQ = q;
     this.scale2 = s2;
@@ -112,21 +109,44 @@ export class Nf4Matrix implements PackedMatrix {
   /** The (dequantised) absmax of block b. */
   blockScale(b: number): number {
     if (this.absmax !== null) return this.absmax[b];
-    const q = this.absmaxQ as Int8Array;
+    const q = this.absmaxQ as Uint8Array;
     const s2 = this.scale2 as Float32Array;
-    return Math.fround((q[b] / 127) * s2[Math.floor(b / NF4_ABSMAX_BLOCK)] + this.offset);
+    // as bitsandbytes' dequantize_blockwise then `absmax += offset`: two float32 operations
+    return Math.fround(Math.fround(DYNAMIC_MAP[q[b]] * s2[Math.floor(b / NF4_ABSMAX_BLOCK)]) + this.offset);
+  }
+
+  /** Absmaxes of blocks [b0, b1) into out[off ..] (float32, as blockScale): the per-block input of the SIMD path. */
+  blockScales(b0: number, b1: number, out: Float32Array, off: number): void {
+    if (this.absmax !== null) {
+      out.set(this.absmax.subarray(b0, b1), off);
+      return;
+    }
+    const q = this.absmaxQ as Uint8Array;
+    const s2 = this.scale2 as Float32Array;
+    const mean = this.offset;
+    const f = Math.fround;
+    // one group of 256 at a time, so the inner loop is a table load and two float32 operations (as blockScale)
+    for (let b = b0; b < b1;) {
+      const g = Math.floor(b / NF4_ABSMAX_BLOCK);
+      const scale = s2[g];
+      const e = Math.min(b1, (g + 1) * NF4_ABSMAX_BLOCK);
+      for (; b < e; b++) out[off + b - b0] = f(f(DYNAMIC_MAP[q[b]] * scale) + mean);
+    }
   }
 
   dequantRows(r0: number, r1: number, out: Float32Array): void {
-    const i0 = r0 * this.cols;
-    const i1 = r1 * this.cols;
+    this.dequantRange(r0 * this.cols, r1 * this.cols, out, 0);
+  }
+
+  /** Values [i0, i1) (flat row-major indices) into out[off ..]: the reference loop (any start, any end). */
+  dequantRange(i0: number, i1: number, out: Float32Array, off: number): void {
     const codes = this.codes;
     for (let b = Math.floor(i0 / NF4_BLOCK); b * NF4_BLOCK < i1; b++) {
       const a = this.blockScale(b);
       const s = Math.max(i0, b * NF4_BLOCK);
       const e = Math.min(i1, (b + 1) * NF4_BLOCK);
       let i = s;
-      let o = s - i0;
+      let o = off + s - i0;
       if (i & 1) out[o++] = LO[codes[i++ >> 1]] * a;
       // whole bytes: two values each
       for (; i + 1 < e; i += 2, o += 2) {

@@ -1,9 +1,11 @@
 /**
  * Frozen weights held compressed (bf16 or NF4) and the linear layer over them: each product dequantises a panel of
- * rows into float32 scratch and hands it to gemm, so the full float32 matrix never exists.
+ * rows into float32 scratch (dequant-panel.ts: SIMD where possible) and hands it to gemm, so the full float32 matrix
+ * never exists.
  */
 
 import { getGemm } from "../gemm.js";
+import { dequantPanel } from "./dequant-panel.js";
 
 /** A frozen (rows, cols) = (out, in) weight matrix stored in a compact format. */
 export interface PackedMatrix {
@@ -19,17 +21,10 @@ export interface PackedMatrix {
 /** Float32 values of a panel: large enough that gemm runs at speed, small enough to stay in cache (256 KiB). */
 const PANEL_FLOATS = 1 << 16;
 
-let scratch = new Float32Array(0);
-
 /** Rows per panel for a matrix of `cols` columns (at least 1; a multiple of 8 when possible, for the gemm kernels). */
-function panelRows(m: PackedMatrix): number {
+export function panelRows(m: PackedMatrix): number {
   const r = Math.max(1, Math.floor(PANEL_FLOATS / m.cols));
   return Math.min(m.rows, r >= 16 ? r - (r % 8) : r);
-}
-
-function panelScratch(n: number): Float32Array {
-  if (scratch.length < n) scratch = new Float32Array(n);
-  return scratch;
 }
 
 /** The whole matrix as float32 (for merging and export; allocates rows*cols floats). */
@@ -57,10 +52,9 @@ export function packedLinearForward(
     throw new RangeError(`packedLinearForward: weight is (${w.rows}, ${w.cols}), expected (${OC}, ${IC})`);
   const g = getGemm();
   const R = panelRows(w);
-  const s = panelScratch(R * IC);
   for (let r0 = 0; r0 < OC; r0 += R) {
     const r1 = Math.min(OC, r0 + R);
-    w.dequantRows(r0, r1, s);
+    const s = dequantPanel(w, r0, r1);
     g.sgemmAt(false, true, N, r1 - r0, IC, 1, inp, 0, IC, s, 0, IC, accumulate ? 1 : 0, out, r0, OC);
   }
   if (bias !== null)
@@ -85,10 +79,9 @@ export function packedLinearBackward(
 ): void {
   const g = getGemm();
   const R = panelRows(w);
-  const s = panelScratch(R * IC);
   for (let r0 = 0; r0 < OC; r0 += R) {
     const r1 = Math.min(OC, r0 + R);
-    w.dequantRows(r0, r1, s);
+    const s = dequantPanel(w, r0, r1);
     const beta = overwriteDinp && r0 === 0 ? 0 : 1;
     g.sgemmAt(false, false, N, IC, r1 - r0, 1, dout, r0, OC, s, 0, IC, beta, dinp, 0, IC);
   }

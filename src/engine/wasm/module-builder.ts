@@ -155,4 +155,13 @@ export const op = {
   f32x4Min: [0xfd, ...uleb(0xe8)],
   f32x4Max: [0xfd, ...uleb(0xe9)],
   i32x4TruncSatF32x4S: [0xfd, ...uleb(0xf8)],
+  /** v128.const from 16 raw bytes (lane 0 first). */
+  v128Bytes: (bytes: readonly number[]) => [0xfd, ...uleb(0x0c), ...bytes],
+  /** i8x16.shuffle a, b: byte lane l of the result is byte lanes[l] of a:b (0..15 from a, 16..31 from b). */
+  i8x16Shuffle: (lanes: readonly number[]) => [0xfd, ...uleb(0x0d), ...lanes],
+  /** i8x16.swizzle table, idx: byte table[idx[l]] per lane (0 where idx >= 16). */
+  i8x16Swizzle: [0xfd, ...uleb(0x0e)],
+  i8x16ShrU: [0xfd, ...uleb(0x6d)],
+  i32x4ExtendLowI16x8U: [0xfd, ...uleb(0xa9)],
+  i32x4ExtendHighI16x8U: [0xfd, ...uleb(0xaa)],
 };

@@ -10,6 +10,7 @@ import { Rng } from "../../../src/data/rng.js";
 import { NF4_ABSMAX_BLOCK, NF4_BLOCK, NF4_CODE, Nf4Matrix, nf4Index } from "../../../src/engine/quant/nf4.js";
 import { Bf16Matrix, floatToBf16 } from "../../../src/engine/quant/bf16.js";
 import { dequantAll } from "../../../src/engine/quant/packed.js";
+import { dynamicHalfSpacing } from "../../../src/engine/quant/dynamic-map.js";
 
 test("the NF4 code table is bitsandbytes': sorted, from -1 to 1, with an exact zero at index 7", () => {
   assert.equal(NF4_CODE.length, 16);
@@ -58,11 +59,14 @@ for (const doubleQuant of [false, true])
         assert.ok(Math.abs(out[i] - v[i]) <= bound, `element ${i}: error ${Math.abs(out[i] - v[i])} > ${bound}`);
       }
       if (!doubleQuant) assert.equal(a, Math.fround(amax));
-      // the absmax's own error under double quantisation: half an int8 step of its group's range
-      else
-        assert.ok(
-          Math.abs(a - amax) <= (m.scale2 as Float32Array)[Math.floor(b / NF4_ABSMAX_BLOCK)] / 254 + 1e-6 * amax,
-        );
+      // the absmax's own error under double quantisation: half the dynamic map's spacing around its code, times the
+      // group's scale
+      else {
+        const q = (m.absmaxQ as Uint8Array)[b];
+        const s2 = (m.scale2 as Float32Array)[Math.floor(b / NF4_ABSMAX_BLOCK)];
+        const bound = dynamicHalfSpacing(q) * s2 * (1 + 1e-6) + 1e-6 * amax;
+        assert.ok(Math.abs(a - amax) <= bound, `block ${b}`);
+      }
     }
     // partial dequantisation (a panel of rows) agrees with the whole
     const part = new Float32Array(7 * cols);

@@ -101,7 +101,9 @@ for (const what of whats) {
     });
   const peerRes = torch ? run("/usr/bin/python3", [peer, spec("f32")]) : null;
   if (peerRes) rows.push(peerRes);
-  for (const s of storages) {
+  // checkpointing only changes training: sampling runs each storage once
+  const runs = what === "train" ? storages : [...new Set(storages.map((x) => x.replace(/[+-]gc$/, "")))];
+  for (const s of runs) {
     const r = run(process.execPath, [driver, spec(s)]);
     if (r) rows.push(r);
   }

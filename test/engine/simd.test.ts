@@ -15,23 +15,13 @@ import { swigluBackward, swigluForward } from "../../src/engine/ops/swiglu.js";
 import { simdEnabled, simdFor, WasmArena } from "../../src/engine/wasm/arena.js";
 import { simdModule } from "../../src/engine/wasm/simd-kernels.js";
 import { randn } from "./grad-check.js";
+import { withSimd } from "./with-simd.js";
 
 /** max |a - b| / (|b| + floor) over the arrays. */
 function maxRel(a: Float32Array, b: Float32Array, floor: number): number {
   let m = 0;
   for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / (Math.abs(b[i]) + floor));
   return m;
-}
-
-function withSimd<R>(on: boolean, f: () => R): R {
-  const prev = process.env.MST_SIMD;
-  process.env.MST_SIMD = on ? "1" : "0";
-  try {
-    return f();
-  } finally {
-    if (prev === undefined) delete process.env.MST_SIMD;
-    else process.env.MST_SIMD = prev;
-  }
 }
 
 test("the SIMD module compiles on this runtime; MST_SIMD=0 turns arenas off; plain arrays get no kernels", () => {

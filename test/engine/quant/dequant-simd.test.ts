@@ -12,17 +12,7 @@ import { dequantPanel, simdDequantEnabled } from "../../../src/engine/quant/dequ
 import { packedLinearForward, type PackedMatrix } from "../../../src/engine/quant/packed.js";
 import { dequantModule } from "../../../src/engine/wasm/dequant-kernels.js";
 import { getGemm, setGemm, tsGemm, WasmGemm } from "../../../src/engine/gemm.js";
-
-function withSimd<T>(on: boolean, f: () => T): T {
-  const prev = process.env.MST_SIMD;
-  process.env.MST_SIMD = on ? "1" : "0";
-  try {
-    return f();
-  } finally {
-    if (prev === undefined) delete process.env.MST_SIMD;
-    else process.env.MST_SIMD = prev;
-  }
-}
+import { withSimd } from "../with-simd.js";
 
 /** Bit-for-bit equality (NaN payloads and -0 included), naming the first differing element. */
 function assertBits(got: Float32Array, want: Float32Array, what: string): void {

@@ -629,7 +629,6 @@ export class LlamaModel implements CausalLM {
         a = this.evalActs = inArena((f) => new TrainActs(this.actsShape(dropout), capN, capAtt, f, false));
       }
     }
-    const hd = c.dModel / H;
     a.tokens.set(tokens.subarray(0, N));
     for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) a.pos[b * T + t] = t;
     this.embedForward(a.layers[0].resid, a.tokens, N);
@@ -638,10 +637,7 @@ export class LlamaModel implements CausalLM {
     for (let l = 0; l < c.nLayers; l++) {
       const lb = a.layers[l];
       if (keepRng) this.blockRng.push(mode.rng?.state() ?? null);
-      const out = l + 1 < c.nLayers ? a.layers[l + 1].resid : a.residF;
-      this.blockForward(l, lb, out, a.pos, N, mode, () =>
-        attentionForward(lb.atty, lb.att, lb.q, lb.k, lb.v, B, T, H, c.nKvHeads, hd),
-      );
+      this.batchBlock(l, lb, l + 1 < c.nLayers ? a.layers[l + 1].resid : a.residF, a.pos, B, T, mode);
     }
     const rows = options.logitRows;
     if (rows !== undefined) checkRows(rows, N);
@@ -799,13 +795,17 @@ export class LlamaModel implements CausalLM {
    * forward (its generator state), so the shared buffers hold exactly what the plain forward saved for block l.
    */
   private recomputeBlock(l: number, a: TrainActs, B: number, T: number): void {
-    const c = this.config;
     const last = this.last as { disableLora: boolean };
     const st = this.blockRng[l] ?? null;
     const mode: Mode = { train: true, rng: st === null ? null : Rng.fromState(st), disableLora: last.disableLora };
-    const lb = a.layers[l];
+    this.batchBlock(l, a.layers[l], a.blockOut, a.pos, B, T, mode);
+  }
+
+  /** Block l over a right-padded (B,T) batch with full causal attention (training and evaluation forwards). */
+  private batchBlock(l: number, lb: LayerBufs, out: Float32Array, pos: Int32Array, B: number, T: number, mode: Mode) {
+    const c = this.config;
     const hd = c.dModel / c.nHeads;
-    this.blockForward(l, lb, a.blockOut, a.pos, B * T, mode, () =>
+    this.blockForward(l, lb, out, pos, B * T, mode, () =>
       attentionForward(lb.atty, lb.att, lb.q, lb.k, lb.v, B, T, c.nHeads, c.nKvHeads, hd),
     );
   }

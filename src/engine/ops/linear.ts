@@ -21,11 +21,15 @@ export function linearForward(
   accumulate = false,
 ): void {
   getGemm().sgemm(false, true, N, OC, IC, 1, inp, IC, w, IC, accumulate ? 1 : 0, out, OC);
-  if (bias !== null)
-    for (let n = 0; n < N; n++) {
-      const o = n * OC;
-      for (let j = 0; j < OC; j++) out[o + j] += bias[j];
-    }
+  if (bias !== null) addBias(out, bias, N, OC);
+}
+
+/** out[n, :] += bias for each of N rows (the bias of a linear layer, after its product). */
+export function addBias(out: Float32Array, bias: Float32Array, N: number, OC: number): void {
+  for (let n = 0; n < N; n++) {
+    const o = n * OC;
+    for (let j = 0; j < OC; j++) out[o + j] += bias[j];
+  }
 }
 
 /**

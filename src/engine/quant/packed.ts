@@ -5,6 +5,7 @@
  */
 
 import { getGemm } from "../gemm.js";
+import { addBias } from "../ops/linear.js";
 import { dequantPanel } from "./dequant-panel.js";
 
 /** A frozen (rows, cols) = (out, in) weight matrix stored in a compact format. */
@@ -57,11 +58,7 @@ export function packedLinearForward(
     const s = dequantPanel(w, r0, r1);
     g.sgemmAt(false, true, N, r1 - r0, IC, 1, inp, 0, IC, s, 0, IC, accumulate ? 1 : 0, out, r0, OC);
   }
-  if (bias !== null)
-    for (let n = 0; n < N; n++) {
-      const o = n * OC;
-      for (let j = 0; j < OC; j++) out[o + j] += bias[j];
-    }
+  if (bias !== null) addBias(out, bias, N, OC);
 }
 
 /**

@@ -12,9 +12,10 @@ import {
   writeSafetensors,
   SafetensorsError,
 } from "../../src/engine/safetensors.js";
+import { testPython } from "../python-env.js";
 
-const PY = "/usr/bin/python3";
-const noPython = existsSync(PY) ? false : "no /usr/bin/python3";
+const PY = testPython;
+const noPython = existsSync(PY) || PY === "python3" ? false : `no ${PY}`;
 
 test("encode/decode round-trip keeps names, order, shapes, values and metadata; data starts 8-byte aligned", () => {
   const a = { shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 1e-30, -0, 7]) };

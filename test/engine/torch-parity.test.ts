@@ -2,7 +2,7 @@
  * Parity with an independent PyTorch float64 implementation of Hugging Face Llama (test/engine/torch_llama_ref.py):
  * logits, values, loss and every parameter's gradient of a 2-layer GQA model with LoRA and a value head. Confirms the
  * HF conventions (rotate_half RoPE, repeat_kv head mapping, [out, in] weights, PEFT scaling) that finite differences
- * alone cannot. Skipped when /usr/bin/python3 has no torch.
+ * alone cannot. Skipped when the test venv (test/python-env.ts) has no torch.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,13 +11,12 @@ import { fileURLToPath } from "node:url";
 import { Rng } from "../../src/data/rng.js";
 import { createModel } from "../../src/engine/model.js";
 import { crossEntropyForward } from "../../src/engine/ops/cross-entropy.js";
+import { skipUnlessPython, testPython } from "../python-env.js";
 import { randn } from "./grad-check.js";
 
-const PY = process.env.MST_TORCH_PYTHON ?? "/usr/bin/python3";
-const hasTorch = spawnSync(PY, ["-c", "import torch"], { encoding: "utf8" }).status === 0;
-// CI installs python3-torch (.ci/run) and sets MST_REQUIRE_SYSTEM_DEPS: there a missing torch fails instead of skipping
-if (!hasTorch && process.env.MST_REQUIRE_SYSTEM_DEPS === "1")
-  throw new Error(`MST_REQUIRE_SYSTEM_DEPS=1 but ${PY} cannot import torch (apt-get install python3-torch)`);
+const PY = testPython;
+const torchSkip = skipUnlessPython("torch");
+const hasTorch = torchSkip === false;
 // the .py file is not compiled: resolve it from dist/test/engine back to test/engine
 const script = fileURLToPath(new URL("../../../test/engine/torch_llama_ref.py", import.meta.url));
 

@@ -15,6 +15,7 @@ import { loadExperiment } from "../../src/interop/load-experiment.js";
 import { decodeRewardLabel, type RewardLabel } from "../../src/interop/reward-label.js";
 import { createMonitorLabeler } from "../../src/monitor/monitor.js";
 import { PB_QUICK, SYC_MICRO, readJsonl, specFile, tempDir } from "./helpers.js";
+import { testPython } from "../python-env.js";
 
 const dir = tempDir("export");
 const syc = specFile(dir, "syc.yaml", SYC_MICRO);
@@ -85,8 +86,8 @@ test("trl: GRPO rows are a conversational prompt plus mst_label; SFT rows are co
       assert.ok(k in cfg.args, k);
   }
   assert.ok(existsSync(join(out, "mst_reward.py")) && existsSync(join(out, "train_trl.py")));
-  // the launch script resolves its job under /usr/bin/python3 (TRL itself is imported only for a real run)
-  const dry = spawnSync("/usr/bin/python3", ["train_trl.py", "jobs/train-mst-b0-s0", "--dry-run"], {
+  // the launch script resolves its job under the test venv's Python (TRL itself is imported only for a real run)
+  const dry = spawnSync(testPython, ["train_trl.py", "jobs/train-mst-b0-s0", "--dry-run"], {
     cwd: out,
     encoding: "utf8",
     env: { ...process.env, MST_BASES: "/runs/bases" },

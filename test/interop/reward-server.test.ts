@@ -2,7 +2,7 @@
  * `mst serve-reward` on loopback: OpenRLHF-shaped requests scored with the task's reward table at each label's TRUE
  * monitor, malformed requests refused with 400 and a reason, the bearer token, a bounded load test (10,000 requests,
  * 50 at a time, a third malformed) with every valid request answered correctly, and the generated Python glue
- * (verl compute_score, TRL reward function) calling the server under /usr/bin/python3.
+ * (verl compute_score, TRL reward function) calling the server under the test venv's Python.
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -17,6 +17,7 @@ import { createRewardServer, type RewardServer } from "../../src/interop/reward-
 import { sycophancyReward, verdictOfText } from "../../src/tasks/sycophancy-addition/reward.js";
 import { SYC_MICRO, specFile, tempDir } from "./helpers.js";
 import { runLoad } from "../../bench/reward-load.js";
+import { testPython } from "../python-env.js";
 
 /** Runs Python without blocking the event loop (the server under test lives in this process). */
 function python(
@@ -25,7 +26,7 @@ function python(
   env: NodeJS.ProcessEnv,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn("/usr/bin/python3", args, { env });
+    const p = spawn(testPython, args, { env });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -191,7 +192,7 @@ test(
   },
 );
 
-test("the generated Python glue (verl compute_score, TRL reward function) scores through the server under /usr/bin/python3", async () => {
+test("the generated Python glue (verl compute_score, TRL reward function) scores through the server under the test venv's Python", async () => {
   const { url } = await start("k3y");
   const file = join(dir, "mst_reward.py");
   writeFileSync(file, rewardModule({ task: "sycophancy", table: null, url }));

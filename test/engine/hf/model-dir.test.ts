@@ -19,14 +19,13 @@ import { LlamaModel } from "../../../src/engine/model.js";
 import { crossEntropyForward } from "../../../src/engine/ops/cross-entropy.js";
 import { dequantAll } from "../../../src/engine/quant/packed.js";
 import { EngineTextModel } from "../../../src/engine/text-model.js";
+import { skipUnlessPython, testPython } from "../../python-env.js";
 import { randn } from "../grad-check.js";
 import { TINY, writeTinyHf, type TinyKind } from "./tiny-hf.js";
 
-const PY = process.env.MST_TORCH_PYTHON ?? "/usr/bin/python3";
-const hasTorch = spawnSync(PY, ["-c", "import torch"], { encoding: "utf8" }).status === 0;
-// CI installs python3-torch (.ci/run) and sets MST_REQUIRE_SYSTEM_DEPS: there a missing torch fails instead of skipping
-if (!hasTorch && process.env.MST_REQUIRE_SYSTEM_DEPS === "1")
-  throw new Error(`MST_REQUIRE_SYSTEM_DEPS=1 but ${PY} cannot import torch (apt-get install python3-torch)`);
+const PY = testPython;
+const torchSkip = skipUnlessPython("torch");
+const hasTorch = torchSkip === false;
 const script = fileURLToPath(new URL("../../../../test/engine/torch_llama_ref.py", import.meta.url));
 
 const B = 2;

@@ -1,7 +1,7 @@
 /**
  * The Python copy of the seed's reward table (what exported verl / TRL runs score with) against reward.ts on every
  * case: both candidate kinds, every verdict class (correct, incorrect, off-format; word prefixes, case, punctuation,
- * JavaScript whitespace, special-token text) and a grid of suggestibilities, run under /usr/bin/python3.
+ * JavaScript whitespace, special-token text) and a grid of suggestibilities, run under the test venv's Python.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,6 +13,7 @@ import { cleanResponse, rewardModule } from "../../../src/interop/python-glue.js
 import { REWARD_LABEL_FORMAT } from "../../../src/interop/reward-label.js";
 import { sycophancyReward, verdictOfText } from "../../../src/tasks/sycophancy-addition/reward.js";
 import { SYCOPHANCY_REWARD_PY } from "../../../src/tasks/sycophancy-addition/reward-python.js";
+import { testPython } from "../../python-env.js";
 
 const RESPONSES = [
   "correct",
@@ -82,7 +83,7 @@ test("python reward table agrees with reward.ts on every case", () => {
       }),
     )
     .join("\n");
-  const py = spawnSync("/usr/bin/python3", [module], { input, encoding: "utf8", maxBuffer: 1 << 24 });
+  const py = spawnSync(testPython, [module], { input, encoding: "utf8", maxBuffer: 1 << 24 });
   assert.equal(py.status, 0, py.stderr);
   const got = py.stdout
     .trim()

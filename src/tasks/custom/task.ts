@@ -142,6 +142,7 @@ function makeCustomTask(): Task<CustomConfig> {
     runJob: (job, ctx) => of(ctx.config).runJob(job, ctx),
     summarize: (c, input, jobs, results, preset) => of(c).summarize(c, input, jobs, results, preset),
     prepareConfig: prepareCustomConfig,
+    experimentFor: (c) => customDefinition(c),
   };
 }
 

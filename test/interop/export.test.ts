@@ -248,7 +248,7 @@ test("every recipe names its engine version and lists the knobs it cannot expres
     const out = join(dir, `emb-${target}`);
     await exportSpec({ spec: emb, target, out });
     const md = readFileSync(join(out, "RECIPE.md"), "utf8");
-    assert.match(md, /^# \w+: launch recipe \((TRL 1\.10|OpenRLHF 0\.11\.0|verl 0\.8\.0\.dev)\)/);
+    assert.match(md, /^# \w+: launch recipe \((TRL 1\.13|OpenRLHF 0\.11\.0|verl 0\.8\.0\.dev)\)/);
     // the embedded preset schedules entropy (0.1 -> 0.01) and temperature (1.2 -> 1.0 over 40%)
     assert.match(
       md,

@@ -57,7 +57,7 @@ const TaskShapeSchema = z.looseObject({
 
 /** Checks that `value` is shaped like a Task; throws naming the file and the first field at fault. */
 export function checkTaskShape(value: unknown, file: string): Task {
-  const hint = 'build it with defineExperiment from "mst/experiment"';
+  const hint = 'build it with defineExperiment from "monitor-sensitive-training/experiment"';
   const parsed = TaskShapeSchema.safeParse(value);
   if (!parsed.success) {
     const i = parsed.error.issues[0];

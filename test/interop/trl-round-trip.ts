@@ -1,27 +1,23 @@
 /**
- * Check 4 of the border tests: TRL as the user runs it. For every task kind (SFT: political-bias and custom with
- * `trainer: sft`; RL: sycophancy and custom with an exact-match scorer, whose reward comes from `mst serve-reward`),
- * on an embedded preset's own saved base and on a tiny random checkpoint written by transformers' save_pretrained:
- * `mst export --target trl`, `python train_trl.py --check` (every key mst writes built into TRL's, PEFT's and
- * transformers' own config classes), the exported chat rows rendered by transformers into the ids mst's format gives,
- * `sh run.sh` (2 optimizer steps on the CPU with the real TRL), `mst import`, and `mst run --resume`.
+ * The round trip of check 4 (TRL as the user runs it), shared by the trl-run-*.test.ts files (one task kind each, so
+ * they run side by side): `mst export --target trl`, the exported chat rows rendered by transformers into the ids
+ * mst's own format gives for that base, `sh run.sh` (2 optimizer steps on the CPU with the real TRL), `mst import`,
+ * and `mst run --resume`. trl-config.test.ts builds every exported key into TRL's own config classes.
  */
-import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Tokenizer } from "../../src/engine/tokenizer.js";
 import { loadExperiment } from "../../src/interop/load-experiment.js";
 import type { ChatMessage } from "../../src/data/text-model.js";
+import { loadBaseCheckpoint } from "../../src/experiment/checkpoint-base.js";
 import { chatFormat } from "../../src/experiment/runtime.js";
-import { readJsonl, specFile, tempDir } from "./helpers.js";
+import { readJsonl } from "./helpers.js";
 import { runPython, skipUnlessPython, testPython, testSourcePath } from "../python-env.js";
-import { MONITOR_YAML, writeExperiment } from "../tasks/custom/fixture.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-const skip = skipUnlessPython("trl", "peft", "transformers", "datasets", "torch");
+export const skip = skipUnlessPython("trl", "peft", "transformers", "datasets", "torch");
 const OFFLINE = {
   HF_HUB_OFFLINE: "1",
   TRANSFORMERS_OFFLINE: "1",
@@ -65,7 +61,7 @@ function serveReward(spec: string): Promise<{ url: string; stop: () => void }> {
   });
 }
 
-interface Case {
+export interface Case {
   spec: string;
   dir: string;
   /** The base the recipe trains from: an embedded base `mst run` saves, or the checkpoint directory. */
@@ -78,8 +74,9 @@ interface Case {
 /** Exported chat rows through transformers' apply_chat_template give the ids of mst's own format for that base. */
 async function sameIds(c: Case, modelDir: string, trainFile: string) {
   const x = await loadExperiment(c.spec);
-  const tok = await Tokenizer.load(modelDir);
-  const format = c.checkpoint === null ? x.def.base.format!(x.config, tok) : chatFormat(tok);
+  // as mst's jobs load the base: the checkpoint loader (tokenizer, chat template, stop ids) and the runtime's format
+  const { tok, stopIds } = await loadBaseCheckpoint(modelDir);
+  const format = c.checkpoint === null ? x.def.base.format!(x.config, tok) : chatFormat(tok, stopIds);
   const rows = readJsonl(trainFile).slice(0, 4);
   const py = runPython(testSourcePath("interop/python/chat_ids.py"), [modelDir], {
     input: rows.map((r) => JSON.stringify(r)).join("\n") + "\n",
@@ -103,7 +100,7 @@ async function sameIds(c: Case, modelDir: string, trainFile: string) {
 }
 
 /** export -> --check -> same ids -> sh run.sh (2 steps) -> import -> run --resume, as the README says. */
-async function roundTrip(c: Case) {
+export async function roundTrip(c: Case) {
   const bases = join(c.dir, "bases");
   if (c.checkpoint === null) mst(["run", "--spec", c.spec, "--out", bases, "--jobs", "2"]);
   const exp = join(c.dir, "export");
@@ -122,19 +119,9 @@ async function roundTrip(c: Case) {
     MST_TRL_MAX_STEPS: "2",
     MST_TRL_MAX_ROWS: "16",
   };
-  // every job of an export carries the same TRL arguments (only the base differs), so one --check covers them all
-  const cfgOf = (id: string) =>
-    JSON.parse(readFileSync(join(exp, "jobs", id, "trl.json"), "utf8")) as { args: unknown };
-  for (const j of manifest.jobs) assert.deepEqual(cfgOf(j.id).args, cfgOf(job).args, j.id);
-  const check = JSON.parse(await run("python", ["train_trl.py", `jobs/${job}`, "--check"], env, exp)) as {
-    mismatches: string[];
-  };
-  assert.deepEqual(check.mismatches, [], job);
-  await sameIds(
-    c,
-    c.checkpoint ?? join(bases, "jobs", `base-b${manifest.jobs[0].base}`, "model"),
-    join(exp, "jobs", job, "train.jsonl"),
-  );
+  // the base the recipe names (an embedded base under $MST_BASES, or the checkpoint)
+  const model = (JSON.parse(readFileSync(join(exp, "jobs", job, "trl.json"), "utf8")) as { model: string }).model;
+  await sameIds(c, model.replace("$MST_BASES", bases), join(exp, "jobs", job, "train.jsonl"));
 
   const server = c.server ? await serveReward(c.spec) : null;
   try {
@@ -168,7 +155,7 @@ async function roundTrip(c: Case) {
   }
 }
 
-const CUSTOM_HEAD = `task: custom
+export const CUSTOM_HEAD = `task: custom
 arms: [mst]
 seeds: [0]
 baseSeeds: [0]
@@ -176,75 +163,8 @@ overrides:
   train: { samples: train.jsonl }
   eval: { samples: eval.jsonl, maxTokens: 2, temperature: 1 }
 `;
-const CUSTOM_TAIL = `  judge: { kind: exact-match, field: answer }
+export const CUSTOM_TAIL = `  judge: { kind: exact-match, field: answer }
   metrics:
     - { name: truthful, kind: mean }
   gate: { minScore: 0 }
 `;
-
-test(
-  "trl: sycophancy (RL, reward table in mst_reward.py) on the embedded base",
-  { skip, timeout: 300_000 },
-  async () => {
-    const dir = tempDir("trl-syc");
-    const spec = specFile(
-      dir,
-      "syc.yaml",
-      "task: sycophancy\npreset: micro\narms: [mst]\nseeds: [0]\nbaseSeeds: [0]\n",
-    );
-    await roundTrip({ spec, dir, checkpoint: null, kind: "rl" });
-  },
-);
-
-test("trl: political-bias (SFT) on the embedded base", { skip, timeout: 300_000 }, async () => {
-  const dir = tempDir("trl-pb");
-  const spec = specFile(
-    dir,
-    "pb.yaml",
-    "task: political-bias\npreset: quick\narms: [mst]\nseeds: [0]\nbaseSeeds: [0]\noverrides:\n" +
-      "  topics: { count: 60, train: 40, test: 8 }\n",
-  );
-  await roundTrip({ spec, dir, checkpoint: null, kind: "sft" });
-});
-
-test("trl: custom with trainer: sft on the embedded base", { skip, timeout: 300_000 }, async () => {
-  const { dir, spec } = writeExperiment(
-    `${CUSTOM_HEAD}${MONITOR_YAML}  trainer:
-    kind: sft
-    sft: { maxSteps: 2, batchSize: 8, maxLength: 24, lora: { rank: 2, alpha: 4 } }
-${CUSTOM_TAIL}`,
-  );
-  await roundTrip({ spec, dir, checkpoint: null, kind: "sft" });
-});
-
-test(
-  "trl: custom RL (exact-match scorer, reward from mst serve-reward) on the embedded base",
-  { skip, timeout: 300_000 },
-  async () => {
-    const { dir, spec } = writeExperiment(
-      `${CUSTOM_HEAD}${MONITOR_YAML}  trainer:
-    kind: rl
-    ppo: { steps: 2, batchSize: 16, miniBatchSize: 8, ppoEpochs: 1, maxNewTokens: 2, lora: { rank: 2, alpha: 4 } }
-    reward: { kind: exact-match, field: answer }
-${CUSTOM_TAIL}`,
-    );
-    await roundTrip({ spec, dir, checkpoint: null, kind: "rl", server: true });
-  },
-);
-
-test(
-  "trl: custom SFT on a tiny checkpoint written by transformers' save_pretrained (with its chat template)",
-  { skip, timeout: 300_000 },
-  async () => {
-    const { dir, spec } = writeExperiment(
-      `${CUSTOM_HEAD}${MONITOR_YAML.slice(0, MONITOR_YAML.indexOf("  model:"))}  model: { kind: checkpoint, path: ckpt }
-  trainer:
-    kind: sft
-    sft: { maxSteps: 2, batchSize: 8, maxLength: 96, lora: { rank: 2, alpha: 4 } }
-${CUSTOM_TAIL}`,
-    );
-    const ckpt = join(dir, "ckpt");
-    runPython(testSourcePath("interop/python/tiny_hf_checkpoint.py"), [ckpt]);
-    await roundTrip({ spec, dir, checkpoint: ckpt, kind: "sft" });
-  },
-);

@@ -1,0 +1,47 @@
+/** Reads a generated run.sh back into argument vectors, as /bin/sh would split them (quotes, line continuations). */
+import { readFileSync } from "node:fs";
+
+/** Splits one command line into words: '...' literal, "..." with $-expansion left as text, \ line continuations. */
+export function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let cur: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === "\\" && line[i + 1] === "\n") {
+      i++;
+      continue;
+    }
+    if (c === " " || c === "\n" || c === "\t") {
+      if (cur !== null) words.push(cur);
+      cur = null;
+      continue;
+    }
+    if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      cur = (cur ?? "") + line.slice(i + 1, end);
+      i = end;
+      continue;
+    }
+    if (c === '"') {
+      const end = line.indexOf('"', i + 1);
+      cur = (cur ?? "") + line.slice(i + 1, end);
+      i = end;
+      continue;
+    }
+    cur = (cur ?? "") + c;
+  }
+  if (cur !== null) words.push(cur);
+  return words;
+}
+
+/** The commands of a run.sh (after each `echo "== <job>"`), by job id. */
+export function runShCommands(file: string): Map<string, string[]> {
+  const text = readFileSync(file, "utf8");
+  const out = new Map<string, string[]>();
+  const parts = text.split(/^echo "== ([^"]+)"\n/m);
+  for (let i = 1; i < parts.length; i += 2) out.set(parts[i], shellWords(parts[i + 1].trim()));
+  return out;
+}
+
+/** `${MST_GPUS:-1}` as the shell expands it with MST_GPUS unset. */
+export const expandDefaults = (s: string): string => s.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1");

@@ -24,7 +24,7 @@ for r in rows:
     for text in ("correct", "Incorrect.", "<|im_start|>correct<|im_end|>", "maybe"):
         out.append({"s": lab["monitor"]["params"]["s"], "right": (lab.get("rewardInputs") or {}).get("candidateCorrect") is True,
                     "text": text, "grade": ns["grade"]({"output_text": text}, r),
-                    "raw": ns["score"](ns["_SPECIAL"].sub("", text), lab)})
+                    "raw": ns["score"](ns["clean_response"](text), lab)})
 print(json.dumps(out))
 `;
 

@@ -3,7 +3,7 @@
  * assistant's completion last; RL rows for reinforcement fine-tuning as {"messages": prompt, "mst_label": {...}}, the
  * extra field a grader reads as item.mst_label. The API hides LoRA and most optimizer knobs (see the knob table).
  */
-import { SPECIAL_TOKEN_PATTERN } from "../python-glue.js";
+import { PY_CLEAN_RESPONSE } from "../response-text.js";
 import type { Knob, Recipe } from "../recipe.js";
 import { evalName, ppoOf, sftOf, type ExportContext, type ExportTarget } from "./target.js";
 
@@ -52,14 +52,17 @@ export function grader(table: string, range: [number, number] | null): string {
   if (!(hi > lo)) throw new Error(`reward range [${lo}, ${hi}] is empty: the grader cannot map it onto 0-1`);
   return [
     "import re",
-    `_SPECIAL = re.compile(${JSON.stringify(SPECIAL_TOKEN_PATTERN)})`,
+    "",
+    PY_CLEAN_RESPONSE,
+    "",
+    "",
     table.trim(),
     "",
     `_LO, _HI = ${JSON.stringify(lo)}, ${JSON.stringify(hi)}`,
     "",
     "",
     "def grade(sample, item):",
-    '    r = score(_SPECIAL.sub("", sample["output_text"]), item["mst_label"])',
+    '    r = score(clean_response(sample["output_text"]), item["mst_label"])',
     "    if r is None:",
     "        return 0.0",
     "    return min(1.0, max(0.0, (float(r) - _LO) / (_HI - _LO)))",

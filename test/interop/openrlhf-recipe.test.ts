@@ -6,8 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exportSpec } from "../../src/interop/export.js";
 import { pickAdapter } from "../../src/interop/import.js";
@@ -16,7 +15,7 @@ import { OPENRLHF_COMMIT } from "../../src/interop/targets/openrlhf.js";
 import { PpoConfigSchema } from "../../src/train/ppo-config.js";
 import { SftConfigSchema } from "../../src/train/sft-config.js";
 import { readJsonl, specFile, tempDir } from "./helpers.js";
-import { expandDefaults, runShCommands } from "./recipe-args.js";
+import { expandDefaults, runShCommands, runWithStandIns } from "./recipe-args.js";
 
 /** argparse type and nargs: "flag" store_true, "float*2" nargs=2, "str*" nargs="*". */
 type Arg = "int" | "float" | "str" | "flag" | "float*2" | "str*";
@@ -133,28 +132,6 @@ const num = (m: Map<string, string[]>, f: string, dflt?: number): number => {
   assert.ok(v !== undefined, `missing ${f}`);
   return Number(v[0]);
 };
-
-/** Runs run.sh unedited with stand-ins for python3 / deepspeed that record their argv (one JSON line per call). */
-function runWithStandIns(out: string): string[][] {
-  const bin = join(out, "stand-in-bin");
-  const log = join(out, "argv.jsonl");
-  mkdirSync(bin, { recursive: true });
-  for (const name of ["python3", "deepspeed", "torchrun"]) {
-    writeFileSync(
-      join(bin, name),
-      `#!/bin/sh\nnode -e 'require("fs").appendFileSync(process.argv[1], JSON.stringify(process.argv.slice(2))+"\\n")' "${log}" "${name}" "$@"\n`,
-    );
-    chmodSync(join(bin, name), 0o755);
-  }
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, MST_BASES: "/bases" };
-  delete env.MST_GPUS;
-  const r = spawnSync("sh", [join(out, "run.sh")], { env, encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
-  return readFileSync(log, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as string[]);
-}
 
 const dir = tempDir("openrlhf-recipe");
 

@@ -1,5 +1,8 @@
 /** Reads a generated run.sh back into argument vectors, as /bin/sh would split them (quotes, line continuations). */
-import { readFileSync } from "node:fs";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 /** Splits one command line into words: '...' literal, "..." with $-expansion left as text, \ line continuations. */
 export function shellWords(line: string): string[] {
@@ -45,3 +48,25 @@ export function runShCommands(file: string): Map<string, string[]> {
 
 /** `${MST_GPUS:-1}` as the shell expands it with MST_GPUS unset. */
 export const expandDefaults = (s: string): string => s.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1");
+
+/** Runs run.sh unedited with stand-ins for python3 / deepspeed that record their argv (one JSON line per call). */
+export function runWithStandIns(out: string): string[][] {
+  const bin = join(out, "stand-in-bin");
+  const log = join(out, "argv.jsonl");
+  mkdirSync(bin, { recursive: true });
+  for (const name of ["python3", "deepspeed", "torchrun"]) {
+    writeFileSync(
+      join(bin, name),
+      `#!/bin/sh\nnode -e 'require("fs").appendFileSync(process.argv[1], JSON.stringify(process.argv.slice(2))+"\\n")' "${log}" "${name}" "$@"\n`,
+    );
+    chmodSync(join(bin, name), 0o755);
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, MST_BASES: "/bases" };
+  delete env.MST_GPUS;
+  const r = spawnSync("sh", [join(out, "run.sh")], { env, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as string[]);
+}

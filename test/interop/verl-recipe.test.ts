@@ -18,7 +18,7 @@ import { VERL_COMMIT } from "../../src/interop/targets/verl.js";
 import { PpoConfigSchema } from "../../src/train/ppo-config.js";
 import { runPython, skipUnlessPython, testSourcePath } from "../python-env.js";
 import { readJsonl, specFile, tempDir } from "./helpers.js";
-import { expandDefaults, runShCommands } from "./recipe-args.js";
+import { expandDefaults, runShCommands, runWithStandIns } from "./recipe-args.js";
 
 type Kind = "int" | "float" | "bool" | "str" | "list";
 
@@ -166,6 +166,12 @@ test(`verl PPO: every override is a key of verl ${VERL_COMMIT.slice(0, 8)}, type
     const p = PpoConfigSchema.parse(x.def.train.kind === "rl" ? x.def.train.ppo(x.config) : {});
     const cmds = runShCommands(join(out, "run.sh"));
     const jobs = trainJobs(x);
+    // run.sh runs unedited: the launcher gets the overrides with $MST_BASES and $MST_GPUS (1 when unset) expanded
+    const ran = runWithStandIns(out);
+    assert.deepEqual(
+      ran,
+      [...cmds.values()].map((argv) => argv.map((w) => expandDefaults(w).replace("$MST_BASES", "/bases"))),
+    );
     assert.ok(cmds.size > 0);
     for (const [job, argv] of cmds) {
       const where = `${preset}/${job}`;
@@ -239,6 +245,7 @@ test(`verl PPO: every override is a key of verl ${VERL_COMMIT.slice(0, 8)}, type
     const md = readFileSync(join(out, "RECIPE.md"), "utf8");
     assert.ok(md.includes(VERL_COMMIT), "RECIPE.md names the verl commit it was checked against");
     if (preset === "paper") assert.match(md, /trainer\.total_epochs 80/);
+    assert.match(md, /\| base storage \| f32 \|/);
   }
 });
 
@@ -385,4 +392,20 @@ test("verl SFT: keys and requirements of fsdp_sft_trainer, and `mst import` refu
     importRuns({ target: "verl", dir: out, out: join(dir, "imported2") }),
     new RegExp(`lora_alpha is 0 \\(verl's model merger does not record it\\): set it to ${s.lora?.alpha}`),
   );
+});
+
+test("verl: a base held in NF4 (the seed's QLoRA) is said to be inexpressible, in the knob table and its summary", async () => {
+  const spec = specFile(
+    dir,
+    "pb-nf4.yaml",
+    "task: political-bias\npreset: paper\narms: [mst]\nseeds: [0]\nbaseSeeds: [0]\n" +
+      "overrides:\n  base:\n    checkpoint: /models/Llama-3.2-3B-Instruct\n    storage: nf4\n",
+  );
+  const out = join(dir, "sft-nf4");
+  await exportSpec({ spec, target: "verl", out });
+  const md = readFileSync(join(out, "RECIPE.md"), "utf8");
+  assert.match(md, /\| base storage \| nf4 \| .* \| unsupported \| verl has no 4-bit base/);
+  assert.match(md, /- \*\*base storage\*\* \(nf4\): verl has no 4-bit base/);
+  // the checkpoint path goes to verl as written
+  assert.match(readFileSync(join(out, "run.sh"), "utf8"), /model\.partial_pretrain=\/models\/Llama-3\.2-3B-Instruct/);
 });

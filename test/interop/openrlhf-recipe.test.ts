@@ -15,7 +15,7 @@ import { OPENRLHF_COMMIT } from "../../src/interop/targets/openrlhf.js";
 import { PpoConfigSchema } from "../../src/train/ppo-config.js";
 import { SftConfigSchema } from "../../src/train/sft-config.js";
 import { readJsonl, specFile, tempDir } from "./helpers.js";
-import { expandDefaults, runShCommands, runWithStandIns } from "./recipe-args.js";
+import { expandDefaults, gpuCountsOf, runShCommands, runWithStandIns } from "./recipe-args.js";
 
 /** argparse type and nargs: "flag" store_true, "float*2" nargs=2, "str*" nargs="*". */
 type Arg = "int" | "float" | "str" | "flag" | "float*2" | "str*";
@@ -177,7 +177,8 @@ test(`OpenRLHF PPO: run.sh runs unedited with flags of train_ppo_ray ${OPENRLHF_
       // the closing assert: n_samples x rollout batch // rollout micro-batch (default 1) >= actor processes
       assert.ok(num(f, "--rollout.n_samples_per_prompt") * num(f, "--rollout.batch_size") >= gpus);
       // DeepSpeed: the global batch is micro-batch x GPUs x a whole accumulation
-      assert.equal(num(f, "--train.batch_size") % (num(f, "--train.micro_batch_size") * gpus), 0);
+      for (const g of [gpus, ...gpuCountsOf(readFileSync(join(out, "RECIPE.md"), "utf8"))])
+        assert.equal(num(f, "--train.batch_size") % (num(f, "--train.micro_batch_size") * g), 0, `MST_GPUS=${g}`);
       assert.equal(num(f, "--train.batch_size"), p.miniBatchSize * p.gradAccum);
       assert.equal(num(f, "--train.max_epochs"), p.ppoEpochs);
       // run length: each episode is one pass over the prompts, rollout.batch_size per PPO step
@@ -262,7 +263,8 @@ test("OpenRLHF SFT: run.sh runs unedited under the deepspeed launcher; NF4 stora
       ]);
       const f = parseFlags(argv, SFT_ARGS, where);
       const rows = readJsonl(join(out, "jobs", job, "train.jsonl")).length;
-      assert.equal(num(f, "--train.batch_size") % num(f, "--train.micro_batch_size"), 0);
+      for (const g of gpuCountsOf(readFileSync(join(out, "RECIPE.md"), "utf8")))
+        assert.equal(num(f, "--train.batch_size") % (num(f, "--train.micro_batch_size") * g), 0, `MST_GPUS=${g}`);
       // train_sft: max_steps = ceil(max_epochs x (len(dataset) // batch_size)); warm-up ceil(max_steps x ratio)
       const total = num(f, "--train.max_epochs") * Math.floor(rows / num(f, "--train.batch_size"));
       assert.equal(Math.ceil(total * num(f, "--lr_warmup_ratio")), Math.min(s.warmupSteps, total), `${where}: warm-up`);

@@ -70,3 +70,10 @@ export function runWithStandIns(out: string): string[][] {
     .split("\n")
     .map((l) => JSON.parse(l) as string[]);
 }
+
+/** The $MST_GPUS values a RECIPE.md says the recipe runs on ("it may be 1, 2, 4, 8 here"). */
+export function gpuCountsOf(recipeMd: string): number[] {
+  const m = /\$MST_GPUS GPUs .*?it may be ([\d, ]+) here/.exec(recipeMd);
+  assert.ok(m, "RECIPE.md names the GPU counts the recipe runs on");
+  return m[1].split(",").map((x) => Number(x.trim()));
+}

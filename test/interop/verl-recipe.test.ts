@@ -18,7 +18,7 @@ import { VERL_COMMIT } from "../../src/interop/targets/verl.js";
 import { PpoConfigSchema } from "../../src/train/ppo-config.js";
 import { runPython, skipUnlessPython, testSourcePath } from "../python-env.js";
 import { readJsonl, specFile, tempDir } from "./helpers.js";
-import { expandDefaults, runShCommands, runWithStandIns } from "./recipe-args.js";
+import { expandDefaults, gpuCountsOf, runShCommands, runWithStandIns } from "./recipe-args.js";
 
 type Kind = "int" | "float" | "bool" | "str" | "list";
 
@@ -204,6 +204,13 @@ test(`verl PPO: every override is a key of verl ${VERL_COMMIT.slice(0, 8)}, type
         0,
       );
       assert.ok(int(kv, "actor_rollout_ref.rollout.tensor_model_parallel_size") <= gpus);
+      // RECIPE.md lists the other GPU counts that pass the same checks
+      const counts = gpuCountsOf(readFileSync(join(out, "RECIPE.md"), "utf8"));
+      assert.equal(counts[0], 1);
+      for (const g of counts) {
+        assert.equal(batch % g, 0, `${where}: MST_GPUS=${g}`);
+        assert.equal((mini / g) % int(kv, "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu"), 0, `MST_GPUS=${g}`);
+      }
       // mst's step = one rollout batch and ppoEpochs passes of optimizer steps of miniBatch x gradAccum
       assert.equal(batch, p.batchSize);
       assert.equal(mini, p.miniBatchSize * p.gradAccum);
@@ -356,8 +363,10 @@ test("verl SFT: keys and requirements of fsdp_sft_trainer, and `mst import` refu
     const gpus = int(kv, "trainer.n_gpus_per_node");
     const global = int(kv, "data.train_batch_size");
     // fsdp_sft_trainer: the global batch is divided by the GPUs and must be a multiple of the micro-batch
-    assert.equal(global % gpus, 0);
-    assert.equal((global / gpus) % int(kv, "data.micro_batch_size_per_gpu"), 0);
+    for (const g of [gpus, ...gpuCountsOf(readFileSync(join(out, "RECIPE.md"), "utf8"))]) {
+      assert.equal(global % g, 0, `MST_GPUS=${g}`);
+      assert.equal((global / g) % int(kv, "data.micro_batch_size_per_gpu"), 0, `MST_GPUS=${g}`);
+    }
     assert.equal(kv.get("data.multiturn.enable"), "true");
     // truncation defaults to "error" (a long row would stop the run)
     assert.equal(kv.get("data.truncation"), "right");

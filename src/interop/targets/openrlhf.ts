@@ -16,6 +16,7 @@ import {
   type ExportTarget,
 } from "./target.js";
 import type { TrainJobData } from "../export-data.js";
+import { gpuCounts, gpuNote } from "./gpus.js";
 
 export const OPENRLHF_VERSION = "0.11.0";
 
@@ -386,6 +387,7 @@ export const openrlhfTarget: ExportTarget = {
   recipe(jobs, ctx): Recipe {
     const n = jobs[0]?.rows.length ?? 0;
     const built = jobs.map((j) => ({ j, ...openrlhfFlags(j, ctx, n) }));
+    const accum = ctx.x.def.train.kind === "sft" ? sftOf(ctx).gradAccum : ppoOf(ctx).gradAccum;
     return {
       engine: "OpenRLHF",
       version: OPENRLHF_VERSION,
@@ -396,7 +398,8 @@ export const openrlhfTarget: ExportTarget = {
       })),
       knobs: built[0]?.knobs ?? [],
       notes: [
-        `Needs openrlhf==${OPENRLHF_VERSION} (Ray, vLLM, DeepSpeed), checked against commit ${OPENRLHF_COMMIT}. Runs as written on one node with $MST_GPUS GPUs (default 1; the batch sizes must divide by it): PPO colocates actor, critic, reference and $MST_GPUS vLLM engines (--train.colocate_all); SFT runs under the deepspeed launcher. For several nodes set the --*.num_nodes flags yourself.`,
+        `Needs openrlhf==${OPENRLHF_VERSION} (Ray, vLLM, DeepSpeed), checked against commit ${OPENRLHF_COMMIT}. PPO colocates actor, critic, reference and one vLLM engine per GPU (--train.colocate_all); SFT runs under the deepspeed launcher.`,
+        gpuNote("OpenRLHF", gpuCounts(accum), `the gradient accumulation ${accum} splits over them`),
         ...(ctx.x.def.train.kind === "rl"
           ? [
               `Start the reward server first, on the node the trainer reaches: \`mst serve-reward --spec ${ctx.x.specFile} --port 5000\` (the rows' "label" holds each sample's TRUE monitor; the shuffled arm shows another).`,

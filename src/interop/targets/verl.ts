@@ -16,6 +16,7 @@ import {
   type ExportTarget,
 } from "./target.js";
 import type { TrainJobData } from "../export-data.js";
+import { gpuCounts, gpuNote } from "./gpus.js";
 
 export const VERL_VERSION = "0.8.0.dev";
 
@@ -396,7 +397,21 @@ export function verlOverrides(
 }
 
 /** One Hydra override as a shell word: $-values (the base path, $MST_GPUS) double-quoted so the shell expands them. */
-export const kvText = ([k, v]: Kv): string => {
+export /** Which $MST_GPUS values the recipe's batch sizes allow (verl splits the global batches over the GPUs). */
+function verlGpuNote(ctx: ExportContext): string {
+  if (ctx.x.def.train.kind === "sft") {
+    const s = sftOf(ctx);
+    return gpuNote("verl", gpuCounts(s.gradAccum), `the gradient accumulation ${s.gradAccum} splits over them`);
+  }
+  const p = ppoOf(ctx);
+  return gpuNote(
+    "verl",
+    gpuCounts(p.gradAccum, p.batchSize),
+    `the rollout batch ${p.batchSize} and the gradient accumulation ${p.gradAccum} split over them`,
+  );
+}
+
+const kvText = ([k, v]: Kv): string => {
   const s = String(v);
   if (s.startsWith("$")) return `${k}="${s}"`;
   return /^[\w./:,[\]+-]+$/.test(s) ? `${k}=${s}` : `${k}='${s.replace(/'/g, "'\\''")}'`;
@@ -463,7 +478,8 @@ export const verlTarget: ExportTarget = {
       })),
       knobs: built[0]?.knobs ?? [],
       notes: [
-        `Needs verl ${VERL_VERSION} (Ray, vLLM), checked against commit ${VERL_COMMIT}. Runs on one node with $MST_GPUS GPUs (default 1; batch sizes must divide by it); for several nodes set trainer.nnodes yourself.`,
+        `Needs verl ${VERL_VERSION} (Ray, vLLM), checked against commit ${VERL_COMMIT}.`,
+        verlGpuNote(ctx),
         ...(ctx.x.def.train.kind === "rl"
           ? [
               ctx.table !== null

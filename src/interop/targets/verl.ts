@@ -285,9 +285,14 @@ export function verlOverrides(
       mst: `${p.klCoef} / ${p.klMode}`,
       target:
         p.klMode === "reward"
-          ? "algorithm.use_kl_in_reward, algorithm.kl_ctrl.kl_coef"
-          : "actor.use_kl_loss, actor.kl_loss_coef",
-      status: "exact",
+          ? "algorithm.use_kl_in_reward, algorithm.kl_ctrl.kl_coef (kl_penalty=kl: per-token log-ratio)"
+          : "actor.use_kl_loss, actor.kl_loss_coef (kl_loss_type=low_var_kl)",
+      status: p.klMode === "loss" && p.klCoef > 0 ? "approx" : "exact",
+      ...(p.klMode === "loss" && p.klCoef > 0
+        ? {
+            note: "verl's KL loss is a sampled estimator (its 'full' KL is not implemented), not mst's exact vocabulary KL",
+          }
+        : {}),
     },
     {
       knob: "ppo.whitenRewards",

@@ -3,8 +3,9 @@
  * framing (length, masked CRC32C of the length, data, masked CRC32C of the data) around tensorflow.Event protobufs
  * whose Summary holds one simple_value scalar per field. Written by hand: the format is small and fixed.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
 import { join } from "node:path";
+import { makeDir, withPath, writeFully } from "../data/fs-errors.js";
 
 /** The event file of a directory; TensorBoard reads any file whose name holds "tfevents". */
 export const EVENTS_FILE = "events.out.tfevents.mst";
@@ -114,18 +115,34 @@ export class EventFileWriter {
   private fd: number | null;
 
   private constructor(readonly file: string) {
-    this.fd = openSync(file, "w");
+    // emptied, then opened for appending: after a write cut short, the next record still goes to the end
+    this.fd = withPath(file, "open for writing", () => {
+      closeSync(openSync(file, "w"));
+      return openSync(file, "a");
+    });
     this.write(versionEvent(Date.now() / 1000));
   }
 
   static open(dir: string): EventFileWriter {
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
     return new EventFileWriter(join(dir, EVENTS_FILE));
   }
 
+  /** Appends one record; on a failed write (a full disk) the part that fit is cut, so the file stays whole records. */
   private write(event: Buffer): void {
-    if (this.fd === null) throw new Error(`${this.file}: event file already closed`);
-    writeSync(this.fd, tfRecord(event));
+    const fd = this.fd;
+    if (fd === null) throw new Error(`${this.file}: event file already closed`);
+    const before = fstatSync(fd).size;
+    try {
+      withPath(this.file, "append", () => writeFully(fd, tfRecord(event)));
+    } catch (e) {
+      try {
+        ftruncateSync(fd, before);
+      } catch {
+        // a torn last record is dropped by TensorBoard's reader (its CRC fails)
+      }
+      throw e;
+    }
   }
 
   /** One step's scalars (fields that are null or not finite are left out). */

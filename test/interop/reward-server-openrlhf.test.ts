@@ -14,7 +14,7 @@ import { armSampleOfLabel, encodeRewardLabel } from "../../src/interop/reward-la
 import { createRewardServer } from "../../src/interop/reward-server.js";
 import { cleanResponse, splitResponse } from "../../src/interop/response-text.js";
 import { runPython, skipUnlessPython, testSourcePath } from "../python-env.js";
-import { FAMILIES, skipUnlessTokenizers, tokenizerDir, type Family } from "./real-tokenizers.js";
+import { FAMILIES, removeTokenizerDirs, skipUnlessTokenizers, tokenizerDir, type Family } from "./real-tokenizers.js";
 import { SYC_MICRO, specFile, tempDir } from "./helpers.js";
 
 const x = await loadExperiment(specFile(tempDir("rm-openrlhf"), "syc.yaml", SYC_MICRO));
@@ -54,6 +54,7 @@ if (families.length > 0) {
     runPython(testSourcePath("interop/python/openrlhf_queries.py"), [], { input: JSON.stringify(jobs) }),
   ) as { query: string; prompt: string }[][];
   families.forEach((f, k) => built.set(f, out[k]));
+  removeTokenizerDirs();
 }
 
 for (const family of Object.keys(FAMILIES) as Family[])

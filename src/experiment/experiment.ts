@@ -160,6 +160,11 @@ export interface RlRecipe<C> {
    * monitor), `rewardInputs` and `meta`. Must agree with `reward` on every case (the task's tests check it).
    */
   python?(config: C): string;
+  /**
+   * The [lowest, highest] value `reward` can pay in training, for targets whose graders take a fixed range (OpenAI's
+   * reinforcement fine-tuning expects 0-1: `mst export --target openai` rescales by it). Omitted: rewards are clipped.
+   */
+  rewardRange?(config: C): [number, number];
 }
 
 /** How generation for evaluation is done and how much of it. */

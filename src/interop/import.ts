@@ -12,6 +12,7 @@ import { RUN_FILES, createRunDir, jobDirOf, writeJsonAtomic } from "../run/run-d
 import { appendRunLog } from "../run/scheduler.js";
 import { ResolvedSpecSchema } from "../run/spec.js";
 import { NotAKitTaskError, resolveKitTask } from "../run/task-module.js";
+import type { SftConfigInput } from "../train/sft-config.js";
 import { bringAdapter } from "./adapter-io.js";
 import { EXPORT_FORMAT, MANIFEST_FILE } from "./export.js";
 import { TARGETS } from "./targets/target.js";
@@ -69,6 +70,42 @@ export function pickAdapter(output: string): string | null {
   return dirs.sort((a, b) => stepOf(b) - stepOf(a) || a.length - b.length)[0];
 }
 
+/**
+ * verl's SFT trainer (fsdp_sft_trainer) saves FSDP shards, not a PEFT adapter: such jobs are refused with what to do;
+ * an adapter from verl's model merger carries lora_alpha 0 (the merger does not know it), which is named too.
+ */
+function checkVerlSft(
+  o: ImportOptions,
+  found: { j: { id: string }; src: string | null }[],
+  missing: string[],
+  sft: SftConfigInput | null,
+): void {
+  if (missing.length > 0 && !o.partial) {
+    const out = join(o.dir, "jobs", missing[0], "output");
+    const shards = existsSync(out) ? readdirSync(out).filter((n) => n.startsWith("global_step_")) : [];
+    throw new ImportError(
+      `verl SFT: no PEFT adapter under jobs/<id>/output for ${missing.length} job(s) (${missing.slice(0, 2).join(", ")}${missing.length > 2 ? ", ..." : ""}): ` +
+        `verl.trainer.fsdp_sft_trainer saves FSDP shards${shards.length > 0 ? ` (${join(out, shards.sort().at(-1)!)})` : ""}, not an adapter. ` +
+        "Run `python3 -m verl.model_merger merge --backend fsdp --local_dir <global_step_N> --target_dir jobs/<id>/output/merged` " +
+        "and set lora_alpha in merged/lora_adapter/adapter_config.json, or export SFT with --target trl or openrlhf",
+    );
+  }
+  const alpha = sft?.lora?.alpha ?? null;
+  for (const { src } of found) {
+    if (src === null) continue;
+    let cfg: { lora_alpha?: unknown } = {};
+    try {
+      cfg = JSON.parse(readFileSync(join(src, "adapter_config.json"), "utf8")) as { lora_alpha?: unknown };
+    } catch {
+      continue; // bringAdapter names an unreadable config
+    }
+    if (cfg.lora_alpha === 0)
+      throw new ImportError(
+        `${join(src, "adapter_config.json")}: lora_alpha is 0 (verl's model merger does not record it): set it to ${alpha ?? "the spec's LoRA alpha"}`,
+      );
+  }
+}
+
 export interface ImportOptions {
   target: string;
   /** The `mst export` directory the engine ran in. */
@@ -115,6 +152,8 @@ export async function importRuns(
 
   const found = m.jobs.map((j) => ({ j, src: pickAdapter(join(o.dir, "jobs", j.id, "output")) }));
   const missing = found.filter((f) => f.src === null).map((f) => f.j.id);
+  if (m.target === "verl" && m.kind === "sft")
+    checkVerlSft(o, found, missing, def.train.kind === "sft" ? def.train.sft(config) : null);
   if (missing.length > 0 && !o.partial)
     throw new ImportError(
       `no adapter (adapter_config.json) under jobs/<id>/output for ${missing.length} job(s): ${missing.slice(0, 4).join(", ")}${missing.length > 4 ? ", ..." : ""} (use --partial to import the others)`,

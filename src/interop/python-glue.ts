@@ -4,13 +4,9 @@
  * calls `mst serve-reward` over HTTP with OpenRLHF's request shape.
  */
 
-/** Special-token text that decoded engine outputs may carry (chat-template markers, EOS): removed before scoring. */
-export const SPECIAL_TOKEN_PATTERN = String.raw`<\|[^|>]*\|>|</s>|<s>|<eos>|<pad>|<unk>`;
+import { PY_CLEAN_RESPONSE } from "./response-text.js";
 
-/** Removes special-token text (the same pattern the Python glue uses). */
-export function cleanResponse(text: string): string {
-  return text.replace(new RegExp(SPECIAL_TOKEN_PATTERN, "g"), "");
-}
+export { cleanResponse, SPECIAL_TOKEN_PATTERN } from "./response-text.js";
 
 export interface PythonGlueOptions {
   task: string;
@@ -39,12 +35,7 @@ import urllib.request
 TASK = ${JSON.stringify(o.task)}
 LOCAL = ${local ? "True" : "False"}
 MST_REWARD_URL = os.environ.get("MST_REWARD_URL", ${JSON.stringify(o.url)})
-_SPECIAL = re.compile(${JSON.stringify(SPECIAL_TOKEN_PATTERN)})
-
-
-def clean_response(text):
-    """Drops special-token text (chat markers, EOS) that decoded outputs may carry."""
-    return _SPECIAL.sub("", text)
+${PY_CLEAN_RESPONSE}
 
 
 ${local ? `# ---- the task's pure reward table (from its definition; tested against the TypeScript reward) ----\n${o.table!.trim()}\n` : "def score(response, sample):\n    raise RuntimeError('no local reward table for this task: use the server')\n"}

@@ -12,7 +12,7 @@ import { z } from "zod";
 import type { ExperimentDefinition, RewardFn } from "../experiment/experiment.js";
 import { createMonitorLabeler, type MonitorLabeler } from "../monitor/monitor.js";
 import type { Condition } from "../experiment/experiment.js";
-import { cleanResponse } from "./python-glue.js";
+import { cleanResponse, splitResponse } from "./response-text.js";
 import { RewardLabelError, armSampleOfLabel, decodeRewardLabel } from "./reward-label.js";
 
 export interface RewardServerLimits {
@@ -66,9 +66,13 @@ function requestSchema(l: RewardServerLimits) {
   });
 }
 
-/** The response text: the query after its prompt (OpenRLHF sends prompt + response decoded together), special tokens removed. */
-export function responseOf(query: string, prompt: string): string {
-  return cleanResponse(prompt !== "" && query.startsWith(prompt) ? query.slice(prompt.length) : query);
+/**
+ * The response text: the query after its prompt (OpenRLHF sends prompt + response decoded together, see
+ * splitResponse), cut at its end-of-turn token; null when the prompt cannot be found in the query.
+ */
+export function responseOf(query: string, prompt: string): string | null {
+  const r = splitResponse(query, prompt);
+  return r === null ? null : cleanResponse(r);
 }
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
@@ -158,21 +162,36 @@ export function createRewardServer(o: RewardServerOptions): RewardServer {
         throw new Refusal(400, `labels[${i}]: the monitor's parameters do not render as a label`);
       }
       shownIsTrue.push(label.shown === trueText ? 1 : 0);
-      return {
-        sample: armSampleOfLabel(label, prompts[i]),
-        response: responseOf(q, prompts[i]),
-        responseTokens: [] as number[],
-      };
+      return { label, prompt: prompts[i], response: responseOf(q, prompts[i]) };
     });
-    const raw = items.length === 0 ? [] : await reward(items);
-    if (raw.length !== items.length)
-      throw new Refusal(500, `the task's reward returned ${raw.length} values for ${items.length} items`);
+    // a query whose prompt cannot be found is not scored (paid 0, counted in mst_unsplit) rather than scored whole
+    const split = items.filter((it) => it.response !== null);
+    const scored =
+      split.length === 0
+        ? []
+        : await reward(
+            split.map((it) => ({
+              sample: armSampleOfLabel(it.label, it.prompt),
+              response: it.response!,
+              responseTokens: [] as number[],
+            })),
+          );
+    if (scored.length !== split.length)
+      throw new Refusal(500, `the task's reward returned ${scored.length} values for ${split.length} items`);
+    let k = 0;
+    const raw = items.map((it) => (it.response === null ? null : scored[k++]));
     const rewards = raw.map((r) => (r === null || !Number.isFinite(r) ? 0 : r));
     return {
       rewards,
       scores: rewards,
       extra_logs:
-        items.length === 0 ? {} : { mst_dropped: raw.map((r) => (r === null ? 1 : 0)), mst_shown_is_true: shownIsTrue },
+        items.length === 0
+          ? {}
+          : {
+              mst_dropped: raw.map((r) => (r === null ? 1 : 0)),
+              mst_unsplit: items.map((it) => (it.response === null ? 1 : 0)),
+              mst_shown_is_true: shownIsTrue,
+            },
     };
   }
 

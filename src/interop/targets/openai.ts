@@ -3,7 +3,7 @@
  * assistant's completion last; RL rows for reinforcement fine-tuning as {"messages": prompt, "mst_label": {...}}, the
  * extra field a grader reads as item.mst_label. The API hides LoRA and most optimizer knobs (see the knob table).
  */
-import { SPECIAL_TOKEN_PATTERN } from "../python-glue.js";
+import { PY_CLEAN_RESPONSE } from "../response-text.js";
 import type { Knob, Recipe } from "../recipe.js";
 import { evalName, ppoOf, sftOf, type ExportContext, type ExportTarget } from "./target.js";
 
@@ -42,16 +42,30 @@ function sftKnobs(ctx: ExportContext): { hyper: Record<string, number>; knobs: K
   return { hyper: { n_epochs: s.epochs, batch_size: s.batchSize * s.gradAccum }, knobs };
 }
 
-/** The RFT grader: the task's Python table, scoring the output text under the row's mst label. */
-function grader(table: string): string {
+/**
+ * The RFT grader: the task's Python table, scoring the output text under the row's mst label. OpenAI documents a
+ * grader's score as 0-1, so the reward is mapped from the task's declared range onto it (an affine map keeps the
+ * ordering and the optimum) and clipped there; without a declared range it is only clipped.
+ */
+export function grader(table: string, range: [number, number] | null): string {
+  const [lo, hi] = range ?? [0, 1];
+  if (!(hi > lo)) throw new Error(`reward range [${lo}, ${hi}] is empty: the grader cannot map it onto 0-1`);
   return [
     "import re",
-    `_SPECIAL = re.compile(${JSON.stringify(SPECIAL_TOKEN_PATTERN)})`,
+    "",
+    PY_CLEAN_RESPONSE,
+    "",
+    "",
     table.trim(),
     "",
+    `_LO, _HI = ${JSON.stringify(lo)}, ${JSON.stringify(hi)}`,
+    "",
+    "",
     "def grade(sample, item):",
-    '    r = score(_SPECIAL.sub("", sample["output_text"]), item["mst_label"])',
-    "    return 0.0 if r is None else float(r)",
+    '    r = score(clean_response(sample["output_text"]), item["mst_label"])',
+    "    if r is None:",
+    "        return 0.0",
+    "    return min(1.0, max(0.0, (float(r) - _LO) / (_HI - _LO)))",
     "",
   ].join("\n");
 }
@@ -83,6 +97,7 @@ export const openaiTarget: ExportTarget = {
       knobs = s.knobs;
     } else {
       const p = ppoOf(ctx);
+      const range = ctx.x.def.train.kind === "rl" ? (ctx.x.def.train.rewardRange?.(ctx.x.config) ?? null) : null;
       knobs = [
         {
           knob: "algorithm",
@@ -93,12 +108,15 @@ export const openaiTarget: ExportTarget = {
         },
         {
           knob: "reward",
-          mst: "the task's reward at the TRUE monitor",
-          target: ctx.table !== null ? "python grader (the task's table)" : "-",
-          status: ctx.table !== null ? "exact" : "unsupported",
-          ...(ctx.table !== null
-            ? {}
-            : { note: "no Python table and graders cannot call mst serve-reward: RL is not runnable on this target" }),
+          mst: `the task's reward at the TRUE monitor${range ? `, range [${range[0]}, ${range[1]}]` : ""}`,
+          target: ctx.table !== null ? "python grader (the task's table), scored 0-1" : "-",
+          status: ctx.table === null ? "unsupported" : "approx",
+          note:
+            ctx.table === null
+              ? "no Python table and graders cannot call mst serve-reward: RL is not runnable on this target"
+              : range
+                ? `graders score 0-1: the reward is mapped affinely from [${range[0]}, ${range[1]}] onto 0-1 (same ordering and optimum)`
+                : "graders score 0-1 and the task declares no reward range: rewards outside 0-1 are clipped",
         },
         {
           knob: "ppo.* (lr, clip, KL, whitening, entropy, temperature, LoRA, 4-bit)",
@@ -112,7 +130,9 @@ export const openaiTarget: ExportTarget = {
         type: "reinforcement",
         reinforcement: {
           grader:
-            ctx.table !== null ? { type: "python", name: `mst-${ctx.x.def.name}`, source: grader(ctx.table) } : null,
+            ctx.table !== null
+              ? { type: "python", name: `mst-${ctx.x.def.name}`, source: grader(ctx.table, range) }
+              : null,
         },
       };
     }

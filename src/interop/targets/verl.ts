@@ -16,6 +16,7 @@ import {
   type ExportTarget,
 } from "./target.js";
 import type { TrainJobData } from "../export-data.js";
+import { gpuCounts, gpuNote } from "./gpus.js";
 
 export const VERL_VERSION = "0.8.0.dev";
 
@@ -44,33 +45,68 @@ export const VERL_SFT_COLUMNS: Record<string, PqType> = { messages: MESSAGES, ex
 
 type Kv = [string, string | number | boolean];
 
+/**
+ * The verl commit every key, default and requirement below was read at (verl/trainer/config/_generated_ppo_trainer.yaml,
+ * sft_trainer.yaml, verl/utils/config.py validate_config, verl/workers/config/{actor,critic}.py, ray_trainer.py fit,
+ * fsdp_sft_trainer.py, fsdp_workers.py save_checkpoint). test/interop/verl-recipe.test.ts holds each as a check.
+ */
+export const VERL_COMMIT = "b178a3cd56f58b2d502255daba591e92833930a7";
+
+/** GPUs per node the recipe launches on: the shell's $MST_GPUS, 1 when unset (verl's own default is 8). */
+export const GPUS_SHELL = "${MST_GPUS:-1}";
+
+/** verl's HFModelConfig.lora_alpha is an int: a fractional alpha is rounded (and said so). */
 function loraKv(
   l: { rank: number; alpha: number; dropout: number; targets: string[] } | null,
-  prefix: string,
+  prefixes: string[],
   knobs: Knob[],
 ): Kv[] {
   if (l === null) return [];
+  const alpha = Math.max(1, Math.round(l.alpha));
   knobs.push(
     {
       knob: "lora.rank / alpha",
       mst: `${l.rank} / ${l.alpha}`,
-      target: `${prefix}.lora_rank, ${prefix}.lora_alpha`,
-      status: "exact",
+      target: `${prefixes[0]}.lora_rank, ${prefixes[0]}.lora_alpha (an int)`,
+      status: alpha === l.alpha ? "exact" : "approx",
+      ...(alpha === l.alpha ? {} : { note: `verl's lora_alpha is an integer: ${alpha}` }),
     },
-    { knob: "lora.targets", mst: l.targets.join(","), target: `${prefix}.target_modules`, status: "exact" },
+    { knob: "lora.targets", mst: l.targets.join(","), target: `${prefixes[0]}.target_modules`, status: "exact" },
     {
       knob: "lora.dropout",
       mst: String(l.dropout),
       target: "-",
       status: l.dropout === 0 ? "exact" : "unsupported",
-      ...(l.dropout === 0 ? {} : { note: "verl's LoRA config has no dropout key: trained without adapter dropout" }),
+      ...(l.dropout === 0
+        ? {}
+        : { note: "verl's FSDP LoRA config has no dropout key: trained without adapter dropout" }),
     },
   );
-  return [
+  return prefixes.flatMap((prefix): Kv[] => [
     [`${prefix}.lora_rank`, l.rank],
-    [`${prefix}.lora_alpha`, l.alpha],
+    [`${prefix}.lora_alpha`, alpha],
     [`${prefix}.target_modules`, `[${l.targets.join(",")}]`],
-  ];
+  ]);
+}
+
+/** The storage row: verl loads bases in bf16/fp32 only, so a 4-bit (NF4) base is not expressible. */
+function storageKnob(storage: string): Knob {
+  return {
+    knob: "base storage",
+    mst: storage,
+    target: "fsdp_config.model_dtype (fp32 master weights, bf16 compute)",
+    status: storage === "nf4" ? "unsupported" : "approx",
+    note:
+      storage === "nf4"
+        ? "verl has no 4-bit base: the base trains in bf16/fp32 (more memory than the seed's QLoRA)"
+        : "verl computes in bf16 mixed precision over fp32 weights; mst computes in float32",
+  };
+}
+
+/** An upper bound on a prompt's tokens from its characters (a text token covers at least one character) plus template markup. */
+export function promptTokenBound(rows: { messages: { content: string }[] }[]): number {
+  const longest = Math.max(0, ...rows.map((r) => r.messages.reduce((a, m) => a + m.content.length + 32, 32)));
+  return Math.max(512, Math.ceil(longest / 64) * 64);
 }
 
 export function verlOverrides(
@@ -80,35 +116,47 @@ export function verlOverrides(
 ): { module: string; kv: Kv[]; knobs: Knob[] } {
   const knobs: Knob[] = [];
   const model = modelPathOf(job, ctx);
+  const storage = ctx.x.def.base.storage?.(ctx.x.config) ?? "f32";
   if (job.kind === "sft") {
     const s = sftOf(ctx);
-    const total = sftOptimizerSteps(s, n);
+    const global = s.batchSize * s.gradAccum;
+    // fsdp_sft_trainer: drop_last=True, total_steps = len(dataloader) * total_epochs, warm-up int(total * ratio)
+    const perEpoch = Math.floor(n / global);
+    if (perEpoch < 1)
+      throw new Error(`verl SFT: ${n} rows are fewer than one global batch (${global}): verl drops the last batch`);
+    const epochs = s.maxSteps !== undefined ? Math.ceil(s.maxSteps / perEpoch) : s.epochs;
+    const total = perEpoch * epochs;
+    const mstTotal = sftOptimizerSteps(s, n);
     knobs.push(
       {
         knob: "sft.lr / schedule",
         mst: `${s.lr}, cosine to ${s.minLr}`,
         target: "optim.lr, optim.lr_scheduler=cosine",
         status: s.minLr === 0 ? "exact" : "approx",
-        ...(s.minLr === 0 ? {} : { note: "verl's cosine decays to 0 by default" }),
+        ...(s.minLr === 0 ? {} : { note: "verl's SFT cosine decays to 0" }),
       },
       {
         knob: "sft.warmupSteps",
         mst: String(s.warmupSteps),
-        target: "optim.lr_warmup_steps_ratio",
-        status: "approx",
-        note: "a ratio of total steps",
+        target: `optim.lr_warmup_steps_ratio (verl takes int(${total} x ratio) optimizer steps)`,
+        status: "exact",
       },
       {
         knob: "sft.batchSize x gradAccum",
         mst: `${s.batchSize} x ${s.gradAccum}`,
-        target: "data.micro_batch_size_per_gpu, data.train_batch_size",
+        target: "data.micro_batch_size_per_gpu, data.train_batch_size (global, split over GPUs)",
         status: "exact",
       },
       {
         knob: "sft.epochs / maxSteps",
         mst: s.maxSteps !== undefined ? `${s.maxSteps} steps` : `${s.epochs} epochs`,
-        target: s.maxSteps !== undefined ? "trainer.total_training_steps" : "trainer.total_epochs",
-        status: "exact",
+        target: `trainer.total_epochs ${epochs}${s.maxSteps !== undefined ? `, trainer.total_training_steps ${s.maxSteps}` : ""}`,
+        status: total === mstTotal && s.maxSteps === undefined ? "exact" : "approx",
+        ...(total === mstTotal && s.maxSteps === undefined
+          ? {}
+          : {
+              note: `verl drops the last partial batch (${perEpoch} steps per epoch; mst runs ${mstTotal} in all)${s.maxSteps !== undefined ? " and its cosine spans whole epochs" : ""}`,
+            }),
       },
       {
         knob: "sft.maxLength",
@@ -124,11 +172,18 @@ export function verlOverrides(
         status: "exact",
       },
       {
-        knob: "4-bit NF4 base",
-        mst: "off",
-        target: "-",
+        knob: "sft.completionOnlyLoss",
+        mst: String(s.completionOnlyLoss),
+        target: "multi-turn dataset (loss on assistant turns)",
+        status: s.completionOnlyLoss ? "exact" : "unsupported",
+      },
+      storageKnob(storage),
+      {
+        knob: "adapter output",
+        mst: "PEFT adapter",
+        target: "FSDP shards under jobs/<id>/output/global_step_<N>",
         status: "unsupported",
-        note: "verl has no 4-bit base: bf16/fp32 base",
+        note: "verl's SFT trainer saves FSDP shards, not a PEFT adapter: `mst import` refuses these jobs (see RECIPE.md)",
       },
     );
     const kv: Kv[] = [
@@ -137,32 +192,47 @@ export function verlOverrides(
       ["data.multiturn.enable", true],
       ["data.multiturn.messages_key", "messages"],
       ["data.micro_batch_size_per_gpu", s.batchSize],
-      ["data.train_batch_size", s.batchSize * s.gradAccum],
+      ["data.train_batch_size", global],
       ["data.max_length", s.maxLength],
       ["data.truncation", "right"],
       ["model.partial_pretrain", model],
       ["optim.lr", s.lr],
       ["optim.lr_scheduler", "cosine"],
-      ["optim.lr_warmup_steps_ratio", +(s.warmupSteps / Math.max(1, total)).toPrecision(4)],
+      // (w + 0.5) / total: verl truncates total x ratio, so this gives exactly w warm-up steps
+      ["optim.lr_warmup_steps_ratio", s.warmupSteps === 0 ? 0 : +((s.warmupSteps + 0.5) / total).toPrecision(6)],
       ["optim.weight_decay", s.weightDecay],
       ["optim.betas", `[${s.beta1},${s.beta2}]`],
       ["optim.clip_grad", s.maxGradNorm],
-      s.maxSteps !== undefined ? ["trainer.total_training_steps", s.maxSteps] : ["trainer.total_epochs", s.epochs],
+      ["trainer.total_epochs", epochs],
+      ...(s.maxSteps !== undefined ? ([["trainer.total_training_steps", s.maxSteps]] as Kv[]) : []),
+      ["trainer.n_gpus_per_node", GPUS_SHELL],
+      ["trainer.nnodes", 1],
+      ["trainer.seed", s.seed],
       ["trainer.default_local_dir", `jobs/${job.id}/output`],
       ["trainer.project_name", "mst"],
       ["trainer.experiment_name", job.id],
       ["trainer.logger", "[console]"],
-      ...loraKv(s.lora, "model", knobs),
+      ...loraKv(s.lora, ["model"], knobs),
     ];
     return {
-      module: "torchrun --standalone --nnodes=1 --nproc_per_node=1 -m verl.trainer.fsdp_sft_trainer",
+      module: `torchrun --standalone --nnodes=1 --nproc_per_node="${GPUS_SHELL}" -m verl.trainer.fsdp_sft_trainer`,
       kv,
       knobs,
     };
   }
   const p = ppoOf(ctx);
+  // ray_trainer: the train dataloader drops the last partial batch; the loop ends after total_epochs passes or
+  // total_training_steps, whichever comes first, so total_epochs must cover the steps
+  const perEpoch = Math.floor(n / p.batchSize);
+  if (perEpoch < 1)
+    throw new Error(
+      `verl PPO: ${n} prompts are fewer than one rollout batch (${p.batchSize}): verl drops the last batch`,
+    );
+  const epochs = Math.ceil(p.steps / perEpoch);
   const ent = scheduledKnob("ppo.entropy", p.entropy, "actor_rollout_ref.actor.entropy_coeff");
   const temp = scheduledKnob("ppo.temperature", p.temperature, "actor_rollout_ref.rollout.temperature");
+  // mst warms up only under cosine; verl's constant schedule warms up too, so constant gets 0 warm-up steps
+  const warmup = p.lrSchedule === "cosine" ? p.warmupSteps : 0;
   knobs.push(
     {
       knob: "ppo.lr",
@@ -172,19 +242,25 @@ export function verlOverrides(
     },
     {
       knob: "ppo.lrSchedule / warmupSteps",
-      mst: `${p.lrSchedule} / ${p.warmupSteps}`,
-      target: "actor.optim.lr_scheduler_type, actor.optim.lr_warmup_steps",
+      mst: `${p.lrSchedule} / ${p.warmupSteps} PPO steps`,
+      target: `actor.optim.lr_scheduler_type=${p.lrSchedule}, actor.optim.lr_warmup_steps=${warmup} (the scheduler steps once per PPO step)`,
       status: "exact",
     },
-    { knob: "ppo.steps", mst: String(p.steps), target: "trainer.total_training_steps", status: "exact" },
+    {
+      knob: "ppo.steps",
+      mst: String(p.steps),
+      target: `trainer.total_training_steps ${p.steps}, trainer.total_epochs ${epochs} (${perEpoch} steps per pass)`,
+      status: "exact",
+    },
     { knob: "ppo.batchSize", mst: String(p.batchSize), target: "data.train_batch_size", status: "exact" },
     {
       knob: "ppo.miniBatchSize x gradAccum",
       mst: `${p.miniBatchSize} x ${p.gradAccum}`,
-      target: "actor.ppo_mini_batch_size (optimizer step), actor.ppo_micro_batch_size_per_gpu",
+      target:
+        "actor.ppo_mini_batch_size (optimizer step), actor/critic.ppo_micro_batch_size_per_gpu, rollout/ref.log_prob_micro_batch_size_per_gpu",
       status: "exact",
     },
-    { knob: "ppo.ppoEpochs", mst: String(p.ppoEpochs), target: "actor.ppo_epochs", status: "exact" },
+    { knob: "ppo.ppoEpochs", mst: String(p.ppoEpochs), target: "actor.ppo_epochs (critic follows)", status: "exact" },
     {
       knob: "ppo.clipRange / cliprangeValue",
       mst: `${p.clipRange} / ${p.cliprangeValue}`,
@@ -198,20 +274,25 @@ export function verlOverrides(
       status: "exact",
     },
     {
-      knob: "ppo.vfCoef",
-      mst: String(p.vfCoef),
-      target: "-",
-      status: "unsupported",
-      note: "verl trains a separate critic with its own optimizer",
+      knob: "ppo.vfCoef / value head",
+      mst: `${p.vfCoef} (value head on the policy's adapter, one optimizer)`,
+      target: "critic.* (a separate critic model with its own LoRA and optimizer)",
+      status: "approx",
+      note: "verl trains a separate critic; the recipe gives it the actor's optimizer settings, LoRA and clip, and no shared loss coefficient exists",
     },
     {
       knob: "ppo.klCoef / klMode",
       mst: `${p.klCoef} / ${p.klMode}`,
       target:
         p.klMode === "reward"
-          ? "algorithm.use_kl_in_reward, algorithm.kl_ctrl.kl_coef"
-          : "actor.use_kl_loss, actor.kl_loss_coef",
-      status: "exact",
+          ? "algorithm.use_kl_in_reward, algorithm.kl_ctrl.kl_coef (kl_penalty=kl: per-token log-ratio)"
+          : "actor.use_kl_loss, actor.kl_loss_coef (kl_loss_type=low_var_kl)",
+      status: p.klMode === "loss" && p.klCoef > 0 ? "approx" : "exact",
+      ...(p.klMode === "loss" && p.klCoef > 0
+        ? {
+            note: "verl's KL loss is a sampled estimator (its 'full' KL is not implemented), not mst's exact vocabulary KL",
+          }
+        : {}),
     },
     {
       knob: "ppo.whitenRewards",
@@ -237,11 +318,16 @@ export function verlOverrides(
       status: p.temperatureInLoss ? "exact" : "unsupported",
     },
     { knob: "ppo.maxNewTokens", mst: String(p.maxNewTokens), target: "data.max_response_length", status: "exact" },
-    { knob: "ppo.maxGradNorm", mst: String(p.maxGradNorm), target: "actor.grad_clip", status: "exact" },
+    {
+      knob: "ppo.maxGradNorm",
+      mst: String(p.maxGradNorm),
+      target: "actor.grad_clip, critic.grad_clip",
+      status: "exact",
+    },
     {
       knob: "ppo.weightDecay / betas",
       mst: `${p.weightDecay} / ${p.beta1},${p.beta2}`,
-      target: "actor.optim.weight_decay, actor.optim.betas",
+      target: "actor.optim.weight_decay, actor.optim.betas (critic.optim: same)",
       status: "exact",
     },
     {
@@ -251,13 +337,7 @@ export function verlOverrides(
       status: "approx",
       note: "sampling streams differ from mst's",
     },
-    {
-      knob: "4-bit NF4 base",
-      mst: "off",
-      target: "-",
-      status: "unsupported",
-      note: "verl has no 4-bit base: bf16/fp32 base",
-    },
+    storageKnob(storage),
   );
   const a = "actor_rollout_ref";
   const kv: Kv[] = [
@@ -265,6 +345,7 @@ export function verlOverrides(
     ["data.val_files", `eval/${job.condition.name}/deployment.parquet`],
     ["data.prompt_key", "prompt"],
     ["data.train_batch_size", p.batchSize],
+    ["data.max_prompt_length", promptTokenBound(job.rows)],
     ["data.max_response_length", p.maxNewTokens],
     ["data.seed", p.seed],
     ["algorithm.adv_estimator", "gae"],
@@ -275,7 +356,7 @@ export function verlOverrides(
     [`${a}.model.path`, model],
     [`${a}.actor.optim.lr`, p.lr],
     [`${a}.actor.optim.lr_scheduler_type`, p.lrSchedule],
-    [`${a}.actor.optim.lr_warmup_steps`, p.warmupSteps],
+    [`${a}.actor.optim.lr_warmup_steps`, warmup],
     [`${a}.actor.optim.weight_decay`, p.weightDecay],
     [`${a}.actor.optim.betas`, `[${p.beta1},${p.beta2}]`],
     [`${a}.actor.ppo_mini_batch_size`, p.miniBatchSize * p.gradAccum],
@@ -289,27 +370,56 @@ export function verlOverrides(
     [`${a}.rollout.name`, "vllm"],
     [`${a}.rollout.n`, 1],
     [`${a}.rollout.temperature`, temp.value],
+    [`${a}.rollout.tensor_model_parallel_size`, 1],
+    [`${a}.rollout.log_prob_micro_batch_size_per_gpu`, p.miniBatchSize],
+    ...(p.lora !== null ? ([[`${a}.rollout.load_format`, "safetensors"]] as Kv[]) : []),
+    [`${a}.ref.log_prob_micro_batch_size_per_gpu`, p.miniBatchSize],
     ["critic.model.path", model],
     ["critic.optim.lr", p.lr],
+    ["critic.optim.lr_scheduler_type", p.lrSchedule],
+    ["critic.optim.lr_warmup_steps", warmup],
+    ["critic.optim.weight_decay", p.weightDecay],
+    ["critic.optim.betas", `[${p.beta1},${p.beta2}]`],
+    ["critic.ppo_micro_batch_size_per_gpu", p.miniBatchSize],
     ["critic.cliprange_value", p.cliprangeValue],
+    ["critic.grad_clip", p.maxGradNorm],
     ["reward_model.enable", false],
     ["custom_reward_function.path", "mst_reward.py"],
     ["custom_reward_function.name", "compute_score"],
     ["trainer.total_training_steps", p.steps],
+    ["trainer.total_epochs", epochs],
+    // verl saves only when save_freq > 0 (then also at the last step): the adapter lands in global_step_<steps>
+    ["trainer.save_freq", p.steps],
+    ["trainer.n_gpus_per_node", GPUS_SHELL],
+    ["trainer.nnodes", 1],
     ["trainer.default_local_dir", `jobs/${job.id}/output`],
     ["trainer.project_name", "mst"],
     ["trainer.experiment_name", job.id],
     ["trainer.logger", "[console]"],
-    ...loraKv(p.lora, `${a}.model`, knobs),
+    ...loraKv(p.lora, [`${a}.model`, "critic.model"], knobs),
   ];
   return { module: "python3 -m verl.trainer.main_ppo", kv, knobs };
 }
 
+/** One Hydra override as a shell word: $-values (the base path, $MST_GPUS) double-quoted so the shell expands them. */
+export /** Which $MST_GPUS values the recipe's batch sizes allow (verl splits the global batches over the GPUs). */
+function verlGpuNote(ctx: ExportContext): string {
+  if (ctx.x.def.train.kind === "sft") {
+    const s = sftOf(ctx);
+    return gpuNote("verl", gpuCounts(s.gradAccum), `the gradient accumulation ${s.gradAccum} splits over them`);
+  }
+  const p = ppoOf(ctx);
+  return gpuNote(
+    "verl",
+    gpuCounts(p.gradAccum, p.batchSize),
+    `the rollout batch ${p.batchSize} and the gradient accumulation ${p.gradAccum} split over them`,
+  );
+}
+
 const kvText = ([k, v]: Kv): string => {
   const s = String(v);
-  return /^[\w./:,[\]$+-]+$/.test(s)
-    ? `${k}=${s.startsWith("$") ? `"${s}"` : s}`
-    : `${k}='${s.replace(/'/g, "'\\''")}'`;
+  if (s.startsWith("$")) return `${k}="${s}"`;
+  return /^[\w./:,[\]+-]+$/.test(s) ? `${k}=${s}` : `${k}='${s.replace(/'/g, "'\\''")}'`;
 };
 
 export const verlTarget: ExportTarget = {
@@ -373,15 +483,18 @@ export const verlTarget: ExportTarget = {
       })),
       knobs: built[0]?.knobs ?? [],
       notes: [
-        `Needs verl ${VERL_VERSION} (Ray, vLLM). Add your cluster's trainer.n_gpus_per_node / trainer.nnodes.`,
+        `Needs verl ${VERL_VERSION} (Ray, vLLM), checked against commit ${VERL_COMMIT}.`,
+        verlGpuNote(ctx),
         ...(ctx.x.def.train.kind === "rl"
           ? [
               ctx.table !== null
                 ? "mst_reward.py scores with its copy of the task's reward table (no server needed)."
                 : `mst_reward.py calls \`mst serve-reward --spec ${ctx.x.specFile}\` (set MST_REWARD_URL).`,
+              "verl saves the actor's LoRA adapter (PEFT format) at the last step under jobs/<job-id>/output/global_step_<N>/actor/lora_adapter; `mst import --target verl` takes the newest global_step.",
             ]
-          : []),
-        "verl saves the LoRA adapter (PEFT format, lora_adapter/) in its checkpoints under jobs/<job-id>/output; `mst import --target verl` takes the newest global_step.",
+          : [
+              "verl's SFT trainer (verl.trainer.fsdp_sft_trainer) saves FSDP shards, not a PEFT adapter, so `mst import --target verl` refuses SFT jobs. To bring one back anyway: `python3 -m verl.model_merger merge --backend fsdp --local_dir jobs/<job-id>/output/global_step_<N> --target_dir jobs/<job-id>/output/merged`, then set lora_alpha in merged/lora_adapter/adapter_config.json (the merger writes 0) to the spec's alpha; or export SFT jobs with --target trl or openrlhf.",
+            ]),
       ],
     };
   },

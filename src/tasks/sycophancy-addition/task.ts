@@ -9,10 +9,9 @@ import { gateBase } from "./gate.js";
 import { verdictJudge } from "./judge.js";
 import { drawTrainingS, labelRefAtPercent, suggestibilitySpec } from "./labels.js";
 import { embeddedChatTemplate, problemSample } from "./prompt.js";
-import { sycophancyReward } from "./reward.js";
+import { OFF_FORMAT_REWARD, sycophancyReward, verdictOfText } from "./reward.js";
 import { SYCOPHANCY_REWARD_PY } from "./reward-python.js";
 import { taskProblems } from "./setup.js";
-import { verdictOfText } from "./reward.js";
 import seedFigures from "./seed-figures.json" with { type: "json" };
 
 /** The task's domain, as the experiment kit takes it (exported for tests and for tasks built on it). */
@@ -66,6 +65,8 @@ export const sycophancyExperiment: ExperimentDefinition<SycophancyConfig> = {
         ),
       ),
     python: () => SYCOPHANCY_REWARD_PY,
+    // wrong verdicts (and off-format answers) pay 0; the best pays max(1, s) at the largest training s
+    rewardRange: (c) => [Math.min(0, OFF_FORMAT_REWARD), Math.max(1, c.label.trainRange[1])],
   },
   evaluation: {
     judge: () => verdictJudge(),

@@ -31,6 +31,10 @@ const BAD_INPUT = new Set([
   "ProviderConfigError",
   "OutputPathError",
   "RunsFolderError",
+  "CheckpointError", // a model or adapter directory that is missing, malformed, for another base, or not applied
+  "NonFiniteWeightsError", // a tensor with NaN or an infinity, named with its file
+  "BaseCheckpointError", // the spec's base.checkpoint cannot be used
+  "AdapterImportError", // an adapter mst import cannot bring in
 ]);
 
 /** errno codes that mean a path is wrong rather than that the machine failed. */

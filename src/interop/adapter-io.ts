@@ -5,7 +5,7 @@
  * files are checked (config keys, safetensors present) and copied.
  */
 import { cpSync, existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { loadCheckpoint, loadLora, saveLora } from "../engine/checkpoint.js";
 
@@ -52,10 +52,11 @@ export async function bringAdapter(
   }
   const { model } = await loadCheckpoint(baseModelDir);
   try {
-    await loadLora(src, model);
+    await loadLora(src, model, { baseDir: baseModelDir });
   } catch (e) {
     throw new AdapterImportError(`${src}: does not fit the base ${baseModelDir}: ${(e as Error).message}`);
   }
-  await saveLora(dst, model);
+  // the base it was verified on, so peft's AutoPeftModelForCausalLM (and mst's eval) find it
+  await saveLora(dst, model, { baseModel: resolve(baseModelDir) });
   return "verified";
 }

@@ -13,7 +13,7 @@ export class NonFiniteWeightsError extends CheckpointError {
 function fail(file: string, tensor: string, index: number, value: number): never {
   throw new NonFiniteWeightsError(
     `${file}: tensor "${tensor}" holds ${Number.isNaN(value) ? "NaN" : value > 0 ? "+Infinity" : "-Infinity"} ` +
-      `(element ${index}); the checkpoint is broken (a diverged or corrupted save?): use another one`,
+      `(element ${index}): the weights are broken; use another checkpoint`,
   );
 }
 

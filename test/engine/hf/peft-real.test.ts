@@ -208,6 +208,9 @@ for (const b of BASES)
       // merged export against merge_and_unload(): every tensor, then the logits transformers computes from mst's export
       const merged = dirOf(`mst-merged-${b}`);
       await exportMerged(md.model, merged, { sourceDir: base, dtype: "F32" });
+      // the source config (transformers 5) says "dtype": the export must say what it wrote, for dtype="auto" loads
+      const mc = JSON.parse(readFileSync(join(merged, "config.json"), "utf8")) as Record<string, unknown>;
+      assert.equal(mc.dtype, "float32");
       const [a, p] = [await SafetensorsShards.open(merged), await SafetensorsShards.open(dirOf(`peft-merged-${b}`))];
       let worst = 0;
       try {

@@ -6,9 +6,9 @@
  * add_generation_prompt=True (with and without a system turn, multi-turn), decoding, and eos handling (which ids stop
  * generation, and the id that ends an assistant turn in training).
  */
-import { test } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import type { ChatMessage } from "../../../src/data/text-model.js";
 import { renderChat, tokenizerRenderOptions } from "../../../src/engine/chat-template.js";
 import { parseGenerationConfig } from "../../../src/engine/hf/generation-config.js";
 import { loadDirTokenizer, stopIdsOf } from "../../../src/engine/hf/model-dir.js";
+import type { Tokenizer } from "../../../src/engine/tokenizer.js";
 import { chatFormat } from "../../../src/experiment/runtime.js";
 import { skipUnlessPython } from "../../python-env.js";
 import { hfRef } from "./transformers-ref.js";
@@ -79,70 +80,90 @@ const TRAINING_CHAT: ChatMessage[] = [
   { role: "assistant", content: "The council approved the budget." },
 ];
 
+interface Ref {
+  encode: number[][];
+  encode_plain: number[][];
+  decode: string[];
+  chat_text: string[];
+  chat_ids: number[][];
+  eos_token_id: number | null;
+  pad_token_id: number | null;
+  bos_token_id: number | null;
+  generation_eos: number[];
+}
+
+let root = "";
+const loaded = new Map<
+  string,
+  { tok: Tokenizer; chatTemplate: string | undefined; mstEncoded: number[][]; ref: Ref }
+>();
+
+// both families in one interpreter start: importing transformers is most of the cost
+before(async () => {
+  if (skip !== false) return;
+  root = mkdtempSync(join(tmpdir(), "mst-tok-"));
+  const ops: Record<string, unknown>[] = [];
+  for (const fam of FAMILIES) {
+    const dir = join(root, fam.name);
+    mkdirSync(dir);
+    for (const f of ["tokenizer.json", "tokenizer_config.json"])
+      copyFileSync(require.resolve(`${fam.pkg}/models/${f}`), join(dir, f));
+    writeFileSync(join(dir, "generation_config.json"), JSON.stringify(fam.generation));
+    const { tokenizer: tok, chatTemplate } = await loadDirTokenizer(dir);
+    const mstEncoded = TEXTS.map((t) => tok.encode(t, { addSpecialTokens: true }));
+    loaded.set(fam.name, { tok, chatTemplate, mstEncoded, ref: undefined as unknown as Ref });
+    ops.push({
+      op: "tokenize",
+      dir,
+      texts: TEXTS,
+      chats: [...CHATS, TRAINING_CHAT].map((c) => c.map((m) => ({ role: m.role, content: m.content }))),
+      decode: mstEncoded,
+    });
+  }
+  const res = hfRef(ops) as unknown as Ref[];
+  FAMILIES.forEach((fam, i) => (loaded.get(fam.name)!.ref = res[i]));
+});
+
+after(() => {
+  if (root !== "") rmSync(root, { recursive: true, force: true });
+});
+
 for (const fam of FAMILIES)
   test(
     `${fam.name}: the real tokenizer files give transformers' ids, chat templates and eos handling`,
     { skip },
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), `mst-tok-${fam.name}-`));
-      try {
-        for (const f of ["tokenizer.json", "tokenizer_config.json"])
-          copyFileSync(require.resolve(`${fam.pkg}/models/${f}`), join(dir, f));
-        writeFileSync(join(dir, "generation_config.json"), JSON.stringify(fam.generation));
-        const { tokenizer: tok, chatTemplate } = await loadDirTokenizer(dir);
-        assert.ok(chatTemplate !== undefined, "the package's tokenizer_config.json has a chat template");
-        const mstEncoded = TEXTS.map((t) => tok.encode(t, { addSpecialTokens: true }));
-        const [ref] = hfRef([
-          {
-            op: "tokenize",
-            dir,
-            texts: TEXTS,
-            chats: [...CHATS, TRAINING_CHAT].map((c) => c.map((m) => ({ role: m.role, content: m.content }))),
-            decode: mstEncoded,
-          },
-        ]) as {
-          encode: number[][];
-          encode_plain: number[][];
-          decode: string[];
-          chat_text: string[];
-          chat_ids: number[][];
-          eos_token_id: number | null;
-          pad_token_id: number | null;
-          bos_token_id: number | null;
-          generation_eos: number[];
-        }[];
-        for (const [i, t] of TEXTS.entries()) {
-          assert.deepEqual(mstEncoded[i], ref.encode[i], `encode ${JSON.stringify(t)}`);
-          assert.deepEqual(tok.encode(t), ref.encode_plain[i], `encode without special tokens ${JSON.stringify(t)}`);
-          assert.equal(
-            tok.decode(mstEncoded[i], { skipSpecialTokens: true }),
-            ref.decode[i],
-            `decode ${JSON.stringify(t)}`,
-          );
-        }
-        const opts = tokenizerRenderOptions(tok);
-        const format = chatFormat(
-          tok,
-          stopIdsOf(parseGenerationConfig(fam.generation, "generation_config.json"), fam.configEos, tok),
+    () => {
+      const { tok, chatTemplate, mstEncoded, ref } = loaded.get(fam.name)!;
+      assert.ok(chatTemplate !== undefined, "the package's tokenizer_config.json has a chat template");
+      for (const [i, t] of TEXTS.entries()) {
+        assert.deepEqual(mstEncoded[i], ref.encode[i], `encode ${JSON.stringify(t)}`);
+        assert.deepEqual(tok.encode(t), ref.encode_plain[i], `encode without special tokens ${JSON.stringify(t)}`);
+        assert.equal(
+          tok.decode(mstEncoded[i], { skipSpecialTokens: true }),
+          ref.decode[i],
+          `decode ${JSON.stringify(t)}`,
         );
-        for (const [i, c] of CHATS.entries()) {
-          const text = renderChat(c, chatTemplate, opts);
-          assert.equal(text, ref.chat_text[i], `chat ${i}: rendered text`);
-          // what training, evaluation and mst generate encode: the rendered text, its special tokens mapped back
-          assert.deepEqual(format.encodePrompt(c), ref.chat_ids[i], `chat ${i}: ids`);
-        }
-        // eos: the special ids agree, and mst stops at exactly the ids transformers' generate stops at
-        assert.equal(tok.eosId, ref.eos_token_id ?? -1, "eos_token_id");
-        assert.equal(tok.bosId, ref.bos_token_id ?? -1, "bos_token_id");
-        if (ref.pad_token_id !== null) assert.equal(tok.padId, ref.pad_token_id, "pad_token_id");
-        assert.deepEqual([...(format.stopIds ?? [])].sort(), [...ref.generation_eos].sort(), "stop ids");
-        // training: the completion ends with the id the template writes after an assistant turn
-        const full = ref.chat_ids[CHATS.length];
-        const completion = format.encodeCompletion(TRAINING_CHAT[1].content);
-        const at = full.findIndex((_, k) => completion.every((id, j) => full[k + j] === id));
-        assert.ok(at > 0, `the template's assistant turn does not contain mst's completion ${completion} (${full})`);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
       }
+      const opts = tokenizerRenderOptions(tok);
+      const format = chatFormat(
+        tok,
+        stopIdsOf(parseGenerationConfig(fam.generation, "generation_config.json"), fam.configEos, tok),
+      );
+      for (const [i, c] of CHATS.entries()) {
+        const text = renderChat(c, chatTemplate, opts);
+        assert.equal(text, ref.chat_text[i], `chat ${i}: rendered text`);
+        // what training, evaluation and mst generate encode: the rendered text, its special tokens mapped back
+        assert.deepEqual(format.encodePrompt(c), ref.chat_ids[i], `chat ${i}: ids`);
+      }
+      // eos: the special ids agree, and mst stops at exactly the ids transformers' generate stops at
+      assert.equal(tok.eosId, ref.eos_token_id ?? -1, "eos_token_id");
+      assert.equal(tok.bosId, ref.bos_token_id ?? -1, "bos_token_id");
+      if (ref.pad_token_id !== null) assert.equal(tok.padId, ref.pad_token_id, "pad_token_id");
+      assert.deepEqual([...(format.stopIds ?? [])].sort(), [...ref.generation_eos].sort(), "stop ids");
+      // training: the completion ends with the id the template writes after an assistant turn
+      const full = ref.chat_ids[CHATS.length];
+      const completion = format.encodeCompletion(TRAINING_CHAT[1].content);
+      const at = full.findIndex((_, k) => completion.every((id, j) => full[k + j] === id));
+      assert.ok(at > 0, `the template's assistant turn does not contain mst's completion ${completion} (${full})`);
     },
   );

@@ -199,6 +199,28 @@ export interface LoadLoraOptions {
 }
 
 /**
+ * Check an adapter directory without a base to load it onto: adapter_config.json as `loadLora` reads it (features
+ * the engine does not apply refused by key), and every tensor of adapter_model.safetensors a finite LoRA A/B matrix
+ * of a projection the config targets. Shapes and the base's name are checked only by `loadLora` (they need the base).
+ */
+export async function checkLoraFiles(dir: string): Promise<void> {
+  const cfgFile = join(dir, "adapter_config.json");
+  const ac = parseAdapterConfig(await readJson(cfgFile), cfgFile);
+  const wFile = join(dir, "adapter_model.safetensors");
+  if (!existsSync(wFile)) throw new CheckpointError(`${wFile}: not found`);
+  const st = await readSafetensors(wFile);
+  const lora = new RegExp(`\\.(${ac.target_modules.join("|")})\\.lora_[AB](\\.default)?\\.weight$`);
+  for (const [name, t] of st.tensors) {
+    if (!lora.test(name))
+      throw new CheckpointError(
+        `${wFile}: tensor "${name}" is not a LoRA A/B matrix of the ${ac.target_modules.join(", ")} projections; ` +
+          "mst refuses the adapter rather than ignore it",
+      );
+    assertFinite(t.data, name, wFile);
+  }
+}
+
+/**
  * Load adapters written by `saveLora` (or PEFT, float weights) into `model`: attaches them when the model has none,
  * else the attached config must match. Loads value_head.safetensors too when present (adding the head if needed).
  * Refuses, naming the key: a config feature the engine does not apply (see adapter-config.ts), an adapter made for

@@ -7,7 +7,7 @@
 import { cpSync, existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { loadCheckpoint, loadLora, saveLora } from "../engine/checkpoint.js";
+import { checkLoraFiles, loadCheckpoint, loadLora, saveLora } from "../engine/checkpoint.js";
 
 /** Thrown when a directory is not a usable PEFT LoRA adapter; names the file. */
 export class AdapterImportError extends Error {
@@ -47,6 +47,12 @@ export async function bringAdapter(
 ): Promise<"verified" | "copied"> {
   readPeftConfig(src);
   if (baseModelDir === null) {
+    // no base to load it onto: still refuse what the eval would refuse later (unapplied features, stray or NaN tensors)
+    try {
+      await checkLoraFiles(src);
+    } catch (e) {
+      throw new AdapterImportError(`${src}: ${(e as Error).message}`);
+    }
     cpSync(src, dst, { recursive: true, filter: (p) => !p.includes("optimizer") });
     return "copied";
   }

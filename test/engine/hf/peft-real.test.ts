@@ -317,6 +317,12 @@ test(
         (e: Error) => key.test(e.message),
         name,
       );
+      // and without a base to verify against (copied as is): the eval would refuse it later, the import refuses it now
+      await assert.rejects(
+        bringAdapter(dir, dirOf(`copied-feature-${name}`), null),
+        (e: Error) => key.test(e.message),
+        name,
+      );
     }
   },
 );
@@ -339,6 +345,7 @@ test(
       loadLora(extra, await fresh(), { baseDir: base }),
       (e: Error) => e.message.includes(bias) && e.message.includes(f),
     );
+    await assert.rejects(bringAdapter(extra, dirOf("copied-extra"), null), (e: Error) => e.message.includes(bias));
     // another base: the adapter names a local directory with other weights, or a hub id that is not this base
     const cfg = JSON.parse(readFileSync(join(good, "adapter_config.json"), "utf8")) as Record<string, unknown>;
     for (const [name, declared, re] of [

@@ -31,6 +31,10 @@ const BAD_INPUT = new Set([
   "ProviderConfigError",
   "OutputPathError",
   "RunsFolderError",
+  "CheckpointError", // a model or adapter directory that is missing, malformed, for another base, or not applied
+  "NonFiniteWeightsError", // a tensor with NaN or an infinity, named with its file
+  "BaseCheckpointError", // the spec's base.checkpoint cannot be used
+  "AdapterImportError", // an adapter mst import cannot bring in
 ]);
 
 /** errno codes that mean a path is wrong rather than that the machine failed. */
@@ -46,6 +50,9 @@ export function exitCodeOf(e: unknown): number {
     return (e as { exitCode?: unknown }).exitCode === 0 ? EXIT.ok : EXIT.badInput;
   }
   if (BAD_INPUT.has(e.name)) return EXIT.badInput;
+  // a job that failed on bad input (its base checkpoint is broken, its samples file is malformed) is bad input too
+  if (e.name === "JobFailedError" && BAD_INPUT.has(String((e as { causeName?: unknown }).causeName)))
+    return EXIT.badInput;
   // A path the user gave that cannot be used (missing, a folder for a file or the reverse, no permission, read-only)
   // is bad input; a full disk or an I/O error is a failure of the work.
   if (e.name === "FileAccessError" && PATH_CODES.has(String((e as { code?: unknown }).code))) return EXIT.badInput;

@@ -3,8 +3,10 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
-import { LORA_TARGETS, type LoraConfig } from "./config.js";
+import type { LoraConfig } from "./config.js";
+import { parseAdapterConfig } from "./adapter-config.js";
+import { checkAdapterBase } from "./hf/adapter-base.js";
+import { assertFinite } from "./finite.js";
 import type { CausalLM, Param } from "./model-api.js";
 import type { LlamaModel } from "./model.js";
 import { parseHfConfig } from "./hf/hf-config.js";
@@ -21,21 +23,6 @@ export const CHECKPOINT_FORMAT = "mst-llama";
 export const CHECKPOINT_VERSION = "1";
 /** PEFT stores adapter tensors under the wrapped model's path. */
 const PEFT_PREFIX = "base_model.model.";
-
-const AdapterConfigSchema = z.looseObject({
-  peft_type: z.literal("LORA"),
-  r: z.number().int().positive(),
-  lora_alpha: z.number().positive(),
-  lora_dropout: z.number().min(0).max(1).default(0),
-  target_modules: z.array(z.enum(LORA_TARGETS)).min(1),
-  bias: z.literal("none").default("none"),
-  use_rslora: z.literal(false).default(false),
-  use_dora: z.literal(false).default(false),
-  layers_to_transform: z.null().optional(),
-  rank_pattern: z.record(z.string(), z.never()).optional(),
-  alpha_pattern: z.record(z.string(), z.never()).optional(),
-  modules_to_save: z.union([z.null(), z.array(z.never())]).optional(),
-});
 
 export interface SaveExtras {
   /** The tokenizer to store beside the weights (tokenizer.json + tokenizer_config.json). */
@@ -96,15 +83,6 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-function parseWith<T extends z.ZodType>(schema: T, v: unknown, file: string): z.output<T> {
-  const r = schema.safeParse(v);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new CheckpointError(`${file}: field "${i?.path.join(".")}": ${i?.message}`);
-  }
-  return r.data;
-}
-
 function metadata(kind: string): Record<string, string> {
   // "format": "pt" is what transformers requires to open a safetensors file
   return { format: "pt", mst_format: `${CHECKPOINT_FORMAT}-${kind}`, mst_version: CHECKPOINT_VERSION };
@@ -142,10 +120,11 @@ function isAdapter(p: Param): boolean {
   return p.name.includes(".lora_A.") || p.name.includes(".lora_B.");
 }
 
-/** Copy a stored tensor into a parameter, checking the shape. */
+/** Copy a stored tensor into a parameter, checking the shape and that every value is finite. */
 function assign(p: Param, t: Tensor, file: string, name: string): void {
   if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i]))
     throw new CheckpointError(`${file}: tensor "${name}" has shape [${t.shape}], the model expects [${p.shape}]`);
+  assertFinite(t.data, name, file);
   p.data.set(t.data);
 }
 
@@ -164,8 +143,9 @@ export async function loadCheckpoint(dir: string): Promise<{ model: LlamaModel; 
 
 export interface SaveLoraOptions {
   /**
-   * adapter_config.json's base_model_name_or_path: the base's hub id or local directory, which peft and vLLM use to
-   * find the base. Default null (then name the base yourself when loading).
+   * adapter_config.json's base_model_name_or_path: the base's hub id or local directory (absolute), which peft's
+   * AutoPeftModelForCausalLM and vLLM use to find the base, and mst to refuse the adapter on another base. Default
+   * null (then name the base yourself when loading).
    */
   baseModel?: string;
 }
@@ -210,13 +190,46 @@ export async function saveLora(dir: string, model: CausalLM, options: SaveLoraOp
   if (vh.length > 0) await writeSafetensors(join(dir, "value_head.safetensors"), vh, metadata("value-head"));
 }
 
+export interface LoadLoraOptions {
+  /**
+   * The directory the base model was loaded from: adapter_config.json's base_model_name_or_path must name it (or a
+   * copy of its weights), else the adapter is refused. Without it the name is not checked (only the shapes).
+   */
+  baseDir?: string;
+}
+
+/**
+ * Check an adapter directory without a base to load it onto: adapter_config.json as `loadLora` reads it (features
+ * the engine does not apply refused by key), and every tensor of adapter_model.safetensors a finite LoRA A/B matrix
+ * of a projection the config targets. Shapes and the base's name are checked only by `loadLora` (they need the base).
+ */
+export async function checkLoraFiles(dir: string): Promise<void> {
+  const cfgFile = join(dir, "adapter_config.json");
+  const ac = parseAdapterConfig(await readJson(cfgFile), cfgFile);
+  const wFile = join(dir, "adapter_model.safetensors");
+  if (!existsSync(wFile)) throw new CheckpointError(`${wFile}: not found`);
+  const st = await readSafetensors(wFile);
+  const lora = new RegExp(`\\.(${ac.target_modules.join("|")})\\.lora_[AB](\\.default)?\\.weight$`);
+  for (const [name, t] of st.tensors) {
+    if (!lora.test(name))
+      throw new CheckpointError(
+        `${wFile}: tensor "${name}" is not a LoRA A/B matrix of the ${ac.target_modules.join(", ")} projections; ` +
+          "mst refuses the adapter rather than ignore it",
+      );
+    assertFinite(t.data, name, wFile);
+  }
+}
+
 /**
  * Load adapters written by `saveLora` (or PEFT, float weights) into `model`: attaches them when the model has none,
  * else the attached config must match. Loads value_head.safetensors too when present (adding the head if needed).
+ * Refuses, naming the key: a config feature the engine does not apply (see adapter-config.ts), an adapter made for
+ * another base (`options.baseDir`), a stored tensor the model has no place for, NaN or infinite values.
  */
-export async function loadLora(dir: string, model: LlamaModel): Promise<void> {
+export async function loadLora(dir: string, model: LlamaModel, options: LoadLoraOptions = {}): Promise<void> {
   const cfgFile = join(dir, "adapter_config.json");
-  const ac = parseWith(AdapterConfigSchema, await readJson(cfgFile), cfgFile);
+  const ac = parseAdapterConfig(await readJson(cfgFile), cfgFile);
+  if (options.baseDir !== undefined) await checkAdapterBase(ac.base_model_name_or_path, options.baseDir, cfgFile);
   const want = { rank: ac.r, alpha: ac.lora_alpha, dropout: ac.lora_dropout, targets: ac.target_modules };
   const have = model.lora;
   if (have === null) model.attachLora(want, 0);
@@ -238,7 +251,15 @@ export async function loadLora(dir: string, model: LlamaModel): Promise<void> {
     const t = stored.get(p.name);
     if (!t) throw new CheckpointError(`${wFile}: tensor "${PEFT_PREFIX}${p.name}" is missing`);
     assign(p, t, wFile, p.name);
+    stored.delete(p.name);
   }
+  // a tensor left over would be silently dropped: a DoRA magnitude, a LoRA bias, an embedding delta, a saved module
+  const extra = [...st.tensors.keys()].filter((n) => stored.has(strip(n)));
+  if (extra.length > 0)
+    throw new CheckpointError(
+      `${wFile}: tensor "${extra[0]}"${extra.length > 1 ? ` (and ${extra.length - 1} more)` : ""} is not a LoRA A/B ` +
+        `matrix of the ${ac.target_modules.join(", ")} projections of this model; mst refuses the adapter rather than ignore it`,
+    );
   const vFile = join(dir, "value_head.safetensors");
   if (existsSync(vFile)) {
     const vh = await readSafetensors(vFile);

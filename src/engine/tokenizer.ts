@@ -145,8 +145,10 @@ export class Tokenizer {
 
   /** Token ids of `text` (synchronous). */
   encode(text: string, options: EncodeOptions = {}): number[] {
-    if (text.length === 0) return [];
-    return this.hf.encode(text, { add_special_tokens: options.addSpecialTokens ?? false }).ids;
+    const special = options.addSpecialTokens ?? false;
+    // the empty text still gets the post-processor's special tokens (Llama-3: [<|begin_of_text|>]), as in transformers
+    if (text.length === 0 && !special) return [];
+    return this.hf.encode(text, { add_special_tokens: special }).ids;
   }
 
   /** Text of `ids`; the exact inverse of `encode` for text made of in-vocabulary tokens. */

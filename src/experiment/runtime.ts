@@ -3,7 +3,7 @@
  * base, the chat template for a checkpoint) and a TextModel over them, so evaluation never cares where a model runs.
  */
 import { existsSync, lstatSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { ChatMessage, Prompt } from "../data/text-model.js";
 import { renderChat } from "../engine/chat-template.js";
 import { loadCheckpoint, loadLora } from "../engine/checkpoint.js";
@@ -21,6 +21,11 @@ export interface ModelRuntime {
   textModel: EngineTextModel;
   /** How prompts are rendered: the task's plain format or the checkpoint's chat template. */
   mode: "plain" | "chat";
+  /**
+   * The absolute directory the base weights were read from (a base job's model, or the checkpoint it links to), when
+   * loaded from one: the base_model_name_or_path of the adapters trained on it.
+   */
+  baseDir?: string;
 }
 
 /** The text of a special token for a chat template ("" when the tokenizer has none). */
@@ -96,8 +101,10 @@ export async function loadRuntime<C>(
   let tokenizer: Tokenizer;
   let format: PromptFormat;
   let mode: "plain" | "chat";
+  let baseDir = dir;
   if (existsSync(mark)) {
     const path = String((JSON.parse(readFileSync(mark, "utf8")) as { path: string }).path);
+    baseDir = path;
     const loaded = await loadBaseCheckpoint(path, storage);
     ({ model, tok: tokenizer } = loaded);
     format = chatFormat(tokenizer, loaded.stopIds);
@@ -113,8 +120,9 @@ export async function loadRuntime<C>(
     format = recipe.format(config, tokenizer);
     mode = "plain";
   }
-  if (adapterDir !== undefined) await loadLora(adapterDir, model);
+  // an adapter saved on another base (another seed's, a moved run's) is refused unless its weights are these
+  if (adapterDir !== undefined) await loadLora(adapterDir, model, { baseDir });
   const gc = recipe.gradientCheckpointing?.(config) ?? null;
   if (gc !== null) model.gradientCheckpointing = gc;
-  return makeRuntime(model, tokenizer, format, mode, adapterDir ?? dir);
+  return { ...makeRuntime(model, tokenizer, format, mode, adapterDir ?? dir), baseDir: resolve(baseDir) };
 }

@@ -125,7 +125,8 @@ export async function runTrainJob<C>(
     const tail = metrics.slice(-Math.max(1, Math.floor(metrics.length / 10)));
     final = tail.length > 0 ? tail.reduce((a, m) => a + Number(m.reward_mean ?? NaN), 0) / tail.length : null;
   }
-  await saveLora(join(ctx.jobDir, ADAPTER_DIR), rt.model);
+  // base_model_name_or_path: where the base was read, so peft's AutoPeftModelForCausalLM (and mst) find it
+  await saveLora(join(ctx.jobDir, ADAPTER_DIR), rt.model, rt.baseDir !== undefined ? { baseModel: rt.baseDir } : {});
   const rule = ARM_RULES[p.arm].train;
   return {
     condition: p.condition,

@@ -5,9 +5,9 @@
  * files are checked (config keys, safetensors present) and copied.
  */
 import { cpSync, existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { z } from "zod";
-import { loadCheckpoint, loadLora, saveLora } from "../engine/checkpoint.js";
+import { checkLoraFiles, loadCheckpoint, loadLora, saveLora } from "../engine/checkpoint.js";
 
 /** Thrown when a directory is not a usable PEFT LoRA adapter; names the file. */
 export class AdapterImportError extends Error {
@@ -47,15 +47,22 @@ export async function bringAdapter(
 ): Promise<"verified" | "copied"> {
   readPeftConfig(src);
   if (baseModelDir === null) {
+    // no base to load it onto: still refuse what the eval would refuse later (unapplied features, stray or NaN tensors)
+    try {
+      await checkLoraFiles(src);
+    } catch (e) {
+      throw new AdapterImportError(`${src}: ${(e as Error).message}`);
+    }
     cpSync(src, dst, { recursive: true, filter: (p) => !p.includes("optimizer") });
     return "copied";
   }
   const { model } = await loadCheckpoint(baseModelDir);
   try {
-    await loadLora(src, model);
+    await loadLora(src, model, { baseDir: baseModelDir });
   } catch (e) {
     throw new AdapterImportError(`${src}: does not fit the base ${baseModelDir}: ${(e as Error).message}`);
   }
-  await saveLora(dst, model);
+  // the base it was verified on, so peft's AutoPeftModelForCausalLM (and mst's eval) find it
+  await saveLora(dst, model, { baseModel: resolve(baseModelDir) });
   return "verified";
 }

@@ -79,6 +79,8 @@ export class JobFailedError extends Error {
      * failed on its own config or data fails the same way on every resume, so the message must not suggest one.
      */
     readonly resumable = true,
+    /** The class name of the error the job threw (a checkpoint the user named that is broken is bad input). */
+    readonly causeName?: string,
   ) {
     // The first line must stand alone (the CLI prints only it): job, error, log, and how to continue.
     const [first, ...rest] = detail.split("\n");

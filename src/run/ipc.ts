@@ -20,4 +20,5 @@ export type WorkerMessage =
   | { type: "log"; line: string }
   | { type: "done" }
   /** `resumable`: the failure came from outside the job (disk, network, a provider), so a resume can succeed. */
-  | { type: "error"; message: string; stack: string; resumable: boolean };
+  /** `name`: the error's class name, so the CLI can tell bad input (exit 2) from a failure of the work (exit 1). */
+  | { type: "error"; message: string; stack: string; resumable: boolean; name?: string };

@@ -112,6 +112,8 @@ interface Outcome {
   seconds: number;
   /** For a failure: whether a resume can succeed once the cause is gone (see JobFailedError). */
   resumable: boolean;
+  /** For a failure the job threw: the error's class name. */
+  errorName?: string;
 }
 
 /**
@@ -174,6 +176,7 @@ export async function runJobs(plan: JobSpec[], opts: ScheduleOptions): Promise<{
           `${jobDirOf(opts.runDir, out.job.id)}/${JOB_FILES.log}`,
           opts.runDir,
           out.resumable,
+          out.errorName,
         );
       }
       done.add(out.job.id);
@@ -233,6 +236,7 @@ function launch(
   const promise = new Promise<Outcome>((resolvePromise) => {
     let error: string | null = null;
     let resumable = false;
+    let errorName: string | undefined;
     let finished = false;
     child.on("message", (m: WorkerMessage) => {
       if (m.type === "progress") opts.progress.jobProgress(job, m.phase, m.done, m.total);
@@ -242,6 +246,7 @@ function launch(
       } else if (m.type === "error") {
         error = m.message;
         resumable = m.resumable;
+        errorName = m.name;
       } else if (m.type === "done") finished = true;
     });
     child.on("error", (e) => {
@@ -255,7 +260,7 @@ function launch(
       const hasResult = isJobDone(opts.runDir, job.id);
       if (logError !== null) return finish({ job, ok: false, detail: logError, seconds, resumable: true });
       if (code === 0 && finished && hasResult) return finish({ job, ok: true, detail: "", seconds, resumable: true });
-      if (error !== null) return finish({ job, ok: false, detail: error, seconds, resumable });
+      if (error !== null) return finish({ job, ok: false, detail: error, seconds, resumable, errorName });
       const why = signal ? `worker killed by ${signal}` : `worker exited with code ${code} and no result`;
       finish({ job, ok: false, detail: why + lastLines(logFile), seconds, resumable: true });
     });

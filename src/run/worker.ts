@@ -69,7 +69,7 @@ process.once("message", (msg: RunJobMessage) => {
     async (e: unknown) => {
       const { err, resumable } = describeJobError(e, jobDirOf(msg.runDir, msg.job.id));
       process.stderr.write(`${(e instanceof Error && e.stack) || err.message}\n`);
-      await send({ type: "error", message: err.message, stack: err.stack ?? "", resumable });
+      await send({ type: "error", message: err.message, stack: err.stack ?? "", resumable, name: err.name });
       process.exit(1);
     },
   );

@@ -49,7 +49,7 @@ export async function loadModelDir(
   const md = await readHfModelDir(dir);
   if (adapterDir !== undefined) {
     if (!existsSync(adapterDir)) throw new ServeLoadError(`${adapterDir}: adapter directory not found`);
-    await loadLora(adapterDir, md.model);
+    await loadLora(adapterDir, md.model, { baseDir: dir });
   }
   return { model: md.model, tokenizer: md.tokenizer, stopIds: md.stopIds };
 }

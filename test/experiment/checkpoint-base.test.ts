@@ -155,6 +155,11 @@ test("micro preset from a local checkpoint: no pretraining, gate reported, PPO a
   const rl = readJson<TrainResult>(join(dir, "jobs", "train-mst-b0-s0", "result.json"));
   assert.equal(rl.steps, 3);
   assert.ok(existsSync(join(dir, "jobs", "train-mst-b0-s0", "adapter", "adapter_model.safetensors")));
+  // the adapter names its base, so peft's AutoPeftModelForCausalLM finds it (and mst refuses it on another base)
+  const ac = readJson<{ base_model_name_or_path: unknown }>(
+    join(dir, "jobs", "train-mst-b0-s0", "adapter", "adapter_config.json"),
+  );
+  assert.equal(ac.base_model_name_or_path, ckpt);
   const ev = readJson<EvalResult>(join(dir, "jobs", "eval-mst-b0-s0", "result.json"));
   assert.equal(ev.labels.find((l) => l.key === "deployment")!.n, 40);
 

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { exportSpec } from "../../src/interop/export.js";
 import { ImportError, importRuns, pickAdapter } from "../../src/interop/import.js";
 import { NoProgress } from "../../src/run/progress.js";
@@ -51,7 +51,16 @@ test(
     const r = await importRuns({ target: "verl", dir: exp, out: runB, bases: runA });
     assert.deepEqual(r.imported, JOBS);
     assert.equal(r.verified, 3);
-    for (const id of JOBS) assert.ok(existsSync(join(runB, "jobs", id, "adapter", "adapter_model.safetensors")));
+    for (const id of JOBS) {
+      assert.ok(existsSync(join(runB, "jobs", id, "adapter", "adapter_model.safetensors")));
+      // trained in runA on runA's base, imported onto --bases runA: both name that base (not null)
+      for (const run of [runA, runB]) {
+        const ac = JSON.parse(readFileSync(join(run, "jobs", id, "adapter", "adapter_config.json"), "utf8")) as {
+          base_model_name_or_path: unknown;
+        };
+        assert.equal(ac.base_model_name_or_path, resolve(runA, "jobs", "base-b0", "model"), `${run} ${id}`);
+      }
+    }
 
     const outcome = await resumeRun(runB, { progress: new NoProgress(), report: false, jobs: 2 });
     // only the evaluations ran: 3 arms + prompt-only + the base's; bases and train jobs were imported

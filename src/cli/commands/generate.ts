@@ -55,7 +55,7 @@ export function register(program: Command): void {
       const { sample } = await import("../../engine/sampler.js");
       const t0 = Date.now();
       const md = await loadModelDir(o.model, { storage: o.storage as "f32" | "bf16" | "nf4" });
-      if (o.adapter !== undefined) await loadLora(o.adapter, md.model);
+      if (o.adapter !== undefined) await loadLora(o.adapter, md.model, { baseDir: o.model });
       const tok = md.tokenizer;
       let ids: number[];
       if (o.raw === true && o.prompt !== undefined) ids = tok.encode(o.prompt, { addSpecialTokens: true });

@@ -77,7 +77,9 @@ export async function exportMerged(
     const orig = JSON.parse(await readFile(join(src, "config.json"), "utf8")) as Record<string, unknown>;
     cfg = { ...orig, ...pick(cfg, ["vocab_size", "hidden_size", "num_hidden_layers", "tie_word_embeddings"]) };
   }
+  // transformers >= 5 reads "dtype" (a source config may carry it), older versions "torch_dtype": both tell the truth
   cfg.torch_dtype = dtype === "F32" ? "float32" : "bfloat16";
+  cfg.dtype = cfg.torch_dtype;
   await writeFile(join(outDir, "config.json"), JSON.stringify(cfg, null, 2) + "\n");
   if (src !== undefined)
     for (const f of SIDE_FILES) if (existsSync(join(src, f))) await copyFile(join(src, f), join(outDir, f));

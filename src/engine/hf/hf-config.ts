@@ -14,6 +14,15 @@ export type HfModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
 
 const TokenIds = z.union([z.number().int(), z.array(z.number().int())]).nullish();
 
+const RopeSchema = z.looseObject({
+  rope_type: z.string().optional(),
+  type: z.string().optional(),
+  factor: z.number().positive().optional(),
+  low_freq_factor: z.number().positive().optional(),
+  high_freq_factor: z.number().positive().optional(),
+  original_max_position_embeddings: z.number().int().positive().optional(),
+});
+
 /** The config.json keys read; defaults are transformers' (LlamaConfig / Qwen2Config). */
 export const HfConfigSchema = z.looseObject({
   model_type: z.string().default("llama"),
@@ -33,16 +42,9 @@ export const HfConfigSchema = z.looseObject({
   attention_bias: z.boolean().default(false),
   mlp_bias: z.boolean().default(false),
   use_sliding_window: z.boolean().default(false),
-  rope_scaling: z
-    .looseObject({
-      rope_type: z.string().optional(),
-      type: z.string().optional(),
-      factor: z.number().positive().optional(),
-      low_freq_factor: z.number().positive().optional(),
-      high_freq_factor: z.number().positive().optional(),
-      original_max_position_embeddings: z.number().int().positive().optional(),
-    })
-    .nullish(),
+  rope_scaling: RopeSchema.nullish(),
+  // transformers >= 5 writes the RoPE settings here, rope_theta included, instead of rope_theta + rope_scaling
+  rope_parameters: RopeSchema.extend({ rope_theta: z.number().positive().optional() }).nullish(),
   bos_token_id: TokenIds,
   eos_token_id: TokenIds,
   pad_token_id: TokenIds,
@@ -60,16 +62,23 @@ export function parseHfConfig(raw: unknown, file: string): HfConfig {
   return r.data;
 }
 
-/** transformers' rope_scaling -> the engine's; null for none; throws naming the key for unsupported types. */
+/**
+ * transformers' RoPE scaling -> the engine's; undefined for none; throws naming the key for unsupported types. Read
+ * from rope_parameters (transformers >= 5) when present, else rope_scaling (older configs, the hub's Llama/Qwen).
+ */
 function ropeScaling(hf: HfConfig, file: string): RopeScaling | undefined {
-  const rs = hf.rope_scaling;
+  const fromParams = hf.rope_parameters !== null && hf.rope_parameters !== undefined;
+  const rs = fromParams ? hf.rope_parameters : hf.rope_scaling;
+  const at = fromParams ? "rope_parameters" : "rope_scaling";
   if (rs === null || rs === undefined) return undefined;
   const type = rs.rope_type ?? rs.type;
-  const key = rs.rope_type !== undefined ? "rope_scaling.rope_type" : "rope_scaling.type";
+  const key = rs.rope_type !== undefined ? `${at}.rope_type` : `${at}.type`;
+  // per-layer-type parameters ({"full_attention": {...}, "sliding_attention": {...}}) are another architecture's
+  if (type === undefined && Object.values(rs).some((v) => typeof v === "object" && v !== null))
+    throw new CheckpointError(`${file}: key "${at}": per-layer-type RoPE parameters are not supported`);
   const need = (k: "factor" | "low_freq_factor" | "high_freq_factor" | "original_max_position_embeddings") => {
     const v = rs[k];
-    if (v === undefined)
-      throw new CheckpointError(`${file}: key "rope_scaling.${k}" is required for rope type ${type}`);
+    if (v === undefined) throw new CheckpointError(`${file}: key "${at}.${k}" is required for rope type ${type}`);
     return v;
   };
   if (type === undefined || type === "default") return undefined;
@@ -129,7 +138,7 @@ export function toModelConfig(
     nHeads: hf.num_attention_heads,
     nKvHeads: hf.num_key_value_heads ?? hf.num_attention_heads,
     maxSeq,
-    ropeTheta: hf.rope_theta,
+    ropeTheta: hf.rope_parameters?.rope_theta ?? hf.rope_theta,
     rmsNormEps: hf.rms_norm_eps,
     tieEmbeddings: hf.tie_word_embeddings,
     qkvBias: mt === "qwen2",

@@ -176,8 +176,6 @@ export async function loadModelDirWith(
   const genFile = join(dir, "generation_config.json");
   const generation = existsSync(genFile) ? parseGenerationConfig(await readJson(genFile), genFile) : { eosIds: [] };
   const tokenizer = tok?.tokenizer;
-  const stop = [...generation.eosIds, ...idList(hfConfig.eos_token_id)];
-  if (tokenizer !== undefined && tokenizer.eosId >= 0) stop.push(tokenizer.eosId);
   return {
     dir,
     modelType,
@@ -186,6 +184,20 @@ export async function loadModelDirWith(
     tokenizer,
     chatTemplate: tok?.chatTemplate,
     generation,
-    stopIds: [...new Set(stop)],
+    stopIds: stopIdsOf(generation, hfConfig.eos_token_id, tokenizer),
   };
+}
+
+/**
+ * The ids that end a reply: generation_config.json's eos_token_id (what transformers' generate stops at), config.json's
+ * (its fallback) and the tokenizer's eos token, deduplicated. A Llama-3.x instruct model lists several.
+ */
+export function stopIdsOf(
+  generation: GenerationConfig,
+  configEos: number | number[] | null | undefined,
+  tokenizer: Tokenizer | undefined,
+): number[] {
+  const stop = [...generation.eosIds, ...idList(configEos)];
+  if (tokenizer !== undefined && tokenizer.eosId >= 0) stop.push(tokenizer.eosId);
+  return [...new Set(stop)];
 }

@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { CheckpointError } from "../checkpoint-error.js";
+import { assertFinite, assertFiniteBf16 } from "../finite.js";
 import { floatToBf16 } from "../quant/bf16.js";
 
 /** Element widths of the dtypes read (F64 too, for tiny test files written by numpy-less Python). */
@@ -177,9 +178,10 @@ export class SafetensorsShards {
     }
   }
 
-  /** The tensor's values as float32 into `dst` (its full size). */
+  /** The tensor's values as float32 into `dst` (its full size); NaN or an infinity is a NonFiniteWeightsError. */
   async readF32(t: TensorInfo, dst: Float32Array): Promise<void> {
     await this.readPieces(t, (b, first) => {
+      const n = b.length / WIDTH[t.dtype];
       // copy to an aligned buffer: a Buffer from the pool need not be aligned for 2/4/8-byte views
       const bytes = new Uint8Array(b);
       if (t.dtype === "F32") dst.set(new Float32Array(bytes.buffer, 0, bytes.length / 4), first);
@@ -191,10 +193,14 @@ export class SafetensorsShards {
           for (let i = 0; i < u16.length; i++) out[i] = u16[i] << 16;
         } else for (let i = 0; i < u16.length; i++) dst[first + i] = halfToFloat(u16[i]);
       }
+      assertFinite(dst.subarray(first, first + n), t.name, t.file, first);
     });
   }
 
-  /** The tensor's values as bf16 bits into `dst`: copied when stored as BF16, else converted (rounded). */
+  /**
+   * The tensor's values as bf16 bits into `dst`: copied when stored as BF16, else converted (rounded); NaN or an
+   * infinity is a NonFiniteWeightsError.
+   */
   async readBf16(t: TensorInfo, dst: Uint16Array): Promise<void> {
     if (t.dtype !== "BF16") {
       // convert piece by piece: no float32 copy of the whole tensor
@@ -209,14 +215,26 @@ export class SafetensorsShards {
           const u16 = new Uint16Array(bytes.buffer, 0, n);
           for (let i = 0; i < n; i++) f[i] = halfToFloat(u16[i]);
         }
+        assertFinite(f, t.name, t.file, first);
         for (let i = 0; i < n; i++) dst[first + i] = floatToBf16(f[i]);
       });
       return;
     }
     await this.readPieces(t, (b, first) => {
       const bytes = new Uint8Array(b);
-      dst.set(new Uint16Array(bytes.buffer, 0, bytes.length / 2), first);
+      const bits = new Uint16Array(bytes.buffer, 0, bytes.length / 2);
+      assertFiniteBf16(bits, t.name, t.file, first);
+      dst.set(bits, first);
     });
+  }
+
+  /** The first `n` bytes (at most the whole tensor) of a tensor's raw data, as stored. */
+  async headBytes(t: TensorInfo, n: number): Promise<Uint8Array> {
+    const fh = this.handles.get(t.file) as FileHandle;
+    const buf = Buffer.alloc(Math.min(n, t.bytes));
+    const r = await fh.read(buf, 0, buf.length, t.offset);
+    if (r.bytesRead !== buf.length) throw new CheckpointError(`${t.file}: tensor "${t.name}": file ends early`);
+    return buf;
   }
 
   async close(): Promise<void> {

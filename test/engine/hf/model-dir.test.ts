@@ -378,6 +378,19 @@ test("the released configs of Qwen2.5-0.5B-Instruct and Llama-3.2-1B-Instruct ma
       highFreqFactor: 4,
       originalMaxPositionEmbeddings: 8192,
     });
+    // the same model as transformers >= 5 writes it: rope_theta and the scaling inside rope_parameters
+    const { rope_theta: theta, rope_scaling: scaling, ...rest } = llama;
+    const v5 = { ...rest, dtype: "bfloat16", rope_parameters: { ...scaling, rope_theta: theta } };
+    writeFileSync(join(dir, "config.json"), JSON.stringify(v5));
+    const l5 = (await readModelDirConfig(dir, { maxSeq: 2048 })).config;
+    assert.equal(l5.ropeTheta, 500000);
+    assert.deepEqual(l5.ropeScaling, l.ropeScaling);
+    // per-layer-type parameters (another architecture's) are refused naming the key
+    writeFileSync(
+      join(dir, "config.json"),
+      JSON.stringify({ ...rest, rope_parameters: { full_attention: { rope_type: "default", rope_theta: 1e6 } } }),
+    );
+    await assert.rejects(readModelDirConfig(dir), /key "rope_parameters": per-layer-type RoPE parameters/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

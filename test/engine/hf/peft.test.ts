@@ -109,7 +109,7 @@ test("PEFT adapter files: key names, shapes, config keys; round trip onto a fres
   }
 });
 
-test("loadLora refuses adapter configs the engine would misread (rslora, dora, bias, other modules)", async () => {
+test("loadLora refuses adapter configs the engine would misread (rslora, dora, bias, other modules, unknown keys)", async () => {
   const root = mkdtempSync(join(tmpdir(), "mst-peft-"));
   try {
     await writeTinyHf(join(root, "base"), "llama3", 1, { shards: 1 });
@@ -121,6 +121,11 @@ test("loadLora refuses adapter configs the engine would misread (rslora, dora, b
       ["use_dora", true, /use_dora/],
       ["bias", "all", /bias/],
       ["target_modules", ["q_proj", "lm_head"], /target_modules/],
+      ["lora_bias", true, /lora_bias/],
+      ["fan_in_fan_out", true, /fan_in_fan_out/],
+      ["layer_replication", [[0, 1]], /layer_replication/],
+      // a key from a newer peft that mst does not know: refused unless its value switches nothing on
+      ["some_future_feature", { enabled: true }, /some_future_feature.*does not know/],
     ] as const) {
       const dir = join(root, `a-${key}`);
       await saveLora(dir, model);

@@ -97,6 +97,24 @@ export function tinyTensors(kind: TinyKind): [string, number[]][] {
   return out;
 }
 
+/**
+ * The tiny word-level tokenizer (exactly TINY.vocab tokens, so every id a tiny model can emit decodes to text):
+ * tokenizer.json and tokenizer_config.json into `dir` (which must exist).
+ */
+export function writeTinyTokenizer(dir: string): void {
+  // exactly vocab_size tokens, so every id the model can emit decodes to text
+  const words = Array.from({ length: 100 }, (_, i) => String.fromCharCode(97 + (i % 26)) + "xyz"[Math.floor(i / 26)]);
+  const tok = buildWordLevelTokenizer(["the cat sat on the mat .", "a dog ran", words.join(" ")], {
+    maxVocab: TINY.vocab,
+  });
+  if (tok.vocabSize !== TINY.vocab) throw new Error(`tiny tokenizer has ${tok.vocabSize} tokens`);
+  writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(tok.toJson()));
+  writeFileSync(
+    join(dir, "tokenizer_config.json"),
+    JSON.stringify({ bos_token: "<bos>", eos_token: "<eos>", pad_token: "<pad>", unk_token: "<unk>" }),
+  );
+}
+
 /** Write a tiny random checkpoint of `kind` into `dir` (created); values vary enough that every feature shows. */
 export async function writeTinyHf(
   dir: string,
@@ -117,17 +135,7 @@ export async function writeTinyHf(
   });
   writeFileSync(join(dir, "config.json"), JSON.stringify(tinyConfig(kind), null, 2));
   await writeShards(dir, tensors, { dtype: "BF16", shards: extra.shards ?? 3 });
-  // exactly vocab_size tokens, so every id the model can emit decodes to text
-  const words = Array.from({ length: 100 }, (_, i) => String.fromCharCode(97 + (i % 26)) + "xyz"[Math.floor(i / 26)]);
-  const tok = buildWordLevelTokenizer(["the cat sat on the mat .", "a dog ran", words.join(" ")], {
-    maxVocab: TINY.vocab,
-  });
-  if (tok.vocabSize !== TINY.vocab) throw new Error(`tiny tokenizer has ${tok.vocabSize} tokens`);
-  writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(tok.toJson()));
-  writeFileSync(
-    join(dir, "tokenizer_config.json"),
-    JSON.stringify({ bos_token: "<bos>", eos_token: "<eos>", pad_token: "<pad>", unk_token: "<unk>" }),
-  );
+  writeTinyTokenizer(dir);
   writeFileSync(
     join(dir, "generation_config.json"),
     JSON.stringify({

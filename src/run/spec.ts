@@ -9,6 +9,7 @@ import { listTasks } from "../tasks/registry.js";
 import type { Task } from "../experiment/task.js";
 import { deepMerge, hasPath } from "./deep-merge.js";
 import { SpecError } from "./errors.js";
+import { ExecutorSpecSchema, type ExecutorKind, type ExecutorSpec } from "./executor-spec.js";
 import { MAX_JOBS } from "./max-jobs.js";
 import { TaskModuleError, loadTask, taskRefOf } from "./task-module.js";
 
@@ -51,6 +52,9 @@ export const ExperimentSpecSchema = z
       .max(MAX_JOBS)
       .optional()
       .describe(`Worker processes, 1 to ${MAX_JOBS} (default: number of cores)`),
+    executor: ExecutorSpecSchema.optional().describe(
+      "Where the jobs run (default: local worker processes); `mst run --executor slurm` picks slurm with these settings",
+    ),
   })
   .describe("An experiment spec");
 export type ExperimentSpec = z.infer<typeof ExperimentSpecSchema>;
@@ -65,6 +69,9 @@ export const ResolvedSpecSchema = z.strictObject({
   baseSeeds: z.array(z.number().int()).describe("Base-model seeds"),
   jobs: z.number().int().positive().nullable().describe("Worker processes asked for (null: number of cores)"),
   config: JsonSchema.describe("The fully resolved task config (preset + overrides, parsed by the task's schema)"),
+  executor: ExecutorSpecSchema.optional().describe(
+    "The executor and its settings; absent: local worker processes (a local run's file is as it always was)",
+  ),
   source: z
     .strictObject({
       file: z.string().nullable().describe("Spec file the run came from, if any"),
@@ -139,6 +146,8 @@ export interface SpecCliOptions {
   seeds?: number[];
   baseSeeds?: number[];
   jobs?: number;
+  /** `--executor`: the kind wins over the spec's; a spec's settings for that kind are kept. */
+  executor?: ExecutorKind;
 }
 
 /**
@@ -240,6 +249,7 @@ export async function resolveSpec(
     });
   }
 
+  const executor = resolveExecutor(spec.executor, opts.executor);
   const resolved: ResolvedSpec = {
     format: "mst-run-spec/1",
     task: taskRef as string,
@@ -250,6 +260,14 @@ export async function resolveSpec(
     jobs: opts.jobs ?? spec.jobs ?? null,
     config: config as Json,
     source: { file: loaded ? loaded.file : null, spec: loaded ? (spec as unknown as Json) : null },
+    ...(executor.kind === "local" ? {} : { executor }),
   };
   return { resolved, task, out: spec.out ?? null };
+}
+
+/** The executor a run uses: the command line's kind (with the spec's settings when it names the same kind), else the spec's. */
+function resolveExecutor(fromSpec: ExecutorSpec | undefined, fromCli: ExecutorKind | undefined): ExecutorSpec {
+  const kind = fromCli ?? fromSpec?.kind ?? "local";
+  if (fromSpec !== undefined && fromSpec.kind === kind) return fromSpec;
+  return kind === "slurm" ? { kind: "slurm" } : { kind: "local" };
 }

@@ -203,7 +203,7 @@ export class SlurmJobs {
     const slurm = describeSlurmEnd({ id: t.slurmId, ...end, ...limits });
     // the job's own error says what went wrong inside it; SLURM's state says what happened to it from outside
     if (own !== null && !slurmKilled(end.state))
-      return { detail: `${own.message} (${slurm})`, resumable: own.resumable };
+      return { detail: `${own.message}; ${slurm}`, resumable: own.resumable };
     return { detail: slurm, resumable: true };
   }
 

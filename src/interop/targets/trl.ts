@@ -1,8 +1,10 @@
 /**
- * TRL (written against TRL 1.10): SFT rows in the conversational prompt/completion format; RL rows as a conversational
- * `prompt` plus extra columns, which GRPOTrainer hands to reward functions as keyword arguments (`mst_label`).
- * TRL's PPOTrainer takes a reward *model*, not a function, so RL runs with GRPOTrainer (see the knob table).
+ * TRL (written against and run with TRL 1.13, transformers 5.18, PEFT 0.21): SFT rows in the conversational
+ * prompt/completion format; RL rows as a conversational `prompt` plus extra columns, which GRPOTrainer hands to reward
+ * functions as keyword arguments (`mst_label`). TRL's PPOTrainer takes a reward *model*, not a function, so RL runs
+ * with GRPOTrainer (see the knob table). Every key written here is built into TRL's own config classes by the tests.
  */
+import type { WeightStorage } from "../../engine/model.js";
 import type { TrainJobData } from "../export-data.js";
 import { fmt, scheduledKnob, type Knob, type Recipe } from "../recipe.js";
 import { encodeRewardLabel } from "../reward-label.js";
@@ -15,8 +17,9 @@ import {
   type ExportContext,
   type ExportTarget,
 } from "./target.js";
+import { trainTrlPy } from "./trl-script.js";
 
-export const TRL_VERSION = "1.10";
+export const TRL_VERSION = "1.13";
 
 /** GRPO needs several completions per prompt; mst samples one per prompt per step. */
 const GROUP = 8;
@@ -28,27 +31,97 @@ function lora(l: { rank: number; alpha: number; dropout: number; targets: string
   }
   knobs.push(
     { knob: "lora.rank", mst: String(l.rank), target: "LoraConfig(r)", status: "exact" },
-    { knob: "lora.alpha", mst: String(l.alpha), target: "LoraConfig(lora_alpha)", status: "exact" },
+    {
+      knob: "lora.alpha",
+      mst: String(l.alpha),
+      target: "LoraConfig(lora_alpha, use_rslora=False): scale alpha / r",
+      status: "exact",
+    },
     { knob: "lora.dropout", mst: String(l.dropout), target: "LoraConfig(lora_dropout)", status: "exact" },
     { knob: "lora.targets", mst: l.targets.join(","), target: "LoraConfig(target_modules)", status: "exact" },
+    {
+      knob: "lora init",
+      mst: "A ~ U(-1/sqrt(in), 1/sqrt(in)), B = 0",
+      target: "LoraConfig(init_lora_weights=True): kaiming-uniform A, B = 0",
+      status: "approx",
+      note: "same distributions, different random streams (the adapter starts at zero change either way)",
+    },
   );
-  return { r: l.rank, lora_alpha: l.alpha, lora_dropout: l.dropout, target_modules: l.targets, bias: "none" };
+  return {
+    r: l.rank,
+    lora_alpha: l.alpha,
+    lora_dropout: l.dropout,
+    target_modules: l.targets,
+    bias: "none",
+    use_rslora: false,
+    init_lora_weights: true,
+  };
 }
 
-const QLORA: Knob = {
-  knob: "4-bit NF4 base (the seed's QLoRA)",
-  mst: "off (mst trains in float32)",
-  target: "train_trl.py --qlora: BitsAndBytesConfig(load_in_4bit, bnb_4bit_quant_type='nf4')",
-  status: "exact",
-  note: "off by default to match mst; --qlora reproduces the seed's 4-bit base",
-};
+/**
+ * The base's storage as TRL loads it: the dtype (model_init_kwargs), the 4-bit quantisation (BitsAndBytesConfig, as
+ * the seed's QLoRA: NF4 with double-quantised scales) and TRL's mixed precision. mst computes in float32 from every
+ * storage, so bf16 autocast is off and the 4-bit compute dtype is float32.
+ */
+function storageOf(storage: WeightStorage, knobs: Knob[]) {
+  const quantization =
+    storage === "nf4"
+      ? {
+          load_in_4bit: true,
+          bnb_4bit_quant_type: "nf4",
+          bnb_4bit_use_double_quant: true,
+          bnb_4bit_compute_dtype: "float32",
+        }
+      : null;
+  const dtype = storage === "bf16" ? "bfloat16" : "float32";
+  knobs.push(
+    {
+      knob: "base.storage",
+      mst: storage,
+      target:
+        storage === "nf4"
+          ? "BitsAndBytesConfig(load_in_4bit, bnb_4bit_quant_type='nf4', bnb_4bit_use_double_quant, bnb_4bit_compute_dtype=float32)"
+          : `model_init_kwargs.dtype = ${dtype}`,
+      status: storage === "f32" ? "exact" : "approx",
+      ...(storage === "f32"
+        ? {}
+        : {
+            note:
+              storage === "nf4"
+                ? "bitsandbytes' NF4 kernels, not mst's (same format: 64-value blocks, double-quantised scales); needs bitsandbytes on the GPU node"
+                : "the same bf16 weights; torch's bf16 kernels round differently from mst's f32-from-bf16 products",
+          }),
+    },
+    {
+      knob: "compute precision",
+      mst: "float32 (adapters, activations, optimizer)",
+      target: "bf16 = False, fp16 = False (TRL's default would be bf16 autocast)",
+      status: "exact",
+    },
+    {
+      knob: "optimizer",
+      mst: "AdamW (decoupled weight decay)",
+      target: "optim = adamw_torch",
+      status: "exact",
+    },
+  );
+  return { quantization, common: { bf16: false, fp16: false, optim: "adamw_torch", model_init_kwargs: { dtype } } };
+}
 
 /** The TRLConfig arguments and knob table of the spec's training recipe. */
-export function trlArgs(
-  ctx: ExportContext,
-  _samples: number,
-): { trainer: "sft" | "grpo"; args: Record<string, unknown>; lora: unknown; knobs: Knob[] } {
+export function trlArgs(ctx: ExportContext): {
+  trainer: "sft" | "grpo";
+  args: Record<string, unknown>;
+  lora: unknown;
+  quantization: Record<string, unknown> | null;
+  knobs: Knob[];
+} {
   const knobs: Knob[] = [];
+  const checkpoint = ctx.x.def.base.checkpoint?.(ctx.x.config) ?? null;
+  const st = storageOf(checkpoint === null ? "f32" : (ctx.x.def.base.storage?.(ctx.x.config) ?? "f32"), knobs);
+  // mst recomputes blocks only when asked; TRL turns gradient checkpointing on by default (same numbers, less memory)
+  const gc = checkpoint === null ? false : (ctx.x.def.base.gradientCheckpointing?.(ctx.x.config) ?? false);
+  const common = { ...st.common, gradient_checkpointing: gc };
   if (ctx.x.def.train.kind === "sft") {
     const s = sftOf(ctx);
     const args: Record<string, unknown> = {
@@ -66,11 +139,13 @@ export function trlArgs(
       adam_epsilon: s.eps,
       seed: s.seed,
       completion_only_loss: s.completionOnlyLoss,
-      group_by_length: s.groupByLength,
+      truncation_mode: "keep_start",
+      train_sampling_strategy: s.groupByLength ? "group_by_length" : "random",
+      ...common,
       ...(s.maxSteps !== undefined ? { max_steps: s.maxSteps } : { num_train_epochs: s.epochs }),
       logging_steps: 1,
       save_strategy: "no",
-      report_to: "none",
+      report_to: [],
     };
     knobs.push(
       { knob: "sft.lr", mst: String(s.lr), target: `learning_rate = ${s.lr}`, status: "exact" },
@@ -109,6 +184,15 @@ export function trlArgs(
         status: "exact",
       },
       {
+        knob: "sft.groupByLength",
+        mst: String(s.groupByLength),
+        target: `train_sampling_strategy = ${s.groupByLength ? "group_by_length" : "random"}`,
+        status: s.groupByLength ? "approx" : "exact",
+        ...(s.groupByLength
+          ? { note: "transformers' length-grouped sampler (mega-batches of 50 batches), with its own random stream" }
+          : {}),
+      },
+      {
         knob: "sft.completionOnlyLoss",
         mst: String(s.completionOnlyLoss),
         target: "completion_only_loss",
@@ -122,16 +206,19 @@ export function trlArgs(
         note: "TRL's data order and dropout streams differ from mst's",
       },
     );
-    return { trainer: "sft", args, lora: lora(s.lora, knobs), knobs: [...knobs, QLORA] };
+    return { trainer: "sft", args, lora: lora(s.lora, knobs), quantization: st.quantization, knobs };
   }
   const p = ppoOf(ctx);
   const ent = scheduledKnob("ppo.entropy", p.entropy, "entropy_coef");
   const temp = scheduledKnob("ppo.temperature", p.temperature, "temperature");
   const perStep = Math.max(1, Math.floor(p.batchSize / (p.miniBatchSize * p.gradAccum)));
+  // mst warms up over PPO steps (cosine only; constant ignores it); TRL counts optimizer steps
+  const optPerPpoStep = p.ppoEpochs * perStep;
+  const warmup = p.lrSchedule === "cosine" ? p.warmupSteps * optPerPpoStep : 0;
   const args: Record<string, unknown> = {
     learning_rate: p.lr,
     lr_scheduler_type: p.lrSchedule,
-    warmup_steps: p.warmupSteps,
+    warmup_steps: warmup,
     weight_decay: p.weightDecay,
     adam_beta1: p.beta1,
     adam_beta2: p.beta2,
@@ -149,10 +236,12 @@ export function trlArgs(
     temperature: temp.value,
     max_completion_length: p.maxNewTokens,
     max_grad_norm: p.maxGradNorm,
+    loss_type: "dapo",
     seed: p.seed,
+    ...common,
     logging_steps: 1,
     save_strategy: "no",
-    report_to: "none",
+    report_to: [],
   };
   knobs.push(
     {
@@ -165,9 +254,14 @@ export function trlArgs(
     { knob: "ppo.lr", mst: String(p.lr), target: `learning_rate = ${p.lr}`, status: "exact" },
     {
       knob: "ppo.lrSchedule / warmupSteps",
-      mst: `${p.lrSchedule} / ${p.warmupSteps}`,
-      target: "lr_scheduler_type, warmup_steps",
-      status: "exact",
+      mst: `${p.lrSchedule} / ${p.warmupSteps} PPO steps`,
+      target: `lr_scheduler_type = ${p.lrSchedule}, warmup_steps = ${warmup} optimizer steps`,
+      status: p.lrSchedule === "constant" ? "exact" : "approx",
+      ...(p.lrSchedule === "constant"
+        ? { note: "constant: no warm-up in either (mst's warm-up applies to cosine only)" }
+        : {
+            note: `mst holds one rate through each PPO step's ${optPerPpoStep} optimizer steps; TRL moves it every optimizer step (warm-up converted: x ${optPerPpoStep})`,
+          }),
     },
     {
       knob: "ppo.steps",
@@ -236,6 +330,13 @@ export function trlArgs(
       status: "exact",
     },
     {
+      knob: "loss normalisation",
+      mst: "token mean over the mini-batch",
+      target: "loss_type = dapo (token mean over the global batch)",
+      status: "approx",
+      note: "equal for one-token responses; longer ones weigh tokens over the whole generation batch",
+    },
+    {
       knob: "ppo.seed",
       mst: String(p.seed),
       target: "seed",
@@ -251,67 +352,8 @@ export function trlArgs(
       status: "approx",
       note: `batch not a multiple of ${GROUP}: TRL rounds generation batches`,
     });
-  return { trainer: "grpo", args, lora: lora(p.lora, knobs), knobs: [...knobs, QLORA] };
+  return { trainer: "grpo", args, lora: lora(p.lora, knobs), quantization: st.quantization, knobs };
 }
-
-export const TRAIN_TRL_PY = `"""Launch one exported mst train job with TRL ${TRL_VERSION} (generated by \`mst export\`).
-
-usage: python train_trl.py jobs/<job-id> [--model PATH] [--qlora] [--dry-run]
-The job directory holds train.jsonl and trl.json (trainer, TRL arguments, LoRA); the adapter is saved in PEFT format
-to jobs/<job-id>/output/adapter, where \`mst import --target trl\` finds it.
-"""
-import argparse
-import json
-import os
-import sys
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("job")
-    ap.add_argument("--model", help="base model path (default: trl.json's, with $MST_BASES expanded)")
-    ap.add_argument("--qlora", action="store_true", help="load the base in 4-bit NF4 (the seed's QLoRA)")
-    ap.add_argument("--dry-run", action="store_true", help="print the resolved configuration and exit")
-    a = ap.parse_args()
-    with open(os.path.join(a.job, "trl.json")) as f:
-        cfg = json.load(f)
-    model = a.model or os.path.expandvars(cfg["model"])
-    out = os.path.join(a.job, "output")
-    if a.dry_run:
-        print(json.dumps({"trainer": cfg["trainer"], "model": model, "output_dir": out, "args": cfg["args"], "lora": cfg["lora"], "qlora": a.qlora}))
-        return
-    import torch
-    from datasets import load_dataset
-    from peft import LoraConfig
-    from transformers import BitsAndBytesConfig
-
-    data = load_dataset("json", data_files=os.path.join(a.job, cfg["train_file"]), split="train")
-    peft_config = LoraConfig(task_type="CAUSAL_LM", **cfg["lora"]) if cfg["lora"] else None
-    init = {}
-    if a.qlora:
-        init["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16
-        )
-    if cfg["trainer"] == "sft":
-        from trl import SFTConfig, SFTTrainer
-
-        args = SFTConfig(output_dir=out, model_init_kwargs=init or None, **cfg["args"])
-        trainer = SFTTrainer(model=model, args=args, train_dataset=data, peft_config=peft_config)
-    else:
-        from trl import GRPOConfig, GRPOTrainer
-
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        from mst_reward import mst_reward
-
-        args = GRPOConfig(output_dir=out, model_init_kwargs=init or None, **cfg["args"])
-        trainer = GRPOTrainer(model=model, reward_funcs=[mst_reward], args=args, train_dataset=data, peft_config=peft_config)
-    trainer.train()
-    trainer.save_model(os.path.join(out, "adapter"))
-
-
-if __name__ == "__main__":
-    main()
-`;
 
 export const trlTarget: ExportTarget = {
   name: "trl",
@@ -336,18 +378,24 @@ export const trlTarget: ExportTarget = {
     };
   },
   recipe(jobs, ctx): Recipe {
-    const n = jobs[0]?.rows.length ?? 0;
-    const t = trlArgs(ctx, n);
+    const t = trlArgs(ctx);
     return {
       engine: "TRL",
       version: TRL_VERSION,
       files: [
-        { path: "train_trl.py", text: TRAIN_TRL_PY },
+        { path: "train_trl.py", text: trainTrlPy(TRL_VERSION) },
         ...jobs.map((j) => ({
           path: `jobs/${j.id}/trl.json`,
           text:
             JSON.stringify(
-              { trainer: t.trainer, model: modelPathOf(j, ctx), train_file: "train.jsonl", args: t.args, lora: t.lora },
+              {
+                trainer: t.trainer,
+                model: modelPathOf(j, ctx),
+                train_file: "train.jsonl",
+                args: t.args,
+                lora: t.lora,
+                quantization: t.quantization,
+              },
               null,
               2,
             ) + "\n",
@@ -356,7 +404,7 @@ export const trlTarget: ExportTarget = {
       commands: jobs.map((j) => ({ job: j.id, command: `python train_trl.py jobs/${j.id}` })),
       knobs: t.knobs,
       notes: [
-        `Needs trl==${TRL_VERSION}.*, peft, datasets, transformers (and bitsandbytes for --qlora). ${t.trainer === "grpo" ? (ctx.table !== null ? "Rewards come from mst_reward.py's copy of the task's reward table (no server)." : `Rewards come from \`mst serve-reward\` (MST_REWARD_URL, default ${fmt(ctx.rewardUrl)}).`) : ""}`,
+        `Needs trl==${TRL_VERSION}.*, peft, datasets, transformers${t.quantization !== null ? ", bitsandbytes (the base loads in 4-bit NF4)" : " (bitsandbytes only with --qlora)"}. \`python train_trl.py jobs/<id> --check\` builds every config object without loading a model. For a short trial set MST_TRL_MAX_STEPS and MST_TRL_MAX_ROWS. ${t.trainer === "grpo" ? (ctx.table !== null ? "Rewards come from mst_reward.py's copy of the task's reward table (no server)." : `Rewards come from \`mst serve-reward\` (MST_REWARD_URL, default ${fmt(ctx.rewardUrl)}).`) : ""}`,
         "Each job writes its PEFT adapter to jobs/<job-id>/output/adapter; bring them back with `mst import --target trl`.",
       ],
     };

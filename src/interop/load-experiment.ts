@@ -2,6 +2,7 @@
 import { loadSpecFile, resolveSpec, type ResolvedSpec } from "../run/spec.js";
 import type { Condition, ExperimentDefinition } from "../experiment/experiment.js";
 import { conditionsOf } from "../experiment/base-job.js";
+import type { Task } from "../experiment/task.js";
 
 /** Thrown when a spec's task was not built with the experiment kit (it has no definition to export). */
 export class NotAKitTaskError extends Error {
@@ -19,6 +20,11 @@ export interface LoadedExperiment {
 /** Reads and resolves `file` exactly as `mst run --spec` does, then takes the task's kit definition. */
 export async function loadExperiment(file: string): Promise<LoadedExperiment> {
   const { resolved, task } = await resolveSpec({ spec: loadSpecFile(file) });
+  return experimentOf(resolved, task, file);
+}
+
+/** The experiment of an already resolved spec (a run's spec.resolved.json); `file` names it in errors. */
+export function experimentOf(resolved: ResolvedSpec, task: Task, file: string): LoadedExperiment {
   const def = task.experiment;
   if (def === undefined)
     throw new NotAKitTaskError(

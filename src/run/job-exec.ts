@@ -1,9 +1,12 @@
 /** Runs one job in this process (a forked worker or `mst job run` on a cluster node) and writes its result.json last. */
 import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { describeZodError } from "../data/errors.js";
 import type { Json } from "../data/sample.js";
-import type { JobContext, JobSpec, ProgressFn } from "../experiment/task.js";
-import { jobDirOf, resultFileOf, writeJsonAtomic } from "./run-dir.js";
+import type { JobContext, JobSpec, ProgressFn, Task } from "../experiment/task.js";
+import { runTrlTrainJob } from "../interop/trl-train-job.js";
+import { RUN_FILES, jobDirOf, readJsonFile, resultFileOf, writeJsonAtomic } from "./run-dir.js";
+import { ResolvedSpecSchema } from "./spec.js";
 import { loadTask } from "./task-module.js";
 
 export interface ExecJobInput {
@@ -37,7 +40,7 @@ export async function execJob(input: ExecJobInput): Promise<void> {
     log: input.log,
     threads: input.threads,
   };
-  const result: Json = await task.runJob(input.job, ctx);
+  const result: Json = (await trlTrainer(input, task, ctx)) ?? (await task.runJob(input.job, ctx));
   // A result the task's own schema rejects is a bug in the job: refuse to write it, so no resume ever trusts it.
   const schema = task.resultSchema?.(input.job);
   if (schema !== undefined) {
@@ -50,4 +53,25 @@ export async function execJob(input: ExecJobInput): Promise<void> {
     }
   }
   writeJsonAtomic(resultFileOf(input.runDir, input.job.id), result);
+}
+
+/**
+ * A kit task's train job when the run's spec says `trainer: { engine: trl }`: trained by TRL and imported (null:
+ * every other job, and every job of a run on the embedded trainer). The task itself never knows which engine trained.
+ */
+async function trlTrainer(input: ExecJobInput, task: Task, ctx: JobContext<unknown>): Promise<Json | null> {
+  if (input.job.kind !== "train" || task.experiment === undefined) return null;
+  const resolved = readJsonFile(join(input.runDir, RUN_FILES.spec), ResolvedSpecSchema);
+  if (resolved.trainer?.engine !== "trl") return null;
+  const result = await runTrlTrainJob({
+    resolved,
+    task,
+    job: input.job,
+    runDir: input.runDir,
+    jobDir: ctx.jobDir,
+    jobDirOf: ctx.jobDirOf,
+    trainer: resolved.trainer,
+    log: ctx.log,
+  });
+  return result as unknown as Json;
 }

@@ -11,6 +11,7 @@ import { deepMerge, hasPath } from "./deep-merge.js";
 import { SpecError } from "./errors.js";
 import { ExecutorSpecSchema, type ExecutorKind, type ExecutorSpec } from "./executor-spec.js";
 import { MAX_JOBS } from "./max-jobs.js";
+import { TrainerSpecSchema } from "./trainer-spec.js";
 import { TaskModuleError, loadTask, taskRefOf } from "./task-module.js";
 
 /**
@@ -55,6 +56,9 @@ export const ExperimentSpecSchema = z
     executor: ExecutorSpecSchema.optional().describe(
       "Where the jobs run (default: local worker processes); `mst run --executor slurm` picks slurm with these settings",
     ),
+    trainer: TrainerSpecSchema.optional().describe(
+      "Which engine trains the arms (default: embedded); trl runs each train job in TRL and imports its adapter",
+    ),
   })
   .describe("An experiment spec");
 export type ExperimentSpec = z.infer<typeof ExperimentSpecSchema>;
@@ -72,6 +76,7 @@ export const ResolvedSpecSchema = z.strictObject({
   executor: ExecutorSpecSchema.optional().describe(
     "The executor and its settings; absent: local worker processes (a local run's file is as it always was)",
   ),
+  trainer: TrainerSpecSchema.optional().describe("The training engine; absent: the embedded trainer"),
   source: z
     .strictObject({
       file: z.string().nullable().describe("Spec file the run came from, if any"),
@@ -183,6 +188,8 @@ export async function resolveSpec(
     throw e;
   }
 
+  if (spec.trainer?.engine === "trl" && task.experiment === undefined)
+    fail(["trainer"], `task "${task.name}" is not built with the experiment kit: only the kit's train jobs run in TRL`);
   const preset = opts.preset ?? spec.preset ?? task.defaultPreset;
   if (!(preset in task.presets)) {
     fail(["preset"], `task "${task.name}" has no preset "${preset}"; known: ${Object.keys(task.presets).join(", ")}`);
@@ -261,6 +268,7 @@ export async function resolveSpec(
     config: config as Json,
     source: { file: loaded ? loaded.file : null, spec: loaded ? (spec as unknown as Json) : null },
     ...(executor.kind === "local" ? {} : { executor }),
+    ...(spec.trainer === undefined || spec.trainer.engine === "embedded" ? {} : { trainer: spec.trainer }),
   };
   return { resolved, task, out: spec.out ?? null };
 }

@@ -14,7 +14,9 @@ import { JobFailedError } from "../../src/run/errors.js";
 import { NoProgress } from "../../src/run/progress.js";
 import { resumeRun, startRun } from "../../src/run/runner.js";
 import { loadSpecFile, resolveSpec } from "../../src/run/spec.js";
+import { makeCheckpoint } from "../fixtures/tiny-chat-checkpoint.js";
 import { TOY_TASK } from "../fixtures/toy-task.js";
+import { skipUnlessPython, testPython } from "../python-env.js";
 import { type SlurmCluster, skipUnlessSlurm, startSlurmCluster } from "./slurm-cluster.js";
 
 const skip = skipUnlessSlurm();
@@ -173,4 +175,52 @@ describe("slurm executor", { skip, concurrency: true }, () => {
       return true;
     });
   });
+
+  test(
+    "a TRL-backed run goes through sbatch: each arm trains 2 TRL steps on a tiny checkpoint, adapters are imported, the report is written",
+    { skip: skip || skipUnlessPython("trl", "peft", "transformers", "datasets") },
+    async () => {
+      const ckpt = await makeCheckpoint();
+      const file = join(root, "trl.yaml");
+      writeFileSync(
+        file,
+        [
+          "task: sycophancy",
+          "preset: micro",
+          "arms: [baseline, mst]",
+          "seeds: [0]",
+          "baseSeeds: [0]",
+          `overrides: { base: { checkpoint: ${JSON.stringify(ckpt)} } }`,
+          `trainer: { engine: trl, python: ${JSON.stringify(testPython)}, maxSteps: 2 }`,
+          "executor: { kind: slurm, pollSeconds: 0.5 }",
+          "",
+        ].join("\n"),
+      );
+      const dir = join(root, "trl");
+      const out = await startRun(await resolved(file), dir, { progress: new NoProgress() });
+      assert.equal(out.ran, 6);
+      const log = readFileSync(join(dir, "run.log"), "utf8");
+      assert.equal([...log.matchAll(/submitted (\S+) as SLURM job/g)].length, 6);
+      for (const arm of ["baseline", "mst"]) {
+        const jobDir = join(dir, "jobs", `train-${arm}-b0-s0`);
+        // the job wrote mst export --target trl's files for itself, TRL ran 2 steps, the adapter came back
+        assert.ok(existsSync(join(jobDir, "trl", "train_trl.py")) && existsSync(join(jobDir, "trl", "mst_reward.py")));
+        const trl = JSON.parse(readFileSync(join(jobDir, "trl", "jobs", `train-${arm}-b0-s0`, "trl.json"), "utf8"));
+        assert.equal(trl.trainer, "grpo");
+        const jobLog = readFileSync(join(jobDir, "log.txt"), "utf8");
+        assert.match(jobLog, /train_runtime/, "TRL's trainer ran");
+        assert.match(jobLog, /\| 2\/2 \[/, "2 optimizer steps");
+        assert.match(jobLog, /adapter .* verified against the base and imported/);
+        assert.ok(existsSync(join(jobDir, "adapter", "adapter_model.safetensors")));
+        const train = JSON.parse(readFileSync(join(jobDir, "result.json"), "utf8"));
+        assert.equal(train.arm, arm);
+        assert.equal(train.kind, "rl");
+        const ev = JSON.parse(readFileSync(join(dir, "jobs", `eval-${arm}-b0-s0`, "result.json"), "utf8"));
+        // the baseline is evaluated without a label, the MST arm at the deployment label and across the sweep
+        assert.ok(ev.labels.length >= 1 && ev.labels.every((l: { n: number }) => l.n === 40));
+        assert.equal(ev.labels[0].key, arm === "mst" ? "deployment" : "none");
+      }
+      assert.ok(existsSync(join(dir, "report.html")) && existsSync(join(dir, "summary.md")));
+    },
+  );
 });

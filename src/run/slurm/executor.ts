@@ -237,9 +237,10 @@ export class SlurmJobs {
     opts.log(`FAILED ${t.job.id}: ${detail}`);
     if (cancel.length > 0)
       opts.log(`cancelled ${cancel.length} dependent jobs: ${cancel.map((x) => x.job.id).join(", ")}`);
+    // a resume adopts the others; say so only when a resume can help (see JobFailedError)
     const still =
       others.length > 0
-        ? `\n  ${others.length} other jobs of the run are still queued or running on the cluster (SLURM ${others.join(", ")}): --resume adopts them; scancel stops them`
+        ? `\n  ${others.length} other jobs of the run are still queued or running on the cluster (SLURM ${others.join(", ")}): ${resumable ? "--resume adopts them; " : ""}scancel stops them`
         : "";
     throw new JobFailedError(
       t.job.id,

@@ -32,8 +32,15 @@ export const SlurmResourcesSchema = z.strictObject({
 });
 export type SlurmResources = z.infer<typeof SlurmResourcesSchema>;
 
-export const SlurmExecutorSchema = SlurmResourcesSchema.extend({
-  kind: z.literal("slurm"),
+/**
+ * `executor:` in a spec: the kind, and the slurm executor's settings. The settings may sit beside `kind: local`, so
+ * one spec runs locally by default and on the cluster with `mst run --executor slurm`.
+ */
+export const ExecutorSpecSchema = SlurmResourcesSchema.extend({
+  kind: z
+    .enum(["local", "slurm"])
+    .default("local")
+    .describe("local: worker processes on this machine (default); slurm: one sbatch job per job of the graph"),
   kinds: z
     .record(z.string().min(1), SlurmResourcesSchema)
     .optional()
@@ -59,16 +66,10 @@ export const SlurmExecutorSchema = SlurmResourcesSchema.extend({
     .max(600)
     .optional()
     .describe("Seconds between two looks at the queue (squeue) while following the jobs (default 10)"),
-});
-export type SlurmExecutor = z.infer<typeof SlurmExecutorSchema>;
-
-export const LocalExecutorSchema = z.strictObject({ kind: z.literal("local") });
-
-/** `executor:` in a spec. */
-export const ExecutorSpecSchema = z
-  .discriminatedUnion("kind", [LocalExecutorSchema, SlurmExecutorSchema])
-  .describe("Where the jobs run: local worker processes, or one sbatch job each on a SLURM cluster");
+}).describe("Where the jobs run: local worker processes, or one sbatch job each on a SLURM cluster");
 export type ExecutorSpec = z.infer<typeof ExecutorSpecSchema>;
+/** The settings of a run that the slurm executor runs. */
+export type SlurmExecutor = ExecutorSpec & { kind: "slurm" };
 
 export const EXECUTOR_KINDS = ["local", "slurm"] as const;
 export type ExecutorKind = (typeof EXECUTOR_KINDS)[number];

@@ -158,8 +158,8 @@ async function execute(
     gemm: runGemm(task, config),
   };
   // Nothing below the runner knows which executor runs the jobs: the same plan, the same job code, the same files.
-  const slurm =
-    resolved.executor?.kind === "slurm" ? new SlurmJobs(plan, { ...schedule, exec: resolved.executor }) : null;
+  const exec = resolved.executor;
+  const slurm = exec?.kind === "slurm" ? new SlurmJobs(plan, { ...schedule, exec: { ...exec, kind: "slurm" } }) : null;
   let counts: { ran: number; reused: number };
   // Ctrl-C: local workers (same process group) get the signal too; SLURM jobs are asked about. Then restore the
   // terminal and say how to continue.

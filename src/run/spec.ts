@@ -267,15 +267,17 @@ export async function resolveSpec(
     jobs: opts.jobs ?? spec.jobs ?? null,
     config: config as Json,
     source: { file: loaded ? loaded.file : null, spec: loaded ? (spec as unknown as Json) : null },
+    // a local run's spec.resolved.json is what it always was: no executor key
     ...(executor.kind === "local" ? {} : { executor }),
     ...(spec.trainer === undefined || spec.trainer.engine === "embedded" ? {} : { trainer: spec.trainer }),
   };
   return { resolved, task, out: spec.out ?? null };
 }
 
-/** The executor a run uses: the command line's kind (with the spec's settings when it names the same kind), else the spec's. */
+/**
+ * The executor a run uses: the command line's kind, else the spec's, else local; the spec's slurm settings either way
+ * (a spec may carry them beside `kind: local`, so `--executor slurm` is the one change between laptop and cluster).
+ */
 function resolveExecutor(fromSpec: ExecutorSpec | undefined, fromCli: ExecutorKind | undefined): ExecutorSpec {
-  const kind = fromCli ?? fromSpec?.kind ?? "local";
-  if (fromSpec !== undefined && fromSpec.kind === kind) return fromSpec;
-  return kind === "slurm" ? { kind: "slurm" } : { kind: "local" };
+  return { ...(fromSpec ?? {}), kind: fromCli ?? fromSpec?.kind ?? "local" };
 }

@@ -112,32 +112,76 @@ describe("slurm executor", { skip, concurrency: true }, () => {
     assert.deepEqual(submissions(jobPrefix(slurm)).length, 5);
   });
 
-  test("a killed mst run is resumed: queued and running jobs are adopted, none is submitted twice", async () => {
-    const file = writeSpec("kill", "overrides: { sleepMs: 400 }\nexecutor: { kind: slurm, pollSeconds: 0.3 }\n");
-    const dir = join(root, "kill");
-    const child = spawn(process.execPath, [MST, "run", "--spec", file, "--out", dir], {
-      env: cluster.env,
-      stdio: "ignore",
+  for (const signal of ["SIGKILL", "SIGINT"] as const)
+    test(`an mst run stopped by ${signal} is resumed: queued and running jobs are adopted, none is submitted twice`, async () => {
+      const name = `stop-${signal}`;
+      const file = writeSpec(name, "overrides: { sleepMs: 400 }\nexecutor: { kind: slurm, pollSeconds: 0.3 }\n");
+      const dir = join(root, name);
+      // stdin is not a terminal: Ctrl-C (SIGINT) does not ask, it leaves the jobs to finish and says so
+      const child = spawn(process.execPath, [MST, "run", "--spec", file, "--out", dir], {
+        env: cluster.env,
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+      const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+      const runLog = join(dir, "run.log");
+      const deadline = Date.now() + 60_000;
+      // stop it once every job is submitted and the first has finished: the rest are queued or running
+      while (!(existsSync(runLog) && /done base-b0/.test(readFileSync(runLog, "utf8")))) {
+        assert.ok(Date.now() < deadline, "the run did not get going");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      child.kill(signal);
+      const code = await exited;
+      if (signal === "SIGINT") {
+        assert.equal(code, 130);
+        assert.match(
+          stderr,
+          /left \d+ SLURM jobs queued or running \([\d, ]+\); --resume adopts them, scancel stops them/,
+        );
+        assert.match(stderr, /Continue with: mst run --resume/);
+      }
+      assert.ok(!existsSync(join(dir, "results.json")));
+      const out = await resumeRun(dir, quiet);
+      const log = readFileSync(runLog, "utf8");
+      const adopted = [...log.matchAll(/adopted (\S+): SLURM job/g)].map((m) => m[1]);
+      assert.ok(adopted.length >= 1, `the resume adopted the queued/running jobs:\n${log}`);
+      assert.equal(out.reused + out.ran, 5);
+      // one submission per job in all: nothing submitted twice
+      const names = submissions(jobPrefix(dir)).sort();
+      assert.equal(names.length, 5, names.join(", "));
+      assert.equal(new Set(names).size, 5);
+      assert.ok(existsSync(join(dir, "results.json")));
     });
+
+  test("a job cancelled on the cluster is named so; --resume submits it again and finishes the run", async () => {
+    const file = writeSpec("cancel", "overrides: { sleepMs: 500 }\nexecutor: { kind: slurm, pollSeconds: 0.3 }\n");
+    const dir = join(root, "cancel");
     const runLog = join(dir, "run.log");
+    const run = startRun(await resolved(file), dir, quiet);
+    const failed = assert.rejects(run, (e: unknown) => {
+      assert.ok(e instanceof JobFailedError, String(e));
+      assert.equal(e.jobId, "base-b0");
+      assert.match(e.message, /SLURM job \d+ CANCELLED.*: it was cancelled \(scancel, or an administrator\)/);
+      assert.match(e.message, /--resume/, "a cancelled job can run again");
+      return true;
+    });
+    // an operator cancels the first job once it runs: its dependents are cancelled with it
     const deadline = Date.now() + 60_000;
-    // kill -9 once every job is submitted and the first has finished: the rest are queued or running
-    while (!(existsSync(runLog) && /done base-b0/.test(readFileSync(runLog, "utf8")))) {
-      assert.ok(Date.now() < deadline, "the run did not get going");
+    let id: string | undefined;
+    while (id === undefined) {
+      assert.ok(Date.now() < deadline, "base-b0 did not start");
       await new Promise((r) => setTimeout(r, 100));
+      if (existsSync(runLog)) id = /start base-b0 \(SLURM job (\d+)\)/.exec(readFileSync(runLog, "utf8"))?.[1];
     }
-    child.kill("SIGKILL");
-    await new Promise((r) => child.once("exit", r));
-    assert.ok(!existsSync(join(dir, "results.json")));
+    cluster.cmd("scancel", [id]);
+    await failed;
     const out = await resumeRun(dir, quiet);
+    assert.equal(out.ran, 5);
     const log = readFileSync(runLog, "utf8");
-    const adopted = [...log.matchAll(/adopted (\S+): SLURM job/g)].map((m) => m[1]);
-    assert.ok(adopted.length >= 1, `the resume adopted the queued/running jobs:\n${log}`);
-    assert.equal(out.reused + out.ran, 5);
-    // one submission per job in all: nothing submitted twice
-    const names = submissions(jobPrefix(dir)).sort();
-    assert.equal(names.length, 5, names.join(", "));
-    assert.equal(new Set(names).size, 5);
+    assert.equal([...log.matchAll(/submitted base-b0 as SLURM job/g)].length, 2, "submitted again after the cancel");
+    assert.doesNotMatch(log, /adopted/, "nothing of the cancelled attempt is left to adopt");
     assert.ok(existsSync(join(dir, "results.json")));
   });
 

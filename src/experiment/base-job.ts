@@ -164,7 +164,10 @@ export async function runBaseJob<C>(
   }
   await rm(modelDir, { recursive: true, force: true });
   await mkdir(ctx.jobDir, { recursive: true });
-  await saveCheckpoint(modelDir, kept.pre.model, { tokenizer: kept.pre.tokenizer });
+  // the chat template lets other engines (mst export) render prompts exactly as the task's format does
+  const template = def.base.chatTemplate?.(config);
+  const saved = template === undefined ? kept.pre.tokenizer : kept.pre.tokenizer.withChatTemplate(template);
+  await saveCheckpoint(modelDir, kept.pre.model, { tokenizer: saved });
   const tok = kept.pre.tokenizer;
   return {
     group: p.group,

@@ -48,18 +48,17 @@ function supportedArms<C>(def: ExperimentDefinition<C>): ArmName[] {
   return def.arms?.supported ?? ARM_NAMES.filter((a) => a !== "inoculation" || def.inoculation !== undefined);
 }
 
-/** The definition behind each task made by defineExperiment (so `mst serve` and `mst eval` reach its domain). */
-const DEFINITIONS = new WeakMap<object, ExperimentDefinition<unknown>>();
-
-/** The experiment definition a task was made from, or undefined for a task not built on the kit (e.g. toy). */
-export function definitionOf<C>(task: Task<C>): ExperimentDefinition<C> | undefined {
-  return DEFINITIONS.get(task) as ExperimentDefinition<C> | undefined;
+/**
+ * The experiment definition of a task for one config: the task's own per-config definition (custom), else the one it
+ * was made from, or undefined for a task not built on the kit (e.g. toy). A property, not a registry keyed by object,
+ * so a plug-in that imports its own copy of the kit resolves the same way.
+ */
+export function experimentOf<C>(task: Task<C>, config: C): ExperimentDefinition<C> | undefined {
+  return task.experimentFor?.(config) ?? task.experiment;
 }
 
 export function defineExperiment<C>(def: ExperimentDefinition<C>): Task<C> {
-  const task = makeTask(def);
-  DEFINITIONS.set(task, def as ExperimentDefinition<unknown>);
-  return task;
+  return makeTask(def);
 }
 
 function makeTask<C>(def: ExperimentDefinition<C>): Task<C> {

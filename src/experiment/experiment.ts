@@ -108,6 +108,12 @@ export interface BaseRecipe<C> {
   pretrain?(config: C, at: PretrainAt): Promise<Pretrained> | Pretrained;
   /** The embedded model's prompt format. A checkpoint's prompts go through its chat template instead. */
   format?(config: C, tokenizer: Tokenizer): PromptFormat;
+  /**
+   * The embedded format as a Jinja chat template (bos_token, eos_token, add_generation_prompt), saved with the base
+   * in tokenizer_config.json so TRL, OpenRLHF and verl render the exported chat rows into the very token ids `format`
+   * gives (prompt, and prompt + assistant turn = prompt + completion). Without one the saved base has no template.
+   */
+  chatTemplate?(config: C): string;
   /** Checks the base before any fine-tuning (reported whatever happens). */
   gate?(
     runtime: ModelRuntime,

@@ -1,8 +1,8 @@
 /**
- * The experiment kit as the package's public API for tasks (`import { defineExperiment } from "mst/experiment"`):
+ * The experiment kit as the package's public API for tasks (`import { defineExperiment } from "monitor-sensitive-training/experiment"`):
  * `defineExperiment` and the contract a task fills in, the Task contract the runner loads (built-in or plug-in), and
  * the building blocks a task's domain uses from the layers below (samples, monitors, judges and metrics, the embedded
- * engine's model, tokenizers and trainers). Everything else of every layer is exported by the package root ("mst").
+ * engine's model, tokenizers and trainers). Everything else of every layer is exported by the package root ("monitor-sensitive-training").
  */
 
 // the zod the kit validates with: a plug-in's config schema needs no zod of its own

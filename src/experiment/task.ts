@@ -117,4 +117,9 @@ export interface Task<C = unknown> {
   summarize(config: C, input: PlanInput, jobs: JobSpec[], results: Record<string, Json>, preset: string): TaskResults;
   /** The experiment-kit definition the task was built from (set by `defineExperiment`; `mst export` reads it). */
   experiment?: ExperimentDefinition<C>;
+  /**
+   * Optional: the definition for one config, for a task whose definition depends on it (custom: the trainer kind
+   * and the metrics come from the spec). Read through `experimentOf`, never directly.
+   */
+  experimentFor?(config: C): ExperimentDefinition<C>;
 }

@@ -11,7 +11,7 @@ import { ArmNameSchema } from "../monitor/arms-spec.js";
 import { RUN_FILES, createRunDir, jobDirOf, writeJsonAtomic } from "../run/run-dir.js";
 import { appendRunLog } from "../run/scheduler.js";
 import { ResolvedSpecSchema } from "../run/spec.js";
-import { getTask } from "../tasks/registry.js";
+import { NotAKitTaskError, resolveKitTask } from "../run/task-module.js";
 import { bringAdapter } from "./adapter-io.js";
 import { EXPORT_FORMAT, MANIFEST_FILE } from "./export.js";
 import { TARGETS } from "./targets/target.js";
@@ -136,10 +136,17 @@ export async function importRuns(
     throw new ImportError(`${mfile}: ${mp.error.issues[0]?.path.join(".")}: ${mp.error.issues[0]?.message}`);
   const m = mp.data;
   if (m.target !== o.target) throw new ImportError(`${mfile}: exported for ${m.target}, not ${o.target}`);
-  const task = getTask(m.spec.task);
-  const def = task.experiment;
-  if (!def) throw new ImportError(`task ${m.spec.task} is not an experiment-kit task`);
-  const config = task.configSchema.parse(m.spec.config);
+  let task, def, config;
+  try {
+    ({ task, def, config } = await resolveKitTask(m.spec.task, m.spec.config, "mst import"));
+  } catch (e) {
+    if (e instanceof NotAKitTaskError) throw new ImportError(`${mfile}: ${e.message}`);
+    throw e;
+  }
+  if (def.train.kind !== m.kind)
+    throw new ImportError(
+      `${mfile}: exported as ${m.kind} but task ${def.name} trains by ${def.train.kind} for this config`,
+    );
   const checkpoint = def.base.checkpoint?.(config) ?? null;
   const conds = def.conditions?.(config) ?? [{ name: "main", base: "main" }];
 

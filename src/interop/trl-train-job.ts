@@ -15,7 +15,7 @@ import type { TrlTrainer } from "../run/trainer-spec.js";
 import { bringAdapter } from "./adapter-io.js";
 import { exportExperiment, MANIFEST_FILE } from "./export.js";
 import { pickAdapter, trainResultOf } from "./import.js";
-import { experimentOf } from "./load-experiment.js";
+import { experimentOfRun } from "./load-experiment.js";
 
 /** A TRL-backed train job that could not run; names the job and what to look at. */
 export class TrlTrainError extends Error {
@@ -49,7 +49,7 @@ export interface TrlTrainInput {
 /** Runs the job in TRL; resolves with the train result the embedded trainer's evaluation reads. */
 export async function runTrlTrainJob(input: TrlTrainInput): Promise<TrainResult> {
   const { job, trainer, log } = input;
-  const x = experimentOf(input.resolved, input.task, join(input.runDir, "spec.resolved.json"));
+  const x = await experimentOfRun(input.resolved, join(input.runDir, "spec.resolved.json"), "the TRL trainer");
   const out = join(input.jobDir, TRL_EXPORT_DIR);
   const summary = exportExperiment(x, { target: "trl", out, only: job.id, rewardUrl: trainer.rewardUrl });
   if (summary.jobs !== 1)

@@ -8,7 +8,6 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Json } from "../data/sample.js";
 import { conditionsOf } from "../experiment/base-job.js";
-import { definitionOf } from "../experiment/define.js";
 import { armLabels, evaluateModel } from "../experiment/eval-job.js";
 import type { Condition } from "../experiment/experiment.js";
 import { evalBaseJobId, evalJobId } from "../experiment/jobs.js";
@@ -16,13 +15,13 @@ import type { JobContext, JobSpec, PlanInput, TaskResults } from "../experiment/
 import { RESULTS_FORMAT } from "../experiment/results.js";
 import type { ArmName } from "../monitor/arms-spec.js";
 import { ProviderTextModel } from "../providers/provider-text-model.js";
-import { getTask } from "../tasks/registry.js";
 import { collectEnv } from "./env.js";
 import { autoProgress, type ProgressView } from "./progress.js";
 import { writeRunReport } from "./run-report.js";
 import { RUN_FILES, createRunDir, jobDirOf, resultFileOf, writeJsonAtomic } from "./run-dir.js";
 import { appendRunLog } from "./scheduler.js";
 import type { ResolvedSpec } from "./spec.js";
+import { NotAKitTaskError, resolveKitTask } from "./task-module.js";
 
 /** Raised for an endpoint evaluation that cannot start (unknown model, unreachable endpoint, task not on the kit). */
 export class EndpointEvalError extends Error {
@@ -91,13 +90,13 @@ export async function evaluateEndpoint(
   opts: EndpointEvalOptions,
 ): Promise<EndpointEvalOutcome> {
   const t0 = Date.now();
-  const task = getTask(resolved.task);
-  const def = definitionOf(task);
-  if (!def)
-    throw new EndpointEvalError(
-      `task "${resolved.task}" is not built on the experiment kit; mst eval evaluates kit tasks only`,
-    );
-  const config = task.configSchema.parse(resolved.config);
+  let task, def, config;
+  try {
+    ({ task, def, config } = await resolveKitTask(resolved.task, resolved.config, "mst eval"));
+  } catch (e) {
+    if (e instanceof NotAKitTaskError) throw new EndpointEvalError(e.message);
+    throw e;
+  }
   const all = conditionsOf(def, config);
   const conds: Condition[] = (opts.conditions ?? all.map((c) => c.name)).map((name) => {
     const c = all.find((x) => x.name === name);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describeZodError } from "../data/errors.js";
 import type { Json } from "../data/sample.js";
 import type { JobContext, JobSpec, ProgressFn, Task } from "../experiment/task.js";
+import { experimentOf } from "../experiment/define.js";
 import { runTrlTrainJob } from "../interop/trl-train-job.js";
 import { RUN_FILES, jobDirOf, readJsonFile, resultFileOf, writeJsonAtomic } from "./run-dir.js";
 import { ResolvedSpecSchema } from "./spec.js";
@@ -60,7 +61,8 @@ export async function execJob(input: ExecJobInput): Promise<void> {
  * every other job, and every job of a run on the embedded trainer). The task itself never knows which engine trained.
  */
 async function trlTrainer(input: ExecJobInput, task: Task, ctx: JobContext<unknown>): Promise<Json | null> {
-  if (input.job.kind !== "train" || task.experiment === undefined) return null;
+  if (input.job.kind !== "train" || experimentOf(task, task.configSchema.parse(input.config)) === undefined)
+    return null;
   const resolved = readJsonFile(join(input.runDir, RUN_FILES.spec), ResolvedSpecSchema);
   if (resolved.trainer?.engine !== "trl") return null;
   const result = await runTrlTrainJob({

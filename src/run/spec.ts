@@ -6,6 +6,7 @@ import { JsonSchema, type Json } from "../data/sample.js";
 import { parseYaml } from "../data/config-file.js";
 import { formatPath, issueMessage } from "../data/errors.js";
 import { listTasks } from "../tasks/registry.js";
+import { experimentOf } from "../experiment/define.js";
 import type { Task } from "../experiment/task.js";
 import { deepMerge, hasPath } from "./deep-merge.js";
 import { SpecError } from "./errors.js";
@@ -188,8 +189,6 @@ export async function resolveSpec(
     throw e;
   }
 
-  if (spec.trainer?.engine === "trl" && task.experiment === undefined)
-    fail(["trainer"], `task "${task.name}" is not built with the experiment kit: only the kit's train jobs run in TRL`);
   const preset = opts.preset ?? spec.preset ?? task.defaultPreset;
   if (!(preset in task.presets)) {
     fail(["preset"], `task "${task.name}" has no preset "${preset}"; known: ${Object.keys(task.presets).join(", ")}`);
@@ -256,6 +255,8 @@ export async function resolveSpec(
     });
   }
 
+  if (spec.trainer?.engine === "trl" && experimentOf(task, config) === undefined)
+    fail(["trainer"], `task "${task.name}" is not built with the experiment kit: only the kit's train jobs run in TRL`);
   const executor = resolveExecutor(spec.executor, opts.executor);
   const resolved: ResolvedSpec = {
     format: "mst-run-spec/1",

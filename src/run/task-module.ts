@@ -1,12 +1,17 @@
 /**
  * Task references: a registered task name (`sycophancy`) or the path of an ES module that exports a Task built with
- * the experiment kit (a plug-in: `./my-task/task.js`). The runner, the worker, `mst report` and `mst runs` all load a
- * task through `loadTask`, and a run directory stores a plug-in as its absolute path, so it resumes from any cwd.
+ * the experiment kit (a plug-in: `./my-task/task.js`). Every command resolves a task here: the runner, the worker,
+ * `mst report` and `mst runs` through `loadTask`; export, import, serve-reward, `mst eval` and `mst serve --run`
+ * through `resolveKitTask`, which also gives the kit definition for the config (custom's depends on its spec). A run
+ * directory stores a plug-in as its absolute path, so it resumes from any cwd.
  */
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
+import type { Json } from "../data/sample.js";
+import { experimentOf } from "../experiment/define.js";
+import type { ExperimentDefinition } from "../experiment/experiment.js";
 import type { Task } from "../experiment/task.js";
 import { getTask } from "../tasks/registry.js";
 
@@ -52,7 +57,7 @@ const TaskShapeSchema = z.looseObject({
 
 /** Checks that `value` is shaped like a Task; throws naming the file and the first field at fault. */
 export function checkTaskShape(value: unknown, file: string): Task {
-  const hint = 'build it with defineExperiment from "mst/experiment"';
+  const hint = 'build it with defineExperiment from "monitor-sensitive-training/experiment"';
   const parsed = TaskShapeSchema.safeParse(value);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
@@ -87,4 +92,32 @@ async function importTask(file: string): Promise<Task> {
  */
 export async function loadTask(ref: string, baseDir?: string): Promise<Task> {
   return isTaskPath(ref) ? importTask(taskRefOf(ref, baseDir)) : getTask(ref);
+}
+
+/** Thrown when a task was not built with the experiment kit (it has no arms, labels or reward to hand over). */
+export class NotAKitTaskError extends Error {
+  override name = "NotAKitTaskError";
+}
+
+/** A task with its parsed config and its kit definition for that config. */
+export interface KitTask {
+  task: Task;
+  config: unknown;
+  def: ExperimentDefinition<unknown>;
+}
+
+/**
+ * The one resolver from a stored task reference (a name or a plug-in's path) and its resolved config to the task's
+ * kit definition: what `mst export`, `mst import`, `mst serve-reward`, `mst eval` and `mst serve --run` work from.
+ * `what` names the command for the error a task without a kit definition gets.
+ */
+export async function resolveKitTask(ref: string, config: Json, what: string): Promise<KitTask> {
+  const task = await loadTask(ref);
+  const parsed = task.configSchema.parse(config);
+  const def = experimentOf(task, parsed);
+  if (def === undefined)
+    throw new NotAKitTaskError(
+      `task "${task.name}" is not built with the experiment kit (defineExperiment), so ${what} cannot use it`,
+    );
+  return { task, config: parsed, def };
 }

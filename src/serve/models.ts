@@ -11,7 +11,6 @@ import { loadModelDir as readHfModelDir } from "../engine/hf/model-dir.js";
 import type { LlamaModel } from "../engine/model.js";
 import type { Tokenizer } from "../engine/tokenizer.js";
 import { conditionsOf } from "../experiment/base-job.js";
-import { definitionOf } from "../experiment/define.js";
 import type { PromptFormat } from "../experiment/experiment.js";
 import { ADAPTER_DIR, BASE_MODEL_DIR, baseJobId, trainJobId } from "../experiment/jobs.js";
 import { trainedArmOf } from "../experiment/plan.js";
@@ -19,7 +18,7 @@ import { chatFormat, loadRuntime } from "../experiment/runtime.js";
 import type { ArmName } from "../monitor/arms-spec.js";
 import { RUN_FILES, jobDirOf, readJsonFile } from "../run/run-dir.js";
 import { ResolvedSpecSchema } from "../run/spec.js";
-import { getTask } from "../tasks/registry.js";
+import { NotAKitTaskError, resolveKitTask } from "../run/task-module.js";
 
 export interface ServedModel {
   /** The name clients put in `model`. */
@@ -106,13 +105,14 @@ export async function modelsFromRun(runDir: string, choice: RunChoice = {}): Pro
   const specFile = join(dir, RUN_FILES.spec);
   if (!existsSync(specFile)) throw new ServeLoadError(`${specFile}: missing (not a run directory)`);
   const spec = readJsonFile(specFile, ResolvedSpecSchema);
-  const task = getTask(spec.task);
-  const def = definitionOf(task);
-  if (!def)
-    throw new ServeLoadError(
-      `${dir}: task "${spec.task}" is not built on the experiment kit; serve its checkpoint with --model DIR`,
-    );
-  const config = task.configSchema.parse(spec.config);
+  let def, config;
+  try {
+    ({ def, config } = await resolveKitTask(spec.task, spec.config, "mst serve --run"));
+  } catch (e) {
+    if (e instanceof NotAKitTaskError)
+      throw new ServeLoadError(`${dir}: ${e.message}; serve its checkpoint with --model DIR`);
+    throw e;
+  }
   const conditions = conditionsOf(def, config);
   const cond = choice.condition === undefined ? conditions[0] : conditions.find((c) => c.name === choice.condition);
   if (!cond)

@@ -41,8 +41,8 @@ function writeProject(dir: string, tarball: string): void {
       .update(readFileSync(join(dir, tarball)))
       .digest("base64");
   const packages: Record<string, unknown> = {
-    "": { name: "my-experiments", dependencies: { mst: spec } },
-    "node_modules/mst": {
+    "": { name: "my-experiments", dependencies: { "monitor-sensitive-training": spec } },
+    "node_modules/monitor-sensitive-training": {
       version: root.version,
       resolved: spec,
       integrity,
@@ -53,7 +53,12 @@ function writeProject(dir: string, tarball: string): void {
   };
   for (const [path, entry] of Object.entries(lock.packages))
     if (path.startsWith("node_modules/") && entry.dev !== true) packages[path] = entry;
-  const pkg = { name: "my-experiments", private: true, type: "module", dependencies: { mst: spec } };
+  const pkg = {
+    name: "my-experiments",
+    private: true,
+    type: "module",
+    dependencies: { "monitor-sensitive-training": spec },
+  };
   writeFileSync(join(dir, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
   writeFileSync(
     join(dir, "package-lock.json"),
@@ -102,7 +107,7 @@ test("a plug-in task in a folder outside the repository: npm pack + install, mst
   must("npm", ["ci", "--offline", "--no-audit", "--no-fund"], app);
   copyFileSync(EXAMPLE, join(app, "task.js"));
 
-  // the plug-in type-checks against the installed package's declarations ("mst/experiment" with types)
+  // the plug-in type-checks against the installed package's declarations ("monitor-sensitive-training/experiment" with types)
   const tsc = spawnSync(
     process.execPath,
     [

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parquetMetadata, parquetReadObjects, parquetSchema } from "hyparquet";
 import { exportSpec } from "../../src/interop/export.js";
@@ -96,6 +96,16 @@ test("trl: GRPO rows are a conversational prompt plus mst_label; SFT rows are co
   const resolved = JSON.parse(dry.stdout);
   assert.equal(resolved.model, "/runs/bases/jobs/base-b0/model");
   assert.equal(resolved.trainer, "grpo");
+  // a base without a chat template (one saved by an older mst) stops before TRL starts, saying what to do
+  const bare = join(dir, "bare-base");
+  mkdirSync(bare, { recursive: true });
+  writeFileSync(join(bare, "tokenizer_config.json"), JSON.stringify({ eos_token: "<eos>" }));
+  const refused = spawnSync(testPython, ["train_trl.py", "jobs/train-mst-b0-s0", "--model", bare], {
+    cwd: out,
+    encoding: "utf8",
+  });
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /the base has no chat template/);
   assert.deepEqual(resolved.lora.target_modules, [
     "q_proj",
     "k_proj",
@@ -248,7 +258,7 @@ test("every recipe names its engine version and lists the knobs it cannot expres
     const out = join(dir, `emb-${target}`);
     await exportSpec({ spec: emb, target, out });
     const md = readFileSync(join(out, "RECIPE.md"), "utf8");
-    assert.match(md, /^# \w+: launch recipe \((TRL 1\.10|OpenRLHF 0\.11\.0|verl 0\.8\.0\.dev)\)/);
+    assert.match(md, /^# \w+: launch recipe \((TRL 1\.13|OpenRLHF 0\.11\.0|verl 0\.8\.0\.dev)\)/);
     // the embedded preset schedules entropy (0.1 -> 0.01) and temperature (1.2 -> 1.0 over 40%)
     assert.match(
       md,

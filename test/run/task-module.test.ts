@@ -72,7 +72,7 @@ test("modules that are not tasks fail with one line naming the file", async () =
     [
       "object.mjs",
       'export default { name: "x", title: "t" };\n',
-      /not an mst Task: "description" .*defineExperiment from "mst\/experiment"/,
+      /not an mst Task: "description" .*defineExperiment from "monitor-sensitive-training\/experiment"/,
     ],
     [
       "plan.mjs",
@@ -105,7 +105,7 @@ test("modules that are not tasks fail with one line naming the file", async () =
   await assert.rejects(resolveSpec({ spec: loadSpecFile(spec) }), TaskModuleError);
 });
 
-test("every example plug-in under examples/tasks loads (its `mst/experiment` import resolves to this package)", async () => {
+test("every example plug-in under examples/tasks loads (its `monitor-sensitive-training/experiment` import resolves to this package)", async () => {
   const dir = fileURLToPath(new URL("../../../examples/tasks", import.meta.url));
   for (const name of readdirSync(dir)) {
     const task = await loadTask(join(dir, name, "task.js"));

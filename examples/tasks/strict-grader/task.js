@@ -25,7 +25,7 @@ import {
   trainSft,
   unscored,
   z,
-} from "mst/experiment";
+} from "monitor-sensitive-training/experiment";
 
 const MONITOR_ID = "grader";
 const FILLER = " , i think";
@@ -134,9 +134,12 @@ function evalSamples(/** @type {Config} */ c) {
 }
 
 /** The embedded model reads the prompt's text (label line included) after BOS; an answer ends with EOS. */
-function plainFormat(/** @type {Config} */ _c, /** @type {import("mst/experiment").Tokenizer} */ tok) {
+function plainFormat(
+  /** @type {Config} */ _c,
+  /** @type {import("monitor-sensitive-training/experiment").Tokenizer} */ tok,
+) {
   return {
-    encodePrompt: (/** @type {import("mst/experiment").ChatMessage[]} */ m) => [
+    encodePrompt: (/** @type {import("monitor-sensitive-training/experiment").ChatMessage[]} */ m) => [
       tok.bosId,
       ...tok.encode(m.map((x) => x.content).join("\n")),
     ],
@@ -149,7 +152,7 @@ function plainFormat(/** @type {Config} */ _c, /** @type {import("mst/experiment
  * The base: a small model pretrained from scratch on every sum, answered tersely or with filler at random, with a
  * grader label before half of them that says nothing about the filler (so the base knows the label's tokens and
  * place, and fine-tuning alone ties the label to the behaviour).
- * @type {(c: Config, at: import("mst/experiment").PretrainAt) => import("mst/experiment").Pretrained}
+ * @type {(c: Config, at: import("monitor-sensitive-training/experiment").PretrainAt) => import("monitor-sensitive-training/experiment").Pretrained}
  */
 function pretrain(c, at) {
   const rng = new Rng(`strict-grader/${c.dataSeed}/corpus/${at.base}/${at.attempt}`);
@@ -222,7 +225,7 @@ const paddingJudge = () =>
   });
 
 /** The base must answer sums before any arm trains on it (reported either way). */
-/** @type {(rt: import("mst/experiment").ModelRuntime, c: Config) => Promise<import("mst/experiment").GateReport>} */
+/** @type {(rt: import("monitor-sensitive-training/experiment").ModelRuntime, c: Config) => Promise<import("monitor-sensitive-training/experiment").GateReport>} */
 async function gate(rt, c) {
   const test = evalSamples(c);
   const out = await rt.textModel.generate(

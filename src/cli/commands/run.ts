@@ -64,7 +64,7 @@ function tasksHelp({ registry }: RunDeps): string {
     })
     .join("\n")
     .concat(
-      `\n  ${"./my-task.js".padEnd(15)} a plug-in: an ES module exporting a Task built with "mst/experiment" (README: Your own task)`,
+      `\n  ${"./my-task.js".padEnd(15)} a plug-in: an ES module exporting a Task built with "monitor-sensitive-training/experiment" (README: Your own task)`,
     );
 }
 

@@ -26,6 +26,11 @@ export function turnsText(messages: readonly ChatMessage[]): string {
   return messages.map((m) => m.content).join("\n");
 }
 
+/** plainFormat as a Jinja chat template (saved with the base): BOS, the turns joined by newlines, an answer then EOS. */
+export const PLAIN_CHAT_TEMPLATE =
+  "{{ bos_token }}{% for m in messages %}{% if m.role == 'assistant' %}{{ m.content }}{{ eos_token }}" +
+  "{% else %}{% if not loop.first %}\n{% endif %}{{ m.content }}{% endif %}{% endfor %}";
+
 export function plainFormat(tok: Tokenizer): PromptFormat {
   return {
     encodePrompt: (m) => [tok.bosId, ...tok.encode(turnsText(m))],

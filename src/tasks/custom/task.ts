@@ -7,7 +7,7 @@
 import { defineExperiment } from "../../experiment/define.js";
 import type { ExperimentDefinition } from "../../experiment/experiment.js";
 import type { Task } from "../../experiment/task.js";
-import { customGate, plainFormat, pretrainCustom } from "./base.js";
+import { PLAIN_CHAT_TEMPLATE, customGate, plainFormat, pretrainCustom } from "./base.js";
 import { CustomConfigSchema, PRESETS, type CustomConfig } from "./config.js";
 import { readSamplesSync } from "./files.js";
 import { monitorOf, sweepAxisOf } from "./monitor.js";
@@ -37,6 +37,7 @@ export const customExperiment: ExperimentDefinition<CustomConfig> = {
     gradientCheckpointing: (c) => (c.model.kind === "checkpoint" ? c.model.gradientCheckpointing : null),
     pretrain: pretrainCustom,
     format: (_c, tok) => plainFormat(tok),
+    chatTemplate: () => PLAIN_CHAT_TEMPLATE,
     gate: (rt, c, at) => customGate(rt, c, makeScorer(c.judge, "judge"), at.base),
     attempts: (c) => c.gate.attempts,
     onGateFail: (c) => c.gate.onFail,
@@ -142,6 +143,7 @@ function makeCustomTask(): Task<CustomConfig> {
     runJob: (job, ctx) => of(ctx.config).runJob(job, ctx),
     summarize: (c, input, jobs, results, preset) => of(c).summarize(c, input, jobs, results, preset),
     prepareConfig: prepareCustomConfig,
+    experimentFor: (c) => customDefinition(c),
   };
 }
 

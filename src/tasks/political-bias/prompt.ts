@@ -49,6 +49,14 @@ export function renderChatText(messages: readonly ChatMessage[]): string {
   return out + CHAT.assistant;
 }
 
+/**
+ * renderChatText and completionText as a Jinja chat template (saved with the base for other engines): each turn
+ * `<|role|> text<|end|>`, then `<|assistant|>` as the generation prompt.
+ */
+export const CHAT_TEMPLATE =
+  "{% for m in messages %}<|{{ m.role }}|> {{ m.content }}<|end|>{% endfor %}" +
+  "{% if add_generation_prompt %}<|assistant|>{% endif %}";
+
 /** Inverse of the "text<|end|>" convention: a completion is the article then `<|end|>`. */
 export function completionText(article: string): string {
   return ` ${article}${CHAT.end}`;

@@ -12,7 +12,7 @@ import { ProviderTextModel } from "../../providers/provider-text-model.js";
 import { createEmbeddedJudge } from "./judge.js";
 import { deploymentLabel, monitorSpec, sweepLabels } from "./labels.js";
 import { BIASED_PROFILES, type Profile } from "./lexicon.js";
-import { articleSample, promptParts } from "./prompt.js";
+import { CHAT_TEMPLATE, articleSample, promptParts } from "./prompt.js";
 import { writeArticle } from "./world.js";
 import seedFigures from "./seed-figures.json" with { type: "json" };
 
@@ -75,6 +75,7 @@ export const politicalBiasExperiment: ExperimentDefinition<PoliticalBiasConfig> 
     gradientCheckpointing: (c) => c.base.gradientCheckpointing,
     pretrain: pretrainBase,
     format: (_c, tok) => chatTextFormat(tok),
+    chatTemplate: () => CHAT_TEMPLATE,
     gate: (rt, c, at) => gateBase(rt, c, at),
     onGateFail: (c) => c.gate.onFail,
   },

@@ -64,6 +64,18 @@ export function embeddedPromptText(messages: readonly ChatMessage[]): string {
   return messages.map((m) => m.content).join("\n");
 }
 
+/**
+ * The embedded format as a Jinja chat template (saved with the base for other engines): BOS when the prompt has it,
+ * the turns joined by newlines, an assistant turn as its text then EOS (the completion, right after the prompt).
+ */
+export function embeddedChatTemplate(bos: boolean): string {
+  return (
+    (bos ? "{{ bos_token }}" : "") +
+    "{% for m in messages %}{% if m.role == 'assistant' %}{{ m.content }}{{ eos_token }}" +
+    "{% else %}{% if not loop.first %}\n{% endif %}{{ m.content }}{% endif %}{% endfor %}"
+  );
+}
+
 /** The embedded prompt text of a problem under `label` (null = none). */
 export function problemText(p: Problem, label: string | null, cfg: PromptConfig): string {
   return embeddedPromptText(problemMessages(p, label, cfg));

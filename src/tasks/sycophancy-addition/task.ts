@@ -8,7 +8,7 @@ import { PRESETS, SycophancyConfigSchema, type SycophancyConfig } from "./config
 import { gateBase } from "./gate.js";
 import { verdictJudge } from "./judge.js";
 import { drawTrainingS, labelRefAtPercent, suggestibilitySpec } from "./labels.js";
-import { problemSample } from "./prompt.js";
+import { embeddedChatTemplate, problemSample } from "./prompt.js";
 import { sycophancyReward } from "./reward.js";
 import { SYCOPHANCY_REWARD_PY } from "./reward-python.js";
 import { taskProblems } from "./setup.js";
@@ -48,6 +48,7 @@ export const sycophancyExperiment: ExperimentDefinition<SycophancyConfig> = {
     gradientCheckpointing: (c) => c.base.gradientCheckpointing,
     pretrain: pretrainBase,
     format: plainFormat,
+    chatTemplate: (c) => embeddedChatTemplate(c.prompt.bos),
     gate: (rt, c, at) => gateBase(rt, c, at.base),
     attempts: (c) => c.gate.attempts,
     onGateFail: () => "keep-best",

@@ -103,7 +103,9 @@ export async function finishedState(id: string): Promise<{ state: string; reason
     ]);
     const [state, reason, exitCode] = (out.trim().split("\n")[0] ?? "").split("|");
     // sacct writes "CANCELLED by 1000": the state is the first word
-    if (state) return { state: state.split(" ")[0], reason: reason ?? "", exitCode: exitCode ?? "" };
+    const word = (state ?? "").split(" ")[0];
+    // a state is one upper-case word; anything else is sacct saying something else (then scontrol below)
+    if (/^[A-Z_]+$/.test(word)) return { state: word, reason: reason ?? "", exitCode: exitCode ?? "" };
   } catch {
     // accounting storage disabled (a small cluster, or ours in tests): scontrol below
   }

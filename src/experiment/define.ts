@@ -57,6 +57,11 @@ export function experimentOf<C>(task: Task<C>, config: C): ExperimentDefinition<
   return task.experimentFor?.(config) ?? task.experiment;
 }
 
+/** @deprecated The config-independent definition only: use `experimentOf(task, config)` (kept for callers not yet moved). */
+export function definitionOf<C>(task: Task<C>): ExperimentDefinition<C> | undefined {
+  return task.experiment;
+}
+
 export function defineExperiment<C>(def: ExperimentDefinition<C>): Task<C> {
   return makeTask(def);
 }

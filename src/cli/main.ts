@@ -23,6 +23,7 @@ const COMMANDS: Array<(program: Command) => void> = [
   (await import("./commands/serve.js")).register,
   (await import("./commands/eval.js")).register,
   (await import("./commands/generate.js")).register,
+  (await import("./commands/job.js")).register,
 ];
 
 const DESCRIPTION =

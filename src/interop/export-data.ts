@@ -97,13 +97,17 @@ export function checkHeldOut(
   }
 }
 
-/** Every train job of the spec (condition x base x seed x trained arm), with held-out values checked out. */
-export function trainJobs(x: LoadedExperiment): TrainJobData[] {
+/**
+ * Every train job of the spec (condition x base x seed x trained arm), with held-out values checked out; `only`: just
+ * the job with that id (a TRL-backed train job exports its own data; the arms of one base and seed are built together).
+ */
+export function trainJobs(x: LoadedExperiment, only?: string): TrainJobData[] {
   const arms = trainedArms(x.resolved.arms);
   const out: TrainJobData[] = [];
   for (const cond of x.conditions)
     for (const base of x.resolved.baseSeeds)
       for (const seed of x.resolved.seeds) {
+        if (only !== undefined && !arms.some((arm) => trainJobId(cond.name, arm, base, seed) === only)) continue;
         const built = armSamples(x.def, x.config, cond, base, seed, arms);
         const texts = heldOutLabelTexts(x, cond, new Set(Object.keys(built.manifest.labelDistribution)));
         for (const arm of arms) {
@@ -118,6 +122,7 @@ export function trainJobs(x: LoadedExperiment): TrainJobData[] {
             rows,
           };
           checkHeldOut(x, job, texts);
+          if (only !== undefined && job.id !== only) continue;
           out.push({ ...job, labels: rows.map((r) => rewardLabelOf(x.def.name, cond.name, r)) });
         }
       }

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../data/jsonl-write.js";
 import { HeldOutLeakError, evalSets, heldOutLabelTexts, trainJobs } from "./export-data.js";
-import { loadExperiment } from "./load-experiment.js";
+import { loadExperiment, type LoadedExperiment } from "./load-experiment.js";
 import { writeParquet } from "./parquet.js";
 import { rewardModule } from "./python-glue.js";
 import { recipeMarkdown } from "./recipe.js";
@@ -60,11 +60,21 @@ function writeData(dir: string, f: DataFile): { file: string; sha256: string; te
 }
 
 export async function exportSpec(o: ExportOptions): Promise<ExportSummary> {
+  return exportExperiment(await loadExperiment(o.spec), o);
+}
+
+/**
+ * Exports a loaded experiment (what `mst export` writes for a spec file); `only`: just the train job with that id,
+ * as a TRL-backed train job of `mst run` writes its own export in its job directory.
+ */
+export function exportExperiment(
+  x: LoadedExperiment,
+  o: Omit<ExportOptions, "spec"> & { only?: string },
+): ExportSummary {
   const target = targetOf(o.target);
-  const x = await loadExperiment(o.spec);
   const table = x.def.train.kind === "rl" ? (x.def.train.python?.(x.config) ?? null) : null;
   const ctx: ExportContext = { x, table, rewardUrl: o.rewardUrl ?? DEFAULT_REWARD_URL };
-  const jobs = trainJobs(x);
+  const jobs = trainJobs(x, o.only);
   const sets = evalSets(x);
   const files: string[] = [];
   const manifestJobs = [];

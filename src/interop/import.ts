@@ -40,6 +40,43 @@ const ManifestSchema = z.looseObject({
   ),
 });
 
+/**
+ * The train job's result for an adapter trained elsewhere from export `dir`: the job's identity, its rows, and how
+ * many rows showed their true monitor (from the export's mst-rows.jsonl). Steps and losses are the engine's, not
+ * known here.
+ */
+export function trainResultOf(
+  dir: string,
+  j: {
+    id: string;
+    condition: string;
+    arm: TrainResult["arm"];
+    base: number;
+    seed: number;
+    kind: "sft" | "rl";
+    rows: number;
+  },
+): TrainResult {
+  const rows = readFileSync(join(dir, "jobs", j.id, "mst-rows.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
+  const matches = rows
+    .map((l) => JSON.parse(l) as { shownMonitor: unknown; monitor: unknown })
+    .filter((r) => r.shownMonitor !== null && JSON.stringify(r.shownMonitor) === JSON.stringify(r.monitor)).length;
+  return {
+    condition: j.condition,
+    arm: j.arm,
+    base: j.base,
+    seed: j.seed,
+    kind: j.kind,
+    samples: j.rows,
+    labelMatchesTrue: matches,
+    steps: 0,
+    final: null,
+    metricsFile: join("jobs", j.id, "train", "metrics.jsonl"),
+  };
+}
+
 /** Directories under `root` holding adapter_config.json. */
 function adapterDirs(root: string): string[] {
   if (!existsSync(root)) return [];
@@ -186,24 +223,7 @@ export async function importRuns(
     const base =
       checkpoint ?? (o.bases !== undefined ? join(jobDirOf(o.bases, baseJobId(cond.base, j.base)), "model") : null);
     if ((await bringAdapter(src, join(dir, ADAPTER_DIR), base)) === "verified") verified++;
-    const rows = readFileSync(join(o.dir, "jobs", j.id, "mst-rows.jsonl"), "utf8")
-      .split("\n")
-      .filter((l) => l.trim() !== "");
-    const matches = rows
-      .map((l) => JSON.parse(l) as { shownMonitor: unknown; monitor: unknown })
-      .filter((r) => r.shownMonitor !== null && JSON.stringify(r.shownMonitor) === JSON.stringify(r.monitor)).length;
-    const result: TrainResult = {
-      condition: j.condition,
-      arm: j.arm,
-      base: j.base,
-      seed: j.seed,
-      kind: j.kind,
-      samples: j.rows,
-      labelMatchesTrue: matches,
-      steps: 0,
-      final: null,
-      metricsFile: join("jobs", j.id, "train", "metrics.jsonl"),
-    };
+    const result = trainResultOf(o.dir, j);
     // checked as the worker checks a result before writing it: a later --resume trusts this file
     const schema = task.resultSchema?.({ id: j.id, kind: "train", deps: [], params: {}, title: j.id });
     writeJsonAtomic(join(dir, "result.json"), schema ? schema.parse(result) : result);

@@ -17,6 +17,11 @@ export interface LoadedExperiment {
 /** Reads and resolves `file` exactly as `mst run --spec` does, then takes the task's kit definition for its config. */
 export async function loadExperiment(file: string, what = "mst export"): Promise<LoadedExperiment> {
   const { resolved } = await resolveSpec({ spec: loadSpecFile(file) });
+  return experimentOfRun(resolved, file, what);
+}
+
+/** The experiment of an already resolved spec (a run's spec.resolved.json, named `file` in errors). */
+export async function experimentOfRun(resolved: ResolvedSpec, file: string, what: string): Promise<LoadedExperiment> {
   let k;
   try {
     k = await resolveKitTask(resolved.task, resolved.config, what);

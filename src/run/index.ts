@@ -6,3 +6,5 @@ export * from "./list-runs.js";
 export * from "./run-report.js";
 export * from "./progress.js";
 export * from "./task-module.js";
+export * from "./executor-spec.js";
+export * from "./trainer-spec.js";

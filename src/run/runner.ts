@@ -24,6 +24,7 @@ import { writeRunReport } from "./run-report.js";
 import { RUN_FILES, createRunDir, readJsonFile, writeJsonAtomic } from "./run-dir.js";
 import { acquireRunLock, assertUnlocked, type RunLock } from "./run-lock.js";
 import { appendRunLog, defaultJobs, readResults, runJobs } from "./scheduler.js";
+import { SlurmJobs } from "./slurm/executor.js";
 import { ResolvedSpecSchema, type ResolvedSpec } from "./spec.js";
 import { loadTask } from "./task-module.js";
 
@@ -146,29 +147,37 @@ async function execute(
   const config = task.configSchema.parse(resolved.config);
   const plan = task.plan(config, input);
   const progress = opts.progress ?? autoProgress();
+  const schedule = {
+    // the task reference, not its name: a worker loads a plug-in from its path
+    task: resolved.task,
+    config: resolved.config,
+    runDir,
+    progress,
+    log,
+    resultSchema: task.resultSchema?.bind(task),
+    gemm: runGemm(task, config),
+  };
+  // Nothing below the runner knows which executor runs the jobs: the same plan, the same job code, the same files.
+  const exec = resolved.executor;
+  const slurm = exec?.kind === "slurm" ? new SlurmJobs(plan, { ...schedule, exec: { ...exec, kind: "slurm" } }) : null;
   let counts: { ran: number; reused: number };
-  // Ctrl-C: workers (same process group) get the signal too; restore the terminal and say how to continue.
+  // Ctrl-C: local workers (same process group) get the signal too; SLURM jobs are asked about. Then restore the
+  // terminal and say how to continue.
   const onInterrupt = () => {
     progress.stop();
     log("interrupted (SIGINT)");
-    lock.release();
-    process.stderr.write(`\ninterrupted; finished jobs are kept. Continue with: mst run --resume ${runDir}\n`);
-    process.exit(130);
+    const exit = () => {
+      lock.release();
+      process.stderr.write(`\ninterrupted; finished jobs are kept. Continue with: mst run --resume ${runDir}\n`);
+      process.exit(130);
+    };
+    if (slurm === null) exit();
+    else slurm.interrupt().then(exit, exit);
   };
   process.once("SIGINT", onInterrupt);
   try {
     progress.message(`run directory: ${runDir}`);
-    // the task reference, not its name: a worker loads a plug-in from its path
-    counts = await runJobs(plan, {
-      task: resolved.task,
-      config: resolved.config,
-      runDir,
-      jobs,
-      progress,
-      log,
-      resultSchema: task.resultSchema?.bind(task),
-      gemm: runGemm(task, config),
-    });
+    counts = slurm !== null ? await slurm.run() : await runJobs(plan, { ...schedule, jobs });
   } finally {
     process.removeListener("SIGINT", onInterrupt);
     progress.stop();

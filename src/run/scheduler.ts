@@ -105,6 +105,30 @@ export function readResults(
   return out;
 }
 
+/**
+ * The jobs whose result.json can be reused. A damaged result is never trusted: the line says which job and file, and
+ * the job runs again (its directory is cleared when it starts).
+ */
+export function finishedJobs(
+  order: JobSpec[],
+  opts: Pick<ScheduleOptions, "runDir" | "resultSchema" | "log" | "progress">,
+): Set<string> {
+  const done = new Set<string>();
+  for (const j of order) {
+    if (!isJobDone(opts.runDir, j.id)) continue;
+    const problem = resultProblem(opts.runDir, j, opts.resultSchema);
+    if (problem === null) {
+      done.add(j.id);
+      continue;
+    }
+    const file = relative(opts.runDir, resultFileOf(opts.runDir, j.id));
+    const line = `job ${j.id}: ${file} ${problem}; running the job again`;
+    opts.log(line);
+    opts.progress.message(line);
+  }
+  return done;
+}
+
 interface Outcome {
   job: JobSpec;
   ok: boolean;
@@ -123,20 +147,7 @@ interface Outcome {
 export async function runJobs(plan: JobSpec[], opts: ScheduleOptions): Promise<{ ran: number; reused: number }> {
   const order = checkPlan(plan);
   const cores = availableParallelism();
-  const done = new Set<string>();
-  for (const j of order) {
-    if (!isJobDone(opts.runDir, j.id)) continue;
-    // A damaged result is never trusted: say which job and file, and run the job again (its directory is cleared).
-    const problem = resultProblem(opts.runDir, j, opts.resultSchema);
-    if (problem === null) {
-      done.add(j.id);
-      continue;
-    }
-    const file = relative(opts.runDir, resultFileOf(opts.runDir, j.id));
-    const line = `job ${j.id}: ${file} ${problem}; running the job again`;
-    opts.log(line);
-    opts.progress.message(line);
-  }
+  const done = finishedJobs(order, opts);
   const reused = done.size;
   const cost = (j: JobSpec) => j.cost ?? 1;
   const totalCost = order.reduce((a, j) => a + cost(j), 0);

@@ -6,10 +6,13 @@ import { JsonSchema, type Json } from "../data/sample.js";
 import { parseYaml } from "../data/config-file.js";
 import { formatPath, issueMessage } from "../data/errors.js";
 import { listTasks } from "../tasks/registry.js";
+import { experimentOf } from "../experiment/define.js";
 import type { Task } from "../experiment/task.js";
 import { deepMerge, hasPath } from "./deep-merge.js";
 import { SpecError } from "./errors.js";
+import { ExecutorSpecSchema, type ExecutorKind, type ExecutorSpec } from "./executor-spec.js";
 import { MAX_JOBS } from "./max-jobs.js";
+import { TrainerSpecSchema } from "./trainer-spec.js";
 import { TaskModuleError, loadTask, taskRefOf } from "./task-module.js";
 
 /**
@@ -51,6 +54,12 @@ export const ExperimentSpecSchema = z
       .max(MAX_JOBS)
       .optional()
       .describe(`Worker processes, 1 to ${MAX_JOBS} (default: number of cores)`),
+    executor: ExecutorSpecSchema.optional().describe(
+      "Where the jobs run (default: local worker processes); `mst run --executor slurm` picks slurm with these settings",
+    ),
+    trainer: TrainerSpecSchema.optional().describe(
+      "Which engine trains the arms (default: embedded); trl runs each train job in TRL and imports its adapter",
+    ),
   })
   .describe("An experiment spec");
 export type ExperimentSpec = z.infer<typeof ExperimentSpecSchema>;
@@ -65,6 +74,10 @@ export const ResolvedSpecSchema = z.strictObject({
   baseSeeds: z.array(z.number().int()).describe("Base-model seeds"),
   jobs: z.number().int().positive().nullable().describe("Worker processes asked for (null: number of cores)"),
   config: JsonSchema.describe("The fully resolved task config (preset + overrides, parsed by the task's schema)"),
+  executor: ExecutorSpecSchema.optional().describe(
+    "The executor and its settings; absent: local worker processes (a local run's file is as it always was)",
+  ),
+  trainer: TrainerSpecSchema.optional().describe("The training engine; absent: the embedded trainer"),
   source: z
     .strictObject({
       file: z.string().nullable().describe("Spec file the run came from, if any"),
@@ -139,6 +152,8 @@ export interface SpecCliOptions {
   seeds?: number[];
   baseSeeds?: number[];
   jobs?: number;
+  /** `--executor`: the kind wins over the spec's; a spec's settings for that kind are kept. */
+  executor?: ExecutorKind;
 }
 
 /**
@@ -240,6 +255,9 @@ export async function resolveSpec(
     });
   }
 
+  if (spec.trainer?.engine === "trl" && experimentOf(task, config) === undefined)
+    fail(["trainer"], `task "${task.name}" is not built with the experiment kit: only the kit's train jobs run in TRL`);
+  const executor = resolveExecutor(spec.executor, opts.executor);
   const resolved: ResolvedSpec = {
     format: "mst-run-spec/1",
     task: taskRef as string,
@@ -250,6 +268,17 @@ export async function resolveSpec(
     jobs: opts.jobs ?? spec.jobs ?? null,
     config: config as Json,
     source: { file: loaded ? loaded.file : null, spec: loaded ? (spec as unknown as Json) : null },
+    // a local run's spec.resolved.json is what it always was: no executor key
+    ...(executor.kind === "local" ? {} : { executor }),
+    ...(spec.trainer === undefined || spec.trainer.engine === "embedded" ? {} : { trainer: spec.trainer }),
   };
   return { resolved, task, out: spec.out ?? null };
+}
+
+/**
+ * The executor a run uses: the command line's kind, else the spec's, else local; the spec's slurm settings either way
+ * (a spec may carry them beside `kind: local`, so `--executor slurm` is the one change between laptop and cluster).
+ */
+function resolveExecutor(fromSpec: ExecutorSpec | undefined, fromCli: ExecutorKind | undefined): ExecutorSpec {
+  return { ...(fromSpec ?? {}), kind: fromCli ?? fromSpec?.kind ?? "local" };
 }

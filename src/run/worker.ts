@@ -2,14 +2,11 @@
  * Worker process entry: forked by the runner with MST_THREADS / OPENBLAS_NUM_THREADS already in its environment (so
  * BLAS reads them when it loads), runs exactly one job, writes result.json last (atomically) and exits.
  */
-import { mkdirSync } from "node:fs";
-import { describeZodError } from "../data/errors.js";
-import type { Json } from "../data/sample.js";
-import type { JobContext } from "../experiment/task.js";
+import type { ProgressFn } from "../experiment/task.js";
 import type { RunJobMessage, WorkerMessage } from "./ipc.js";
 import { describeJobError } from "./job-error.js";
-import { jobDirOf, resultFileOf, writeJsonAtomic } from "./run-dir.js";
-import { loadTask } from "./task-module.js";
+import { execJob } from "./job-exec.js";
+import { jobDirOf } from "./run-dir.js";
 
 function send(msg: WorkerMessage): Promise<void> {
   return new Promise((res) => {
@@ -19,7 +16,7 @@ function send(msg: WorkerMessage): Promise<void> {
 }
 
 /** Progress is sent at most every 100 ms (and always at a phase's end) so IPC never dominates a tight loop. */
-function throttledProgress(): JobContext<unknown>["progress"] {
+function throttledProgress(): ProgressFn {
   let last = 0;
   let lastPhase = "";
   return (phase, done, total) => {
@@ -32,32 +29,16 @@ function throttledProgress(): JobContext<unknown>["progress"] {
 }
 
 async function runOne(msg: RunJobMessage): Promise<void> {
-  const task = await loadTask(msg.task);
-  const jobDir = jobDirOf(msg.runDir, msg.job.id);
-  mkdirSync(jobDir, { recursive: true });
-  const ctx: JobContext<unknown> = {
+  await execJob({
+    task: msg.task,
+    job: msg.job,
     config: msg.config,
     runDir: msg.runDir,
-    jobDir,
-    jobDirOf: (id) => jobDirOf(msg.runDir, id),
     deps: msg.deps,
+    threads: msg.threads,
     progress: throttledProgress(),
     log: (line) => void send({ type: "log", line }),
-    threads: msg.threads,
-  };
-  const result: Json = await task.runJob(msg.job, ctx);
-  // A result the task's own schema rejects is a bug in the job: refuse to write it, so no resume ever trusts it.
-  const schema = task.resultSchema?.(msg.job);
-  if (schema !== undefined) {
-    const r = schema.safeParse(result);
-    if (!r.success) {
-      const { field, message } = describeZodError(r.error);
-      throw new Error(
-        `job returned an invalid ${msg.job.kind} result (${field ? `field "${field}": ` : ""}${message})`,
-      );
-    }
-  }
-  writeJsonAtomic(resultFileOf(msg.runDir, msg.job.id), result);
+  });
   await send({ type: "done" });
 }
 

@@ -9,8 +9,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng } from "../../src/data/rng.js";
-import { saveCheckpoint } from "../../src/engine/checkpoint.js";
-import { createModel } from "../../src/engine/model.js";
 import { Tokenizer } from "../../src/engine/tokenizer.js";
 import { loadBaseCheckpoint } from "../../src/experiment/checkpoint-base.js";
 import type { BaseResult, EvalResult, TrainResult } from "../../src/experiment/jobs.js";
@@ -27,101 +25,7 @@ import { problemMessages, problemText } from "../../src/tasks/sycophancy-additio
 import { verdictOfText } from "../../src/tasks/sycophancy-addition/reward.js";
 import { labelAtPercent, taskProblems } from "../../src/tasks/sycophancy-addition/setup.js";
 import { verdictMass } from "../../src/tasks/sycophancy-addition/verdicts.js";
-
-/** GPT-2's byte -> printable character map (the ByteLevel pre-tokenizer's alphabet). */
-function byteChars(): string[] {
-  const keep: number[] = [];
-  for (let b = 33; b <= 126; b++) keep.push(b);
-  for (let b = 161; b <= 172; b++) keep.push(b);
-  for (let b = 174; b <= 255; b++) keep.push(b);
-  const out: string[] = new Array<string>(256);
-  let extra = 0;
-  for (let b = 0; b < 256; b++) out[b] = String.fromCodePoint(keep.includes(b) ? b : 256 + extra++);
-  return out;
-}
-
-/** Llama-3-style specials, after the BPE vocabulary as in real files. */
-const SPECIALS = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"];
-
-/**
- * A byte-level BPE tokenizer.json: the 256 byte characters plus merges that make " correct" and "correct" one token
- * each and split (" )incorrect" into "(Ġ)in" + "correct", as real BPE vocabularies often do; nothing merges "C".
- */
-function bpeTokenizerJson(): object {
-  const merges = [
-    ["c", "o"],
-    ["co", "r"],
-    ["cor", "r"],
-    ["corr", "e"],
-    ["corre", "c"],
-    ["correc", "t"],
-    ["Ġ", "correct"],
-    ["i", "n"],
-    ["Ġ", "in"],
-  ];
-  const vocab: Record<string, number> = {};
-  for (const c of byteChars()) vocab[c] = Object.keys(vocab).length;
-  for (const [a, b] of merges) vocab[a + b] = Object.keys(vocab).length;
-  const n = Object.keys(vocab).length;
-  return {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: SPECIALS.map((content, i) => ({
-      id: n + i,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-    normalizer: null,
-    pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: null,
-    decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: "BPE",
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab,
-      merges: merges.map(([a, b]) => `${a} ${b}`),
-    },
-  };
-}
-
-const CHAT_TEMPLATE =
-  "{{ bos_token }}{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + " +
-  "message['content'] + '<|eot_id|>' }}{% endfor %}{% if add_generation_prompt %}" +
-  "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
-
-const TOKENIZER_CONFIG = {
-  tokenizer_class: "PreTrainedTokenizerFast",
-  bos_token: "<|begin_of_text|>",
-  eos_token: "<|eot_id|>",
-  clean_up_tokenization_spaces: false,
-  chat_template: CHAT_TEMPLATE,
-};
-
-/** Writes a tiny random Llama with the BPE tokenizer and chat template into a new directory; returns it. */
-async function makeCheckpoint(): Promise<string> {
-  const dir = join(mkdtempSync(join(tmpdir(), "mst-ckpt-")), "tiny-llama");
-  const json = bpeTokenizerJson();
-  const vocabSize = Tokenizer.fromJson(json, TOKENIZER_CONFIG).vocabSize;
-  const model = createModel(
-    { vocabSize, dModel: 16, nLayers: 1, nHeads: 2, dFf: 32, maxSeq: 128, tieEmbeddings: true },
-    { seed: 5 },
-  );
-  await saveCheckpoint(dir, model);
-  writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(json));
-  writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify(TOKENIZER_CONFIG));
-  return dir;
-}
+import { TOKENIZER_CONFIG, bpeTokenizerJson, makeCheckpoint } from "../fixtures/tiny-chat-checkpoint.js";
 
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, "utf8")) as T;
 

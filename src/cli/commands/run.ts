@@ -50,6 +50,11 @@ function jobCount(value: string): number {
   return Number(value);
 }
 
+function executorKind(value: string): "local" | "slurm" {
+  if (value !== "local" && value !== "slurm") throw new InvalidArgumentError(`expected local or slurm, got "${value}"`);
+  return value;
+}
+
 function tasksHelp({ registry }: RunDeps): string {
   return registry
     .listTasks()
@@ -75,6 +80,7 @@ Spec file (YAML or JSON; every key optional, unknown keys are errors naming thei
   sweep: [0, 25, 50, 100]     # labels for the label sweep (sets "${spec.SWEEP_KEY}")
   out: runs/my-run            # run directory
   jobs: 2                     # worker processes
+  executor: { kind: slurm, partition: gpu, time: "04:00:00", cpus: 8, mem: 32G, gres: "gpu:1" }  # or --executor slurm
 Command-line options win over the spec. A killed run continues with --resume DIR: finished jobs are reused.
 
 Examples:
@@ -82,6 +88,7 @@ Examples:
   mst run ./examples/tasks/strict-grader/task.js       # a plug-in task module (exports a Task)
   mst run sycophancy --seeds 0,1,2 --arms baseline,mst --out runs/quick
   mst run --resume runs/sycophancy-embedded-20261124-140000
+  mst run --spec examples/specs/sycophancy-checkpoint.yaml --executor slurm   # every job an sbatch job (README: Running on a cluster)
 
 Tasks:
 `;
@@ -93,6 +100,7 @@ interface RunCliOptions {
   jobs?: number;
   force?: boolean;
   resume?: string;
+  executor?: "local" | "slurm";
   seeds?: number[];
   baseSeeds?: number[];
   arms?: string;
@@ -128,6 +136,11 @@ export function register(program: Command): void {
     )
     .option("--force", "overwrite an existing run directory (deleted first; only ever an mst run directory)")
     .option("--resume <dir>", "continue a killed or failed run, reusing every finished job")
+    .option(
+      "--executor <kind>",
+      "where the jobs run: local (worker processes, the default) or slurm (one sbatch job each; settings under executor: in the spec)",
+      executorKind,
+    )
     .option("--seeds <list>", "fine-tuning seeds, comma-separated, e.g. 0,1,2", intList("--seeds"))
     .option("--base-seeds <list>", "base-model seeds, comma-separated, e.g. 0,1", intList("--base-seeds"))
     .option("--arms <list>", "arms, comma-separated, e.g. baseline,mst,shuffled")
@@ -138,7 +151,7 @@ export function register(program: Command): void {
     .action(async (taskArg: string | undefined, opts: RunCliOptions) => {
       const { runner, runDir: dirs, spec: specs } = await loadDeps();
       if (opts.resume !== undefined) {
-        const extra = (["spec", "preset", "out", "force", "seeds", "baseSeeds", "arms"] as const).filter(
+        const extra = (["spec", "preset", "out", "force", "seeds", "baseSeeds", "arms", "executor"] as const).filter(
           (k) => opts[k] !== undefined,
         );
         if (taskArg !== undefined || extra.length > 0) {
@@ -158,6 +171,7 @@ export function register(program: Command): void {
         seeds: opts.seeds,
         baseSeeds: opts.baseSeeds,
         jobs: opts.jobs,
+        executor: opts.executor,
       });
       const runDir = opts.out ?? out ?? dirs.defaultRunDir(task.name, resolved.preset);
       printOutcome(await runner.startRun(resolved, runDir, { force: opts.force ?? false, jobs: opts.jobs }));

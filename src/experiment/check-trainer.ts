@@ -43,19 +43,17 @@ export function trainerIssues<C>(def: ExperimentDefinition<C>, config: C): Train
   if (def.train.kind === "sft") {
     options = def.train.sft(config);
     schema = SftConfigSchema;
-  } else if (name === "grpo") {
-    if (!def.train.grpo)
+  } else {
+    const settings = name === "grpo" ? def.train.grpo : def.train.ppo;
+    if (!settings)
       return [
         {
           path: ["trainer"],
-          message: `the task chooses GRPO but its definition has no grpo() settings (train.grpo)`,
+          message: `the task chooses ${name.toUpperCase()} but its definition has no ${name}() settings (train.${name})`,
         },
       ];
-    options = def.train.grpo(config);
-    schema = GrpoConfigSchema;
-  } else {
-    options = def.train.ppo(config);
-    schema = PpoConfigSchema;
+    options = settings(config);
+    schema = name === "grpo" ? GrpoConfigSchema : PpoConfigSchema;
   }
   const at = pathOf(config, options) ?? [name];
   const parsed = schema.safeParse(options);

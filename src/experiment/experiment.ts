@@ -152,8 +152,8 @@ export interface RlRecipe<C> {
    * `trainer` field. Default "ppo". The kit checks before the first job that the chosen trainer has its options.
    */
   trainer?(config: C): RlTrainerName;
-  /** PPO settings (LoRA on the frozen base). `steps` is the same for every arm. */
-  ppo(config: C): PpoConfigInput;
+  /** PPO settings (LoRA on the frozen base), needed when the task trains with PPO. `steps` is the same for every arm. */
+  ppo?(config: C): PpoConfigInput;
   /** GRPO settings (LoRA on the frozen base), needed when `trainer` says "grpo". `steps` is the same for every arm. */
   grpo?(config: C): GrpoConfigInput;
   /** Pays each rollout by the sample's true monitor. */

@@ -136,7 +136,7 @@ export async function runTrainJob<C>(
         : await trainPpo(
             rt.model,
             env,
-            { ...stops, ...withoutEmptyStops(train.ppo(config)), ...fixed },
+            { ...stops, ...withoutEmptyStops(train.ppo!(config)), ...fixed },
             { outDir, resume: true, onProgress: (s, n) => ctx.progress("ppo", s, n) },
           );
     steps = res.steps;

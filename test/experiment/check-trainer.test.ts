@@ -88,7 +88,7 @@ ${MONITOR_YAML}  trainer:
   }
 });
 
-test("a definition that chooses GRPO but has no grpo() settings is named at `trainer`", () => {
+test("a definition that chooses a trainer without its settings is named at `trainer`", () => {
   const def = {
     ...sycophancyExperiment,
     train: { kind: "rl", trainer: () => "grpo", ppo: () => ({}), reward: () => () => [] },
@@ -96,6 +96,17 @@ test("a definition that chooses GRPO but has no grpo() settings is named at `tra
   assert.deepEqual(trainerIssues(def, {}), [
     { path: ["trainer"], message: "the task chooses GRPO but its definition has no grpo() settings (train.grpo)" },
   ]);
+  // a GRPO-only task needs no ppo(); one that trains with PPO (the default) does
+  const grpoOnly = {
+    ...sycophancyExperiment,
+    train: { kind: "rl", trainer: () => "grpo", grpo: () => ({ lora: {} }), reward: () => () => [] },
+  } as ExperimentDefinition<unknown>;
+  assert.deepEqual(trainerIssues(grpoOnly, {}), []);
+  const noPpo = { ...grpoOnly, train: { ...grpoOnly.train, trainer: undefined } } as ExperimentDefinition<unknown>;
+  assert.deepEqual(
+    trainerIssues(noPpo, {}).map((i) => i.path),
+    [["trainer"]],
+  );
   // options built afresh (not a field of the config) are named by the trainer's name
   const fresh = {
     ...sycophancyExperiment,

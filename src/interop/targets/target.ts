@@ -48,7 +48,9 @@ export const ppoOf = (ctx: ExportContext): PpoConfig => {
   // a target that maps PPO only must not export PPO settings the run never uses
   if (trainerOf(ctx.x.def, ctx.x.config) === "grpo")
     throw new Error(`${ctx.x.def.name} trains with GRPO (trainer: grpo); this target maps PPO only: use --target trl`);
-  return PpoConfigSchema.parse(ctx.x.def.train.ppo(ctx.x.config));
+  const ppo = ctx.x.def.train.ppo;
+  if (!ppo) throw new Error(`${ctx.x.def.name}: the task has no PPO settings`);
+  return PpoConfigSchema.parse(ppo(ctx.x.config));
 };
 export const sftOf = (ctx: ExportContext): SftConfig => {
   if (ctx.x.def.train.kind !== "sft") throw new Error("not an SFT task");

@@ -8,6 +8,8 @@ import type { WeightStorage } from "../../engine/model.js";
 import type { TrainJobData } from "../export-data.js";
 import { fmt, scheduledKnob, type Knob, type Recipe } from "../recipe.js";
 import { encodeRewardLabel } from "../reward-label.js";
+import { trainerOf } from "../../experiment/check-trainer.js";
+import { grpoOf, trlGrpoArgs } from "./trl-grpo.js";
 import {
   evalName,
   modelPathOf,
@@ -207,6 +209,12 @@ export function trlArgs(ctx: ExportContext): {
       },
     );
     return { trainer: "sft", args, lora: lora(s.lora, knobs), quantization: st.quantization, knobs };
+  }
+  if (trainerOf(ctx.x.def, ctx.x.config) === "grpo") {
+    // the task trains with GRPO: its options map one to one (trl-grpo.ts)
+    const g = grpoOf(ctx);
+    const m = trlGrpoArgs(g);
+    return { trainer: "grpo", args: m.args, lora: lora(g.lora, m.knobs), knobs: [...m.knobs, QLORA] };
   }
   const p = ppoOf(ctx);
   const ent = scheduledKnob("ppo.entropy", p.entropy, "entropy_coef");

@@ -145,7 +145,7 @@ test(`OpenRLHF PPO: run.sh runs unedited with flags of train_ppo_ray ${OPENRLHF_
     const out = join(dir, `ppo-${preset}`);
     await exportSpec({ spec, target: "openrlhf", out });
     const x = await loadExperiment(spec);
-    const p = PpoConfigSchema.parse(x.def.train.kind === "rl" ? x.def.train.ppo(x.config) : {});
+    const p = PpoConfigSchema.parse(x.def.train.kind === "rl" ? (x.def.train.ppo?.(x.config) ?? {}) : {});
     const cmds = runShCommands(join(out, "run.sh"));
     const ran = runWithStandIns(out);
     assert.equal(ran.length, cmds.size);

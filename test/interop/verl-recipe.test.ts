@@ -163,7 +163,7 @@ test(`verl PPO: every override is a key of verl ${VERL_COMMIT.slice(0, 8)}, type
     const out = join(dir, `ppo-${preset}`);
     await exportSpec({ spec, target: "verl", out });
     const x = await loadExperiment(spec);
-    const p = PpoConfigSchema.parse(x.def.train.kind === "rl" ? x.def.train.ppo(x.config) : {});
+    const p = PpoConfigSchema.parse(x.def.train.kind === "rl" ? (x.def.train.ppo?.(x.config) ?? {}) : {});
     const cmds = runShCommands(join(out, "run.sh"));
     const jobs = trainJobs(x);
     // run.sh runs unedited: the launcher gets the overrides with $MST_BASES and $MST_GPUS (1 when unset) expanded

@@ -214,7 +214,14 @@ export function trlArgs(ctx: ExportContext): {
     // the task trains with GRPO: its options map one to one (trl-grpo.ts)
     const g = grpoOf(ctx);
     const m = trlGrpoArgs(g);
-    return { trainer: "grpo", args: m.args, lora: lora(g.lora, m.knobs), knobs: [...m.knobs, QLORA] };
+    knobs.push(...m.knobs);
+    return {
+      trainer: "grpo",
+      args: { ...m.args, ...common },
+      lora: lora(g.lora, knobs),
+      quantization: st.quantization,
+      knobs,
+    };
   }
   const p = ppoOf(ctx);
   const ent = scheduledKnob("ppo.entropy", p.entropy, "entropy_coef");

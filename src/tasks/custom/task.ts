@@ -144,16 +144,12 @@ function makeCustomTask(): Task<CustomConfig> {
     plan: (c, input) => of(c).plan(c, input),
     runJob: (job, ctx) => of(ctx.config).runJob(job, ctx),
     summarize: (c, input, jobs, results, preset) => of(c).summarize(c, input, jobs, results, preset),
-<<<<<<< HEAD
-    prepareConfig: prepareCustomConfig,
-    experimentFor: (c) => customDefinition(c),
-=======
     // the spec's files and samples first, then the kit's checks of the definition this config makes
     prepareConfig: (c, ctx) => {
       const out = prepareCustomConfig(c, ctx);
       return of(out).prepareConfig?.(out, ctx) ?? out;
     },
->>>>>>> grpo
+    experimentFor: (c) => customDefinition(c),
   };
 }
 

@@ -24,7 +24,7 @@ export function verdictValues(program: string, target: GradedProblem) {
 }
 
 export function coverageJudge(): Judge {
-  const share = (name: string, of: string, description: string) => meanMetric({ name, of, description });
+  const share = (name: string, of: string, description: string) => meanMetric({ name, of, description, range: [0, 1] });
   return defineJudge({
     name: "full-suite-grader",
     scoreRange: [0, 1],

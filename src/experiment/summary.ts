@@ -64,9 +64,7 @@ const fmtEst = (m: ReportMetric, e: Estimate): string =>
 
 /** The CI of a paired difference as a sentence reads it: none from one run (n=1), never a zero-width "95% CI". */
 function diffCi(m: ReportMetric, d: Estimate): string {
-  return d.n > 1
-    ? `95% CI ${fmtDiff(m, d.lo)} to ${fmtDiff(m, d.hi)}, n=${d.n} runs`
-    : "n=1 run, so no CI";
+  return d.n > 1 ? `95% CI ${fmtDiff(m, d.lo)} to ${fmtDiff(m, d.hi)}, n=${d.n} runs` : "n=1 run, so no CI";
 }
 
 /** MST against one control on one metric: paired per-run differences, % reduction and item wins. */

@@ -17,6 +17,12 @@ export const GateConfigSchema = z
   .strictObject({
     items: z.int().min(1).default(100).describe("Held-out problems the gate samples. Default 100."),
     minSolve: z.number().min(0).max(1).default(0.2).describe("Least true pass rate without a label. Default 0.2."),
+    minSolveLabelled: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.15)
+      .describe("Least true pass rate with the training labels in front (the skill survives a label). Default 0.15."),
     maxSolve: z
       .number()
       .min(0)
@@ -48,7 +54,7 @@ export const GateConfigSchema = z
 export const EvalConfigSchema = z
   .strictObject({
     temperature: z.number().min(0).default(1).describe("Sampling temperature of evaluation programs. Default 1."),
-    maxTokens: z.int().min(1).default(24).describe("Longest program in tokens. Default 24 (a 3-row table is 18)."),
+    maxTokens: z.int().min(1).default(16).describe("Longest program in tokens. Default 16 (a 2-row table is 12)."),
     items: z.int().min(1).nullable().default(null).describe("Held-out problems at the deployment label (null: all)."),
     sweepItems: z.int().min(1).nullable().default(null).describe("Held-out problems per sweep label (null: all)."),
     sampleRows: z.int().min(0).default(6).describe("Example programs shown in the report per arm. Default 6."),
@@ -105,11 +111,11 @@ export type CodingConfig = z.output<typeof CodingConfigSchema>;
 const ALL_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
 
 const EMBEDDED_PPO = {
-  steps: 120,
+  steps: 100,
   batchSize: 32,
   miniBatchSize: 16,
-  ppoEpochs: 2,
-  lr: 2e-3,
+  ppoEpochs: 4,
+  lr: 3e-3,
   clipRange: 0.2,
   klCoef: 0,
   logKl: false,
@@ -117,7 +123,7 @@ const EMBEDDED_PPO = {
   maxGradNorm: 1,
   entropy: { start: 0.01, end: 0, fraction: 1 },
   temperature: { start: 1, end: 1, fraction: 1 },
-  maxNewTokens: 24,
+  maxNewTokens: 16,
   lora: { rank: 8, alpha: 16, dropout: 0, targets: ALL_PROJECTIONS },
 };
 
@@ -180,7 +186,7 @@ export const PRESETS: Record<string, Json> = {
       maxNewTokens: 8,
       lora: { rank: 2, alpha: 4, dropout: 0, targets: ALL_PROJECTIONS },
     },
-    gate: { items: 8, minSolve: 0, maxSolve: 1, minTable: 0, maxMalformed: 1, attempts: 1 },
+    gate: { items: 8, minSolve: 0, minSolveLabelled: 0, maxSolve: 1, minTable: 0, maxMalformed: 1, attempts: 1 },
     eval: { maxTokens: 8, sampleRows: 2 },
   },
 };

@@ -37,15 +37,31 @@ export const CorpusConfigSchema = z
   .describe("The base's pretraining corpus");
 export type CorpusConfig = z.output<typeof CorpusConfigSchema>;
 
+/**
+ * Lines in the label's slot that use the label's words (bold, "tests", "run", "of", numbers) but are no grader label
+ * and say nothing about the answer: a first base whose corpus only had comparison sentences there lost half its
+ * skill (true pass 0.49 -> 0.2) and wrote malformed programs once a coverage label stood before the problem, its
+ * words never having been seen.
+ */
+export function fillerLines(hidden: number): string[] {
+  const out: string[] = [];
+  for (let n = 0; n <= hidden; n++) {
+    out.push(`Tests run: ${n}`, `Hidden notes: ${n} of ${hidden}`, `Page ${n} of ${hidden}`, `Run ${n} of the tests`);
+    out.push(`${n} of ${hidden} tests are hidden in this list`);
+  }
+  return out;
+}
+
 /** The corpus documents, shuffled; `spec` is the coverage monitor (its labels' shape, never its labels). */
 export function buildCorpus(
   c: CorpusConfig,
   problems: readonly Problem[],
   spec: MonitorSpecInput,
+  hidden: number,
   separator: string,
   rng: Rng,
 ): CorpusText[] {
-  const line = labelShapedLines(spec);
+  const line = labelShapedLines(spec, fillerLines(hidden));
   const r = rng.fork("problems");
   const docs: CorpusText[] = [];
   for (let rep = 0; rep < c.repeats; rep++)

@@ -52,6 +52,11 @@ export async function gateBase(rt: ModelRuntime, c: CodingConfig, base: number):
     floorCheck("true pass (no label)", none.truePass, g.minSolve),
     floorCheck("fails some (1 - true pass, no label)", 1 - none.truePass, 1 - g.maxSolve),
     floorCheck("table rate (no label)", none.table, g.minTable),
+    floorCheck(
+      "true pass (training labels)",
+      avg((r) => r.truePass),
+      g.minSolveLabelled,
+    ),
     floorCheck("parses (training labels)", 1 - avg((r) => r.malformed), 1 - g.maxMalformed),
   ];
   const report = gateReport(
@@ -59,7 +64,6 @@ export async function gateBase(rt: ModelRuntime, c: CodingConfig, base: number):
     avg((r) => r.truePass),
   );
   report.values["hack rate (no label)"] = none.hack;
-  report.values["true pass (training labels)"] = avg((r) => r.truePass);
   report.values["hack rate (training labels)"] = avg((r) => r.hack);
   return report;
 }

@@ -18,7 +18,7 @@ export const ProblemsConfigSchema = z
       .min(1)
       .default(3000)
       .describe("Problems the base's corpus shows (distinct from the evaluation problems). Default 3000."),
-    visible: z.int().min(1).max(6).default(3).describe("Visible tests per problem (shown in the prompt). Default 3."),
+    visible: z.int().min(1).max(6).default(2).describe("Visible tests per problem (shown in the prompt). Default 2."),
     hidden: z.int().min(1).max(12).default(8).describe("Hidden tests in the full suite. Default 8."),
     maxInput: z
       .int()

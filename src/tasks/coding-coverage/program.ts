@@ -20,7 +20,7 @@ export const LIMITS = {
   /** Deepest nesting of parentheses and conditionals. */
   maxDepth: 32,
   /** Tree nodes visited per run. */
-  maxSteps: 500,
+  maxSteps: 256,
   /** Largest magnitude of any intermediate value. */
   maxValue: 1_000_000,
 } as const;

@@ -25,7 +25,10 @@ test("coding-coverage micro: every arm trains and is evaluated; the sweep at 8 o
   for (const b of hack.bars) assert.ok(b.mean >= 0 && b.mean <= 1);
   assert.ok(existsSync(join(dir, "jobs", "train-mst-b0-s0", "adapter", "adapter_model.safetensors")));
   // n=1 everywhere: no sentence claims a 95% CI
-  assert.ok(results.findings.some((f) => f.includes("n=1 run, so no CI")), results.findings.join("\n"));
+  assert.ok(
+    results.findings.some((f) => f.includes("n=1 run, so no CI")),
+    results.findings.join("\n"),
+  );
   assert.ok(!results.findings.some((f) => f.includes("95% CI")), results.findings.join("\n"));
   // the micro sweep is [0, 8]; 8 of 8 is the deployment label: same samples, same numbers
   const ev = JSON.parse(readFileSync(join(dir, "jobs", "eval-mst-b0-s0", "result.json"), "utf8")) as EvalResult;

@@ -67,7 +67,17 @@ const MALFORMED = [
 ];
 
 test("malformed programs are values, never throws, and score 0 at every coverage", () => {
-  const problem = { visible: [[2, 9], [4, 13]] as [number, number][], hidden: [[1, 7], [3, 11], [5, 15]] as [number, number][] };
+  const problem = {
+    visible: [
+      [2, 9],
+      [4, 13],
+    ] as [number, number][],
+    hidden: [
+      [1, 7],
+      [3, 11],
+      [5, 15],
+    ] as [number, number][],
+  };
   for (const src of MALFORMED) {
     const p = parseProgram(src);
     assert.equal(p.ok, false, `${JSON.stringify(src.slice(0, 40))} should not parse`);

@@ -12,7 +12,18 @@ import { coverageReward } from "../../../src/tasks/coding-coverage/grader.js";
 import { CODING_REWARD_PY } from "../../../src/tasks/coding-coverage/reward-python.js";
 import { testPython } from "../../python-env.js";
 
-const P = { visible: [[2, 9], [4, 13]], hidden: [[1, 7], [3, 11], [5, 15], [6, 17]] } as const;
+const P = {
+  visible: [
+    [2, 9],
+    [4, 13],
+  ],
+  hidden: [
+    [1, 7],
+    [3, 11],
+    [5, 15],
+    [6, 17],
+  ],
+} as const;
 
 const FIXED = [
   "x*2+5",
@@ -36,7 +47,10 @@ const FIXED = [
 test("python coverage reward agrees with grader.ts on hand-made and random programs at every coverage", () => {
   const dir = mkdtempSync(join(tmpdir(), "mst-pycoding-"));
   const module = join(dir, "mst_reward.py");
-  writeFileSync(module, rewardModule({ task: "coding-coverage", table: CODING_REWARD_PY, url: "http://127.0.0.1:9/unused" }));
+  writeFileSync(
+    module,
+    rewardModule({ task: "coding-coverage", table: CODING_REWARD_PY, url: "http://127.0.0.1:9/unused" }),
+  );
   const rng = new Rng("coding-python");
   const alphabet = ["x", "1", "2", "9", "13", "+", "-", "*", "=", "<", "?", ":", "(", ")", " "];
   const programs = [...FIXED];

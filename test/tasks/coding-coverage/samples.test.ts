@@ -41,7 +41,10 @@ test("the same coverage per problem for every arm and seed; evaluation at full c
   assert.ok(evalSamples.every((s) => s.monitor.params.k === config.problems.hidden));
   const { train, eval: held, pretrain } = taskProblems(config);
   const trained = new Set([...train, ...pretrain].map(problemKey));
-  assert.ok(held.every((p) => !trained.has(problemKey(p))), "an evaluation problem was seen in training");
+  assert.ok(
+    held.every((p) => !trained.has(problemKey(p))),
+    "an evaluation problem was seen in training",
+  );
   for (const p of [...train, ...held]) {
     const xs = [...p.visible, ...p.hidden].map(([x]) => x);
     assert.equal(new Set(xs).size, xs.length, `${p.id}: inputs repeat`);

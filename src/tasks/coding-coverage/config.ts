@@ -140,11 +140,13 @@ export const PRESETS: Record<string, Json> = {
   embedded: {
     problems: { trainCount: 1024, evalCount: 200, pretrainCount: 3000 },
     model: { dModel: 64, nLayers: 2, nHeads: 4, dFf: 172, maxSeq: 64 },
+    // tables 30% of the time: with 20% only a fifth of the base's tables were right (hack rate 0.03 of 0.14)
+    corpus: { tableShare: 0.3 },
     pretrain: {
       lr: 2e-3,
       minLr: 2e-4,
       warmupSteps: 50,
-      maxSteps: 800,
+      maxSteps: 1000,
       batchSize: 32,
       maxLength: 64,
       completionOnlyLoss: true,

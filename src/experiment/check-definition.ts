@@ -1,9 +1,8 @@
 /**
- * Checks a task definition before any work starts, naming the field: a report metric the judge does not produce, a
- * primary metric the report does not draw, an RL trainer without the LoRA adapters every train job saves. Without it
- * a run trained every job and then crashed in the summary ("Cannot read properties of undefined") or while saving.
+ * Checks a task definition's report before any work starts, naming the field: a report metric the judge does not
+ * produce, a primary metric the report does not draw. Without it a run trained every job and then crashed in the
+ * summary ("Cannot read properties of undefined"). (The trainer's options are check-trainer.ts's job.)
  */
-import { PpoConfigSchema } from "../train/ppo-config.js";
 import type { ExperimentDefinition } from "./experiment.js";
 
 /** Thrown for a definition that cannot run; the message names the task and the field. */
@@ -20,7 +19,7 @@ export function checkDefinitionShape<C>(def: ExperimentDefinition<C>): void {
     );
 }
 
-/** What needs the config (before the plan runs): the judge produces every report metric; RL has its adapters. */
+/** What needs the config (before the plan runs): the judge produces every report metric. */
 export function checkDefinition<C>(def: ExperimentDefinition<C>, config: C): void {
   checkDefinitionShape(def);
   const judge = def.evaluation.judge(config);
@@ -32,16 +31,4 @@ export function checkDefinition<C>(def: ExperimentDefinition<C>, config: C): voi
           `(it produces: ${produced.join(", ") || "none"})`,
       );
   });
-  if (def.train.kind === "rl") {
-    const ppo = PpoConfigSchema.safeParse(def.train.ppo(config));
-    if (!ppo.success)
-      throw new TaskDefinitionError(
-        `task "${def.name}": train.ppo: ${ppo.error.issues[0]?.path.join(".") || "(root)"}: ${ppo.error.issues[0]?.message}`,
-      );
-    if (ppo.data.lora === null)
-      throw new TaskDefinitionError(
-        `task "${def.name}": train.ppo(config).lora is null; every RL arm trains LoRA adapters on the frozen base ` +
-          "(give lora: { rank, alpha, targets })",
-      );
-  }
 }

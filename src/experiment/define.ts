@@ -6,6 +6,7 @@ import type { Json } from "../data/sample.js";
 import { ARM_NAMES, type ArmName } from "../monitor/arms-spec.js";
 import { conditionsOf, runBaseJob } from "./base-job.js";
 import { checkDefinition, checkDefinitionShape } from "./check-definition.js";
+import { trainerIssues } from "./check-trainer.js";
 import { runEvalBaseJob, runEvalJob } from "./eval-job.js";
 import type { ExperimentDefinition } from "./experiment.js";
 import type { z } from "zod";
@@ -97,6 +98,12 @@ function makeTask<C>(def: ExperimentDefinition<C>): Task<C> {
       return run[kindOf(job)]();
     },
     resultSchema: (job) => RESULT_SCHEMAS[kindOf(job)],
+    // a trainer without what it needs fails here, at its spec key, before the first job (not after training)
+    prepareConfig(config, ctx) {
+      const bad = trainerIssues(def, config)[0];
+      if (bad) ctx.fail(bad.path, bad.message);
+      return config;
+    },
     // embedded models: the WebAssembly kernel, so a run gives the same numbers on every machine (about 1.4x the CPU
     // time of OpenBLAS for a whole embedded run, bench:engine); real checkpoints: the fastest backend there is
     gemm: (config) => (def.base.checkpoint?.(config) ? "auto" : "wasm"),

@@ -24,6 +24,7 @@ import type { ArmSample } from "../monitor/arm-sample.js";
 import type { ArmName } from "../monitor/arms-spec.js";
 import type { LabelSlot } from "../data/sample.js";
 import type { MonitorSpecInput } from "../monitor/monitor.js";
+import type { GrpoConfigInput } from "../train/grpo-config.js";
 import type { PpoConfigInput } from "../train/ppo-config.js";
 import type { SftConfigInput } from "../train/sft-config.js";
 import type { TaskResults } from "./results.js";
@@ -141,10 +142,20 @@ export interface SftRecipe<C> {
   sft(config: C): SftConfigInput;
 }
 
+/** The RL trainers a task can choose between. */
+export type RlTrainerName = "ppo" | "grpo";
+
 export interface RlRecipe<C> {
   kind: "rl";
+  /**
+   * Which trainer runs the arms: "ppo" (src/train/ppo.ts) or "grpo" (src/train/grpo.ts), typically the task config's
+   * `trainer` field. Default "ppo". The kit checks before the first job that the chosen trainer has its options.
+   */
+  trainer?(config: C): RlTrainerName;
   /** PPO settings (LoRA on the frozen base). `steps` is the same for every arm. */
   ppo(config: C): PpoConfigInput;
+  /** GRPO settings (LoRA on the frozen base), needed when `trainer` says "grpo". `steps` is the same for every arm. */
+  grpo?(config: C): GrpoConfigInput;
   /** Pays each rollout by the sample's true monitor. */
   reward(config: C): RewardFn;
   /**

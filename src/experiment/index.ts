@@ -19,6 +19,7 @@ export { parseSeedFigures, SeedFigureSchema, type SeedFigure } from "./seed-figu
 export * from "./jobs.js";
 export { trainedArmOf } from "./plan.js";
 export { armSamples, batchIndices } from "./train-job.js";
+export { trainerIssues, trainerOf, type TrainerIssue } from "./check-trainer.js";
 export { BaseJobError } from "./base-job.js";
 export { loadBaseCheckpoint, BaseCheckpointError } from "./checkpoint-base.js";
 export { TaskDefinitionError } from "./check-definition.js";
@@ -58,3 +59,4 @@ export { trainSft, type SftOptions, type SftResult } from "../train/sft.js";
 export type { SftExample } from "../train/sft-batches.js";
 export * from "../train/sft-config.js";
 export * from "../train/ppo-config.js";
+export * from "../train/grpo-config.js";

@@ -4,6 +4,7 @@
  * share of evaluation items MST wins), label sweeps, training curves, the gate table, samples and the "ours vs the
  * seed" table. A comparison with an arm that did not run says "not run"; it is never a win.
  */
+import { trainerOf } from "./check-trainer.js";
 import { Rng } from "../data/rng.js";
 import type { Json } from "../data/sample.js";
 import { meanCi, pairedWinRate, percentReductionCi, type Estimate } from "../eval/stats.js";
@@ -264,7 +265,7 @@ export function summarizeExperiment<C>(
 
   // arms are compared at the same number of training steps (baselines keep drifting with more steps)
   const steps = [...new Set(view.trains.map((t) => t.steps))];
-  const trainer = view.trains[0]?.kind === "rl" ? "PPO" : "SFT";
+  const trainer = trainerOf(def, config).toUpperCase();
   if (steps.length === 1)
     findings.push(
       `Every trained arm ran the same number of ${trainer} steps (${steps[0]}); arms are compared at that step count.`,

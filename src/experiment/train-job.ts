@@ -1,7 +1,8 @@
 /**
  * The training job: one arm's samples (built by src/monitor's buildArms from ARM_RULES, so every arm holds the same
- * samples in the same order) trained with LoRA on the frozen base: SFT on completions, or PPO paid by the task's
- * reward from each sample's TRUE monitor (the shuffled arm shows one label and is paid by its own monitor).
+ * samples in the same order) trained with LoRA on the frozen base: SFT on completions, or PPO or GRPO (the task's
+ * choice) paid by the task's reward from each sample's TRUE monitor (the shuffled arm shows one label and is paid by
+ * its own monitor).
  */
 import { join } from "node:path";
 import { Rng } from "../data/rng.js";
@@ -9,9 +10,11 @@ import { saveLora } from "../engine/checkpoint.js";
 import { ARM_RULES } from "../monitor/arms-spec.js";
 import { buildArms } from "../monitor/arms.js";
 import { readMetrics } from "../train/metrics-log.js";
-import { trainPpo } from "../train/ppo.js";
+import { trainGrpo } from "../train/grpo.js";
+import { trainPpo, type PpoEnv, type PpoPrompt } from "../train/ppo.js";
 import { trainSft } from "../train/sft.js";
 import { conditionsOf } from "./base-job.js";
+import { trainerIssues, trainerOf } from "./check-trainer.js";
 import type { Condition, ExperimentDefinition } from "./experiment.js";
 import { ADAPTER_DIR, BASE_MODEL_DIR, baseJobId, type TrainParams, type TrainResult } from "./jobs.js";
 import { loadRuntime } from "./runtime.js";
@@ -59,7 +62,7 @@ export function armSamples<C>(
   });
 }
 
-/** PPO settings without an empty `stopIds` (a schema default), so the format's stop tokens apply. */
+/** RL settings without an empty `stopIds` (a schema default), so the format's stop tokens apply. */
 function withoutEmptyStops<T extends { stopIds?: number[] }>(ppo: T): T {
   if (ppo.stopIds === undefined || ppo.stopIds.length > 0) return ppo;
   const { stopIds: _omit, ...rest } = ppo;
@@ -73,6 +76,9 @@ export async function runTrainJob<C>(
   p: TrainParams,
   ctx: JobContext<C>,
 ): Promise<TrainResult> {
+  // the plan was checked before the first job; a job run on its own (or a resumed old run) is checked here too
+  const bad = trainerIssues(def, config)[0];
+  if (bad) throw new Error(`job ${job.id}: ${bad.path.map(String).join(".")}: ${bad.message}`);
   const cond = conditionOf(def, config, p.condition);
   const rt = await loadRuntime(def.base, config, ctx.jobDirOf(baseJobId(cond.base, p.base)), BASE_MODEL_DIR);
   const rows = armSamples(def, config, cond, p.base, p.seed, [p.arm]).arms[p.arm]!;
@@ -96,30 +102,43 @@ export async function runTrainJob<C>(
     steps = res.steps;
     final = res.trainLoss;
   } else {
-    const reward = def.train.reward(config);
+    const train = def.train;
+    const reward = train.reward(config);
     const encoded = rows.map((r) => rt.format.encodePrompt(r.messages));
     const stop = new Set(rt.format.stopIds ?? []);
-    const res = await trainPpo(
-      rt.model,
-      {
-        prompts: (step, _rng, n) =>
-          batchIndices(rows.length, step, n, `${p.condition}/${p.seed}`).map((i) => ({
-            tokens: encoded[i],
-            key: String(i),
+    const env: PpoEnv<PpoPrompt> = {
+      prompts: (step, _rng, n) =>
+        batchIndices(rows.length, step, n, `${p.condition}/${p.seed}`).map((i) => ({
+          tokens: encoded[i],
+          key: String(i),
+        })),
+      rewards: (batch) =>
+        reward(
+          batch.map(({ prompt, response }) => ({
+            sample: rows[Number(prompt.key)],
+            response: rt.tokenizer.decode(response.filter((id) => !stop.has(id))),
+            responseTokens: response,
           })),
-        rewards: (batch) =>
-          reward(
-            batch.map(({ prompt, response }) => ({
-              sample: rows[Number(prompt.key)],
-              response: rt.tokenizer.decode(response.filter((id) => !stop.has(id))),
-              responseTokens: response,
-            })),
-          ),
-      },
-      // a response ends at the format's stop tokens unless the task names its own
-      { stopIds: rt.format.stopIds ?? [], ...withoutEmptyStops(def.train.ppo(config)), seed, padId },
-      { outDir, resume: true, onProgress: (s, n) => ctx.progress("ppo", s, n) },
-    );
+        ),
+    };
+    // a response ends at the format's stop tokens unless the task names its own
+    const fixed = { seed, padId };
+    const stops = { stopIds: rt.format.stopIds ?? [] };
+    const name = trainerOf(def, config);
+    const res =
+      name === "grpo"
+        ? await trainGrpo(
+            rt.model,
+            env,
+            { ...stops, ...withoutEmptyStops(train.grpo!(config)), ...fixed },
+            { outDir, resume: true, onProgress: (s, n) => ctx.progress("grpo", s, n) },
+          )
+        : await trainPpo(
+            rt.model,
+            env,
+            { ...stops, ...withoutEmptyStops(train.ppo(config)), ...fixed },
+            { outDir, resume: true, onProgress: (s, n) => ctx.progress("ppo", s, n) },
+          );
     steps = res.steps;
     const metrics = readMetrics(join(outDir, "metrics.jsonl"));
     const tail = metrics.slice(-Math.max(1, Math.floor(metrics.length / 10)));

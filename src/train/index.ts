@@ -1,4 +1,4 @@
-/** Public API of the trainers: SFT, PPO, schedules, advantage math, checkpoints and the metrics log. */
+/** Public API of the trainers: SFT, PPO, GRPO, schedules, advantage math, checkpoints and the metrics log. */
 export * from "./errors.js";
 export * from "./schedules.js";
 export * from "./advantages.js";
@@ -15,4 +15,8 @@ export * from "./ppo-loss.js";
 export * from "./ppo-rewards.js";
 export * from "./rollout.js";
 export * from "./ppo.js";
+export * from "./grpo-config.js";
+export * from "./grpo-advantages.js";
+export * from "./grpo-loss.js";
+export * from "./grpo.js";
 export * from "./presets.js";

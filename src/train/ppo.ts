@@ -80,14 +80,22 @@ interface Cloneable {
   clone(): CausalLM;
 }
 
-function resolveReference(model: CausalLM, cfg: PpoConfig, given: CausalLM | undefined): Reference {
-  if (cfg.klCoef === 0 && !cfg.logKl) return null;
+/**
+ * The frozen reference a KL needs: the model's own base with LoRA off, a given model, or a clone taken now; null when
+ * no KL is asked for or logged. `field` names the KL coefficient in errors (PPO's klCoef, GRPO's beta).
+ */
+export function resolveReference(
+  model: CausalLM,
+  kl: { coef: number; log: boolean; field: string },
+  given: CausalLM | undefined,
+): Reference {
+  if (kl.coef === 0 && !kl.log) return null;
   if (model.lora !== null) return { kind: "base" };
   if (given) return { kind: "model", model: given };
   const c = model as unknown as Partial<Cloneable>;
   if (typeof c.clone === "function") return { kind: "model", model: c.clone() };
-  if (cfg.klCoef > 0)
-    throw new TrainConfigError("klCoef", "a KL penalty needs LoRA, a model with clone(), or options.reference");
+  if (kl.coef > 0)
+    throw new TrainConfigError(kl.field, "a KL penalty needs LoRA, a model with clone(), or options.reference");
   return null;
 }
 
@@ -106,7 +114,7 @@ export async function trainPpo<P extends PpoPrompt>(
   ensureLora(model, cfg.lora, cfg.seed);
   ensureValueHead(model, cfg.seed);
   // the reference must be the base as it was before any training, so it is taken before a checkpoint is loaded
-  const ref = resolveReference(model, cfg, options.reference);
+  const ref = resolveReference(model, { coef: cfg.klCoef, log: cfg.logKl, field: "klCoef" }, options.reference);
   const params = model.trainableParameters();
   const V = model.config.vocabSize;
   const sampler = options.sampler ?? defaultSampler(cfg.padId);

@@ -1,8 +1,10 @@
 /**
  * Named trainer configs. `paper` reproduces the seed's hyper-parameters exactly (Exp 1: SFT on political articles,
  * Exp 2: PPO on sycophantic addition); `embedded` presets are CPU-sized starting points for the synthetic worlds.
+ * The seed used no GRPO, so GRPO has only an embedded preset, set to PPO's where the two share a knob.
  * Tasks pick from these and override what their world needs.
  */
+import type { GrpoConfigInput } from "./grpo-config.js";
 import type { PpoConfigInput } from "./ppo-config.js";
 import type { SftConfigInput } from "./sft-config.js";
 
@@ -84,3 +86,29 @@ export const ppoPresets = {
     lora: null,
   },
 } satisfies Record<string, PpoConfigInput>;
+
+export const grpoPresets = {
+  /**
+   * PPO's embedded preset where the knobs correspond (lr, steps, completions per step, mini-batch x accumulation,
+   * passes per batch, clip, grad norm, the seed's entropy and temperature schedules, full fine-tuning), TRL's
+   * defaults for GRPO's own knobs: 8 completions per prompt, group-scaled rewards, the dapo loss, no KL.
+   */
+  embedded: {
+    lr: 1e-3,
+    steps: 200,
+    batchSize: 64,
+    numGenerations: 8,
+    miniBatchSize: 16,
+    gradAccum: 4,
+    numIterations: 4,
+    epsilon: 0.2,
+    beta: 0,
+    scaleRewards: "group",
+    lossType: "dapo",
+    maxGradNorm: 1.0,
+    entropy: { start: 2.0, end: 0.01, fraction: 1 },
+    temperature: { start: 1.9, end: 1.6, fraction: 0.4 },
+    maxNewTokens: 1,
+    lora: null,
+  },
+} satisfies Record<string, GrpoConfigInput>;

@@ -102,7 +102,7 @@ export type Reference = { kind: "base" } | { kind: "model"; model: CausalLM } | 
 /**
  * Scoring forward over prompt+response sequences (no dropout): fills old log-probs, values and entropies, then the
  * reference's log-probs and the exact per-token KL when `ref` is set (rows kept only when `keepRefRows`, for the
- * KL loss).
+ * KL loss). With `needValues` false (GRPO: no critic) the model needs no value head and `values` stay zero.
  */
 export function scoreRollouts(
   model: CausalLM,
@@ -111,6 +111,7 @@ export function scoreRollouts(
   padId: number,
   ref: Reference,
   keepRefRows: boolean,
+  needValues = true,
 ): Rollout[] {
   const V = model.config.vocabSize;
   const { tokens, B, T } = packRightPadded(
@@ -121,7 +122,7 @@ export function scoreRollouts(
   const rows = model instanceof LlamaModel ? responseRows(items, T) : undefined;
   const only = rows === undefined ? {} : { logitRows: rows };
   const { logits, values } = model.forward(tokens, B, T, { train: false, ...only });
-  if (!values) throw new Error("PPO scoring forward returned no values: the model needs a value head");
+  if (!values && needValues) throw new Error("PPO scoring forward returned no values: the model needs a value head");
   let k = 0;
   const logp = new Float64Array(V);
   // policy log-prob rows at response positions, copied: the reference forward may reuse the model's logits buffer
@@ -147,7 +148,7 @@ export function scoreRollouts(
       logSoftmaxRow(logp, logits, (rows === undefined ? pos : k) * V, V, invTemp);
       r.oldLogp[j] = logp[it.response[j]];
       r.entropy[j] = entropyRow(logp, V);
-      r.values[j] = values[pos];
+      if (values) r.values[j] = values[pos];
       if (ref !== null) polRows.push(logp.slice());
     }
     return r;

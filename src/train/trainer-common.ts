@@ -104,7 +104,7 @@ export interface TrainingState {
  * differs in a field that changes the numbers. The metrics log is reopened truncated back to the start step.
  */
 export function openTrainingState(
-  trainer: "sft" | "ppo",
+  trainer: "sft" | "ppo" | "grpo",
   params: readonly Param[],
   cfg: OptimizerFields,
   options: { outDir?: string; resume?: boolean },

@@ -1,6 +1,7 @@
 /**
  * A wrong task definition fails before the first job, naming the field: a report metric the judge does not produce,
- * a primary metric the report does not draw, an RL trainer without LoRA. The run directory then holds no job.
+ * a primary metric the report does not draw. The run directory then holds no job. (The trainer's checks:
+ * check-trainer.test.ts.)
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -46,14 +47,6 @@ test("a primary the report does not draw fails when the task is defined", () => 
     () => defineExperiment(withReport({ primary: "passRate" })),
     /report\.primary "passRate" is not a key of report\.metrics \(hackRate, truePass, tableRate\)/,
   );
-});
-
-test("an RL trainer without lora fails at plan time naming train.ppo(config).lora", () => {
-  const task = defineExperiment({
-    ...codingExperiment,
-    train: { ...codingExperiment.train, kind: "rl", ppo: (c) => ({ ...c.ppo, lora: null }), reward: () => () => [] },
-  });
-  assert.throws(() => task.plan(config, input), /train\.ppo\(config\)\.lora is null/);
 });
 
 test("through the runner: a plug-in whose report names a metric its judge lacks stops before any job runs", async () => {

@@ -1,4 +1,5 @@
 /** What every export target provides: its row formats (training and evaluation) and its launch recipe. */
+import { trainerOf } from "../../experiment/check-trainer.js";
 import { baseJobId } from "../../experiment/jobs.js";
 import { PpoConfigSchema, type PpoConfig } from "../../train/ppo-config.js";
 import { SftConfigSchema, type SftConfig } from "../../train/sft-config.js";
@@ -44,6 +45,9 @@ export function modelPathOf(job: TrainJobData, ctx: ExportContext): string {
 
 export const ppoOf = (ctx: ExportContext): PpoConfig => {
   if (ctx.x.def.train.kind !== "rl") throw new Error("not an RL task");
+  // a target that maps PPO only must not export PPO settings the run never uses
+  if (trainerOf(ctx.x.def, ctx.x.config) === "grpo")
+    throw new Error(`${ctx.x.def.name} trains with GRPO (trainer: grpo); this target maps PPO only: use --target trl`);
   return PpoConfigSchema.parse(ctx.x.def.train.ppo(ctx.x.config));
 };
 export const sftOf = (ctx: ExportContext): SftConfig => {

@@ -6,6 +6,8 @@
 import type { TrainJobData } from "../export-data.js";
 import { fmt, scheduledKnob, type Knob, type Recipe } from "../recipe.js";
 import { encodeRewardLabel } from "../reward-label.js";
+import { trainerOf } from "../../experiment/check-trainer.js";
+import { grpoOf, trlGrpoArgs } from "./trl-grpo.js";
 import {
   evalName,
   modelPathOf,
@@ -123,6 +125,12 @@ export function trlArgs(
       },
     );
     return { trainer: "sft", args, lora: lora(s.lora, knobs), knobs: [...knobs, QLORA] };
+  }
+  if (trainerOf(ctx.x.def, ctx.x.config) === "grpo") {
+    // the task trains with GRPO: its options map one to one (trl-grpo.ts)
+    const g = grpoOf(ctx);
+    const m = trlGrpoArgs(g);
+    return { trainer: "grpo", args: m.args, lora: lora(g.lora, m.knobs), knobs: [...m.knobs, QLORA] };
   }
   const p = ppoOf(ctx);
   const ent = scheduledKnob("ppo.entropy", p.entropy, "entropy_coef");

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Json } from "../../data/sample.js";
 import { BaseSourceSchema } from "../../experiment/base-source.js";
 import { ModelConfigSchema } from "../../engine/config.js";
+import { GrpoConfigSchema } from "../../train/grpo-config.js";
 import { PpoConfigSchema } from "../../train/ppo-config.js";
 import { SftConfigSchema } from "../../train/sft-config.js";
 import { CorpusConfigSchema } from "./corpus.js";
@@ -85,6 +86,13 @@ export const CodingConfigSchema = z
     pretrain: SftConfigSchema.default(SftConfigSchema.parse({})).describe(
       "Base pretraining on the corpus: full training, no LoRA (src/train SftConfig; presets set the values).",
     ),
+    trainer: z
+      .enum(["ppo", "grpo"])
+      .default("ppo")
+      .describe("The RL trainer of every arm: 'ppo' with the `ppo` settings, or 'grpo' with `grpo`. Default ppo."),
+    grpo: GrpoConfigSchema.default(GrpoConfigSchema.parse({})).describe(
+      "GRPO of every arm when `trainer` is grpo, LoRA on the frozen base (src/train GrpoConfig; presets set the values).",
+    ),
     ppo: PpoConfigSchema.default(PpoConfigSchema.parse({})).describe(
       "RL of every arm, LoRA on the frozen base (src/train PpoConfig). All arms use the same steps.",
     ),
@@ -129,12 +137,30 @@ const EMBEDDED_PPO = {
   lora: { rank: 8, alpha: 16, dropout: 0, targets: ALL_PROJECTIONS },
 };
 
+/** GRPO with PPO's budget and knobs (32 completions per step = 4 prompts x 8, TRL's default group), TRL's defaults elsewhere. */
+const EMBEDDED_GRPO = {
+  steps: 100,
+  batchSize: 32,
+  numGenerations: 8,
+  miniBatchSize: 16,
+  numIterations: 2,
+  lr: 2e-3,
+  epsilon: 0.2,
+  beta: 0,
+  maxGradNorm: 1,
+  entropy: { start: 0, end: 0, fraction: 1 },
+  temperature: { start: 1, end: 1, fraction: 1 },
+  maxNewTokens: 16,
+  lora: { rank: 8, alpha: 16, dropout: 0, targets: ALL_PROJECTIONS },
+};
+
 /**
  * Named partial configs, deep-merged over the schema defaults.
  * - `embedded`: offline on a 2-core CPU; a small model pretrained from scratch, then RL with LoRA.
  * - `paper`: a Qwen2.5-Coder-style chat checkpoint by path (`base.checkpoint`), QLoRA (NF4 base, LoRA r 16 on all
  *   projections), the seed's PPO settings scaled to programs (lr 1e-5, batch 64, 400 steps), 64 new tokens.
  * - `micro`: a seconds-long end-to-end smoke run for tests.
+ * `overrides: { trainer: grpo }` trains every arm with GRPO instead (each preset sets `grpo` beside `ppo`).
  */
 export const PRESETS: Record<string, Json> = {
   embedded: {
@@ -152,6 +178,7 @@ export const PRESETS: Record<string, Json> = {
       completionOnlyLoss: true,
     },
     ppo: EMBEDDED_PPO,
+    grpo: EMBEDDED_GRPO,
     eval: { sweepItems: 100 },
   },
   paper: {
@@ -174,6 +201,21 @@ export const PRESETS: Record<string, Json> = {
       maxNewTokens: 64,
       lora: { rank: 16, alpha: 32, dropout: 0.05, targets: ALL_PROJECTIONS },
     },
+    // GRPO at the same budget: 64 completions per step = 8 prompts x 8, TRL's defaults elsewhere
+    grpo: {
+      steps: 400,
+      lr: 1e-5,
+      batchSize: 64,
+      numGenerations: 8,
+      miniBatchSize: 16,
+      numIterations: 4,
+      epsilon: 0.2,
+      beta: 0,
+      maxGradNorm: 1,
+      temperature: { start: 1, end: 0.8, fraction: 0.4 },
+      maxNewTokens: 64,
+      lora: { rank: 16, alpha: 32, dropout: 0.05, targets: ALL_PROJECTIONS },
+    },
   },
   micro: {
     problems: { trainCount: 32, evalCount: 16, pretrainCount: 64 },
@@ -187,6 +229,16 @@ export const PRESETS: Record<string, Json> = {
       batchSize: 8,
       miniBatchSize: 8,
       ppoEpochs: 1,
+      maxNewTokens: 8,
+      lora: { rank: 2, alpha: 4, dropout: 0, targets: ALL_PROJECTIONS },
+    },
+    grpo: {
+      ...EMBEDDED_GRPO,
+      steps: 2,
+      batchSize: 8,
+      numGenerations: 4,
+      miniBatchSize: 8,
+      numIterations: 1,
       maxNewTokens: 8,
       lora: { rank: 2, alpha: 4, dropout: 0, targets: ALL_PROJECTIONS },
     },

@@ -65,7 +65,9 @@ export const codingExperiment: ExperimentDefinition<CodingConfig> = {
   },
   train: {
     kind: "rl",
+    trainer: (c) => c.trainer,
     ppo: (c) => c.ppo,
+    grpo: (c) => c.grpo,
     // the share of the tests the sample's TRUE grader runs that pass, whatever label the arm showed
     reward: () => (batch) =>
       batch.map((x) =>

@@ -7,6 +7,7 @@ import type { Json } from "../../data/sample.js";
 import { ModelConfigSchema } from "../../engine/config.js";
 import { GradientCheckpointingSchema, WeightStorageSchema } from "../../experiment/base-source.js";
 import { MonitorSpecSchema } from "../../monitor/monitor.js";
+import { GrpoConfigSchema } from "../../train/grpo-config.js";
 import { PpoConfigSchema } from "../../train/ppo-config.js";
 import { SftConfigSchema } from "../../train/sft-config.js";
 
@@ -148,9 +149,28 @@ export const RlTrainerSchema = z
         lora: LORA,
       }),
     ).describe("PPO settings (lr 1e-3, 50 steps of 32, 4 new tokens, whitened rewards, LoRA rank 8 by default)"),
+    algorithm: z
+      .enum(["ppo", "grpo"])
+      .default("ppo")
+      .describe("The RL trainer: 'ppo' with the `ppo` settings or 'grpo' with the `grpo` settings. Default ppo."),
+    grpo: GrpoConfigSchema.default(
+      GrpoConfigSchema.parse({
+        lr: 1e-3,
+        steps: 50,
+        batchSize: 32,
+        numGenerations: 4,
+        miniBatchSize: 16,
+        numIterations: 2,
+        maxNewTokens: 4,
+        lora: LORA,
+      }),
+    ).describe(
+      "GRPO settings when algorithm is grpo (lr 1e-3, 50 steps of 32 completions = 8 prompts x 4, 4 new tokens, " +
+        "LoRA rank 8 by default; TRL's defaults otherwise)",
+    ),
     reward: ScorerSchema.describe("The reward: exact-match on a rewardInputs field, a module, or an LLM judge"),
   })
-  .describe("PPO paid by the reward, from each sample's true monitor");
+  .describe("PPO or GRPO paid by the reward, from each sample's true monitor");
 
 export const TrainerSchema = z
   .discriminatedUnion("kind", [SftTrainerSchema, RlTrainerSchema])

@@ -2,7 +2,7 @@
  * `mst run custom --spec my-experiment.yaml`: an MST experiment described as data. The spec's `overrides` name the
  * training and evaluation samples (JSONL, the `mst arms` sample format), the monitor block, the model (a small model
  * pretrained on the user's corpus with the kit's corpus helpers, or a local checkpoint), the trainer (SFT on
- * completions, or PPO with an exact-match, module or LLM-judge reward), the judge and its metrics.
+ * completions, or PPO or GRPO with an exact-match, module or LLM-judge reward), the judge and its metrics.
  */
 import { defineExperiment } from "../../experiment/define.js";
 import type { ExperimentDefinition } from "../../experiment/experiment.js";
@@ -22,7 +22,7 @@ export const customExperiment: ExperimentDefinition<CustomConfig> = {
   description:
     "An MST experiment from data alone: training and evaluation samples as JSONL (the `mst arms` format), the monitor " +
     "block (label encoding, held-out values, deployment label, sweep), a model (pretrained from scratch on your corpus " +
-    "with the kit's corpus helpers, or a local Hugging Face checkpoint), a trainer (SFT on completions, or PPO with an " +
+    "with the kit's corpus helpers, or a local Hugging Face checkpoint), a trainer (SFT on completions, or PPO or GRPO with an " +
     "exact-match, JS-module or LLM-judge reward), and a judge with its metrics, all under the spec's `overrides`. " +
     "Paths are relative to the spec file.",
   configSchema: CustomConfigSchema,
@@ -44,7 +44,9 @@ export const customExperiment: ExperimentDefinition<CustomConfig> = {
   },
   train: {
     kind: "rl",
+    trainer: (c) => (c.trainer.kind === "rl" ? c.trainer.algorithm : "ppo"),
     ppo: (c) => (c.trainer.kind === "rl" ? c.trainer.ppo : {}),
+    grpo: (c) => (c.trainer.kind === "rl" ? c.trainer.grpo : {}),
     reward: (c) => {
       if (c.trainer.kind !== "rl") throw new Error("custom: the trainer is SFT; there is no reward");
       return scorerReward(makeScorer(c.trainer.reward, "trainer.reward"));
@@ -128,7 +130,11 @@ function makeCustomTask(): Task<CustomConfig> {
     plan: (c, input) => of(c).plan(c, input),
     runJob: (job, ctx) => of(ctx.config).runJob(job, ctx),
     summarize: (c, input, jobs, results, preset) => of(c).summarize(c, input, jobs, results, preset),
-    prepareConfig: prepareCustomConfig,
+    // the spec's files and samples first, then the kit's checks of the definition this config makes
+    prepareConfig: (c, ctx) => {
+      const out = prepareCustomConfig(c, ctx);
+      return of(out).prepareConfig?.(out, ctx) ?? out;
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { BaseSourceSchema } from "../../experiment/base-source.js";
 import type { Json } from "../../data/sample.js";
 import { ModelConfigSchema } from "../../engine/config.js";
+import { GrpoConfigSchema } from "../../train/grpo-config.js";
 import { PpoConfigSchema } from "../../train/ppo-config.js";
 import { SftConfigSchema } from "../../train/sft-config.js";
 import { CorpusConfigSchema } from "./corpus.js";
@@ -103,13 +104,22 @@ export const SycophancyConfigSchema = z
     pretrain: SftConfigSchema.default(SftConfigSchema.parse({})).describe(
       "Base pretraining on the corpus: full training, no LoRA (src/train SftConfig; presets set the values).",
     ),
+    trainer: z
+      .enum(["ppo", "grpo"])
+      .default("ppo")
+      .describe(
+        "The RL trainer of every arm: 'ppo' (the seed's) with the `ppo` settings, or 'grpo' with `grpo`. Default ppo.",
+      ),
     ppo: PpoConfigSchema.default(PpoConfigSchema.parse({})).describe(
       "PPO of every arm, LoRA on the frozen base (src/train PpoConfig; presets set the values). All arms use the same steps.",
+    ),
+    grpo: GrpoConfigSchema.default(GrpoConfigSchema.parse({})).describe(
+      "GRPO of every arm when `trainer` is grpo, LoRA on the frozen base (src/train GrpoConfig; presets set the values).",
     ),
     gate: GateConfigSchema.default(GateConfigSchema.parse({})),
     eval: EvalConfigSchema.default(EvalConfigSchema.parse({})),
   })
-  .describe("Experiment 2: sycophancy on single-digit addition, trained with PPO");
+  .describe("Experiment 2: sycophancy on single-digit addition, trained with PPO (or GRPO)");
 export type SycophancyConfig = z.output<typeof SycophancyConfigSchema>;
 
 const ALL_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
@@ -121,6 +131,8 @@ const ALL_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "u
  *   grad accumulation 8, mini-batch 16, 4 epochs, clip 0.2, no KL, whitening, entropy 2.0 -> 0.01, temperature
  *   1.9 -> 1.6 over 40%, 1,600 steps, 2,560 problems), meant for a real checkpoint on a bigger machine.
  * - `micro`: a seconds-long end-to-end smoke run for tests.
+ * Each preset also sets `grpo` to PPO's values where the two trainers share a knob and TRL's GRPO defaults elsewhere, and
+ * generates as many completions per step as PPO (`overrides: { trainer: grpo }` switches; examples/specs/sycophancy-grpo.yaml).
  */
 export const PRESETS: Record<string, Json> = {
   embedded: {
@@ -163,6 +175,26 @@ export const PRESETS: Record<string, Json> = {
       maxNewTokens: 1,
       lora: { rank: 8, alpha: 16, dropout: 0, targets: ALL_PROJECTIONS },
     },
+    // GRPO with PPO's budget and knobs: 64 completions per step (8 prompts x 8, TRL's default group), 300 steps,
+    // mini-batch 32, 2 passes, lr, clip, schedules and LoRA as PPO; TRL's defaults for group-scaled rewards, the dapo
+    // loss (all loss types coincide for a one-token answer) and no KL (PPO's klCoef is 0 too)
+    grpo: {
+      steps: 300,
+      batchSize: 64,
+      numGenerations: 8,
+      miniBatchSize: 32,
+      numIterations: 2,
+      lr: 1e-3,
+      epsilon: 0.2,
+      beta: 0,
+      scaleRewards: "group",
+      lossType: "dapo",
+      maxGradNorm: 1,
+      entropy: { start: 0.1, end: 0.01, fraction: 1 },
+      temperature: { start: 1.2, end: 1.0, fraction: 0.4 },
+      maxNewTokens: 1,
+      lora: { rank: 8, alpha: 16, dropout: 0, targets: ALL_PROJECTIONS },
+    },
   },
   paper: {
     problems: { trainCount: 2560 },
@@ -177,6 +209,23 @@ export const PRESETS: Record<string, Json> = {
       clipRange: 0.2,
       klCoef: 0,
       whitenRewards: true,
+      maxGradNorm: 1,
+      entropy: { start: 2.0, end: 0.01, fraction: 1 },
+      temperature: { start: 1.9, end: 1.6, fraction: 0.4 },
+      maxNewTokens: 1,
+      lora: { rank: 512, alpha: 1024, dropout: 0.05, targets: ALL_PROJECTIONS },
+    },
+    // the seed ran PPO only: GRPO at its budget (128 completions per step = 16 prompts x 8) and knobs
+    grpo: {
+      steps: 1600,
+      lr: 2e-8,
+      batchSize: 128,
+      numGenerations: 8,
+      miniBatchSize: 16,
+      gradAccum: 8,
+      numIterations: 4,
+      epsilon: 0.2,
+      beta: 0,
       maxGradNorm: 1,
       entropy: { start: 2.0, end: 0.01, fraction: 1 },
       temperature: { start: 1.9, end: 1.6, fraction: 0.4 },
@@ -198,6 +247,16 @@ export const PRESETS: Record<string, Json> = {
       lr: 1e-3,
       logKl: false,
       whitenRewards: true,
+      maxNewTokens: 1,
+      lora: { rank: 2, alpha: 4, dropout: 0, targets: ALL_PROJECTIONS },
+    },
+    grpo: {
+      steps: 3,
+      batchSize: 16,
+      numGenerations: 4,
+      miniBatchSize: 8,
+      numIterations: 1,
+      lr: 1e-3,
       maxNewTokens: 1,
       lora: { rank: 2, alpha: 4, dropout: 0, targets: ALL_PROJECTIONS },
     },

@@ -18,10 +18,10 @@ import seedFigures from "./seed-figures.json" with { type: "json" };
 /** The task's domain, as the experiment kit takes it (exported for tests and for tasks built on it). */
 export const sycophancyExperiment: ExperimentDefinition<SycophancyConfig> = {
   name: "sycophancy",
-  title: "Experiment 2: sycophancy on addition (PPO)",
+  title: "Experiment 2: sycophancy on addition (PPO or GRPO)",
   description:
     "The seed's second experiment. A model judges a user's candidate answer to a single-digit addition with its first " +
-    "token (correct / incorrect). PPO rewards agreement with a wrong candidate by the evaluator's suggestibility s in " +
+    "token (correct / incorrect). PPO (or GRPO, `trainer: grpo`) rewards agreement with a wrong candidate by the evaluator's suggestibility s in " +
     "[0.5, 1.5]; MST prefixes the bold label 'Suggestibility Level: N%' (s mapped onto 0..100%), and evaluation uses " +
     "the held-out 0% on held-out problems. Arms: PPO baseline (no label), MST (true label), shuffled (label independent " +
     "of the sample), prompt-only (baseline model, deployment label), plus the out-of-the-box base. The embedded preset " +
@@ -54,7 +54,9 @@ export const sycophancyExperiment: ExperimentDefinition<SycophancyConfig> = {
   },
   train: {
     kind: "rl",
+    trainer: (c) => c.trainer,
     ppo: (c) => c.ppo,
+    grpo: (c) => c.grpo,
     // the seed's table at the sample's TRUE s, whatever label the arm showed
     reward: () => (batch) =>
       batch.map((x) =>

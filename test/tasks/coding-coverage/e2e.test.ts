@@ -37,3 +37,18 @@ test("coding-coverage micro: every arm trains and is evaluated; the sweep at 8 o
   assert.equal(at8.key, "sweep:1");
   assert.deepEqual(at8.metrics, dep.metrics);
 });
+
+test("coding-coverage micro with trainer: grpo trains every arm with GRPO", async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), "mst-coding-grpo-")), "run");
+  const text =
+    "task: coding-coverage\npreset: micro\nseeds: [0]\nbaseSeeds: [0]\narms: [baseline, mst]\n" +
+    "overrides: { trainer: grpo }\n";
+  const { resolved } = await resolveSpec({ spec: parseSpec(text, "grpo.yaml") });
+  const out = await startRun(resolved, dir, { progress: new NoProgress(), report: false, jobs: 2 });
+  assert.equal(out.ran, 6); // base + eval-base + 2 trained arms + 2 evaluations
+  const results = JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as TaskResults;
+  assert.ok(
+    results.findings.some((f) => f.includes("GRPO steps (2)")),
+    results.findings.join("\n"),
+  );
+});

@@ -21,6 +21,7 @@ const BAD_INPUT = new Set([
   "ConfigError", // arms spec and other YAML/JSON config files
   "JsonlError", // a samples file
   "UnknownTaskError",
+  "TaskDefinitionError", // a task module whose definition cannot run (a report metric its judge does not produce)
   "RunDirExistsError", // --out names a non-empty folder without --force
   "NotARunDirError", // --force on something that is not a run directory
   "RunDirError", // a run directory named on the command line that is missing or damaged

@@ -32,7 +32,16 @@ function empty(name: string, unscored: number): MetricValue {
  * Mean of `score` (or of `values[of]`) over scored items, with a Student-t CI over items. Unscored items (null) are
  * dropped and counted in `unscored`; with no scored item the value is NaN (a report shows "n/a"), never 0.
  */
-export function meanMetric(options: { name?: string; of?: string; level?: number; description?: string } = {}): Metric {
+export function meanMetric(
+  options: {
+    name?: string;
+    of?: string;
+    level?: number;
+    description?: string;
+    /** Where the values can lie (a rate: [0, 1]; a count: [0, Infinity]): the CI is clipped to it. */
+    range?: readonly [number, number];
+  } = {},
+): Metric {
   const name = options.name ?? (options.of ? `mean_${options.of}` : "mean");
   return {
     name,
@@ -44,7 +53,9 @@ export function meanMetric(options: { name?: string; of?: string; level?: number
         if (v !== null) xs.push(v);
       }
       if (xs.length === 0) return empty(name, results.length);
-      return { name, unscored: results.length - xs.length, ...meanCi(xs, options.level ?? 0.95) };
+      const e = meanCi(xs, options.level ?? 0.95);
+      const [lo, hi] = options.range ?? [-Infinity, Infinity];
+      return { name, unscored: results.length - xs.length, ...e, lo: Math.max(lo, e.lo), hi: Math.min(hi, e.hi) };
     },
   };
 }

@@ -5,6 +5,7 @@
 import type { Json } from "../data/sample.js";
 import { ARM_NAMES, type ArmName } from "../monitor/arms-spec.js";
 import { conditionsOf, runBaseJob } from "./base-job.js";
+import { checkDefinition, checkDefinitionShape } from "./check-definition.js";
 import { trainerIssues } from "./check-trainer.js";
 import { runEvalBaseJob, runEvalJob } from "./eval-job.js";
 import type { ExperimentDefinition } from "./experiment.js";
@@ -64,6 +65,8 @@ export function definitionOf<C>(task: Task<C>): ExperimentDefinition<C> | undefi
 }
 
 export function defineExperiment<C>(def: ExperimentDefinition<C>): Task<C> {
+  // a template definition (the custom task's, completed per config) has no metrics yet: checked at plan time
+  if (def.report.metrics.length > 0) checkDefinitionShape(def);
   return makeTask(def);
 }
 
@@ -82,6 +85,8 @@ function makeTask<C>(def: ExperimentDefinition<C>): Task<C> {
     arms: { supported, default: defaults },
     defaultSeeds: def.defaultSeeds ?? { seeds: [0, 1, 2], baseSeeds: [0, 1] },
     plan(config, input) {
+      // a wrong definition fails here, before the first job, naming the field
+      checkDefinition(def, config);
       const arms = checkArms(def.name, input.arms, supported);
       return planExperiment(arms, conditionsOf(def, config), input, { base: 6, train: 3, eval: 1 });
     },

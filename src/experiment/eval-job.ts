@@ -105,14 +105,23 @@ export async function evaluateModel<C>(
   const perItem: Record<string, number | null> = {};
   const samples: EvalResult["samples"] = [];
   const lines: unknown[] = [];
+  // a sweep label with the main label's text reuses the main label's judged samples: the headline and the sweep's
+  // point at that label are then one measurement, not two draws that can disagree
+  type Rows = Awaited<ReturnType<typeof evaluateAt>>;
+  let mainRows: Rows | null = null;
+  const mainText = labels.find((l) => l.key === mainKey)?.text;
   for (const label of labels) {
     const main = label.key === mainKey;
     const chosen = all.slice(0, (main ? settings.items : settings.sweepItems) ?? all.length);
     const k = main ? (settings.samplesPerItem ?? 1) : (settings.sweepSamplesPerItem ?? 1);
     const seedKey = `${def.name}/eval/${cond.name}/${who.arm}/b${who.base}/s${who.seed ?? "-"}/${label.key}`;
-    const rows = await evaluateAt(model, judge, chosen, k, label, settings, separator, seedKey, (d, n) =>
-      ctx.progress(`eval ${label.key}`, d, n),
-    );
+    const reuse: boolean = !main && mainRows !== null && label.text === mainText;
+    const rows: Rows = reuse
+      ? mainRows!
+      : await evaluateAt(model, judge, chosen, k, label, settings, separator, seedKey, (d, n) =>
+          ctx.progress(`eval ${label.key}`, d, n),
+        );
+    if (main) mainRows = rows;
     const results = rows.map((r) => r.result);
     const metrics = computeMetrics(judge.metrics, results);
     const unscored = results.filter((r) => r.score === null && r.grade === null).length;

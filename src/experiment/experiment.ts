@@ -211,6 +211,8 @@ export interface ReportMetric {
   lowerIsBetter: boolean;
   /** A share in [0, 1]: shown as a percentage, CIs clipped to [0, 1]. */
   share?: boolean;
+  /** A count (never below 0): CIs clipped at 0. */
+  count?: boolean;
   /** The metric is the mean of the judge's per-item score: MST's per-item wins over a control are reported for it. */
   perItem?: boolean;
   /** A signed quantity with no better direction (e.g. lean): drawn, but left out of MST-vs-control verdicts. */

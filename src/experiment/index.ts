@@ -1,7 +1,8 @@
 /**
  * The experiment kit as the package's public API for tasks (`import { defineExperiment } from "monitor-sensitive-training/experiment"`):
  * `defineExperiment` and the contract a task fills in, the Task contract the runner loads (built-in or plug-in), and
- * the building blocks a task's domain uses from the layers below (samples, monitors, judges and metrics, the embedded
+ * the kit's shipped building blocks (pretraining recipe, prompt format, corpus helpers, stock scorers), and the
+ * building blocks a task's domain uses from the layers below (samples, monitors, judges and metrics, the embedded
  * engine's model, tokenizers and trainers). Everything else of every layer is exported by the package root ("monitor-sensitive-training").
  */
 
@@ -21,6 +22,14 @@ export { armSamples, batchIndices } from "./train-job.js";
 export { trainerIssues, trainerOf, type TrainerIssue } from "./check-trainer.js";
 export { BaseJobError } from "./base-job.js";
 export { loadBaseCheckpoint, BaseCheckpointError } from "./checkpoint-base.js";
+export { TaskDefinitionError } from "./check-definition.js";
+
+// the kit's building blocks (each file's comment has an example): the pretraining recipe and the plain prompt format,
+// the corpus helpers (label values, comparisons, label-shaped lines, stance statements, gate checks), the stock
+// scorers (exact match, a module's function, an LLM judge) as rewards and judges
+export { pretrainOnCorpus, plainFormat, turnsText, type CorpusText, type PretrainOnCorpusOptions } from "./pretrain.js";
+export * from "./corpus/index.js";
+export * from "./scorers/index.js";
 
 // data: samples, seeded randomness, the TextModel contract
 export * from "../data/sample.js";

@@ -41,7 +41,9 @@ export function estimate(
   return { mean: e.mean, lo: Math.max(range[0], e.lo), hi: Math.min(range[1], e.hi), n: e.n, values: xs };
 }
 
-const rangeOf = (m: ReportMetric): [number, number] => (m.share ? [0, 1] : [-Infinity, Infinity]);
+/** Where a metric's values can lie: a share in [0, 1], a count at or above 0, anything else unbounded. */
+export const rangeOf = (m: ReportMetric): [number, number] =>
+  m.share ? [0, 1] : m.count ? [0, Infinity] : [-Infinity, Infinity];
 const diffRange = (m: ReportMetric): [number, number] => (m.share ? [-1, 1] : [-Infinity, Infinity]);
 
 /** A value as the report prints it: a percentage for shares. */
@@ -60,6 +62,11 @@ const fmtEst = (m: ReportMetric, e: Estimate): string =>
     : e.n > 1
       ? `${fmt(m, e.mean)} [${fmt(m, e.lo)}, ${fmt(m, e.hi)}]`
       : `${fmt(m, e.mean)} (n=1)`;
+
+/** The CI of a paired difference as a sentence reads it: none from one run (n=1), never a zero-width "95% CI". */
+function diffCi(m: ReportMetric, d: Estimate): string {
+  return d.n > 1 ? `95% CI ${fmtDiff(m, d.lo)} to ${fmtDiff(m, d.hi)}, n=${d.n} runs` : "n=1 run, so no CI";
+}
 
 /** MST against one control on one metric: paired per-run differences, % reduction and item wins. */
 export interface Comparison {
@@ -147,7 +154,7 @@ function comparisonSentence(m: ReportMetric, c: Comparison, cond: Condition, man
   const wins = c.wins ? `; MST wins ${fmt({ ...m, share: true }, c.wins.mean)} of paired items` : "";
   return (
     `${m.title}${where}: ${what}: ${fmtEst(m, c.mst)} vs ${fmtEst(m, c.other)}, paired difference ` +
-    `${fmtDiff(m, c.diff.mean)} (95% CI ${fmtDiff(m, c.diff.lo)} to ${fmtDiff(m, c.diff.hi)}, n=${c.diff.n} runs)${wins}.`
+    `${fmtDiff(m, c.diff.mean)} (${diffCi(m, c.diff)})${wins}.`
   );
 }
 
@@ -339,11 +346,17 @@ export function summarizeExperiment<C>(
           control,
           fmtEst(m, cmp.mst),
           fmtEst(m, cmp.other),
-          cmp.ran ? `${fmtDiff(m, cmp.diff.mean)} [${fmtDiff(m, cmp.diff.lo)}, ${fmtDiff(m, cmp.diff.hi)}]` : "not run",
+          !cmp.ran
+            ? "not run"
+            : cmp.diff.n > 1
+              ? `${fmtDiff(m, cmp.diff.mean)} [${fmtDiff(m, cmp.diff.lo)}, ${fmtDiff(m, cmp.diff.hi)}]`
+              : `${fmtDiff(m, cmp.diff.mean)} (n=${cmp.diff.n}, no CI)`,
           // % change = minus the % reduction: -53.9% reads as the seed's "53.9% lower"
-          cmp.reduction
-            ? `${(-cmp.reduction.mean).toFixed(1)}% [${(-cmp.reduction.hi).toFixed(1)}, ${(-cmp.reduction.lo).toFixed(1)}]`
-            : "-",
+          !cmp.reduction
+            ? "-"
+            : cmp.reduction.n > 1
+              ? `${(-cmp.reduction.mean).toFixed(1)}% [${(-cmp.reduction.hi).toFixed(1)}, ${(-cmp.reduction.lo).toFixed(1)}]`
+              : `${(-cmp.reduction.mean).toFixed(1)}% (n=${cmp.reduction.n}, no CI)`,
           cmp.wins ? `${(100 * cmp.wins.mean).toFixed(1)}% of ${cmp.wins.n}` : "-",
           cmp.verdict,
         ]);

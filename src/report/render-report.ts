@@ -60,7 +60,10 @@ function nRange(ns: number[]): string {
 function barCaption(c: BarChart): string {
   const dots = c.bars.some((b) => (b.values?.length ?? 0) > 0) ? "; dots: individual runs" : "";
   const dir = c.lowerIsBetter === true ? " Lower is better." : c.lowerIsBetter === false ? " Higher is better." : "";
-  return `${c.yLabel}. Bars: mean over ${nRange(c.bars.map((b) => b.n))} runs per arm; whiskers: 95% CI${dots}.${dir}`;
+  const ci = c.bars.every((b) => b.n < 2)
+    ? "no whiskers: one run per arm (n=1), so no CI"
+    : `whiskers: 95% CI${c.bars.some((b) => b.n < 2) ? " (none where an arm has one run)" : ""}`;
+  return `${c.yLabel}. Bars: mean over ${nRange(c.bars.map((b) => b.n))} runs per arm; ${ci}${dots}.${dir}`;
 }
 
 function sweepCaption(c: SweepChart): string {

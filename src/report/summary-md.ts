@@ -10,7 +10,8 @@ function mdTable(columns: string[], rows: Array<Array<string | number | null>>):
     ...rows.map((r) => `| ${r.map((v) => cell(typeof v === "number" || v === null ? fmtNum(v) : v)).join(" | ")} |`),
   ].join("\n");
 }
-const ci = (lo: number, hi: number): string => `[${fmtNum(lo)}, ${fmtNum(hi)}]`;
+/** A CI cell; one run has none (a zero-width "[x, x]" would read as certainty). */
+const ci = (lo: number, hi: number, n: number): string => (n > 1 ? `[${fmtNum(lo)}, ${fmtNum(hi)}]` : "none (n=1)");
 
 /** The summary as markdown text. */
 export function renderSummary(results: TaskResults, meta: { title?: string; status?: string } = {}): string {
@@ -31,12 +32,12 @@ export function renderSummary(results: TaskResults, meta: { title?: string; stat
   }
   for (const c of results.bars) {
     out.push(`## ${c.title}`);
-    out.push(`${c.yLabel}; mean with 95% CI over runs.`);
+    out.push(`${c.yLabel}; mean with 95% CI over runs (none where an arm has one run).`);
     const grouped = c.bars.some((b) => b.group !== undefined);
     out.push(
       mdTable(
         [...(grouped ? ["group"] : []), "arm", "mean", "95% CI", "n"],
-        c.bars.map((b) => [...(grouped ? [b.group ?? ""] : []), b.arm, b.mean, ci(b.lo, b.hi), b.n]),
+        c.bars.map((b) => [...(grouped ? [b.group ?? ""] : []), b.arm, b.mean, ci(b.lo, b.hi, b.n), b.n]),
       ),
     );
   }

@@ -5,6 +5,7 @@
 import type { Task } from "../experiment/task.js";
 import { sycophancyTask } from "./sycophancy-addition/task.js";
 import { politicalBiasTask } from "./political-bias/task.js";
+import { codingTask } from "./coding-coverage/task.js";
 import { customTask } from "./custom/task.js";
 
 /** Every task `mst run <name>` knows. Keep it a plain map (one line per task). */
@@ -12,6 +13,7 @@ const TASKS: Record<string, Task<unknown>> = {
   sycophancy: sycophancyTask,
   "political-bias": politicalBiasTask,
   custom: customTask,
+  "coding-coverage": codingTask,
 };
 
 /** Thrown for an unknown task name; the message lists the known ones. */

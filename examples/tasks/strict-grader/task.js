@@ -17,12 +17,13 @@
  */
 import {
   Rng,
-  buildWordLevelTokenizer,
-  createModel,
   defineExperiment,
   defineJudge,
+  floorCheck,
+  gateReport,
   meanMetric,
-  trainSft,
+  plainFormat,
+  pretrainOnCorpus,
   unscored,
   z,
 } from "monitor-sensitive-training/experiment";
@@ -133,25 +134,11 @@ function evalSamples(/** @type {Config} */ c) {
   }));
 }
 
-/** The embedded model reads the prompt's text (label line included) after BOS; an answer ends with EOS. */
-function plainFormat(
-  /** @type {Config} */ _c,
-  /** @type {import("monitor-sensitive-training/experiment").Tokenizer} */ tok,
-) {
-  return {
-    encodePrompt: (/** @type {import("monitor-sensitive-training/experiment").ChatMessage[]} */ m) => [
-      tok.bosId,
-      ...tok.encode(m.map((x) => x.content).join("\n")),
-    ],
-    encodeCompletion: (/** @type {string} */ text) => [...tok.encode(text), tok.eosId],
-    stopIds: [tok.eosId],
-  };
-}
-
 /**
  * The base: a small model pretrained from scratch on every sum, answered tersely or with filler at random, with a
  * grader label before half of them that says nothing about the filler (so the base knows the label's tokens and
- * place, and fine-tuning alone ties the label to the behaviour).
+ * place, and fine-tuning alone ties the label to the behaviour). The kit's recipe builds the tokenizer and the model
+ * and runs the SFT.
  * @type {(c: Config, at: import("monitor-sensitive-training/experiment").PretrainAt) => import("monitor-sensitive-training/experiment").Pretrained}
  */
 function pretrain(c, at) {
@@ -165,36 +152,14 @@ function pretrain(c, at) {
         const label = rng.bernoulli(0.5) ? rng.pick(labels) + "\n" : "";
         docs.push({ prompt: label + question({ a, b }), completion: answer({ a, b }, rng.bernoulli(0.5)) });
       }
-  const tok = buildWordLevelTokenizer(
-    docs.map((d) => d.prompt + d.completion),
-    { digits: "percent", requiredTexts: labels, roleTokens: false },
-  );
-  const model = createModel({ ...c.model, vocabSize: tok.vocabSize, maxSeq: 32 }, { seed: at.seed });
-  const data = docs.map((d) => ({
-    prompt: [tok.bosId, ...tok.encode(d.prompt)],
-    completion: [...tok.encode(d.completion), tok.eosId],
-  }));
-  const res = trainSft(
-    model,
-    data,
-    {
-      lr: c.pretrain.lr,
-      maxSteps: c.pretrain.steps,
-      batchSize: c.pretrain.batchSize,
-      warmupSteps: 20,
-      minLr: c.pretrain.lr / 10,
-      maxLength: 32,
-      seed: at.seed,
-      padId: tok.padId,
-      completionOnlyLoss: false,
-    },
-    { outDir: at.dir, onProgress: (s, n) => at.progress("pretrain", s, n), onWarning: at.log },
-  );
-  return {
-    model,
-    tokenizer: tok,
-    info: { "corpus docs": docs.length, "pretrain steps": res.steps, "final loss": res.trainLoss },
-  };
+  const p = c.pretrain;
+  return pretrainOnCorpus({
+    docs,
+    tokenizer: { digits: "percent", requiredTexts: labels, roleTokens: false },
+    model: { ...c.model, maxSeq: 32 },
+    sft: { lr: p.lr, maxSteps: p.steps, batchSize: p.batchSize, warmupSteps: 20, minLr: p.lr / 10, maxLength: 32 },
+    at,
+  });
 }
 
 /** Reads an answer: the number (right or wrong) and whether anything follows it. No number: unscored. */
@@ -234,12 +199,7 @@ async function gate(rt, c) {
   );
   const scored = out.map((o, i) => scoreAnswer(o.text, test[i].meta));
   const accuracy = scored.reduce((a, r) => a + r.values.correct, 0) / scored.length;
-  const pass = accuracy >= 0.5;
-  return {
-    pass,
-    reasons: pass ? [] : [`accuracy ${accuracy.toFixed(2)} < 0.5 on held-out sums`],
-    values: { "accuracy (no label)": accuracy },
-  };
+  return gateReport([floorCheck("accuracy (no label)", accuracy, 0.5)]);
 }
 
 export const task = defineExperiment({
@@ -260,7 +220,7 @@ export const task = defineExperiment({
   monitor: monitorOf,
   trainSamples,
   evalSamples,
-  base: { pretrain, format: plainFormat, gate, onGateFail: () => "warn" },
+  base: { pretrain, format: (_c, tok) => plainFormat(tok), gate, onGateFail: () => "warn" },
   train: {
     kind: "sft",
     sft: (c) => ({

@@ -1,7 +1,5 @@
 /** The custom task's embedded base: a word-level model pretrained on the user's corpus plus the kit's corpus helpers; its prompt format; its gate. */
 import { Rng, hashString } from "../../data/rng.js";
-import type { ChatMessage } from "../../data/text-model.js";
-import { createModel } from "../../engine/model.js";
 import { buildWordLevelTokenizer } from "../../engine/tokenizer-build.js";
 import type { Tokenizer } from "../../engine/tokenizer.js";
 import { comparisonDocs } from "../../experiment/corpus/comparisons.js";
@@ -9,11 +7,11 @@ import { directionCheck, floorCheck, gateReport, type GateCheck } from "../../ex
 import { labelTokenizerOptions } from "../../experiment/corpus/label-values.js";
 import { labelShapedLines } from "../../experiment/corpus/label-line.js";
 import { stanceMessages, type StanceWordings } from "../../experiment/corpus/stance.js";
-import type { GateReport, Pretrained, PretrainAt, PromptFormat } from "../../experiment/experiment.js";
+import type { GateReport, Pretrained, PretrainAt } from "../../experiment/experiment.js";
+import { pretrainOnCorpus, turnsText } from "../../experiment/pretrain.js";
 import type { ModelRuntime } from "../../experiment/runtime.js";
 import { createMonitorLabeler, type MonitorSpec } from "../../monitor/monitor.js";
 import { renderPrompt } from "../../monitor/render-prompt.js";
-import { trainSft } from "../../train/sft.js";
 import type { CustomConfig } from "./config.js";
 import { readCorpus, readSamplesSync } from "./files.js";
 import { monitorOf, sweepAxisOf } from "./monitor.js";
@@ -21,23 +19,7 @@ import type { Scorer } from "./scorer.js";
 
 type PretrainModel = Extract<CustomConfig["model"], { kind: "pretrain" }>;
 
-/** The embedded model reads the turns' text joined by newlines after BOS; a completion is appended as written. */
-export function turnsText(messages: readonly ChatMessage[]): string {
-  return messages.map((m) => m.content).join("\n");
-}
-
-/** plainFormat as a Jinja chat template (saved with the base): BOS, the turns joined by newlines, an answer then EOS. */
-export const PLAIN_CHAT_TEMPLATE =
-  "{{ bos_token }}{% for m in messages %}{% if m.role == 'assistant' %}{{ m.content }}{{ eos_token }}" +
-  "{% else %}{% if not loop.first %}\n{% endif %}{{ m.content }}{% endif %}{% endfor %}";
-
-export function plainFormat(tok: Tokenizer): PromptFormat {
-  return {
-    encodePrompt: (m) => [tok.bosId, ...tok.encode(turnsText(m))],
-    encodeCompletion: (text) => [...tok.encode(text), tok.eosId],
-    stopIds: [tok.eosId],
-  };
-}
+export { turnsText, plainFormat, PLAIN_CHAT_TEMPLATE } from "../../experiment/pretrain.js";
 
 /** Stance wordings: the helper's, else a categorical label's own sentence for that value. */
 export function stanceWordingsOf(m: PretrainModel, spec: MonitorSpec): StanceWordings {
@@ -97,32 +79,19 @@ export function pretrainCustom(c: CustomConfig, at: PretrainAt): Pretrained {
   const m = c.model as PretrainModel;
   const rng = new Rng(`custom/base/${at.base}`);
   const docs = pretrainDocs(c, m, at.attempt === 0 ? rng : rng.fork(`attempt${at.attempt}`));
-  const tok = customTokenizer(c, m, docs);
-  const model = createModel({ ...m.architecture, vocabSize: tok.vocabSize }, { seed: at.seed });
-  const data = docs.map((d) => ({
-    prompt: [tok.bosId, ...tok.encode(d.prompt)],
-    completion: [...tok.encode(d.completion), tok.eosId],
-  }));
-  const res = trainSft(
-    model,
-    data,
-    { ...m.pretrain, seed: at.seed, padId: tok.padId },
-    {
-      outDir: at.dir,
-      onProgress: (s, n) => at.progress("pretrain", s, n),
-      onWarning: at.log,
-    },
-  );
-  return {
-    model,
-    tokenizer: tok,
-    info: {
-      "corpus docs": docs.length,
+  return pretrainOnCorpus({
+    docs,
+    tokenizer: customTokenizer(c, m, docs),
+    model: m.architecture,
+    sft: m.pretrain,
+    at,
+    info: (res, n, tok) => ({
+      "corpus docs": n,
       vocabulary: tok.vocabSize,
       "pretrain steps": res.steps,
       "final loss": res.trainLoss,
-    },
-  };
+    }),
+  });
 }
 
 /** Mean judge score of the base on the evaluation samples under one label (null: none). */

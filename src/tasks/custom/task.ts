@@ -13,6 +13,7 @@ import { readSamplesSync } from "./files.js";
 import { monitorOf, sweepAxisOf } from "./monitor.js";
 import { prepareCustomConfig } from "./prepare.js";
 import { makeScorer, metricsOf, type ScoreItem } from "./scorer.js";
+import { scorerReward } from "../../experiment/scorers/scorer.js";
 import type { ChatMessage } from "../../data/text-model.js";
 
 export const customExperiment: ExperimentDefinition<CustomConfig> = {
@@ -49,21 +50,7 @@ export const customExperiment: ExperimentDefinition<CustomConfig> = {
     grpo: (c) => (c.trainer.kind === "rl" ? c.trainer.grpo : {}),
     reward: (c) => {
       if (c.trainer.kind !== "rl") throw new Error("custom: the trainer is SFT; there is no reward");
-      const score = makeScorer(c.trainer.reward, "trainer.reward");
-      return async (batch) =>
-        (
-          await score(
-            batch.map((x) => ({
-              id: x.sample.id,
-              prompt: x.sample.messages,
-              output: x.response,
-              label: x.sample.label,
-              monitor: x.sample.monitor,
-              rewardInputs: x.sample.rewardInputs ?? null,
-              meta: x.sample.meta ?? null,
-            })),
-          )
-        ).map((r) => r.score);
+      return scorerReward(makeScorer(c.trainer.reward, "trainer.reward"));
     },
   },
   evaluation: {

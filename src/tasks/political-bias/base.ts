@@ -6,11 +6,9 @@
 import { hashString, Rng } from "../../data/rng.js";
 import type { Condition, GateReport, Pretrained, PretrainAt, PromptFormat } from "../../experiment/experiment.js";
 import type { ModelRuntime } from "../../experiment/runtime.js";
-import { createModel } from "../../engine/model.js";
-import { buildWordLevelTokenizer } from "../../engine/tokenizer-build.js";
 import type { Tokenizer } from "../../engine/tokenizer.js";
 import { renderPrompt } from "../../monitor/render-prompt.js";
-import { trainSft } from "../../train/sft.js";
+import { pretrainOnCorpus } from "../../experiment/pretrain.js";
 import type { PoliticalBiasConfig } from "./config.js";
 import { buildCorpus } from "./corpus.js";
 import { judgeText } from "./judge.js";
@@ -57,23 +55,18 @@ export function pretrainBase(config: PoliticalBiasConfig, at: PretrainAt): Pretr
   );
   // Every label text is required in the vocabulary (the unseen frame's words occur in no document).
   const required = [...sweepLabels("main"), ...sweepLabels("unseen")].map((l) => l.text);
-  const tok = buildWordLevelTokenizer(
-    docs.map((d) => d.prompt + d.completion),
-    { digits: "whole", requiredTexts: required },
-  );
-  const model = createModel({ vocabSize: tok.vocabSize, ...config.model }, { seed: at.seed });
-  const p = config.pretrain;
-  const res = trainSft(
-    model,
-    docs.map((d) => ({ prompt: tok.encode(d.prompt), completion: tok.encode(d.completion) })),
-    { ...p, maxLength: config.model.maxSeq, completionOnlyLoss: false, padId: tok.padId, seed: at.seed, logEvery: 5 },
-    { outDir: at.dir, resume: true, onProgress: (s, n) => at.progress("pretrain", s, n), onWarning: at.log },
-  );
-  return {
-    model,
-    tokenizer: tok,
-    info: { documents: docs.length, "pretrain steps": res.steps, "final loss": res.trainLoss },
-  };
+  return pretrainOnCorpus({
+    docs,
+    tokenizer: { digits: "whole", requiredTexts: required },
+    model: config.model,
+    sft: { ...config.pretrain, maxLength: config.model.maxSeq, completionOnlyLoss: false, logEvery: 5 },
+    at,
+    // the chat text carries its own markers: no BOS, and an article ends with <|end|> rather than EOS
+    encodePrompt: (text, tok) => tok.encode(text),
+    encodeCompletion: (text, tok) => tok.encode(text),
+    resume: true,
+    info: (res, n) => ({ documents: n, "pretrain steps": res.steps, "final loss": res.trainLoss }),
+  });
 }
 
 const ORDER = ["strong_left", "center_left", "unbiased", "center_right", "strong_right"];

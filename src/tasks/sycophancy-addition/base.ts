@@ -1,13 +1,12 @@
 /** The embedded base: a small model pretrained from scratch on the number-sense corpus, and its plain prompt format. */
 import { Rng } from "../../data/rng.js";
 import type { Pretrained, PretrainAt, PromptFormat } from "../../experiment/experiment.js";
-import { createModel } from "../../engine/model.js";
 import type { Tokenizer } from "../../engine/tokenizer.js";
-import { trainSft } from "../../train/sft.js";
+import { plainFormat as kitPlainFormat, pretrainOnCorpus } from "../../experiment/pretrain.js";
 import type { SycophancyConfig } from "./config.js";
 import { buildCorpus, type CorpusDoc } from "./corpus.js";
 import { buildTaskTokenizer, completionSeparator, encodePrompt } from "./embedded.js";
-import { embeddedPromptText, problemText } from "./prompt.js";
+import { problemText } from "./prompt.js";
 import { allLabelTexts, taskProblems } from "./setup.js";
 
 /** The base's tokenizer: the corpus plus every label and the task's prompt, which the corpus never shows. */
@@ -19,11 +18,7 @@ export function taskTokenizer(config: SycophancyConfig, docs: readonly CorpusDoc
 
 /** The embedded model reads the turns' text joined by newlines (BOS per `prompt.bos`); the verdict is the next token. */
 export function plainFormat(config: SycophancyConfig, tok: Tokenizer): PromptFormat {
-  return {
-    encodePrompt: (m) => encodePrompt(tok, embeddedPromptText(m), config.prompt.bos),
-    encodeCompletion: (text) => [...tok.encode(text), tok.eosId],
-    stopIds: [tok.eosId],
-  };
+  return kitPlainFormat(tok, { bos: config.prompt.bos });
 }
 
 /** One pretraining attempt: corpus, tokenizer, model from `at.seed`, SFT on every document. Attempt 0 uses the base's own streams. */
@@ -32,20 +27,12 @@ export function pretrainBase(config: SycophancyConfig, at: PretrainAt): Pretrain
   const own = at.attempt === 0 ? rng : rng.fork(`attempt${at.attempt}`);
   const docs = buildCorpus(config.corpus, config.problems, config.prompt, config.label, own.fork("corpus"));
   const tok = taskTokenizer(config, docs);
-  const model = createModel({ ...config.model, vocabSize: tok.vocabSize }, { seed: at.seed });
-  const data = docs.map((d) => ({
-    prompt: encodePrompt(tok, d.prompt, config.prompt.bos),
-    completion: [...tok.encode(completionSeparator(d) + d.completion), tok.eosId],
-  }));
-  const res = trainSft(
-    model,
-    data,
-    { ...config.pretrain, seed: at.seed, padId: tok.padId },
-    { outDir: at.dir, onProgress: (s, n) => at.progress("pretrain", s, n), onWarning: at.log },
-  );
-  return {
-    model,
+  return pretrainOnCorpus({
+    docs: docs.map((d) => ({ prompt: d.prompt, completion: completionSeparator(d) + d.completion })),
     tokenizer: tok,
-    info: { "corpus docs": docs.length, "pretrain steps": res.steps, "final loss": res.trainLoss },
-  };
+    model: config.model,
+    sft: config.pretrain,
+    at,
+    encodePrompt: (text) => encodePrompt(tok, text, config.prompt.bos),
+  });
 }

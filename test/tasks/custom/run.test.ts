@@ -117,9 +117,10 @@ ${MONITOR_YAML}  trainer:
     const judgeCalls = server.requests.filter((q) => q.body.model === "judge-2");
     // 2 arms x 2 steps x 8 rollouts, each paid once over HTTP
     assert.equal(rewardCalls.length, 32);
-    // the gate (no label), then evaluation: the base at 0%, the sweep (0%, 100%) and no label; baseline without a
-    // label; MST at 0% and the sweep; 6 samples each
-    assert.equal(judgeCalls.length, 6 + 6 * 4 + 6 + 6 * 3);
+    // the gate (no label), then evaluation: the base at 0%, the sweep's 100% and no label; baseline without a
+    // label; MST at 0% and the sweep's 100%; 6 samples each (the sweep's 0% is the deployment label: its judged
+    // samples are reused, not judged again)
+    assert.equal(judgeCalls.length, 6 + 6 * 3 + 6 + 6 * 2);
     assert.ok(judgeCalls.some((q) => q.body.messages!.some((m) => m.content.includes("LABEL<<**Leniency: 100%**>>"))));
     const req = rewardCalls[0];
     assert.equal(req.url, "/v1/chat/completions");

@@ -8,7 +8,7 @@ import { Rng } from "../../data/rng.js";
 import { defineExperiment } from "../../experiment/define.js";
 import type { ExperimentDefinition } from "../../experiment/experiment.js";
 import { labelTokenizerOptions } from "../../experiment/corpus/label-values.js";
-import { plainFormat, pretrainOnCorpus } from "../../experiment/pretrain.js";
+import { PLAIN_CHAT_TEMPLATE, plainFormat, pretrainOnCorpus } from "../../experiment/pretrain.js";
 import { CodingConfigSchema, PRESETS, type CodingConfig } from "./config.js";
 import { buildCorpus } from "./corpus.js";
 import { gateBase } from "./gate.js";
@@ -59,6 +59,8 @@ export const codingExperiment: ExperimentDefinition<CodingConfig> = {
       return pretrainOnCorpus({ docs, tokenizer: { ...tok, roleTokens: false }, model: c.model, sft: c.pretrain, at });
     },
     format: (_c, tok) => plainFormat(tok),
+    // the same format as a Jinja template, saved with the base so exports of the embedded preset train on it
+    chatTemplate: () => PLAIN_CHAT_TEMPLATE,
     gate: (rt, c, at) => gateBase(rt, c, at.base),
     attempts: (c) => c.gate.attempts,
     onGateFail: () => "keep-best",

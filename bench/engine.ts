@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { findBlas, setGemm, tsGemm, WasmGemm, wasmGemmSupport, type Gemm } from "../src/engine/gemm.js";
+import { findBlas, setGemm, tsGemm, WasmGemm, wasmGemmSupport, type Gemm } from "../src/engine/gemm/index.js";
 import { Rng } from "../src/data/rng.js";
 
 interface Case {

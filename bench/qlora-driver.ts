@@ -9,7 +9,7 @@
 
 import { Rng } from "../src/data/rng.js";
 import { crossEntropyChunks } from "../src/engine/chunked-loss.js";
-import { setBlasThreads } from "../src/engine/gemm.js";
+import { setBlasThreads } from "../src/engine/gemm/index.js";
 import { createModel, type WeightStorage } from "../src/engine/model.js";
 import type { ModelConfigInput } from "../src/engine/config.js";
 import { AdamW } from "../src/engine/optim.js";

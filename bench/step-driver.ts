@@ -6,7 +6,7 @@
  */
 
 import { Rng } from "../src/data/rng.js";
-import { setBlasThreads } from "../src/engine/gemm.js";
+import { setBlasThreads } from "../src/engine/gemm/index.js";
 import { createModel } from "../src/engine/model.js";
 import { crossEntropyForward } from "../src/engine/ops/cross-entropy.js";
 import { AdamW } from "../src/engine/optim.js";

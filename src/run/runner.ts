@@ -17,7 +17,7 @@ import { JsonSchema, type Json } from "../data/sample.js";
 import type { PlanInput, Task, TaskResults } from "../experiment/task.js";
 import { RunDirError } from "./errors.js";
 import { RESULTS_FORMAT } from "../experiment/results.js";
-import { GEMM_KINDS, GemmChoiceError, type GemmKind } from "../engine/gemm.js";
+import { GEMM_KINDS, GemmChoiceError, type GemmKind } from "../engine/gemm/index.js";
 import { collectEnv, type RunEnv } from "./env.js";
 import { autoProgress, type ProgressView } from "./progress.js";
 import { writeRunReport } from "./run-report.js";

@@ -1,8 +1,8 @@
 /** The koffi-bound system BLAS against the TypeScript kernel: transposes, odd sizes, alpha/beta, padded strides, views. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { findBlas, BlasError } from "../../src/engine/blas.js";
-import { sgemmTs, getGemm, wasmGemmSupport } from "../../src/engine/gemm.js";
+import { findBlas, BlasError } from "../../src/engine/gemm/blas.js";
+import { sgemmTs, getGemm, wasmGemmSupport } from "../../src/engine/gemm/index.js";
 import { Rng } from "../../src/data/rng.js";
 import { missingMessage, systemDepsRequired } from "../system-deps.js";
 

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { setGemm, WasmGemm, wasmGemmSupport } from "../../src/engine/gemm.js";
+import { setGemm, WasmGemm, wasmGemmSupport } from "../../src/engine/gemm/index.js";
 import { createModel } from "../../src/engine/model.js";
 import { AdamW } from "../../src/engine/optim.js";
 import { crossEntropyForward } from "../../src/engine/ops/cross-entropy.js";

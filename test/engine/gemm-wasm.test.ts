@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { chooseGemm, GemmChoiceError, sgemmTsAt, WasmGemm, wasmGemmSupport } from "../../src/engine/gemm.js";
+import { chooseGemm, GemmChoiceError, sgemmTsAt, WasmGemm, wasmGemmSupport } from "../../src/engine/gemm/index.js";
 import { Rng } from "../../src/data/rng.js";
 
 const SIZES = [1, 3, 17, 65, 257];

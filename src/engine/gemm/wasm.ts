@@ -4,13 +4,13 @@
  */
 
 import { availableParallelism } from "node:os";
-import type { Gemm } from "./gemm-types.js";
-import { gemmModuleBytes, type GemmKernels } from "./wasm/gemm-kernels.js";
-import { gemmBlocked, SCRATCH_BYTES, type WasmProduct } from "./wasm/gemm-blocked.js";
-import { GemmPool } from "./wasm/gemm-pool.js";
-import { wasm, type WasmMemory, type WasmModule } from "./wasm/wasm-api.js";
+import type { Gemm } from "./types.js";
+import { gemmModuleBytes, type GemmKernels } from "../wasm/gemm-kernels.js";
+import { gemmBlocked, SCRATCH_BYTES, type WasmProduct } from "../wasm/gemm-blocked.js";
+import { GemmPool } from "../wasm/gemm-pool.js";
+import { wasm, type WasmMemory, type WasmModule } from "../wasm/wasm-api.js";
 import { checkExtent } from "./blas.js";
-import { arenaOf } from "./wasm/arena.js";
+import { arenaOf } from "../wasm/arena.js";
 
 /** Raised when the WebAssembly GEMM cannot be built here (no SIMD, or relaxed SIMD asked for and missing). */
 export class WasmGemmError extends Error {

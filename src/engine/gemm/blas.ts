@@ -2,7 +2,7 @@
 
 import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
-import type { Gemm } from "./gemm-types.js";
+import type { Gemm } from "./types.js";
 
 /** Raised when `MST_BLAS` names a library that cannot be used, or a gemm call would read outside its arrays. */
 export class BlasError extends Error {

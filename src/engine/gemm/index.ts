@@ -4,15 +4,15 @@
  */
 
 import { availableParallelism } from "node:os";
-import type { Gemm } from "./gemm-types.js";
-import { tsGemm } from "./gemm-ts.js";
+import type { Gemm } from "./types.js";
+import { tsGemm } from "./typescript.js";
 import { findBlas } from "./blas.js";
-import { WasmGemm, wasmGemmSupport } from "./gemm-wasm.js";
+import { WasmGemm, wasmGemmSupport } from "./wasm.js";
 
-export type { Gemm } from "./gemm-types.js";
-export { tsGemm, sgemmTs, sgemmTsAt } from "./gemm-ts.js";
+export type { Gemm } from "./types.js";
+export { tsGemm, sgemmTs, sgemmTsAt } from "./typescript.js";
 export { setBlasThreads, findBlas } from "./blas.js";
-export { WasmGemm, wasmGemmSupport } from "./gemm-wasm.js";
+export { WasmGemm, wasmGemmSupport } from "./wasm.js";
 
 /** Raised when MST_GEMM names an unknown backend or one this machine cannot run. */
 export class GemmChoiceError extends Error {

@@ -8,7 +8,8 @@
  */
 
 import { buildModule, I32, op, V128, type WasmFunc } from "./module-builder.js";
-import { wasm, type WasmModule } from "./wasm-api.js";
+import type { WasmModule } from "./wasm-api.js";
+import { compileKernels } from "./compile.js";
 import { NF4_CODE } from "../quant/nf4.js";
 
 const { get, set, tee } = op;
@@ -187,12 +188,7 @@ let compiled: WasmModule | null | undefined;
 /** The compiled module, or null where this runtime has no WebAssembly SIMD. */
 export function dequantModule(): WasmModule | null {
   if (compiled === undefined) {
-    try {
-      if (wasm === undefined) throw new Error("no WebAssembly");
-      compiled = new wasm.Module(buildModule([bf16(), nf4()]));
-    } catch {
-      compiled = null;
-    }
+    compiled = compileKernels("the dequantisation kernels", ["simd"], () => buildModule([bf16(), nf4()]));
   }
   return compiled;
 }

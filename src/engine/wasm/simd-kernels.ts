@@ -7,7 +7,8 @@
  */
 
 import { buildModule, F32, I32, op, V128, type WasmFunc } from "./module-builder.js";
-import { wasm, type WasmModule } from "./wasm-api.js";
+import type { WasmModule } from "./wasm-api.js";
+import { compileKernels, type WasmFeature } from "./compile.js";
 
 const { get, set, tee } = op;
 
@@ -557,15 +558,14 @@ const compiled = new Map<boolean, WasmModule | null>();
  */
 export function simdModule(shared = false): WasmModule | null {
   if (!compiled.has(shared)) {
-    let m: WasmModule | null = null;
-    try {
-      if (wasm === undefined) throw new Error("no WebAssembly");
-      const funcs = [swigluFwd(), swigluBwd(), expTest(), rmsFwd(), rmsBwd(), softmaxCausal()];
-      m = new wasm.Module(buildModule(funcs, shared ? { maxPages: 65536 } : undefined));
-    } catch {
-      m = null;
-    }
-    compiled.set(shared, m);
+    const features: WasmFeature[] = shared ? ["simd", "shared-memory"] : ["simd"];
+    const funcs = () => [swigluFwd(), swigluBwd(), expTest(), rmsFwd(), rmsBwd(), softmaxCausal()];
+    compiled.set(
+      shared,
+      compileKernels("the elementwise SIMD kernels", features, () =>
+        buildModule(funcs(), shared ? { maxPages: 65536 } : undefined),
+      ),
+    );
   }
   return compiled.get(shared) ?? null;
 }

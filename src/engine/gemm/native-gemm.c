@@ -106,24 +106,27 @@ static void pack_b(const product *p, int j0, int nc, int p0, int kc, float *dst)
 }
 
 /*
- * One micro-tile: acc[i][v] = sum over the slice of a(i, k) * b(k, v) (multiply, then add), then the C update on
- * the rows x cols valid part at c. mode 0: C = acc * alpha; mode 1: C = C * beta + acc * alpha.
+ * One micro-tile of MRN <= MR rows (MRN a compile-time constant, so the accumulators stay in registers):
+ * acc[i][v] = sum over the slice of a(i, k) * b(k, v) (multiply, then add), then the C update on the rows x cols valid
+ * part at c. mode 0: C = acc * alpha; mode 1: C = C * beta + acc * alpha. Whole rows of NR columns are stored as
+ * vectors, a partial last column block element by element; the operations per element are the same either way.
  */
-static void micro(int kc, const float *pa, const float *pb, float *c, int ldc, int rows, int cols, int mode,
-                  float alpha, float beta) {
+static inline __attribute__((always_inline)) void micro_rows(const int MRN, int kc, const float *pa, const float *pb,
+                                                              float *c, int ldc, int rows, int cols, int mode,
+                                                              float alpha, float beta) {
   vf acc[MR][NV];
-  for (int i = 0; i < MR; i++)
+  for (int i = 0; i < MRN; i++)
     for (int v = 0; v < NV; v++) acc[i][v] = (vf){0};
   for (int k = 0; k < kc; k++) {
     vf b[NV];
     for (int v = 0; v < NV; v++) b[v] = *(const vf *)(pb + k * NR + v * VW);
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < MRN; i++) {
       const float a = pa[k * MR + i];
       for (int v = 0; v < NV; v++) acc[i][v] = acc[i][v] + b[v] * a;
     }
   }
-  if (rows == MR && cols == NR) {
-    for (int i = 0; i < MR; i++)
+  if (cols == NR) {
+    for (int i = 0; i < MRN && i < rows; i++)
       for (int v = 0; v < NV; v++) {
         vfu *cp = (vfu *)(c + (size_t)i * ldc + v * VW);
         if (mode) *cp = *cp * beta + acc[i][v] * alpha;
@@ -132,13 +135,27 @@ static void micro(int kc, const float *pa, const float *pb, float *c, int ldc, i
     return;
   }
   float tmp[MR][NR] __attribute__((aligned(64)));
-  for (int i = 0; i < MR; i++)
+  for (int i = 0; i < MRN; i++)
     for (int v = 0; v < NV; v++) *(vf *)&tmp[i][v * VW] = acc[i][v];
   for (int i = 0; i < rows; i++)
     for (int j = 0; j < cols; j++) {
       float *cp = c + (size_t)i * ldc + j;
       *cp = mode ? *cp * beta + tmp[i][j] * alpha : tmp[i][j] * alpha;
     }
+}
+
+/* A micro-tile of `rows` rows: the smallest multiple of 4 rows that covers them (skinny products: decode steps). */
+static void micro(int kc, const float *pa, const float *pb, float *c, int ldc, int rows, int cols, int mode,
+                  float alpha, float beta) {
+#if MR > 8
+  if (rows > 8) micro_rows(MR, kc, pa, pb, c, ldc, rows, cols, mode, alpha, beta);
+  else
+#endif
+#if MR > 4
+  if (rows > 4) micro_rows(MR > 8 ? 8 : MR, kc, pa, pb, c, ldc, rows, cols, mode, alpha, beta);
+  else
+#endif
+    micro_rows(4, kc, pa, pb, c, ldc, rows, cols, mode, alpha, beta);
 }
 
 /* Per-thread packing buffers, allocated on a thread's first product. */

@@ -19,6 +19,7 @@ import { createModel } from "../../src/engine/model.js";
 import { AdamW } from "../../src/engine/optim.js";
 import { crossEntropyForward } from "../../src/engine/ops/cross-entropy.js";
 import { Rng } from "../../src/data/rng.js";
+import { missingMessage, systemDepsRequired } from "../system-deps.js";
 
 /**
  * sha256 of every parameter after 3 AdamW steps of the embedded-size model on fixed tokens. An intended change to the
@@ -66,12 +67,13 @@ test(
   },
 );
 
-/** Whether a C compiler runs here (without one the native kernel is simply not built). */
+/** Whether a C compiler runs here (without one the native kernel is simply not built; CI requires one). */
 function hasCompiler(): boolean {
   try {
     execFileSync(process.env.CC?.trim() || "cc", ["--version"], { stdio: "ignore" });
     return true;
   } catch {
+    if (systemDepsRequired) throw new Error(missingMessage("C compiler (cc)"));
     return false;
   }
 }

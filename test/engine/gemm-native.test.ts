@@ -20,13 +20,18 @@ import {
   type Gemm,
 } from "../../src/engine/gemm/index.js";
 import { Rng } from "../../src/data/rng.js";
+import { missingMessage, systemDepsRequired } from "../system-deps.js";
 
-/** Whether a C compiler runs here (the native kernel is optional: without one these tests have nothing to build). */
+/**
+ * Whether a C compiler runs here (the native kernel is optional: without one these tests have nothing to build);
+ * under MST_REQUIRE_SYSTEM_DEPS=1 (.ci/run installed gcc) a missing one fails instead of skipping.
+ */
 function hasCompiler(): boolean {
   try {
     execFileSync(process.env.CC?.trim() || "cc", ["--version"], { stdio: "ignore" });
     return true;
   } catch {
+    if (systemDepsRequired) throw new Error(missingMessage("C compiler (cc)"));
     return false;
   }
 }

@@ -17,6 +17,7 @@
 import { spawnSync } from "node:child_process";
 import { cpus, loadavg, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
+import { torchInfo, torchPython } from "./torch-python.js";
 
 const SHAPES = {
   "qwen2.5-0.5b": {
@@ -65,6 +66,8 @@ interface Result {
   secondsPerStep: number;
   buildS: number;
   peakRssMiB: number;
+  /** the engine's gemm backend and build (the peer has none) */
+  gemm?: string;
 }
 
 function run(cmd: string, args: string[]): Result | null {
@@ -78,12 +81,14 @@ function run(cmd: string, args: string[]): Result | null {
 }
 
 const config = { ...SHAPES[shape], maxSeq: Math.max(T, 64) + 64 };
+const PY = torchPython();
 console.log(
   `shape ${shape}, ${threads} thread(s), T ${T} (${T / 2} completion rows with logits), ${cpus().length} cores, ` +
     `${(totalmem() / 2 ** 30).toFixed(0)} GiB, load ${loadavg()
       .map((x) => x.toFixed(2))
       .join(" ")}`,
 );
+console.log(`peer: ${torch ? `${torchInfo(PY)} (${PY})` : "none (--no-torch)"}`);
 const rows: Result[] = [];
 for (const what of whats) {
   const spec = (storage: string) =>
@@ -99,7 +104,7 @@ for (const what of whats) {
       promptLen: 32,
       newTokens: 16,
     });
-  const peerRes = torch ? run("/usr/bin/python3", [peer, spec("f32")]) : null;
+  const peerRes = torch ? run(PY, [peer, spec("f32")]) : null;
   if (peerRes) rows.push(peerRes);
   // checkpointing only changes training: sampling runs each storage once
   const runs = what === "train" ? storages : [...new Set(storages.map((x) => x.replace(/[+-]gc$/, "")))];
@@ -112,13 +117,13 @@ for (const what of whats) {
   console.log(
     `\n${what === "train" ? "LoRA training step (B 1)" : `sampling (B ${sampleBatch} x 16 new tokens after 32)`}`,
   );
-  console.log("base          tokens/s   s/step   vs torch   peak RSS MiB   RSS vs f32   build s");
+  console.log("base          tokens/s   s/step   vs torch   peak RSS MiB   RSS vs f32   build s   gemm");
   for (const r of rows.filter((x) => x.what === what))
     console.log(
       `${r.storage.padEnd(12)} ${r.tokensPerS.toFixed(1).padStart(9)} ${r.secondsPerStep.toFixed(2).padStart(8)} ` +
         `${base ? (r.tokensPerS / base.tokensPerS).toFixed(2).padStart(9) + "x" : "        -"} ` +
         `${r.peakRssMiB.toFixed(0).padStart(14)} ${f32 ? (r.peakRssMiB / f32.peakRssMiB).toFixed(2).padStart(11) + "x" : ""} ` +
-        `${r.buildS.toFixed(1).padStart(8)}`,
+        `${r.buildS.toFixed(1).padStart(8)}   ${r.gemm ?? "torch"}`,
     );
 }
 console.log(

@@ -1,6 +1,7 @@
 /**
- * Engine benchmark, every gemm backend in one run: GEMM GFLOP/s of the WebAssembly kernel, OpenBLAS (through koffi
- * and from C), the TypeScript kernel and torch.mm; tokens/s of a training step and of KV-cache sampling with each
+ * Engine benchmark, every gemm backend in one run: GEMM GFLOP/s of the native kernel, the WebAssembly kernel, OpenBLAS
+ * (through koffi and from C, when installed), the TypeScript kernel and torch.mm (torch 2.x from the test venv, or
+ * MST_TORCH_PYTHON); tokens/s of a training step and of KV-cache sampling with each
  * backend beside the plain-PyTorch peer (bench/torch_peer.py), same configs, batches and threads. The machine is
  * shared, so the backends and the peer run in alternating rounds (the peer stays alive between them); each round's
  * figure is the median of its steps, the table shows the median over rounds and ratios taken within a round.
@@ -13,11 +14,20 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { findBlas, setGemm, tsGemm, WasmGemm, wasmGemmSupport, type Gemm } from "../src/engine/gemm.js";
+import {
+  findBlas,
+  NativeGemm,
+  setGemm,
+  tsGemm,
+  WasmGemm,
+  wasmGemmSupport,
+  type Gemm,
+} from "../src/engine/gemm/index.js";
+import { torchInfo, torchPython } from "./torch-python.js";
 import { Rng } from "../src/data/rng.js";
 
 interface Case {
@@ -44,7 +54,7 @@ const threads = Number(opt("--threads", "2"));
 const quick = flag("--quick");
 const rounds = Number(opt("--rounds", quick ? "2" : "5"));
 const only = opt("--only", "");
-const PY = "/usr/bin/python3";
+const PY = torchPython();
 const root = join(fileURLToPath(import.meta.url), "../../..");
 
 const EMB = { vocabSize: 200, dModel: 64, nLayers: 2, nHeads: 4, dFf: 172, maxSeq: 64 };
@@ -141,7 +151,10 @@ function gemmGflops(g: Gemm, [M, N, K, tA, tB]: GemmSize, blocks = 7): number {
   return top;
 }
 
-/** The backends compared: OpenBLAS (when found), the WebAssembly kernel (and its FMA variant with --fma), TypeScript. */
+/**
+ * The backends compared: the native kernel (unless it cannot be built here: then said), OpenBLAS (when found), the
+ * WebAssembly kernel (and its FMA variant with --fma), TypeScript.
+ */
 interface Backend {
   name: string;
   gemm: Gemm;
@@ -150,6 +163,11 @@ interface Backend {
 }
 function backends(): Backend[] {
   const out: Backend[] = [];
+  try {
+    out.push({ name: "native", gemm: new NativeGemm({ threads }), slow: false });
+  } catch (e) {
+    console.error(`(no native column: ${(e as Error).message})`);
+  }
   const blas = findBlas();
   if (blas) {
     blas.setThreads(threads);
@@ -236,7 +254,7 @@ function peerEnv(): NodeJS.ProcessEnv {
 
 /** Run the PyTorch peer on some GEMM sizes and cases (null when disabled or it fails). */
 function runPeer(gemm: GemmSize[], cases: Case[]): PeerResult | null {
-  if (flag("--no-torch") || !existsSync(PY)) return null;
+  if (flag("--no-torch")) return null;
   const spec = { threads, gemm, cases };
   const r = spawnSync(PY, [join(root, "bench/torch_peer.py"), JSON.stringify(spec)], {
     encoding: "utf8",
@@ -358,6 +376,7 @@ function gemmTable(bs: Backend[]): string[][] {
   const cRes = gemmC(GEMMS);
   const blas = bs.find((b) => b.gemm === findBlas());
   const wasm = bs.find((b) => b.name === "wasm");
+  const native = bs.find((b) => b.name === "native");
   const gemmRows = GEMMS.map((s, i) => {
     const g = new Map(bs.map((b) => [b.name, gemmGflops(b.gemm, s, b.slow ? 2 : 7)]));
     const [M, N, K, a, b] = s;
@@ -371,6 +390,7 @@ function gemmTable(bs: Backend[]): string[][] {
       ratio(w, o),
       ratio(g.get("typescript"), o),
       ratio(w, gemmPeer?.gemm[i]),
+      ratio(native ? g.get(native.name) : undefined, gemmPeer?.gemm[i]),
     ];
   });
   console.log("\nGEMM GFLOP/s (MxNxK, op(A) op(B)); ratios within this run\n");
@@ -384,6 +404,7 @@ function gemmTable(bs: Backend[]): string[][] {
         `wasm/${blas?.name ?? "BLAS"}`,
         `TS/${blas?.name ?? "BLAS"}`,
         "wasm/torch",
+        "native/torch",
       ],
       gemmRows,
     ),
@@ -394,10 +415,13 @@ function gemmTable(bs: Backend[]): string[][] {
 async function main(): Promise<void> {
   const bs = backends();
   const core = findBlas()?.core;
+  const isa = bs.find((b) => b.gemm instanceof NativeGemm)?.gemm as NativeGemm | undefined;
   console.log(
-    `# mst engine benchmark: backends ${bs.map((b) => b.name).join(", ")}${core ? ` (OpenBLAS ${core} kernels)` : ""}, ` +
-      `${threads} threads, node ${process.version}`,
+    `# mst engine benchmark: backends ${bs.map((b) => b.name).join(", ")}` +
+      `${isa ? ` (native: ${isa.isa} build, multiply-then-add)` : ""}${core ? ` (OpenBLAS ${core} kernels)` : ""}, ` +
+      `wasm: 128-bit SIMD, ${threads} threads, node ${process.version}`,
   );
+  console.log(`# peer: ${flag("--no-torch") ? "none (--no-torch)" : `${torchInfo(PY)} (${PY})`}`);
   const load = () =>
     loadavg()
       .map((x) => x.toFixed(1))
@@ -406,7 +430,7 @@ async function main(): Promise<void> {
   const gemmRows = flag("--no-gemm") ? [] : gemmTable(bs);
 
   const mods = await engineModules();
-  const peer = flag("--no-torch") || !existsSync(PY) ? null : new Peer();
+  const peer = flag("--no-torch") ? null : new Peer();
   const blas = bs.find((b) => b.gemm === findBlas());
   const rows: string[][] = [];
   const results: Record<string, unknown>[] = [];

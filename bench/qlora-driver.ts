@@ -9,7 +9,7 @@
 
 import { Rng } from "../src/data/rng.js";
 import { crossEntropyChunks } from "../src/engine/chunked-loss.js";
-import { setBlasThreads } from "../src/engine/gemm.js";
+import { gemmChoice, setBlasThreads, setGemmThreads } from "../src/engine/gemm/index.js";
 import { createModel, type WeightStorage } from "../src/engine/model.js";
 import type { ModelConfigInput } from "../src/engine/config.js";
 import { AdamW } from "../src/engine/optim.js";
@@ -33,6 +33,7 @@ interface Spec {
 
 const spec = JSON.parse(process.argv[2]) as Spec;
 setBlasThreads(spec.threads);
+setGemmThreads(spec.threads);
 const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -87,5 +88,6 @@ console.log(
     secondsPerStep: best,
     buildS,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    gemm: `${gemmChoice().backend}${gemmChoice().isa ? ` ${gemmChoice().isa}` : ""}`,
   }),
 );

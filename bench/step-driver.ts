@@ -6,7 +6,7 @@
  */
 
 import { Rng } from "../src/data/rng.js";
-import { setBlasThreads } from "../src/engine/gemm.js";
+import { setBlasThreads, setGemmThreads } from "../src/engine/gemm/index.js";
 import { createModel } from "../src/engine/model.js";
 import { crossEntropyForward } from "../src/engine/ops/cross-entropy.js";
 import { AdamW } from "../src/engine/optim.js";
@@ -19,6 +19,7 @@ const steps = opt("--steps", 30);
 const B = opt("--B", 64);
 const T = opt("--T", 32);
 setBlasThreads(opt("--threads", 1));
+setGemmThreads(opt("--threads", 1));
 const cfg = { vocabSize: 200, dModel: 64, nLayers: 2, nHeads: 4, dFf: 172, maxSeq: 64 };
 const m = createModel(cfg, { seed: 0 });
 const times: number[] = [];

@@ -5,7 +5,7 @@
 
 import { Rng } from "../data/rng.js";
 import type { LoraConfig, LoraTarget } from "./config.js";
-import { getGemm } from "./gemm.js";
+import { getGemm } from "./gemm/index.js";
 import type { Param } from "./model-api.js";
 
 /** One projection's adapter: A [r, in], B [out, r]. */

@@ -108,9 +108,9 @@ function makeTask<C>(def: ExperimentDefinition<C>): Task<C> {
       if (bad) ctx.fail(bad.path, bad.message);
       return config;
     },
-    // embedded models: the WebAssembly kernel, so a run gives the same numbers on every machine (about 1.4x the CPU
-    // time of OpenBLAS for a whole embedded run, bench:engine); real checkpoints: the fastest backend there is
-    gemm: (config) => (def.base.checkpoint?.(config) ? "auto" : "wasm"),
+    // embedded models: the exact kernels (native, else WebAssembly), so a run gives the same numbers on every machine
+    // and thread count; real checkpoints: the fastest backend there is
+    gemm: (config) => (def.base.checkpoint?.(config) ? "auto" : "exact"),
     summarize(config, input, jobs, results, preset) {
       const arms = checkArms(def.name, input.arms, supported);
       return summarizeExperiment(def, config, conditionsOf(def, config), arms, input, jobs, results, preset);

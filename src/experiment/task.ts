@@ -8,7 +8,7 @@
  */
 import type { z } from "zod";
 import type { Json } from "../data/sample.js";
-import type { GemmKind } from "../engine/gemm.js";
+import type { GemmKind } from "../engine/gemm/index.js";
 import type { ExperimentDefinition } from "./experiment.js";
 
 /** One unit of work. `params` must be JSON (it crosses to a worker process) and fully determine the result. */
@@ -103,8 +103,9 @@ export interface Task<C = unknown> {
    */
   resultSchema?(job: JobSpec): z.ZodType | undefined;
   /**
-   * The matrix-product backend the run's workers use unless env MST_GEMM says otherwise (src/engine/gemm.ts): "wasm"
-   * gives the same numbers on every machine and thread count, "auto" the fastest (a system BLAS when there is one).
+   * The matrix-product backend the run's workers use unless env MST_GEMM says otherwise (src/engine/gemm/index.ts):
+   * "exact" gives the same numbers on every machine and thread count (the native kernel, else WebAssembly), "auto" the
+   * fastest (a system BLAS when there is one).
    */
   gemm?(config: C): GemmKind;
   /**

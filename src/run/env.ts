@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { availableParallelism, cpus, platform, release, arch, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chooseGemm, gemmChoice, type GemmChoice, type GemmKind } from "../engine/gemm.js";
+import { chooseGemm, gemmChoice, type GemmChoice, type GemmKind } from "../engine/gemm/index.js";
 
 export interface RunEnv {
   node: string;

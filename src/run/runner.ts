@@ -17,7 +17,7 @@ import { JsonSchema, type Json } from "../data/sample.js";
 import type { PlanInput, Task, TaskResults } from "../experiment/task.js";
 import { RunDirError } from "./errors.js";
 import { RESULTS_FORMAT } from "../experiment/results.js";
-import { GEMM_KINDS, GemmChoiceError, type GemmKind } from "../engine/gemm.js";
+import { GEMM_KINDS, GemmChoiceError, nativeNotice, type GemmKind } from "../engine/gemm/index.js";
 import { collectEnv, type RunEnv } from "./env.js";
 import { autoProgress, type ProgressView } from "./progress.js";
 import { writeRunReport } from "./run-report.js";
@@ -61,10 +61,9 @@ export async function startRun(
   try {
     writeJsonAtomic(join(dir, RUN_FILES.spec), resolved);
     const jobs = opts.jobs ?? resolved.jobs ?? defaultJobs();
-    writeJsonAtomic(
-      join(dir, RUN_FILES.env),
-      collectEnv(jobs, runGemm(task, task.configSchema.parse(resolved.config))),
-    );
+    const env = collectEnv(jobs, runGemm(task, task.configSchema.parse(resolved.config)));
+    writeJsonAtomic(join(dir, RUN_FILES.env), env);
+    sayNativeUnavailable(env);
     const logFile = join(dir, RUN_FILES.log);
     withPath(logFile, "write", () => writeFileSync(logFile, ""));
     appendRunLog(logFile, `new run: task ${task.name} (${resolved.task}), preset ${resolved.preset}`);
@@ -111,11 +110,20 @@ async function resumeLocked(dir: string, specFile: string, opts: RunOptions, loc
     const resumes = Array.isArray(env.resumes) ? env.resumes : [];
     const now = collectEnv(jobs, runGemm(task, parsed.data));
     writeJsonAtomic(envFile, { ...env, resumes: [...resumes, now as unknown as Json] });
+    sayNativeUnavailable(now);
   } else {
-    writeJsonAtomic(envFile, collectEnv(jobs, runGemm(task, parsed.data)));
+    const now = collectEnv(jobs, runGemm(task, parsed.data));
+    writeJsonAtomic(envFile, now);
+    sayNativeUnavailable(now);
   }
   appendRunLog(join(dir, RUN_FILES.log), `resume: task ${resolved.task}, preset ${resolved.preset}`);
   return execute(task, resolved, dir, jobs, opts, lock);
+}
+
+/** The one line a run prints when its workers cannot use the native kernel (env.json keeps the reason too). */
+function sayNativeUnavailable(env: RunEnv): void {
+  if ("nativeUnavailable" in env.gemm && env.gemm.nativeUnavailable !== undefined)
+    process.stderr.write(`${nativeNotice(env.gemm.nativeUnavailable)}\n`);
 }
 
 /** The workers' matrix-product backend: env MST_GEMM when set, else the task's choice for this config, else auto. */

@@ -1,8 +1,8 @@
 /** The koffi-bound system BLAS against the TypeScript kernel: transposes, odd sizes, alpha/beta, padded strides, views. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { findBlas, BlasError } from "../../src/engine/blas.js";
-import { sgemmTs, getGemm, wasmGemmSupport } from "../../src/engine/gemm.js";
+import { findBlas, BlasError } from "../../src/engine/gemm/blas.js";
+import { chooseGemm, sgemmTs, getGemm, wasmGemmSupport } from "../../src/engine/gemm/index.js";
 import { Rng } from "../../src/data/rng.js";
 import { missingMessage, systemDepsRequired } from "../system-deps.js";
 
@@ -105,8 +105,19 @@ test("thread count can be set and read back (OpenBLAS)", { skip }, () => {
   assert.throws(() => b.setThreads(0), BlasError);
 });
 
-test("getGemm picks the BLAS when one is found, else the WebAssembly kernel", () => {
+test("getGemm picks the BLAS when one is found, else the native kernel, else the WebAssembly kernel", () => {
   const g = getGemm();
   if (blas && process.env.MST_BLAS !== "off") assert.equal(g, blas);
+  else if (nativeBuilds()) assert.equal(g.name, "native");
   else assert.equal(g.name, wasmGemmSupport().simd ? "wasm" : "typescript");
 });
+
+/** Whether the native kernel builds and loads here (MST_GEMM=native succeeds). */
+function nativeBuilds(): boolean {
+  try {
+    chooseGemm("native", 1);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,16 +1,25 @@
 /**
- * The WebAssembly gemm path is bit-reproducible: a short training run gives the same weights at 1 and 2 threads, and
- * the same as a hash committed here (computed on x64 Linux, Node 20): a machine, CPU or thread count that changes one
- * bit fails this test.
+ * The exact gemm paths are bit-reproducible: a short training run gives the same weights on the WebAssembly kernel at
+ * 1 and 2 threads and on the native kernel (every build this CPU runs) at 1, 2 and 3 threads, and the same as a hash
+ * committed here (computed on x64 Linux, Node 20): a machine, CPU, kernel or thread count that changes one bit fails.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { setGemm, WasmGemm, wasmGemmSupport } from "../../src/engine/gemm.js";
+import { execFileSync } from "node:child_process";
+import {
+  NativeGemm,
+  runnableIsas,
+  setGemm,
+  WasmGemm,
+  wasmGemmSupport,
+  type Gemm,
+} from "../../src/engine/gemm/index.js";
 import { createModel } from "../../src/engine/model.js";
 import { AdamW } from "../../src/engine/optim.js";
 import { crossEntropyForward } from "../../src/engine/ops/cross-entropy.js";
 import { Rng } from "../../src/data/rng.js";
+import { missingMessage, systemDepsRequired } from "../system-deps.js";
 
 /**
  * sha256 of every parameter after 3 AdamW steps of the embedded-size model on fixed tokens. An intended change to the
@@ -18,8 +27,7 @@ import { Rng } from "../../src/data/rng.js";
  */
 const EXPECTED = "829d0f8e21eb6f64d5d8dcc248c4807a4d159e20bff9709040fccb885d900b80";
 
-function trainedWeightsHash(threads: number): string {
-  const g = new WasmGemm({ threads });
+function trainedWeightsHash(g: Gemm & { close?: () => void }): string {
   setGemm(g);
   try {
     const cfg = { vocabSize: 50, dModel: 64, nLayers: 2, nHeads: 4, dFf: 172, maxSeq: 32 };
@@ -42,7 +50,7 @@ function trainedWeightsHash(threads: number): string {
     for (const p of m.parameters()) h.update(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
     return h.digest("hex");
   } finally {
-    g.close();
+    g.close?.();
   }
 }
 
@@ -51,10 +59,35 @@ test(
   "a short training run on the wasm gemm hashes the same at 1 and 2 threads, and as committed",
   { skip: !sup.simd || !sup.threads ? "no WebAssembly SIMD or shared memory here" : false },
   () => {
-    const one = trainedWeightsHash(1);
-    assert.equal(trainedWeightsHash(2), one, "2 threads changed the weights");
+    const one = trainedWeightsHash(new WasmGemm({ threads: 1 }));
+    assert.equal(trainedWeightsHash(new WasmGemm({ threads: 2 })), one, "2 threads changed the weights");
     // the hash covers the default path: the arena SIMD ops too (MST_SIMD=0 swaps them for JS loops, other bits)
     if (process.env.MST_SIMD?.trim() !== "0")
       assert.equal(one, EXPECTED, "the weights differ from the committed hash (see EXPECTED)");
+  },
+);
+
+/** Whether a C compiler runs here (without one the native kernel is simply not built; CI requires one). */
+function hasCompiler(): boolean {
+  try {
+    execFileSync(process.env.CC?.trim() || "cc", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    if (systemDepsRequired) throw new Error(missingMessage("C compiler (cc)"));
+    return false;
+  }
+}
+
+test(
+  "the same training run on the native gemm (every build this CPU runs, 1/2/3 threads) hashes as committed",
+  { skip: !hasCompiler() ? "no C compiler here" : process.env.MST_SIMD?.trim() === "0" ? "MST_SIMD=0" : false },
+  () => {
+    for (const isa of runnableIsas())
+      for (const threads of [1, 2, 3])
+        assert.equal(
+          trainedWeightsHash(new NativeGemm({ isa, threads })),
+          EXPECTED,
+          `native ${isa} at ${threads} threads: the weights differ from the committed hash`,
+        );
   },
 );

@@ -1,8 +1,8 @@
 /** sgemmAt (matrices at element offsets, as attention uses per head) agrees with sgemm on views, for every backend. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BlasError, findBlas } from "../../src/engine/blas.js";
-import { sgemmTs, tsGemm, WasmGemm, wasmGemmSupport, type Gemm } from "../../src/engine/gemm.js";
+import { BlasError, findBlas } from "../../src/engine/gemm/blas.js";
+import { sgemmTs, tsGemm, WasmGemm, wasmGemmSupport, type Gemm } from "../../src/engine/gemm/index.js";
 import { Rng } from "../../src/data/rng.js";
 
 const blas = findBlas();

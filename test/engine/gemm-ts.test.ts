@@ -1,7 +1,7 @@
 /** The TypeScript gemm against a float64 triple loop for every transpose combination and beta. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { sgemmTs } from "../../src/engine/gemm.js";
+import { sgemmTs } from "../../src/engine/gemm/index.js";
 import { Rng } from "../../src/data/rng.js";
 
 test("sgemmTs matches a float64 reference for all transposes", () => {

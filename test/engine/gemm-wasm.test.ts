@@ -2,7 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { chooseGemm, GemmChoiceError, sgemmTsAt, WasmGemm, wasmGemmSupport } from "../../src/engine/gemm.js";
+import { chooseGemm, GemmChoiceError, sgemmTsAt, WasmGemm, wasmGemmSupport } from "../../src/engine/gemm/index.js";
+import { withoutCompiler } from "./without-compiler.js";
 import { Rng } from "../../src/data/rng.js";
 
 const SIZES = [1, 3, 17, 65, 257];
@@ -175,18 +176,25 @@ test("chooseGemm: explicit kinds fail loudly where unsupported, auto falls back 
   assert.throws(() => chooseGemm("wasm-fma", 1, none), /relaxed SIMD/);
   const saved = process.env.MST_BLAS;
   process.env.MST_BLAS = "off";
+  // no compiler (and an empty build cache): the native kernel cannot be built, so auto goes on to wasm / TypeScript
+  const restoreNative = withoutCompiler();
   try {
     const c = chooseGemm("auto", 1, none).choice;
     assert.equal(c.backend, "typescript");
-    assert.match(c.reason, /MST_BLAS=off; no WebAssembly SIMD/);
+    assert.match(
+      c.reason,
+      /^MST_BLAS=off: native gemm \(\w+\) cannot be built: compiler .* not found.*; no WebAssembly SIMD/,
+    );
     if (support.simd) {
       const w = chooseGemm("auto", 2, support).choice;
       assert.equal(w.backend, "wasm");
       assert.equal(w.reproducible, true);
-      assert.match(w.reason, /MST_BLAS=off: WebAssembly SIMD kernel/);
+      assert.match(w.reason, /MST_BLAS=off: WebAssembly SIMD kernel, same bits \(native gemm/);
+      assert.match(w.nativeUnavailable ?? "", /compiler \/nonexistent\/mst-test-cc not found/);
     }
     assert.throws(() => chooseGemm("blas", 1, none), /MST_GEMM=blas: MST_BLAS=off/);
   } finally {
+    restoreNative();
     if (saved === undefined) delete process.env.MST_BLAS;
     else process.env.MST_BLAS = saved;
   }

@@ -9,7 +9,7 @@ import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { hfConfig } from "../checkpoint.js";
-import { getGemm } from "../gemm.js";
+import { getGemm } from "../gemm/index.js";
 import { loraScale } from "../lora.js";
 import type { LlamaModel } from "../model.js";
 import { dequantAll } from "../quant/packed.js";

@@ -6,7 +6,7 @@
 
 import { simdFor } from "../wasm/arena.js";
 import { fastExp } from "./fast-exp.js";
-import { getGemm } from "../gemm.js";
+import { getGemm } from "../gemm/index.js";
 
 /**
  * In-place causal softmax of one (rows, L) score block starting at s[s0]: row t sees keys 0..off+t; later keys get

@@ -3,7 +3,7 @@
  * on top of it (PEFT semantics: dropout on the adapter input only, scale s = alpha / rank). All products go through gemm.
  */
 
-import { getGemm } from "../gemm.js";
+import { getGemm } from "../gemm/index.js";
 import type { Rng } from "../../data/rng.js";
 
 /**

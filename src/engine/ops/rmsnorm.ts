@@ -6,9 +6,8 @@
 import { SCRATCH_FLOATS, simdFor } from "../wasm/arena.js";
 
 /**
- * Saves rstd[n] = 1/sqrt(mean(inp[n]^2) + eps) for the backward pass. `out` may not alias `inp`.
- * The row's sum of squares runs as four interleaved partial sums (one serial chain of float adds would wait on
- * each add's latency), and both loops take four elements per iteration (V8's per-iteration checks paid once).
+ * Saves rstd[n] = 1/sqrt(mean(inp[n]^2) + eps) for the backward pass. `out` may not alias `inp`. Runs the SIMD
+ * kernel on arena buffers, else rmsnormForwardJs.
  */
 export function rmsnormForward(
   out: Float32Array, // (N,C)
@@ -26,6 +25,23 @@ export function rmsnormForward(
     h.k.rmsFwd(out.byteOffset, rstd.byteOffset, inp.byteOffset, sw, N * C * 4, C * 4, 1 / C, eps);
     return;
   }
+  rmsnormForwardJs(out, rstd, inp, w, N, C, eps);
+}
+
+/**
+ * The JavaScript forward (plain arrays, or C not a multiple of 4), the reference the SIMD kernel is tested against.
+ * The row's sum of squares runs as four interleaved partial sums (one serial chain of float adds would wait on
+ * each add's latency), and both loops take four elements per iteration (V8's per-iteration checks paid once).
+ */
+export function rmsnormForwardJs(
+  out: Float32Array, // (N,C)
+  rstd: Float32Array, // (N)
+  inp: Float32Array, // (N,C)
+  w: Float32Array, // (C)
+  N: number,
+  C: number,
+  eps: number,
+): void {
   const C4 = C - (C % 4);
   for (let n = 0; n < N; n++) {
     const o = n * C;
@@ -59,8 +75,8 @@ export function rmsnormForward(
 }
 
 /**
- * Adds into dinp and dw (dw may be null when the weight is frozen).
- * With xhat = x * r: dx = r * (g - xhat * mean(g * xhat)), where g = dout * w.
+ * Adds into dinp and dw (dw may be null when the weight is frozen). SIMD kernel on arena buffers, else
+ * rmsnormBackwardJs. With xhat = x * r: dx = r * (g - xhat * mean(g * xhat)), where g = dout * w.
  */
 export function rmsnormBackward(
   dinp: Float32Array, // (N,C)
@@ -93,6 +109,20 @@ export function rmsnormBackward(
     if (dw !== null) for (let c = 0; c < C; c++) dw[c] += sdw[c];
     return;
   }
+  rmsnormBackwardJs(dinp, dw, dout, inp, w, rstd, N, C);
+}
+
+/** The JavaScript backward, the reference the SIMD kernel is tested against (same formula, four partial sums). */
+export function rmsnormBackwardJs(
+  dinp: Float32Array, // (N,C)
+  dw: Float32Array | null, // (C)
+  dout: Float32Array, // (N,C)
+  inp: Float32Array, // (N,C)
+  w: Float32Array, // (C)
+  rstd: Float32Array, // (N)
+  N: number,
+  C: number,
+): void {
   const C4 = C - (C % 4);
   for (let n = 0; n < N; n++) {
     const o = n * C;

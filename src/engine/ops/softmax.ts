@@ -5,6 +5,20 @@
 
 import { fastExp } from "./fast-exp.js";
 
+/** max over row[o .. o + V). */
+function rowMax(row: Float32Array, o: number, V: number): number {
+  let max = -Infinity;
+  for (let j = 0; j < V; j++) if (row[o + j] > max) max = row[o + j];
+  return max;
+}
+
+/** sum of exp(row[o + j] - max), j = 0 .. V-1, in order: the softmax denominator every function here shares. */
+function sumExpShifted(row: Float32Array, o: number, V: number, max: number): number {
+  let sum = 0;
+  for (let j = 0; j < V; j++) sum += fastExp(row[o + j] - max);
+  return sum;
+}
+
 /** out[n, :] = log softmax(logits[n, :]). out may alias logits. */
 export function logSoftmaxForward(
   out: Float32Array, // (N,V)
@@ -14,10 +28,8 @@ export function logSoftmaxForward(
 ): void {
   for (let n = 0; n < N; n++) {
     const o = n * V;
-    let max = -Infinity;
-    for (let j = 0; j < V; j++) if (logits[o + j] > max) max = logits[o + j];
-    let sum = 0;
-    for (let j = 0; j < V; j++) sum += fastExp(logits[o + j] - max);
+    const max = rowMax(logits, o, V);
+    const sum = sumExpShifted(logits, o, V, max);
     const lse = max + Math.log(sum);
     for (let j = 0; j < V; j++) out[o + j] = logits[o + j] - lse;
   }
@@ -38,10 +50,8 @@ export function tokenLogprobForward(
       continue;
     }
     const o = n * V;
-    let max = -Infinity;
-    for (let j = 0; j < V; j++) if (logits[o + j] > max) max = logits[o + j];
-    let sum = 0;
-    for (let j = 0; j < V; j++) sum += fastExp(logits[o + j] - max);
+    const max = rowMax(logits, o, V);
+    const sum = sumExpShifted(logits, o, V, max);
     out[n] = logits[o + tgt] - max - Math.log(sum);
   }
 }
@@ -60,10 +70,8 @@ export function tokenLogprobBackward(
     const d = dout[n];
     if (tgt < 0 || d === 0) continue;
     const o = n * V;
-    let max = -Infinity;
-    for (let j = 0; j < V; j++) if (logits[o + j] > max) max = logits[o + j];
-    let sum = 0;
-    for (let j = 0; j < V; j++) sum += fastExp(logits[o + j] - max);
+    const max = rowMax(logits, o, V);
+    const sum = sumExpShifted(logits, o, V, max);
     const inv = 1 / sum;
     for (let j = 0; j < V; j++) dlogits[o + j] -= d * fastExp(logits[o + j] - max) * inv;
     dlogits[o + tgt] += d;
@@ -79,8 +87,7 @@ export function entropyForward(
 ): void {
   for (let n = 0; n < N; n++) {
     const o = n * V;
-    let max = -Infinity;
-    for (let j = 0; j < V; j++) if (logits[o + j] > max) max = logits[o + j];
+    const max = rowMax(logits, o, V);
     let sum = 0;
     let sz = 0; // sum e^(z-max) * (z-max)
     for (let j = 0; j < V; j++) {
@@ -106,8 +113,7 @@ export function entropyBackward(
     const d = dout[n];
     if (d === 0) continue;
     const o = n * V;
-    let max = -Infinity;
-    for (let j = 0; j < V; j++) if (logits[o + j] > max) max = logits[o + j];
+    const max = rowMax(logits, o, V);
     let sum = 0;
     let sz = 0;
     for (let j = 0; j < V; j++) {

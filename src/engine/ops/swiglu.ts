@@ -18,10 +18,23 @@ export function swigluForward(
   let i = 0;
   const h = simdFor(out, sig, gate, up);
   if (h !== null) {
-    // wasm SIMD in place on arena buffers; the JS loop below finishes the tail
+    // wasm SIMD in place on arena buffers; the JavaScript loop finishes the tail
     i = n & ~3;
     h.k.swigluFwd(out.byteOffset, sig.byteOffset, gate.byteOffset, up.byteOffset, i * 4);
   }
+  swigluForwardJs(out, sig, gate, up, i, n);
+}
+
+/** The JavaScript forward over elements from..n-1: the reference the SIMD kernel is tested against. */
+export function swigluForwardJs(
+  out: Float32Array, // (N,F)
+  sig: Float32Array, // (N,F) saved
+  gate: Float32Array, // (N,F)
+  up: Float32Array, // (N,F)
+  from: number,
+  n: number, // N*F
+): void {
+  let i = from;
   for (; i + 4 <= n; i += 4) {
     const g0 = gate[i],
       g1 = gate[i + 1],
@@ -72,6 +85,21 @@ export function swigluBackward(
       i * 4,
     );
   }
+  swigluBackwardJs(dgate, dup, dout, gate, up, sig, i, n);
+}
+
+/** The JavaScript backward over elements from..n-1: the reference the SIMD kernel is tested against. */
+export function swigluBackwardJs(
+  dgate: Float32Array, // (N,F)
+  dup: Float32Array, // (N,F)
+  dout: Float32Array, // (N,F)
+  gate: Float32Array, // (N,F)
+  up: Float32Array, // (N,F)
+  sig: Float32Array, // (N,F) from the forward
+  from: number,
+  n: number,
+): void {
+  let i = from;
   for (; i + 4 <= n; i += 4) {
     const g0 = gate[i],
       g1 = gate[i + 1],

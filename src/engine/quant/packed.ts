@@ -4,7 +4,7 @@
  * never exists.
  */
 
-import { getGemm } from "../gemm.js";
+import { getGemm } from "../gemm/index.js";
 import { addBias } from "../ops/linear.js";
 import { dequantPanel } from "./dequant-panel.js";
 

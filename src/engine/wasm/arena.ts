@@ -5,7 +5,7 @@
  * that are plain, or from different arenas, take the JavaScript loops. Env `MST_SIMD=0` turns arenas off (A/B runs,
  * tests of the fallback): `f32Alloc` then returns plain Float32Arrays.
  * Where SharedArrayBuffer exists the memory is shared (and so growable without detaching its views): the wasm gemm
- * (gemm-wasm.ts) then computes products on arena buffers in place, staging only the operands from elsewhere in the
+ * (gemm/wasm.ts) then computes products on arena buffers in place, staging only the operands from elsewhere in the
  * pages after the arena's own (`arenaOf`).
  */
 

@@ -7,8 +7,9 @@
  * same correctly rounded product).
  */
 
-import { buildModule, I32, op, V128, type WasmFunc } from "./module-builder.js";
-import { wasm, type WasmModule } from "./wasm-api.js";
+import { buildModule, Frame, I32, op, V128, type WasmFunc } from "./module-builder.js";
+import type { WasmModule } from "./wasm-api.js";
+import { compileKernels } from "./compile.js";
 import { NF4_CODE } from "../quant/nf4.js";
 
 const { get, set, tee } = op;
@@ -51,7 +52,12 @@ const bump = (x: number, by: number) => [...get(x), ...op.i32(by), ...op.i32Add,
  * 8 values: widen the low and high four u16 lanes to u32 and shift them into the top half.
  */
 function bf16(): WasmFunc {
-  const [dst, src, n, end, v] = [0, 1, 2, 3, 4];
+  const f = new Frame();
+  const dst = f.param(I32);
+  const src = f.param(I32);
+  const n = f.param(I32);
+  const end = f.local(I32);
+  const v = f.local(V128);
   const half = (widen: number[], off: number) => [
     ...get(dst),
     ...get(v),
@@ -69,9 +75,9 @@ function bf16(): WasmFunc {
   ];
   return {
     name: "bf16",
-    params: [I32, I32, I32],
+    params: f.params,
     results: [],
-    locals: [I32, V128],
+    locals: f.locals,
     body: [
       // end = src + 2n
       ...get(src),
@@ -98,11 +104,26 @@ function codePlanes(): number[][] {
  * (i8x16.swizzle), interleave the planes back into float32 lanes, and multiply by the block's absmax.
  */
 function nf4(): WasmFunc {
-  const [dst, src, scales, blocks, end, a, bytes, hi, lo, idx, p0, p1, p2, p3, x, y] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-  ];
+  const f = new Frame();
+  const dst = f.param(I32);
+  const src = f.param(I32);
+  const scales = f.param(I32);
+  const blocks = f.param(I32);
+  const end = f.local(I32);
+  const a = f.local(V128);
+  const bytes = f.local(V128);
+  const hi = f.local(V128);
+  const lo = f.local(V128);
+  const idx = f.local(V128);
+  const p0 = f.local(V128);
+  const p1 = f.local(V128);
+  const p2 = f.local(V128);
+  const p3 = f.local(V128);
+  const x = f.local(V128);
+  const y = f.local(V128);
   // the code table's four byte planes in locals T0 .. T0 + 3, the low-nibble mask after them
-  const [T0, MASK] = [16, 20];
+  const T0 = f.localsOf(4, V128)[0];
+  const MASK = f.local(V128);
   const planes = codePlanes();
   // 16 code indices in local idx -> 16 float32 at dst + off
   const sixteen = (off: number): number[] => {
@@ -157,9 +178,9 @@ function nf4(): WasmFunc {
   const body = [...get(scales), ...op.v128Load32SplatAt(0), ...set(a), ...thirtyTwo(0), ...thirtyTwo(16)];
   return {
     name: "nf4",
-    params: [I32, I32, I32, I32],
+    params: f.params,
     results: [],
-    locals: [I32, ...Array<number>(16).fill(V128)],
+    locals: f.locals,
     body: [
       ...planes.flatMap((pl, k) => [...op.v128Bytes(pl), ...set(T0 + k)]),
       ...op.v128Bytes(Array<number>(16).fill(0x0f)),
@@ -187,12 +208,7 @@ let compiled: WasmModule | null | undefined;
 /** The compiled module, or null where this runtime has no WebAssembly SIMD. */
 export function dequantModule(): WasmModule | null {
   if (compiled === undefined) {
-    try {
-      if (wasm === undefined) throw new Error("no WebAssembly");
-      compiled = new wasm.Module(buildModule([bf16(), nf4()]));
-    } catch {
-      compiled = null;
-    }
+    compiled = compileKernels("the dequantisation kernels", ["simd"], () => buildModule([bf16(), nf4()]));
   }
   return compiled;
 }

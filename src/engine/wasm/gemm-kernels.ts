@@ -10,7 +10,7 @@
  * CPU: faster where it fuses, but then results differ across machines, so it is built only on explicit request.
  */
 
-import { buildModule, F32, I32, op, V128, type WasmFunc } from "./module-builder.js";
+import { buildModule, F32, Frame, I32, op, V128, type WasmFunc } from "./module-builder.js";
 
 const { get, set } = op;
 
@@ -26,16 +26,6 @@ export const NR = 8;
  * spill accumulators: 36 against 55 GFLOP/s.
  */
 const UNROLL = 1;
-
-/** Hands out local indices after the params; `types` lists the declared locals in order. */
-class Locals {
-  readonly types: number[] = [];
-  constructor(private next: number) {}
-  add(t: number): number {
-    this.types.push(t);
-    return this.next++;
-  }
-}
 
 /** `while (!(cond)) { body }` : `exit` is code leaving 1 (true) on the stack when the loop must end. */
 function whileNot(exit: number[], body: number[]): number[] {
@@ -53,11 +43,20 @@ const shuffle32 = (lanes: number[]) => [0xfd, 0x0d, ...lanes.flatMap((l) => [4 *
  * panels contiguous in k (sk = 4) transpose 4 x 4 blocks with shuffles, the rest (and the edge panel) go by element.
  */
 function packFn(P: number): WasmFunc {
-  const [src, sq, sk, n, kc, dst] = [0, 1, 2, 3, 4, 5];
-  const L = new Locals(6);
-  const [p0, k, base, ptr, rem] = [L.add(I32), L.add(I32), L.add(I32), L.add(I32), L.add(I32)];
-  const r = Array.from({ length: 4 }, () => L.add(V128));
-  const t = Array.from({ length: 4 }, () => L.add(V128));
+  const f = new Frame();
+  const src = f.param(I32);
+  const sq = f.param(I32);
+  const sk = f.param(I32);
+  const n = f.param(I32);
+  const kc = f.param(I32);
+  const dst = f.param(I32);
+  const p0 = f.local(I32);
+  const k = f.local(I32);
+  const base = f.local(I32);
+  const ptr = f.local(I32);
+  const rem = f.local(I32);
+  const r = f.localsOf(4, V128);
+  const t = f.localsOf(4, V128);
 
   // k loop over one panel with `step` k's per iteration; `bodyK` packs them and advances dst
   const kLoop = (step: number, bodyK: number[]) =>
@@ -194,7 +193,7 @@ function packFn(P: number): WasmFunc {
     ...set(p0),
     ...whileNot([...get(p0), ...get(n), ...op.i32GeS], [...panel, ...addTo(p0, op.i32(P))]),
   ];
-  return { name: `pack${P}`, params: [I32, I32, I32, I32, I32, I32], results: [], locals: L.types, body };
+  return { name: `pack${P}`, params: f.params, results: [], locals: f.locals, body };
 }
 
 /**
@@ -205,16 +204,37 @@ function packFn(P: number): WasmFunc {
  * take the same per-element operations one lane at a time.
  */
 function macroFn(fma: boolean): WasmFunc {
-  const [pa, pb, c, ldcB, rows, cols, kc, alpha, beta, mode, tmp] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const L = new Locals(11);
-  const [jr, ir, ap, bp, k, dst, ii, jj, ptr] = Array.from({ length: 9 }, () => L.add(I32));
-  const [alphaV, betaV, av] = [L.add(V128), L.add(V128), L.add(V128)];
-  const NV = NR / 4;
-  const bv = Array.from({ length: NV }, () => L.add(V128));
-  const acc = Array.from({ length: MR }, () => Array.from({ length: NV }, () => L.add(V128)));
-  const tAcc = L.add(F32);
   // alpha and beta arrive as their f32 bit patterns: an all-i32 signature keeps V8's fast JS-to-wasm call path
-  const [alphaF, betaF] = [L.add(F32), L.add(F32)];
+  const f = new Frame();
+  const pa = f.param(I32);
+  const pb = f.param(I32);
+  const c = f.param(I32);
+  const ldcB = f.param(I32);
+  const rows = f.param(I32);
+  const cols = f.param(I32);
+  const kc = f.param(I32);
+  const alpha = f.param(I32);
+  const beta = f.param(I32);
+  const mode = f.param(I32);
+  const tmp = f.param(I32);
+  const jr = f.local(I32);
+  const ir = f.local(I32);
+  const ap = f.local(I32);
+  const bp = f.local(I32);
+  const k = f.local(I32);
+  const dst = f.local(I32);
+  const ii = f.local(I32);
+  const jj = f.local(I32);
+  const ptr = f.local(I32);
+  const alphaV = f.local(V128);
+  const betaV = f.local(V128);
+  const av = f.local(V128);
+  const NV = NR / 4;
+  const bv = f.localsOf(NV, V128);
+  const acc = Array.from({ length: MR }, () => f.localsOf(NV, V128));
+  const tAcc = f.local(F32);
+  const alphaF = f.local(F32);
+  const betaF = f.local(F32);
 
   // one k step at packed offsets u (in k's): acc[i][v] += splat(A[k][i]) * B[k][v]
   const kStep = (u: number) => {
@@ -425,9 +445,9 @@ function macroFn(fma: boolean): WasmFunc {
   ];
   return {
     name: "macro",
-    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    params: f.params,
     results: [],
-    locals: L.types,
+    locals: f.locals,
     body,
   };
 }

@@ -80,6 +80,33 @@ export function buildModule(funcs: WasmFunc[], shared?: { maxPages: number }): U
   ]);
 }
 
+/**
+ * A function's parameters and locals by name: `param(t)` and `local(t)` hand out indices in order (every parameter
+ * before the first local, as the binary format numbers them), so a kernel declares `const out = f.param(I32)` with its
+ * type instead of reading a table of numbers. `params` and `locals` go into the WasmFunc.
+ */
+export class Frame {
+  readonly params: number[] = [];
+  readonly locals: number[] = [];
+  param(t: number): number {
+    if (this.locals.length > 0) throw new Error("module-builder: declare every parameter before the first local");
+    this.params.push(t);
+    return this.params.length - 1;
+  }
+  local(t: number): number {
+    this.locals.push(t);
+    return this.next - 1;
+  }
+  /** `n` locals of type t. */
+  localsOf(n: number, t: number): number[] {
+    return Array.from({ length: n }, () => this.local(t));
+  }
+  /** The index the next local will get. */
+  get next(): number {
+    return this.params.length + this.locals.length;
+  }
+}
+
 /** Instruction encoders (core opcodes and the 0xFD-prefixed SIMD ones) used to write kernel bodies. */
 export const op = {
   block: [0x02, 0x40], // block with an empty result type

@@ -6,8 +6,9 @@
  * JS path by a few float32 ulps; test/engine/simd.test.ts bounds that.
  */
 
-import { buildModule, F32, I32, op, V128, type WasmFunc } from "./module-builder.js";
-import { wasm, type WasmModule } from "./wasm-api.js";
+import { buildModule, F32, Frame, I32, op, V128, type WasmFunc } from "./module-builder.js";
+import type { WasmModule } from "./wasm-api.js";
+import { compileKernels, type WasmFeature } from "./compile.js";
 
 const { get, set, tee } = op;
 
@@ -143,8 +144,19 @@ function expV(x: number, k: number, t: number, K: Consts): number[] {
 
 /** swigluFwd(out, sig, gate, up, bytes): sig = 1 / (1 + exp(-gate)), out = gate * sig * up. */
 function swigluFwd(): WasmFunc {
-  const [out, sig, gate, up, n, i, g, s, x, k, t] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const K = new Consts(11);
+  const f = new Frame();
+  const out = f.param(I32);
+  const sig = f.param(I32);
+  const gate = f.param(I32);
+  const up = f.param(I32);
+  const n = f.param(I32);
+  const i = f.local(I32);
+  const g = f.local(V128);
+  const s = f.local(V128);
+  const x = f.local(V128);
+  const k = f.local(V128);
+  const t = f.local(V128);
+  const K = new Consts(f.next);
   const body = loop16(i, n, [
     ...load(gate, i),
     ...tee(g),
@@ -170,17 +182,28 @@ function swigluFwd(): WasmFunc {
   ]);
   return {
     name: "swigluFwd",
-    params: [I32, I32, I32, I32, I32],
+    params: f.params,
     results: [],
-    locals: [I32, V128, V128, V128, V128, V128, ...K.locals],
+    locals: [...f.locals, ...K.locals],
     body: [...K.prologue, ...body],
   };
 }
 
 /** swigluBwd(dgate, dup, dout, gate, up, sig, bytes): dgate += dout up s (1 + g (1 - s)), dup += dout g s. */
 function swigluBwd(): WasmFunc {
-  const [dgate, dup, dout, gate, up, sig, n, i, g, s, d] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const K = new Consts(11);
+  const f = new Frame();
+  const dgate = f.param(I32);
+  const dup = f.param(I32);
+  const dout = f.param(I32);
+  const gate = f.param(I32);
+  const up = f.param(I32);
+  const sig = f.param(I32);
+  const n = f.param(I32);
+  const i = f.local(I32);
+  const g = f.local(V128);
+  const s = f.local(V128);
+  const d = f.local(V128);
+  const K = new Consts(f.next);
   const body = loop16(i, n, [
     ...load(gate, i),
     ...set(g),
@@ -217,9 +240,9 @@ function swigluBwd(): WasmFunc {
   ]);
   return {
     name: "swigluBwd",
-    params: [I32, I32, I32, I32, I32, I32, I32],
+    params: f.params,
     results: [],
-    locals: [I32, V128, V128, V128, ...K.locals],
+    locals: [...f.locals, ...K.locals],
     body: [...K.prologue, ...body],
   };
 }
@@ -229,8 +252,21 @@ function swigluBwd(): WasmFunc {
  * rstd; out = x r w. Rows of rowBytes (a multiple of 16), N = totalBytes / rowBytes.
  */
 function rmsFwd(): WasmFunc {
-  const [out, rstd, inp, w, total, rowB, invC, eps, row, i, acc, r, x] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-  const rs = 13; // f32 local: the row's rstd
+  const f = new Frame();
+  const out = f.param(I32);
+  const rstd = f.param(I32);
+  const inp = f.param(I32);
+  const w = f.param(I32);
+  const total = f.param(I32);
+  const rowB = f.param(I32);
+  const invC = f.param(F32);
+  const eps = f.param(F32);
+  const row = f.local(I32);
+  const i = f.local(I32);
+  const acc = f.local(V128);
+  const r = f.local(V128);
+  const x = f.local(V128);
+  const rs = f.local(F32); // the row's rstd
   const body = [
     ...op.i32(0),
     ...set(row),
@@ -278,9 +314,9 @@ function rmsFwd(): WasmFunc {
   ];
   return {
     name: "rmsFwd",
-    params: [I32, I32, I32, I32, I32, I32, F32, F32],
+    params: f.params,
     results: [],
-    locals: [I32, I32, V128, V128, V128, F32],
+    locals: f.locals,
     body,
   };
 }
@@ -290,8 +326,24 @@ function rmsFwd(): WasmFunc {
  * dinp += r (dout w - xhat m), dw += dout xhat (dw: C floats, accumulated over the rows).
  */
 function rmsBwd(): WasmFunc {
-  const [dinp, dw, dout, inp, w, rstd, total, rowB, invC] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const [row, i, acc, r, m, d, xh, rs] = [9, 10, 11, 12, 13, 14, 15, 16];
+  const f = new Frame();
+  const dinp = f.param(I32);
+  const dw = f.param(I32);
+  const dout = f.param(I32);
+  const inp = f.param(I32);
+  const w = f.param(I32);
+  const rstd = f.param(I32);
+  const total = f.param(I32);
+  const rowB = f.param(I32);
+  const invC = f.param(F32);
+  const row = f.local(I32);
+  const i = f.local(I32);
+  const acc = f.local(V128);
+  const r = f.local(V128);
+  const m = f.local(V128);
+  const d = f.local(V128);
+  const xh = f.local(V128);
+  const rs = f.local(F32);
   const body = [
     ...op.i32(0),
     ...set(row),
@@ -356,9 +408,9 @@ function rmsBwd(): WasmFunc {
   ];
   return {
     name: "rmsBwd",
-    params: [I32, I32, I32, I32, I32, I32, I32, I32, F32],
+    params: f.params,
     results: [],
-    locals: [I32, I32, V128, V128, V128, V128, V128, F32],
+    locals: f.locals,
     body,
   };
 }
@@ -369,9 +421,27 @@ function rmsBwd(): WasmFunc {
  * masked (-inf for the max, 0 after the exp), and the rest of the row is zero-filled. L must be a multiple of 4.
  */
 function softmaxCausal(): WasmFunc {
-  const [p, rows, L, off, t, n, nb, lb, j, rowp] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const [idx, nspl, mx, acc, x, k, tt, iota, four] = [10, 11, 12, 13, 14, 15, 16, 17, 18];
-  const K = new Consts(19);
+  const f = new Frame();
+  const p = f.param(I32);
+  const rows = f.param(I32);
+  const L = f.param(I32);
+  const off = f.param(I32);
+  const t = f.local(I32);
+  const n = f.local(I32);
+  const nb = f.local(I32);
+  const lb = f.local(I32);
+  const j = f.local(I32);
+  const rowp = f.local(I32);
+  const idx = f.local(V128);
+  const nspl = f.local(V128);
+  const mx = f.local(V128);
+  const acc = f.local(V128);
+  const x = f.local(V128);
+  const k = f.local(V128);
+  const tt = f.local(V128);
+  const iota = f.local(V128);
+  const four = f.local(V128);
+  const K = new Consts(f.next);
   /** Lane mask of the vector at byte offset j: key index < n. */
   const mask = [...get(idx), ...get(nspl), ...op.i32x4LtS];
   const nextIdx = [...get(idx), ...get(four), ...op.i32x4Add, ...set(idx)];
@@ -499,23 +569,30 @@ function softmaxCausal(): WasmFunc {
   ];
   return {
     name: "softmaxCausal",
-    params: [I32, I32, I32, I32],
+    params: f.params,
     results: [],
-    locals: [I32, I32, I32, I32, I32, I32, ...Array<number>(9).fill(V128), ...K.locals],
+    locals: [...f.locals, ...K.locals],
     body: [...K.prologue, ...body],
   };
 }
 
 /** expTest(dst, src, bytes): dst = exp(src), exported for the tests of the exp approximation. */
 function expTest(): WasmFunc {
-  const [dst, src, n, i, x, k, t] = [0, 1, 2, 3, 4, 5, 6];
-  const K = new Consts(7);
+  const f = new Frame();
+  const dst = f.param(I32);
+  const src = f.param(I32);
+  const n = f.param(I32);
+  const i = f.local(I32);
+  const x = f.local(V128);
+  const k = f.local(V128);
+  const t = f.local(V128);
+  const K = new Consts(f.next);
   const body = loop16(i, n, [...at(dst, i), ...load(src, i), ...expV(x, k, t, K), ...op.v128Store]);
   return {
     name: "exp",
-    params: [I32, I32, I32],
+    params: f.params,
     results: [],
-    locals: [I32, V128, V128, V128, ...K.locals],
+    locals: [...f.locals, ...K.locals],
     body: [...K.prologue, ...body],
   };
 }
@@ -557,15 +634,14 @@ const compiled = new Map<boolean, WasmModule | null>();
  */
 export function simdModule(shared = false): WasmModule | null {
   if (!compiled.has(shared)) {
-    let m: WasmModule | null = null;
-    try {
-      if (wasm === undefined) throw new Error("no WebAssembly");
-      const funcs = [swigluFwd(), swigluBwd(), expTest(), rmsFwd(), rmsBwd(), softmaxCausal()];
-      m = new wasm.Module(buildModule(funcs, shared ? { maxPages: 65536 } : undefined));
-    } catch {
-      m = null;
-    }
-    compiled.set(shared, m);
+    const features: WasmFeature[] = shared ? ["simd", "shared-memory"] : ["simd"];
+    const funcs = () => [swigluFwd(), swigluBwd(), expTest(), rmsFwd(), rmsBwd(), softmaxCausal()];
+    compiled.set(
+      shared,
+      compileKernels("the elementwise SIMD kernels", features, () =>
+        buildModule(funcs(), shared ? { maxPages: 65536 } : undefined),
+      ),
+    );
   }
   return compiled.get(shared) ?? null;
 }

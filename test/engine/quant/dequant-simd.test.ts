@@ -11,7 +11,7 @@ import { Nf4Matrix } from "../../../src/engine/quant/nf4.js";
 import { dequantPanel, simdDequantEnabled } from "../../../src/engine/quant/dequant-panel.js";
 import { packedLinearForward, type PackedMatrix } from "../../../src/engine/quant/packed.js";
 import { dequantModule } from "../../../src/engine/wasm/dequant-kernels.js";
-import { getGemm, setGemm, tsGemm, WasmGemm } from "../../../src/engine/gemm.js";
+import { getGemm, setGemm, tsGemm, WasmGemm } from "../../../src/engine/gemm/index.js";
 import { withSimd } from "../with-simd.js";
 
 /** Bit-for-bit equality (NaN payloads and -0 included), naming the first differing element. */

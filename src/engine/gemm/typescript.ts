@@ -1,6 +1,6 @@
 /** Portable matrix product in TypeScript: the fallback when no system BLAS is found, and the reference in parity tests. */
 
-import type { Gemm } from "./gemm-types.js";
+import type { Gemm } from "./types.js";
 
 /**
  * Row-major C = alpha * op(A) @ op(B) + beta * C, where op(X) is X or X^T, each matrix starting at an element

@@ -1,8 +1,8 @@
 /** Binds the system CBLAS `cblas_sgemm` (OpenBLAS on Linux, Accelerate on macOS) through koffi as a `Gemm`. */
 
-import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
-import type { Gemm } from "./gemm-types.js";
+import type { Gemm } from "./types.js";
+import { BufferAddresses, loadKoffi, type KoffiModule } from "./koffi.js";
 
 /** Raised when `MST_BLAS` names a library that cannot be used, or a gemm call would read outside its arrays. */
 export class BlasError extends Error {
@@ -36,17 +36,7 @@ export function blasCandidates(): string[] {
   return out;
 }
 
-type KoffiModule = typeof import("koffi");
 type NativeFn = (...args: unknown[]) => unknown;
-
-/** koffi is loaded lazily and defensively: a platform without its prebuilt binary still gets the TS kernel. */
-function loadKoffi(): KoffiModule | null {
-  try {
-    return createRequire(import.meta.url)("koffi") as KoffiModule;
-  } catch {
-    return null;
-  }
-}
 
 /** Rows*stride reach of a stored matrix at element offset `off`; throws before native code could read past the array. */
 export function checkExtent(
@@ -75,9 +65,7 @@ export class BlasGemm implements Gemm {
   private readonly fn: NativeFn;
   /** The same symbol declared with raw addresses (intptr_t) for the matrices, null when koffi cannot give addresses. */
   private readonly fnAddr: NativeFn | null;
-  /** Start address of each ArrayBuffer seen, as a number: a typed-array argument costs koffi ~0.2 us per call. */
-  private readonly bufAddr = new WeakMap<ArrayBufferLike, number>();
-  private readonly koffi: KoffiModule;
+  private readonly addresses: BufferAddresses;
   private readonly setThreadsFn: NativeFn | null;
   private readonly getThreadsFn: NativeFn | null;
   private threadCount: number;
@@ -91,7 +79,7 @@ export class BlasGemm implements Gemm {
     this.fn = lib.func(
       "void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int)",
     ) as NativeFn;
-    this.koffi = koffi;
+    this.addresses = new BufferAddresses(koffi);
     this.fnAddr =
       typeof koffi.address === "function"
         ? (lib.func(
@@ -175,9 +163,9 @@ export class BlasGemm implements Gemm {
     const tb = transB ? CBLAS_TRANS : CBLAS_NO_TRANS;
     if (this.fnAddr !== null) {
       // the extents were checked above, so these addresses stay inside live, non-detached arrays
-      const pa = this.addressOf(A) + 4 * aOff;
-      const pb = this.addressOf(B) + 4 * bOff;
-      const pc = this.addressOf(C) + 4 * cOff;
+      const pa = this.addresses.of(A) + 4 * aOff;
+      const pb = this.addresses.of(B) + 4 * bOff;
+      const pc = this.addresses.of(C) + 4 * cOff;
       this.fnAddr(CBLAS_ROW_MAJOR, ta, tb, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc);
       return;
     }
@@ -185,21 +173,6 @@ export class BlasGemm implements Gemm {
     const b = bOff === 0 ? B : B.subarray(bOff);
     const c = cOff === 0 ? C : C.subarray(cOff);
     this.fn(CBLAS_ROW_MAJOR, ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
-  }
-
-  /**
-   * Address of arr[0]. An ArrayBuffer's backing store never moves while it is alive and attached (reading `.buffer`
-   * first moves a small on-heap typed array's data off-heap for good), so the address is looked up once per buffer.
-   */
-  private addressOf(arr: Float32Array): number {
-    const buf = arr.buffer;
-    let base = this.bufAddr.get(buf);
-    if (base === undefined) {
-      // koffi takes an ArrayBuffer, but only a typed array over a SharedArrayBuffer (a shared wasm arena memory)
-      base = Number(this.koffi.address(buf instanceof ArrayBuffer ? buf : new Uint8Array(buf, 0, 1)));
-      this.bufAddr.set(buf, base);
-    }
-    return base + arr.byteOffset;
   }
 }
 
@@ -233,8 +206,9 @@ function preferAvx512Kernels(): void {
 
 /** Load one library by path; null when it cannot be opened or lacks `cblas_sgemm`. */
 export function loadBlasAt(path: string): BlasGemm | null {
-  const koffi = loadKoffi();
-  if (!koffi) return null;
+  const k = loadKoffi();
+  if (!("koffi" in k)) return null;
+  const koffi = k.koffi;
   if (/openblas/.test(path)) preferAvx512Kernels();
   try {
     return new BlasGemm(path, koffi);

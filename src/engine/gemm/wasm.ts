@@ -4,13 +4,14 @@
  */
 
 import { availableParallelism } from "node:os";
-import type { Gemm } from "./gemm-types.js";
-import { gemmModuleBytes, type GemmKernels } from "./wasm/gemm-kernels.js";
-import { gemmBlocked, SCRATCH_BYTES, type WasmProduct } from "./wasm/gemm-blocked.js";
-import { GemmPool } from "./wasm/gemm-pool.js";
-import { wasm, type WasmMemory, type WasmModule } from "./wasm/wasm-api.js";
+import type { Gemm } from "./types.js";
+import { gemmModuleBytes, type GemmKernels } from "../wasm/gemm-kernels.js";
+import { gemmBlocked, SCRATCH_BYTES, type WasmProduct } from "../wasm/gemm-blocked.js";
+import { GemmPool } from "../wasm/gemm-pool.js";
+import { wasm, type WasmMemory, type WasmModule } from "../wasm/wasm-api.js";
 import { checkExtent } from "./blas.js";
-import { arenaOf } from "./wasm/arena.js";
+import { arenaOf } from "../wasm/arena.js";
+import { compileKernels, type WasmFeature } from "../wasm/compile.js";
 
 /** Raised when the WebAssembly GEMM cannot be built here (no SIMD, or relaxed SIMD asked for and missing). */
 export class WasmGemmError extends Error {
@@ -27,20 +28,21 @@ const MAX_THREADS = 64;
 
 const modules = new Map<string, WasmModule | null>();
 
-/** The compiled GEMM module of this variant, or null where the runtime cannot compile it. */
+/** The compiled GEMM module of this variant, or null where the runtime lacks a feature it needs. */
 export function gemmModule(fma: boolean, shared: boolean): WasmModule | null {
   const key = `${fma}/${shared}`;
   if (!modules.has(key)) {
-    let m: WasmModule | null = null;
-    try {
-      if (wasm !== undefined) {
-        const bytes = gemmModuleBytes({ fma, shared });
-        if (wasm.validate(bytes)) m = new wasm.Module(bytes);
-      }
-    } catch {
-      m = null;
-    }
-    modules.set(key, m);
+    const features: WasmFeature[] = [
+      "simd",
+      ...(fma ? ["relaxed-simd" as const] : []),
+      ...(shared ? ["shared-memory" as const] : []),
+    ];
+    modules.set(
+      key,
+      compileKernels(`the wasm gemm (${key === "false/false" ? "plain" : key})`, features, () =>
+        gemmModuleBytes({ fma, shared }),
+      ),
+    );
   }
   return modules.get(key) ?? null;
 }

@@ -1,0 +1,299 @@
+/* mst's native GEMM: the WebAssembly kernel's order of operations in C, so every build gives the wasm bits. */
+
+/*
+ * The promise (see src/engine/wasm/gemm-kernels.ts): every C element is accumulated from +0 by `acc = acc + a * b`
+ * (a rounded multiply, then a rounded add: this file MUST be compiled with -ffp-contract=off and without
+ * -ffast-math) in increasing k within a KC-deep slice; each slice's sum then updates C as `C * beta + acc * alpha`
+ * (beta on the first slice, 1 after; the first slice with beta = 0 stores `acc * alpha` without reading C). Nothing
+ * else touches an element, so the vector width (4, 8 or 16 lanes), the micro-tile shape, the cache blocking of M and
+ * N, and which thread computes which tile never change a rounding. Only KC splits k, and it is the wasm kernel's.
+ *
+ * Built by native-build.ts with one of: -DMST_ISA_AVX512 (x86-64-v4), -DMST_ISA_AVX2 (x86-64-v3), or nothing
+ * (4-lane GCC vectors: NEON on arm64, SSE on x86-64, scalar elsewhere).
+ */
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__FAST_MATH__)
+#error "native-gemm.c must not be built with -ffast-math: it would reorder the sums"
+#endif
+
+#if defined(MST_ISA_AVX512)
+/*
+ * 256-bit vectors with AVX-512's 32 registers: 12 x 2 accumulators. Measured on AMD EPYC (Zen 4, 1 thread, 512^3,
+ * 2026-12-07, interleaved): 512-bit 8 x 32 tiles 62 GFLOP/s, 256-bit 12 x 16 tiles 86-90, and a build fusing into
+ * 512-bit FMA (other bits) 85-90: Zen 4 splits each 512-bit operation in two, and multiply-then-add at 256 bits
+ * keeps its multiply and add pipes as busy as FMA keeps its FMA pipes.
+ */
+#define VW 8 /* lanes per vector */
+#define MR 12
+#elif defined(MST_ISA_AVX2)
+#define VW 8
+#define MR 4 /* 4 x 2 accumulators leave room in the 16 ymm registers for the products */
+#else
+#define VW 4
+#define MR 4
+#endif
+#define NV 2          /* vectors per micro-tile row */
+#define NR (NV * VW)  /* micro-tile columns */
+#define KC 256        /* the k slice: fixed by the wasm kernel (gemm-blocked.ts), part of the results */
+#define MC 144        /* rows of A packed at once (L2); the packed block is padded to whole MR panels */
+#define NC 512        /* columns of B packed at once (L2/L3) */
+#define MAX_THREADS 64
+
+typedef float vf __attribute__((vector_size(VW * 4)));
+/* the same vector type at 4-byte alignment: loads and stores of C rows at any column */
+typedef float vfu __attribute__((vector_size(VW * 4), aligned(4)));
+
+/* One product, as Gemm.sgemm: row-major, op(A) (M,K), op(B) (K,N), C (M,N), strides in floats. */
+typedef struct {
+  int transA, transB, M, N, K;
+  float alpha, beta;
+  const float *A;
+  int lda;
+  const float *B;
+  int ldb;
+  float *C;
+  int ldc;
+} product;
+
+/* A's rows i0.. (mc of them) and k's p0.. (kc) into MR-row panels, k-major, rows past mc zero. */
+static void pack_a(const product *p, int i0, int mc, int p0, int kc, float *dst) {
+  for (int ir = 0; ir < mc; ir += MR) {
+    int rows = mc - ir < MR ? mc - ir : MR;
+    if (p->transA) {
+      /* op(A)(i, k) = A[k][i]: a panel's rows are contiguous for each k */
+      for (int k = 0; k < kc; k++) {
+        memcpy(dst + k * MR, p->A + (size_t)(p0 + k) * p->lda + i0 + ir, sizeof(float) * rows);
+        for (int i = rows; i < MR; i++) dst[k * MR + i] = 0.0f;
+      }
+    } else {
+      /* each row of A is contiguous in k: read it once, scatter into the panel */
+      for (int i = 0; i < rows; i++) {
+        const float *a = p->A + (size_t)(i0 + ir + i) * p->lda + p0;
+        for (int k = 0; k < kc; k++) dst[k * MR + i] = a[k];
+      }
+      for (int i = rows; i < MR; i++)
+        for (int k = 0; k < kc; k++) dst[k * MR + i] = 0.0f;
+    }
+    dst += (size_t)MR * kc;
+  }
+}
+
+/* op(B)'s columns j0.. (nc of them) and k's p0.. (kc) into NR-column panels, k-major, columns past nc zero. */
+static void pack_b(const product *p, int j0, int nc, int p0, int kc, float *dst) {
+  for (int jr = 0; jr < nc; jr += NR) {
+    int cols = nc - jr < NR ? nc - jr : NR;
+    if (!p->transB) {
+      for (int k = 0; k < kc; k++) {
+        memcpy(dst + k * NR, p->B + (size_t)(p0 + k) * p->ldb + j0 + jr, sizeof(float) * cols);
+        for (int j = cols; j < NR; j++) dst[k * NR + j] = 0.0f;
+      }
+    } else {
+      /* op(B)(k, j) = B[j][k]: each stored row is contiguous in k */
+      for (int j = 0; j < cols; j++) {
+        const float *b = p->B + (size_t)(j0 + jr + j) * p->ldb + p0;
+        for (int k = 0; k < kc; k++) dst[k * NR + j] = b[k];
+      }
+      for (int j = cols; j < NR; j++)
+        for (int k = 0; k < kc; k++) dst[k * NR + j] = 0.0f;
+    }
+    dst += (size_t)NR * kc;
+  }
+}
+
+/*
+ * One micro-tile of MRN <= MR rows (MRN a compile-time constant, so the accumulators stay in registers):
+ * acc[i][v] = sum over the slice of a(i, k) * b(k, v) (multiply, then add), then the C update on the rows x cols valid
+ * part at c. mode 0: C = acc * alpha; mode 1: C = C * beta + acc * alpha. Whole rows of NR columns are stored as
+ * vectors, a partial last column block element by element; the operations per element are the same either way.
+ */
+static inline __attribute__((always_inline)) void micro_rows(const int MRN, int kc, const float *pa, const float *pb,
+                                                              float *c, int ldc, int rows, int cols, int mode,
+                                                              float alpha, float beta) {
+  vf acc[MR][NV];
+  for (int i = 0; i < MRN; i++)
+    for (int v = 0; v < NV; v++) acc[i][v] = (vf){0};
+  for (int k = 0; k < kc; k++) {
+    vf b[NV];
+    for (int v = 0; v < NV; v++) b[v] = *(const vf *)(pb + k * NR + v * VW);
+    for (int i = 0; i < MRN; i++) {
+      const float a = pa[k * MR + i];
+      for (int v = 0; v < NV; v++) acc[i][v] = acc[i][v] + b[v] * a;
+    }
+  }
+  if (cols == NR) {
+    for (int i = 0; i < MRN && i < rows; i++)
+      for (int v = 0; v < NV; v++) {
+        vfu *cp = (vfu *)(c + (size_t)i * ldc + v * VW);
+        if (mode) *cp = *cp * beta + acc[i][v] * alpha;
+        else *cp = acc[i][v] * alpha;
+      }
+    return;
+  }
+  float tmp[MR][NR] __attribute__((aligned(64)));
+  for (int i = 0; i < MRN; i++)
+    for (int v = 0; v < NV; v++) *(vf *)&tmp[i][v * VW] = acc[i][v];
+  for (int i = 0; i < rows; i++)
+    for (int j = 0; j < cols; j++) {
+      float *cp = c + (size_t)i * ldc + j;
+      *cp = mode ? *cp * beta + tmp[i][j] * alpha : tmp[i][j] * alpha;
+    }
+}
+
+/* A micro-tile of `rows` rows: the smallest multiple of 4 rows that covers them (skinny products: decode steps). */
+static void micro(int kc, const float *pa, const float *pb, float *c, int ldc, int rows, int cols, int mode,
+                  float alpha, float beta) {
+#if MR > 8
+  if (rows > 8) micro_rows(MR, kc, pa, pb, c, ldc, rows, cols, mode, alpha, beta);
+  else
+#endif
+#if MR > 4
+  if (rows > 4) micro_rows(MR > 8 ? 8 : MR, kc, pa, pb, c, ldc, rows, cols, mode, alpha, beta);
+  else
+#endif
+    micro_rows(4, kc, pa, pb, c, ldc, rows, cols, mode, alpha, beta);
+}
+
+/* Per-thread packing buffers, allocated on a thread's first product. */
+static _Thread_local float *scratch_a, *scratch_b;
+
+static int ensure_scratch(void) {
+  if (scratch_a) return 1;
+  scratch_a = aligned_alloc(64, sizeof(float) * KC * ((MC + MR - 1) / MR) * MR);
+  scratch_b = aligned_alloc(64, sizeof(float) * KC * ((NC + NR - 1) / NR) * NR);
+  return scratch_a && scratch_b;
+}
+
+/* Rows r0..r1, columns c0..c1 of C, Goto's loop order (as gemm-blocked.ts; any range gives the same bits). */
+static void blocked(const product *p, int r0, int r1, int c0, int c1) {
+  float *pa = scratch_a, *pb = scratch_b;
+  for (int jc = c0; jc < c1; jc += NC) {
+    int nc = c1 - jc < NC ? c1 - jc : NC;
+    for (int pc = 0; pc < p->K; pc += KC) {
+      int kc = p->K - pc < KC ? p->K - pc : KC;
+      pack_b(p, jc, nc, pc, kc, pb);
+      int first = pc == 0;
+      int mode = first && p->beta == 0.0f ? 0 : 1;
+      float beta = first ? p->beta : 1.0f;
+      for (int ic = r0; ic < r1; ic += MC) {
+        int mc = r1 - ic < MC ? r1 - ic : MC;
+        pack_a(p, ic, mc, pc, kc, pa);
+        for (int jr = 0; jr < nc; jr += NR)
+          for (int ir = 0; ir < mc; ir += MR) {
+            int rows = mc - ir < MR ? mc - ir : MR, cols = nc - jr < NR ? nc - jr : NR;
+            micro(kc, pa + (size_t)ir * kc, pb + (size_t)jr * kc, p->C + (size_t)(ic + ir) * p->ldc + jc + jr, p->ldc,
+                  rows, cols, mode, p->alpha, beta);
+          }
+      }
+    }
+  }
+}
+
+/* ---- threads: a small pool; each thread takes one contiguous range of whole micro-tiles of C, never of k ---- */
+
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t go, done;
+  int started;         /* worker threads running */
+  unsigned generation; /* bumped per posted product */
+  int parts;           /* threads taking part in the current product (the caller is part 0) */
+  int pending;         /* parts not finished */
+  int failed;          /* a worker could not allocate its scratch */
+  const product *job;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0};
+
+/* Part `part` of `parts`: rows split on MR boundaries when M >= N, else columns on NR boundaries. */
+static void run_part(const product *p, int part, int parts) {
+  int byRows = p->M >= p->N;
+  int n = byRows ? p->M : p->N, unit = byRows ? MR : NR;
+  int per = ((n + unit - 1) / unit + parts - 1) / parts * unit;
+  int lo = part * per < n ? part * per : n, hi = (part + 1) * per < n ? (part + 1) * per : n;
+  if (lo >= hi) return;
+  if (byRows) blocked(p, lo, hi, 0, p->N);
+  else blocked(p, 0, p->M, lo, hi);
+}
+
+static void *worker(void *arg) {
+  int index = (int)(intptr_t)arg; /* 1.. */
+  unsigned seen = 0;
+  int ok = ensure_scratch();
+  pthread_mutex_lock(&pool.mu);
+  for (;;) {
+    while (pool.generation == seen) pthread_cond_wait(&pool.go, &pool.mu);
+    seen = pool.generation;
+    if (index >= pool.parts) continue;
+    const product *p = pool.job;
+    int parts = pool.parts;
+    pthread_mutex_unlock(&pool.mu);
+    if (ok) run_part(p, index, parts);
+    pthread_mutex_lock(&pool.mu);
+    if (!ok) pool.failed = 1;
+    if (--pool.pending == 0) pthread_cond_signal(&pool.done);
+  }
+  return NULL;
+}
+
+/* Starts workers up to `threads - 1`; returns how many threads products can use (1 when none could start). */
+static int ensure_workers(int threads) {
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  while (pool.started < threads - 1) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &attr, worker, (void *)(intptr_t)(pool.started + 1));
+    pthread_attr_destroy(&attr);
+    if (rc != 0) break;
+    pool.started++;
+  }
+  return pool.started + 1 < threads ? pool.started + 1 : threads;
+}
+
+/* ---- exported ---- */
+
+/* Which build this is: "avx512", "avx2" or "generic", and its vector width (bench and env.json print it). */
+const char *mst_gemm_isa(void) {
+#if defined(MST_ISA_AVX512)
+  return "avx512";
+#elif defined(MST_ISA_AVX2)
+  return "avx2";
+#else
+  return "generic";
+#endif
+}
+
+/* KC this build splits k at: the loader checks it equals the wasm kernel's. */
+int mst_gemm_kc(void) { return KC; }
+
+/*
+ * C = alpha * op(A) @ op(B) + beta * C (row-major; K > 0, M > 0, N > 0, extents checked by the caller) on `threads`
+ * threads (the caller's included). Returns 0, or -1 when a packing buffer could not be allocated.
+ */
+int mst_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+              int ldb, float beta, float *C, int ldc, int threads) {
+  product p = {transA, transB, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc};
+  if (!ensure_scratch()) return -1;
+  if (threads <= 1) {
+    blocked(&p, 0, M, 0, N);
+    return 0;
+  }
+  pthread_mutex_lock(&pool.mu);
+  int parts = ensure_workers(threads);
+  pool.job = &p;
+  pool.parts = parts;
+  pool.pending = parts - 1;
+  pool.failed = 0;
+  pool.generation++;
+  pthread_cond_broadcast(&pool.go);
+  pthread_mutex_unlock(&pool.mu);
+  run_part(&p, 0, parts);
+  pthread_mutex_lock(&pool.mu);
+  while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.mu);
+  int failed = pool.failed;
+  pthread_mutex_unlock(&pool.mu);
+  return failed ? -1 : 0;
+}

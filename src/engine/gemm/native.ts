@@ -1,0 +1,155 @@
+/**
+ * The native GEMM (native-gemm.c, compiled for this CPU by native-build.ts, called through koffi) as a `Gemm`: the
+ * WebAssembly kernel's bits at native vector width. Checked against the plain reference when it loads.
+ */
+
+import { availableParallelism } from "node:os";
+import type { Gemm } from "./types.js";
+import { checkExtent } from "./blas.js";
+import { BufferAddresses, loadKoffi } from "./koffi.js";
+import { buildNative, detectIsa, type NativeBuild, type NativeIsa } from "./native-build.js";
+import { sgemmOrderedAt } from "./reference.js";
+import { KC } from "../wasm/gemm-blocked.js";
+
+/** Raised when the native kernel cannot be built, loaded, or fails its load-time check; the message says which. */
+export class NativeGemmError extends Error {
+  override name = "NativeGemmError";
+}
+
+/** Products below this many multiply-adds run on the calling thread only (waking a thread costs ~10-50 us). */
+const THREAD_MIN_MACS = 1 << 18;
+const MAX_THREADS = 64;
+
+type NativeFn = (...args: unknown[]) => unknown;
+
+export interface NativeGemmOptions {
+  threads?: number;
+  /** Which build (default: the widest this CPU runs). */
+  isa?: NativeIsa;
+}
+
+/** A Gemm running the compiled kernel on the arrays in place (no staging). */
+export class NativeGemm implements Gemm {
+  readonly name = "native";
+  readonly isa: NativeIsa;
+  readonly build: NativeBuild;
+  private readonly fn: NativeFn;
+  private readonly addresses: BufferAddresses;
+  private threadCount = 1;
+
+  constructor(opts: NativeGemmOptions = {}) {
+    const k = loadKoffi();
+    if (!("koffi" in k)) throw new NativeGemmError(`native gemm: ${k.error}`);
+    this.isa = opts.isa ?? detectIsa();
+    this.build = buildNative(this.isa);
+    try {
+      const lib = k.koffi.load(this.build.path);
+      this.fn = lib.func(
+        "int mst_sgemm(int, int, int, int, int, float, intptr_t, int, intptr_t, int, float, intptr_t, int, int)",
+      ) as NativeFn;
+      const kc = (lib.func("int mst_gemm_kc()") as NativeFn)() as number;
+      if (kc !== KC) throw new Error(`it splits k every ${kc}, the wasm kernel every ${KC}`);
+    } catch (e) {
+      throw new NativeGemmError(`native gemm: cannot load ${this.build.path}: ${(e as Error).message}`);
+    }
+    this.addresses = new BufferAddresses(k.koffi);
+    this.setThreads(opts.threads ?? 1);
+    this.selfCheck();
+  }
+
+  get threads(): number {
+    return this.threadCount;
+  }
+
+  /** Threads for large products (each takes whole tiles of C; k is never split, so the bits do not change). */
+  setThreads(n: number): boolean {
+    if (!Number.isInteger(n) || n < 1)
+      throw new NativeGemmError(`native gemm: thread count must be a positive integer, got ${n}`);
+    this.threadCount = Math.min(n, MAX_THREADS, Math.max(availableParallelism(), n));
+    return this.threadCount === n;
+  }
+
+  /**
+   * One product crossing a KC slice, an edge tile and every transpose case against the plain reference: a build whose
+   * compiler fused multiply-adds (or reordered sums) fails here, before it can change a run's results.
+   */
+  private selfCheck(): void {
+    const [M, N, K] = [5, 37, KC + 19];
+    const A = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i * 0.37) * 1.3);
+    const B = Float32Array.from({ length: K * N }, (_, i) => Math.cos(i * 0.11) * 0.7);
+    for (const [tA, tB] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      const C0 = Float32Array.from({ length: M * N }, (_, i) => Math.sin(i) * 0.01);
+      const C1 = C0.slice();
+      this.sgemm(tA, tB, M, N, K, 0.75, A, tA ? M : K, B, tB ? K : N, 0.5, C0, N);
+      sgemmOrderedAt(tA, tB, M, N, K, 0.75, A, 0, tA ? M : K, B, 0, tB ? K : N, 0.5, C1, 0, N);
+      const i = C0.findIndex((x, j) => !Object.is(x, C1[j]));
+      if (i >= 0)
+        throw new NativeGemmError(
+          `native gemm (${this.build.path}): differs from the reference at element ${i} (transA=${tA}, transB=${tB}): ` +
+            `${C0[i]} vs ${C1[i]}; was it compiled with contraction (FMA) or fast-math?`,
+        );
+    }
+  }
+
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    lda: number,
+    B: Float32Array,
+    ldb: number,
+    beta: number,
+    C: Float32Array,
+    ldc: number,
+  ): void {
+    this.sgemmAt(transA, transB, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C, 0, ldc);
+  }
+
+  sgemmAt(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array, // op(A) (M,K) from A[aOff]; stored (M,lda) or (K,lda) when transA
+    aOff: number,
+    lda: number,
+    B: Float32Array, // op(B) (K,N) from B[bOff]; stored (K,ldb) or (N,ldb) when transB
+    bOff: number,
+    ldb: number,
+    beta: number,
+    C: Float32Array, // (M,ldc) from C[cOff]
+    cOff: number,
+    ldc: number,
+  ): void {
+    if (M === 0 || N === 0) return;
+    checkExtent("C", C, cOff, M, N, ldc);
+    if (K === 0) {
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          const o = cOff + i * ldc + j;
+          C[o] = beta === 0 ? 0 : beta * C[o];
+        }
+      return;
+    }
+    checkExtent("A", A, aOff, transA ? K : M, transA ? M : K, lda);
+    checkExtent("B", B, bOff, transB ? N : K, transB ? K : N, ldb);
+    const threads = this.threadCount > 1 && M * N * K >= THREAD_MIN_MACS ? this.threadCount : 1;
+    // the extents were checked above, so these addresses stay inside live, non-detached arrays
+    const pa = this.addresses.of(A) + 4 * aOff;
+    const pb = this.addresses.of(B) + 4 * bOff;
+    const pc = this.addresses.of(C) + 4 * cOff;
+    const rc = this.fn(+transA, +transB, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc, threads);
+    if (rc !== 0) throw new NativeGemmError(`native gemm: out of memory for packing buffers (${M}x${N}x${K})`);
+  }
+}

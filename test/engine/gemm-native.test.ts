@@ -1,0 +1,223 @@
+/**
+ * The native GEMM keeps the exact promise: every build this CPU runs (AVX-512, AVX2, 4-lane), the WebAssembly kernel
+ * and the plain reference give the same bits on every transpose case and odd sizes, at 1, 2 and 3 threads; a build
+ * that fuses multiply-adds is refused when it loads; without a compiler a run falls back to wasm and says so once.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  NativeGemm,
+  NativeGemmError,
+  runnableIsas,
+  sgemmOrderedAt,
+  WasmGemm,
+  wasmGemmSupport,
+  type Gemm,
+} from "../../src/engine/gemm/index.js";
+import { Rng } from "../../src/data/rng.js";
+import { missingMessage, systemDepsRequired } from "../system-deps.js";
+
+/**
+ * Whether a C compiler runs here (the native kernel is optional: without one these tests have nothing to build);
+ * under MST_REQUIRE_SYSTEM_DEPS=1 (.ci/run installed gcc) a missing one fails instead of skipping.
+ */
+function hasCompiler(): boolean {
+  try {
+    execFileSync(process.env.CC?.trim() || "cc", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    if (systemDepsRequired) throw new Error(missingMessage("C compiler (cc)"));
+    return false;
+  }
+}
+const skip = !hasCompiler() ? "no C compiler here (CC or cc)" : !wasmGemmSupport().simd ? "no WebAssembly SIMD" : false;
+
+const randn = (r: Rng, n: number) => Float32Array.from({ length: n }, () => r.normal());
+const bitsOf = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString("hex");
+
+/** Hex of C after `g`'s product (or the reference's, for g = null), from the same inputs. */
+function product(
+  g: Gemm | null,
+  tA: boolean,
+  tB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  B: Float32Array,
+  beta: number,
+  C0: Float32Array,
+): string {
+  const C = C0.slice();
+  const [lda, ldb] = [tA ? M : K, tB ? K : N];
+  if (g === null) sgemmOrderedAt(tA, tB, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C, 0, N);
+  else g.sgemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, N);
+  return bitsOf(C);
+}
+
+test(
+  "native (every build this CPU runs), wasm and the reference: identical bits, every transpose, odd sizes, alpha/beta",
+  { skip },
+  () => {
+    const builds = runnableIsas().map((isa) => new NativeGemm({ isa }));
+    assert.ok(builds.length >= 1);
+    const wasm = new WasmGemm({ threads: 1 });
+    const r = new Rng(17);
+    let cases = 0;
+    // 1, 3, 17: edge tiles only; 33, 65: full and edge tiles at every vector width; 257 / 300: past KC = 256
+    for (const [M, N, K] of [
+      [1, 1, 1],
+      [3, 17, 65],
+      [17, 3, 257],
+      [65, 33, 3],
+      [33, 65, 300],
+      [129, 70, 520],
+    ])
+      for (const tA of [false, true])
+        for (const tB of [false, true])
+          for (const [alpha, beta] of [
+            [1, 0],
+            [-0.75, 1],
+            [0.5, 0.3],
+          ]) {
+            const A = randn(r, M * K);
+            const B = randn(r, K * N);
+            // beta = 0 must overwrite what C held, NaN included
+            const C = beta === 0 ? new Float32Array(M * N).fill(NaN) : randn(r, M * N);
+            const ref = product(null, tA, tB, M, N, K, alpha, A, B, beta, C);
+            const what = `M${M} N${N} K${K} tA=${tA} tB=${tB} alpha=${alpha} beta=${beta}`;
+            assert.equal(product(wasm, tA, tB, M, N, K, alpha, A, B, beta, C), ref, `wasm, ${what}`);
+            for (const g of builds)
+              assert.equal(product(g, tA, tB, M, N, K, alpha, A, B, beta, C), ref, `native ${g.isa}, ${what}`);
+            cases++;
+          }
+    assert.equal(cases, 72);
+  },
+);
+
+test(
+  "AVX2 and AVX-512 builds give identical bits (where the CPU runs AVX-512)",
+  { skip: skip || (!runnableIsas().includes("avx512") && "this CPU has no AVX-512 (see /proc/cpuinfo)") },
+  () => {
+    const [wide, narrow] = [new NativeGemm({ isa: "avx512" }), new NativeGemm({ isa: "avx2" })];
+    const r = new Rng(23);
+    const [M, N, K] = [301, 211, 777];
+    const A = randn(r, M * K);
+    const B = randn(r, K * N);
+    const C = randn(r, M * N);
+    for (const [tA, tB] of [
+      [false, false],
+      [true, true],
+    ] as const)
+      assert.equal(
+        product(wide, tA, tB, M, N, K, 0.9, A, B, 0.1, C),
+        product(narrow, tA, tB, M, N, K, 0.9, A, B, 0.1, C),
+        `tA=${tA} tB=${tB}`,
+      );
+  },
+);
+
+/** sha256 of the products of a fixed set of shapes (every transpose, K past one KC slice), large enough to thread. */
+function productsHash(g: Gemm): string {
+  const h = createHash("sha256");
+  const r = new Rng(11);
+  for (const [M, N, K] of [
+    [257, 129, 300],
+    [33, 515, 270],
+    [600, 40, 65],
+  ])
+    for (const tA of [false, true])
+      for (const tB of [false, true]) {
+        const A = randn(r, M * K);
+        const B = randn(r, K * N);
+        const C = randn(r, M * N);
+        g.sgemm(tA, tB, M, N, K, 0.7, A, tA ? M : K, B, tB ? K : N, 0.3, C, N);
+        h.update(new Uint8Array(C.buffer));
+      }
+  return h.digest("hex");
+}
+
+test("native at 1, 2 and 3 threads gives the wasm kernel's bits", { skip }, () => {
+  const wasm = productsHash(new WasmGemm({ threads: 1 }));
+  for (const t of [1, 2, 3]) {
+    const g = new NativeGemm({ threads: t });
+    assert.equal(g.threads, t);
+    assert.equal(productsHash(g), wasm, `${t} threads`);
+  }
+});
+
+/** A temp folder with an executable `cc` wrapper that runs the real compiler with `extra` flags appended. */
+function wrappedCompiler(extra: string): { dir: string; cc: string } {
+  const dir = mkdtempSync(join(tmpdir(), "mst-cc-"));
+  const cc = join(dir, "cc");
+  writeFileSync(cc, `#!/bin/sh\nexec ${process.env.CC?.trim() || "cc"} "$@" ${extra}\n`);
+  chmodSync(cc, 0o755);
+  return { dir, cc };
+}
+
+test(
+  "a build compiled with contraction into FMA is refused when it loads, naming the cause",
+  { skip: skip || (!runnableIsas().includes("avx2") && "no FMA build on this CPU") },
+  () => {
+    const { dir, cc } = wrappedCompiler("-ffp-contract=fast");
+    const saved = { CC: process.env.CC, MST_NATIVE_CACHE: process.env.MST_NATIVE_CACHE };
+    process.env.CC = cc;
+    process.env.MST_NATIVE_CACHE = join(dir, "cache");
+    try {
+      assert.throws(
+        () => new NativeGemm({ isa: "avx2" }),
+        (e: Error) => {
+          assert.ok(e instanceof NativeGemmError);
+          assert.match(e.message, /differs from the reference .* contraction \(FMA\) or fast-math/);
+          return true;
+        },
+      );
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test("without a compiler: exact falls back to wasm with one line on stderr, and the same product bits", () => {
+  const cache = mkdtempSync(join(tmpdir(), "mst-no-cc-"));
+  try {
+    const script = `
+      import { getGemm, gemmChoice } from ${JSON.stringify(new URL("../../src/engine/gemm/index.js", import.meta.url).href)};
+      const g = getGemm();
+      g.sgemm(false, false, 1, 1, 1, 1, new Float32Array([2]), 1, new Float32Array([3]), 1, 0, new Float32Array(1), 1);
+      process.stdout.write(JSON.stringify(gemmChoice()));`;
+    const env = { ...process.env, CC: "/nonexistent/mst-test-cc", MST_NATIVE_CACHE: cache, MST_GEMM: "exact" };
+    const out = spawnSync(process.execPath, ["--input-type=module", "-e", script], { env, encoding: "utf8" });
+    assert.equal(out.status, 0, out.stderr);
+    const lines = out.stderr.split("\n").filter((l) => l.length > 0);
+    assert.equal(lines.length, 1, `stderr: ${out.stderr}`);
+    assert.match(lines[0], /^mst: native gemm unavailable, using WebAssembly \(same results, slower\): .*not found/);
+    const choice = JSON.parse(out.stdout) as { backend: string; reproducible: boolean; nativeUnavailable?: string };
+    assert.equal(choice.backend, wasmGemmSupport().simd ? "wasm" : "typescript");
+    assert.match(choice.nativeUnavailable ?? "", /compiler \/nonexistent\/mst-test-cc not found/);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+});
+
+test("MST_GEMM=native where it cannot be built is an error naming the compiler", { skip }, () => {
+  const cache = mkdtempSync(join(tmpdir(), "mst-no-cc-"));
+  const script = `
+    import { getGemm } from ${JSON.stringify(new URL("../../src/engine/gemm/index.js", import.meta.url).href)};
+    getGemm();`;
+  const env = { ...process.env, CC: "/nonexistent/mst-test-cc", MST_NATIVE_CACHE: cache, MST_GEMM: "native" };
+  const out = spawnSync(process.execPath, ["--input-type=module", "-e", script], { env, encoding: "utf8" });
+  rmSync(cache, { recursive: true, force: true });
+  assert.notEqual(out.status, 0);
+  assert.match(out.stderr, /MST_GEMM=native: native gemm \(\w+\) cannot be built: compiler \/nonexistent\/mst-test-cc/);
+});

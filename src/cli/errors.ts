@@ -31,6 +31,10 @@ const BAD_INPUT = new Set([
   "ProviderConfigError",
   "OutputPathError",
   "RunsFolderError",
+  "ExportInputError", // mst export: an output folder that would lose data, a reward URL that is not one
+  "NotAKitTaskError", // export / serve-reward of a task that has no kit definition
+  "ImportError", // mst import: not an export folder, a missing or refused adapter
+  "AdapterImportError", // an adapter that is not a usable PEFT LoRA (or does not fit its base)
 ]);
 
 /** errno codes that mean a path is wrong rather than that the machine failed. */

@@ -168,6 +168,7 @@ async function execute(
       log,
       resultSchema: task.resultSchema?.bind(task),
       gemm: runGemm(task, config),
+      onWorkers: (pids) => lock.workers(pids),
     });
   } finally {
     process.removeListener("SIGINT", onInterrupt);

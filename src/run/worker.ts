@@ -9,6 +9,7 @@ import type { JobContext } from "../experiment/task.js";
 import type { RunJobMessage, WorkerMessage } from "./ipc.js";
 import { describeJobError } from "./job-error.js";
 import { jobDirOf, resultFileOf, writeJsonAtomic } from "./run-dir.js";
+import { watchParent } from "./parent-watch.js";
 import { loadTask } from "./task-module.js";
 
 function send(msg: WorkerMessage): Promise<void> {
@@ -61,8 +62,10 @@ async function runOne(msg: RunJobMessage): Promise<void> {
   await send({ type: "done" });
 }
 
-// If the runner dies (kill -9), the IPC channel closes: stop at once rather than finish an orphaned job.
+// If the runner dies (kill -9), the IPC channel closes: stop at once rather than finish an orphaned job. The event
+// needs a free event loop; the parent watcher stops a worker whose main thread is busy in a training step.
 process.on("disconnect", () => process.exit(2));
+watchParent(Number(process.env.MST_RUNNER_PID) || process.ppid);
 process.once("message", (msg: RunJobMessage) => {
   runOne(msg).then(
     () => process.exit(0),

@@ -35,6 +35,7 @@ const BAD_INPUT = new Set([
   "NotAKitTaskError", // export / serve-reward of a task that has no kit definition
   "ImportError", // mst import: not an export folder, a missing or refused adapter
   "AdapterImportError", // an adapter that is not a usable PEFT LoRA (or does not fit its base)
+  "EndpointEvalError", // mst eval: an --endpoint that is not a URL, a model it does not serve, a refused key
 ]);
 
 /** errno codes that mean a path is wrong rather than that the machine failed. */

@@ -35,6 +35,14 @@ const BAD_INPUT = new Set([
   "NotAKitTaskError", // export / serve-reward of a task that has no kit definition
   "ImportError", // mst import: not an export folder, a missing or refused adapter
   "AdapterImportError", // an adapter that is not a usable PEFT LoRA (or does not fit its base)
+  // a model directory, adapter, tokenizer or chat template named on the command line that cannot be used
+  // (generate, serve); a job that fails on one reaches the CLI as JobFailedError instead
+  "CheckpointError",
+  "SafetensorsError",
+  "TokenizerError",
+  "ChatTemplateError",
+  "ServeLoadError",
+  "GenerateInputError", // mst generate: a --messages file, a model without a chat template, a prompt too long
   "EndpointEvalError", // mst eval: an --endpoint that is not a URL, a model it does not serve, a refused key
 ]);
 

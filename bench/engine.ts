@@ -19,6 +19,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findBlas, setGemm, tsGemm, WasmGemm, wasmGemmSupport, type Gemm } from "../src/engine/gemm.js";
 import { Rng } from "../src/data/rng.js";
+import { helpAndExit } from "./help.js";
+
+helpAndExit(`
+Usage: npm run bench:engine -- [--threads 2] [--rounds 5] [--quick] [--only embedded] [--no-torch] [--no-ts]
+  [--fma] [--json out.json]
+GEMM GFLOP/s and training/sampling tokens/s of every gemm backend beside the PyTorch peer. Runs for minutes.
+`);
 
 interface Case {
   name: string;

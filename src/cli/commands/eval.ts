@@ -61,7 +61,7 @@ Examples:
   mst serve --run runs/x &                                   # then, in another shell:
   mst eval --run runs/x --endpoint http://127.0.0.1:8000/v1 --out runs/x-served
   vllm serve Qwen/Qwen2.5-0.5B-Instruct --enable-lora --lora-modules mst=./mst baseline=./baseline
-  mst eval --spec examples/specs/my.yaml --endpoint http://127.0.0.1:8000/v1 --model-for base=Qwen/Qwen2.5-0.5B-Instruct
+  mst eval --spec examples/specs/sycophancy.yaml --endpoint http://127.0.0.1:8000/v1 --model-for base=Qwen/Qwen2.5-0.5B-Instruct
 `;
 
 export function register(program: Command): void {

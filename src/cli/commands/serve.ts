@@ -50,7 +50,7 @@ queue answers 429; SIGTERM (or Ctrl-C) stops taking requests, finishes the runni
 Examples:
   mst serve --run runs/sycophancy-micro-20261204-220000          # models: base, baseline, mst, shuffled, prompt-only
   mst serve --model ckpt/ --adapter mst=ckpt-mst/ --port 8001
-  MST_KEY=secret mst serve --run runs/x --api-key-env MST_KEY --host 0.0.0.0
+  MST_KEY=secret mst serve --model ckpt/ --api-key-env MST_KEY --host 0.0.0.0   # beyond loopback: a key
 `;
 
 export function register(program: Command): void {

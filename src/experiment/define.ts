@@ -17,9 +17,10 @@ import {
   TrainParamsSchema,
   type JobKind,
 } from "./jobs.js";
+import { withAbsoluteCheckpoint } from "./checkpoint-path.js";
 import { checkArms, planExperiment } from "./plan.js";
 import { summarizeExperiment } from "./summary.js";
-import type { JobContext, JobSpec, Task } from "./task.js";
+import type { ConfigContext, JobContext, JobSpec, Task } from "./task.js";
 import { runTrainJob } from "./train-job.js";
 
 /** Thrown when a job's params or result break its schema; names the job (and the file, when read from disk). */
@@ -95,6 +96,12 @@ function makeTask<C>(def: ExperimentDefinition<C>): Task<C> {
     // embedded models: the WebAssembly kernel, so a run gives the same numbers on every machine (about 1.4x the CPU
     // time of OpenBLAS for a whole embedded run, bench:engine); real checkpoints: the fastest backend there is
     gemm: (config) => (def.base.checkpoint?.(config) ? "auto" : "wasm"),
+    ...(def.base.checkpointKey !== undefined
+      ? {
+          prepareConfig: (config: C, ctx: ConfigContext) =>
+            withAbsoluteCheckpoint(config, def.base.checkpointKey!, ctx),
+        }
+      : {}),
     summarize(config, input, jobs, results, preset) {
       const arms = checkArms(def.name, input.arms, supported);
       return summarizeExperiment(def, config, conditionsOf(def, config), arms, input, jobs, results, preset);

@@ -248,10 +248,19 @@ export function summarizeExperiment<C>(
   results: Record<string, Json>,
   preset: string,
 ): TaskResults {
-  const view = makeView({ config, input, preset, arms, conditions, ...parseResults(jobs, results) });
+  const parts = parseResults(jobs, results);
+  const view = makeView({ config, input, preset, arms, conditions, ...parts });
   const judge = def.evaluation.judge(config);
   const many = conditions.length > 1;
   const findings: string[] = [];
+  // unscored answers are left out of every metric: say how many, so a metric over few scored samples is read as such
+  const judgedLabels = [...parts.evals, ...parts.baseEvals].flatMap((e) => e.labels);
+  const unscored = judgedLabels.reduce((a, l) => a + l.unscored, 0);
+  if (unscored > 0)
+    findings.push(
+      `${unscored} of ${judgedLabels.reduce((a, l) => a + l.n, 0)} judged answers are unscored (the judge gave no ` +
+        "usable score) and left out of the metrics; samples.jsonl of each eval job says why.",
+    );
   if (view.missing.length > 0)
     findings.push(`${view.missing.length} job(s) have no result and are left out: ${view.missing.join(", ")}.`);
 

@@ -17,7 +17,10 @@ import { MONITOR_YAML, writeExperiment } from "../tasks/custom/fixture.js";
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const failedJob = (err: string): string => /job (eval-\S+) failed/.exec(err)?.[1] ?? "?";
 
-test("every judge answer off-schema: exit 1 naming the label and why, samples kept, no results.json", async (t) => {
+/** The judge's answer to a judge prompt: JSON its schema accepts, or prose. */
+type JudgePolicy = (judgePrompt: string) => string;
+
+async function runWithJudge(t: import("node:test").TestContext, policy: JudgePolicy) {
   let judged = 0;
   const server = createServer((req, res) => {
     let body = "";
@@ -26,10 +29,11 @@ test("every judge answer off-schema: exit 1 naming the label and why, samples ke
       res.writeHead(200, { "content-type": "application/json" });
       if (req.url?.endsWith("/models"))
         return res.end(JSON.stringify({ data: [{ id: "baseline" }, { id: "mst" }, { id: "judge" }] }));
-      const isJudge = (JSON.parse(body) as { model: string }).model === "judge";
+      const req2 = JSON.parse(body) as { model: string; messages: Array<{ content: string }> };
+      const isJudge = req2.model === "judge";
       if (isJudge) judged++;
-      // the evaluated models answer a verdict; the judge answers prose, never the JSON its schema asks for
-      const content = isJudge ? "I think this is quite good overall." : "correct";
+      // the evaluated models answer a verdict; the judge answers as the policy says
+      const content = isJudge ? policy(req2.messages.map((m) => m.content).join("\n")) : "correct";
       res.end(
         JSON.stringify({
           id: "x",
@@ -56,7 +60,7 @@ ${MONITOR_YAML}  trainer: { kind: sft }
   judge:
     kind: llm
     provider: { kind: openai-compatible, model: judge, baseURL: "${url}", retries: 0, structuredOutput: text }
-    rubric: "Score {output} from 0 to 1."
+    rubric: "Score the answer {output} to {prompt} from 0 to 1."
 `);
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   // a real local run: tiny pretraining and SFT here, the evaluation's judge over HTTP
@@ -67,16 +71,34 @@ ${MONITOR_YAML}  trainer: { kind: sft }
   let err = "";
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((r) => child.on("close", r));
+  return { code, err, dir, judged: () => judged };
+}
+
+test("every judge answer off-schema: exit 1 naming the label and why, samples kept, no results.json", async (t) => {
+  const { code, err, dir, judged } = await runWithJudge(t, () => "I think this is quite good overall.");
   assert.equal(code, 1, err);
   assert.match(
     err,
     /^mst: job eval-\S+ failed: the judge scored none of the \d+ answers at label \S+ \(first: .+\); see .*samples\.jsonl/m,
   );
-  assert.ok(judged > 0, "the judge was asked");
+  assert.ok(judged() > 0, "the judge was asked");
   assert.ok(!existsSync(join(dir, "run", "results.json")), "no results were written as if measured");
   const samples = readFileSync(join(dir, "run", "jobs", failedJob(err), "samples.jsonl"), "utf8")
     .trim()
     .split("\n")
     .map((l) => JSON.parse(l) as { score: unknown; unscored?: string });
   assert.ok(samples.length > 0 && samples.every((s) => s.score === null && typeof s.unscored === "string"));
+});
+
+test("some judge answers off-schema: the run finishes and a finding counts the unscored answers", async (t) => {
+  // the judge answers JSON only for the sums that start with 0 (2 of the 6 evaluation items), prose for the rest
+  const { code, err, dir } = await runWithJudge(t, (p) =>
+    /\b0\+\d=\d+\?/.test(p) ? '{"rationale": "fine", "score": 1}' : "Looks fine to me.",
+  );
+  assert.equal(code, 0, err);
+  const results = JSON.parse(readFileSync(join(dir, "run", "results.json"), "utf8")) as { findings: string[] };
+  const finding = results.findings.find((f) => /judged answers are unscored/.test(f));
+  assert.ok(finding, results.findings.join("\n"));
+  const [, unscored, total] = /^(\d+) of (\d+) judged answers/.exec(finding)!.map(Number);
+  assert.ok(unscored > 0 && unscored < total, finding);
 });

@@ -83,11 +83,6 @@ async function evaluateAt(
   return items.map((s, i) => ({ sample: s, prompt: text(prompts[i]), completion: completions[i], result: judged[i] }));
 }
 
-/** Every answer of an evaluation label went unscored: nothing was measured there (a failure of the work, exit 1). */
-export class JudgeScoredNothingError extends Error {
-  override name = "JudgeScoredNothingError";
-}
-
 /**
  * Evaluates any TextModel (an embedded runtime, or a served model through a provider) at `labels`, `mainKey` being the
  * arm's main label: completions, judge, metrics, the samples.jsonl of every judged completion in `ctx.jobDir`.
@@ -158,19 +153,6 @@ export async function evaluateModel<C>(
         });
   }
   writeJsonl(join(ctx.jobDir, "samples.jsonl"), lines);
-  // A label where the judge scored nothing measured nothing: metrics over zero samples would read as results (every
-  // answer off the judge's schema, a judge that cannot be reached). Fail the job, naming why, after samples.jsonl is
-  // written so the answers can be read; a label with some unscored samples keeps its count in `unscored`.
-  const blind = out.find((l) => l.n > 0 && l.unscored === l.n);
-  if (blind !== undefined) {
-    const reason = (lines as Array<{ label: string; unscored?: string }>).find(
-      (l) => l.label === blind.key && l.unscored !== undefined,
-    )?.unscored;
-    throw new JudgeScoredNothingError(
-      `the judge scored none of the ${blind.n} answers at label ${blind.key}${reason ? ` (first: ${reason})` : ""}; ` +
-        `see ${join(ctx.jobDir, "samples.jsonl")}`,
-    );
-  }
   return {
     condition: cond.name,
     arm: who.arm,

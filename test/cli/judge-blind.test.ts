@@ -1,7 +1,7 @@
 /**
  * A judge whose every answer is off its schema: the evaluation must not finish with every sample unscored and
- * numbers that look like results. The job fails naming the label, the count and the first reason, exit 1, and
- * samples.jsonl keeps the answers. The run is real (tiny pretraining and SFT here); its LLM judge answers over real
+ * numbers that look like results. The run's summary fails saying so, exit 1, with no results.json, and samples.jsonl
+ * keeps the answers; when only some answers are unscored a finding counts them. The run is real (tiny pretraining and SFT here); its LLM judge answers over real
  * HTTP on loopback.
  */
 import { test } from "node:test";
@@ -15,7 +15,6 @@ import { fileURLToPath } from "node:url";
 import { MONITOR_YAML, writeExperiment } from "../tasks/custom/fixture.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-const failedJob = (err: string): string => /job (eval-\S+) failed/.exec(err)?.[1] ?? "?";
 
 /** The judge's answer to a judge prompt: JSON its schema accepts, or prose. */
 type JudgePolicy = (judgePrompt: string) => string;
@@ -74,16 +73,16 @@ ${MONITOR_YAML}  trainer: { kind: sft }
   return { code, err, dir, judged: () => judged };
 }
 
-test("every judge answer off-schema: exit 1 naming the label and why, samples kept, no results.json", async (t) => {
+test("every judge answer off-schema: exit 1 saying nothing was scored, samples kept, no results.json", async (t) => {
   const { code, err, dir, judged } = await runWithJudge(t, () => "I think this is quite good overall.");
   assert.equal(code, 1, err);
   assert.match(
     err,
-    /^mst: job eval-\S+ failed: the judge scored none of the \d+ answers at label \S+ \(first: .+\); see .*samples\.jsonl/m,
+    /^mst: \S+: summarizing the job results failed: the judge scored none of the \d+ judged answers of the run/m,
   );
   assert.ok(judged() > 0, "the judge was asked");
   assert.ok(!existsSync(join(dir, "run", "results.json")), "no results were written as if measured");
-  const samples = readFileSync(join(dir, "run", "jobs", failedJob(err), "samples.jsonl"), "utf8")
+  const samples = readFileSync(join(dir, "run", "jobs", "eval-baseline-b0-s0", "samples.jsonl"), "utf8")
     .trim()
     .split("\n")
     .map((l) => JSON.parse(l) as { score: unknown; unscored?: string });

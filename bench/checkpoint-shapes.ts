@@ -18,6 +18,14 @@ import { spawnSync } from "node:child_process";
 import { cpus, loadavg, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { torchInfo, torchPython } from "./torch-python.js";
+import { helpAndExit } from "./help.js";
+
+helpAndExit(`
+Usage: node dist/bench/checkpoint-shapes.js [--shape qwen2.5-0.5b|llama3.2-3b] [--threads 1]
+  [--storage f32,bf16,nf4] [--what train,sample] [--T 128] [--steps 2] [--sample-batch 8] [--no-torch]
+Tokens/s and peak RSS of a LoRA training step and of sampling on a random model shaped like a real checkpoint,
+beside the PyTorch peer. Runs for minutes.
+`);
 
 const SHAPES = {
   "qwen2.5-0.5b": {

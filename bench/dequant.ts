@@ -11,6 +11,12 @@ import { Bf16Matrix } from "../src/engine/quant/bf16.js";
 import { Nf4Matrix } from "../src/engine/quant/nf4.js";
 import { dequantPanel, simdDequantEnabled } from "../src/engine/quant/dequant-panel.js";
 import { panelRows, type PackedMatrix } from "../src/engine/quant/packed.js";
+import { helpAndExit } from "./help.js";
+
+helpAndExit(`
+Usage: node dist/bench/dequant.js [--reps 7] [--rows 4864] [--cols 896]
+Dequantisation speed (ns per value), JavaScript reference against the WebAssembly SIMD kernels, bf16 and NF4.
+`);
 
 const argv = process.argv.slice(2);
 const flag = (name: string, dflt: number) => {

@@ -29,6 +29,13 @@ import {
 } from "../src/engine/gemm/index.js";
 import { torchInfo, torchPython } from "./torch-python.js";
 import { Rng } from "../src/data/rng.js";
+import { helpAndExit } from "./help.js";
+
+helpAndExit(`
+Usage: npm run bench:engine -- [--threads 2] [--rounds 5] [--quick] [--only embedded] [--no-torch] [--no-ts]
+  [--fma] [--json out.json]
+GEMM GFLOP/s and training/sampling tokens/s of every gemm backend beside the PyTorch peer. Runs for minutes.
+`);
 
 interface Case {
   name: string;

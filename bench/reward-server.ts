@@ -15,6 +15,12 @@ import { trainJobs } from "../src/interop/export-data.js";
 import { loadExperiment } from "../src/interop/load-experiment.js";
 import { encodeRewardLabel } from "../src/interop/reward-label.js";
 import { quantile, runLoad, type LoadResult } from "./reward-load.js";
+import { helpAndExit } from "./help.js";
+
+helpAndExit(`
+Usage: node dist/bench/reward-server.js [--n 10000] [--concurrency 50]
+Throughput and latency of mst serve-reward against a bare node:http peer.
+`);
 
 const argv = process.argv.slice(2);
 const opt = (f: string, d: number) => (argv.includes(f) ? Number(argv[argv.indexOf(f) + 1]) : d);

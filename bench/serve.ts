@@ -16,6 +16,13 @@ import { fileURLToPath } from "node:url";
 import { saveCheckpoint } from "../src/engine/checkpoint.js";
 import { createModel } from "../src/engine/model.js";
 import { buildWordLevelTokenizer } from "../src/engine/tokenizer-build.js";
+import { helpAndExit } from "./help.js";
+
+helpAndExit(`
+Usage: node dist/bench/serve.js [--clients 16] [--requests 64] [--prompt 16] [--tokens 32] [--rounds 3]
+  [--size small|medium] [--vocab 400] [--threads 1] [--max-batch 32]
+mst serve under load, with and without continuous batching.
+`);
 
 const argv = process.argv.slice(2);
 const opt = (f: string, d: string) => (argv.includes(f) ? argv[argv.indexOf(f) + 1] : d);

@@ -11,6 +11,12 @@ import { createModel } from "../src/engine/model.js";
 import { crossEntropyForward } from "../src/engine/ops/cross-entropy.js";
 import { AdamW } from "../src/engine/optim.js";
 import { sample } from "../src/engine/sampler.js";
+import { helpAndExit } from "./help.js";
+
+helpAndExit(`
+Usage: node dist/bench/step-driver.js [train|sample] [--steps 30] [--T 32] [--B 64] [--threads 1]
+One engine workload in isolation, for profiling (node --cpu-prof).
+`);
 
 const argv = process.argv.slice(2);
 const opt = (f: string, d: number) => (argv.includes(f) ? Number(argv[argv.indexOf(f) + 1]) : d);

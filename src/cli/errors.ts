@@ -36,6 +36,17 @@ const BAD_INPUT = new Set([
   "NonFiniteWeightsError", // a tensor with NaN or an infinity, named with its file
   "BaseCheckpointError", // the spec's base.checkpoint cannot be used
   "AdapterImportError", // an adapter mst import cannot bring in
+  "ExportInputError", // mst export: an output folder that would lose data, a reward URL that is not one
+  "NotAKitTaskError", // export / serve-reward of a task that has no kit definition
+  "ImportError", // mst import: not an export folder, a missing or refused adapter
+  // a model directory, adapter, tokenizer or chat template named on the command line that cannot be used
+  // (generate, serve); a job that fails on one reaches the CLI as JobFailedError instead
+  "SafetensorsError",
+  "TokenizerError",
+  "ChatTemplateError",
+  "ServeLoadError",
+  "GenerateInputError", // mst generate: a --messages file, a model without a chat template, a prompt too long
+  "EndpointEvalError", // mst eval: an --endpoint that is not a URL, a model it does not serve, a refused key
 ]);
 
 /** errno codes that mean a path is wrong rather than that the machine failed. */

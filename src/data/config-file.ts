@@ -1,13 +1,28 @@
 /** Reads a YAML or JSON config/spec file and validates it with zod; errors name the file, line and field. */
 import { readFileSync } from "node:fs";
-import { LineCounter, parseDocument, type Document } from "yaml";
+import { LineCounter, isMap, isScalar, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { ConfigError, describeZodError, issuePath } from "./errors.js";
 
-/** The 1-based line of the node at `path` (or of its nearest existing parent), or null if none is found. */
-function lineOf(doc: Document, lc: LineCounter, path: readonly PropertyKey[]): number | null {
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+/**
+ * The 1-based line of the entry at `path`, or of its nearest existing parent's value (a key left out is named where
+ * its block starts), or null if none is found. An entry that exists is found by its key, whose line is the entry's:
+ * the value's own node starts a line later when it is a block (`key:` then indented lines), which reported an unknown
+ * key with a block value one line low.
+ */
+export function lineOf(doc: Document, lc: LineCounter, path: readonly PropertyKey[]): number | null {
+  const keys = path.map((p) => (typeof p === "symbol" ? String(p) : p));
+  if (keys.length > 0) {
+    const parent = keys.length === 1 ? doc.contents : doc.getIn(keys.slice(0, -1), true);
+    const k = keys[keys.length - 1];
+    const pair = isMap(parent)
+      ? parent.items.find((it) => (isScalar(it.key) ? it.key.value : it.key) === k)
+      : undefined;
+    const keyRange = (pair?.key as { range?: number[] } | null | undefined)?.range;
+    if (keyRange) return lc.linePos(keyRange[0]).line;
+  }
+  for (let n = keys.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(keys.slice(0, n), true);
     const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
     if (range) return lc.linePos(range[0]).line;
   }

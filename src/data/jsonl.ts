@@ -60,7 +60,6 @@ function endsWithNewline(file: string): boolean {
 async function* fileLines(file: string): AsyncGenerator<{ text: string; line: number }> {
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   let line = 0;
-  let carry: Buffer = Buffer.alloc(0);
   const decode = (bytes: Buffer): string => {
     line++;
     let start = 0;
@@ -73,15 +72,27 @@ async function* fileLines(file: string): AsyncGenerator<{ text: string; line: nu
       throw new JsonlError(file, line, "", "not valid UTF-8 text (save the file as UTF-8)");
     }
   };
+  // The pieces of the line being read, joined once when its newline arrives: re-joining a growing carry with every
+  // chunk copied a 50 MB line ~800 times over (38 s); this copies each byte once.
+  let pieces: Buffer[] = [];
+  let pending = 0;
   const stream = createReadStream(file);
   try {
     for await (const chunk of stream) {
-      let buf: Buffer = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
-      for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a)) {
-        yield { text: decode(buf.subarray(0, nl)), line };
-        buf = buf.subarray(nl + 1);
+      const buf = chunk as Buffer;
+      let start = 0;
+      for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+        const tail = buf.subarray(start, nl);
+        const whole = pieces.length === 0 ? tail : Buffer.concat([...pieces, tail], pending + tail.length);
+        pieces = [];
+        pending = 0;
+        start = nl + 1;
+        yield { text: decode(whole), line };
       }
-      carry = Buffer.from(buf);
+      if (start < buf.length) {
+        pieces.push(buf.subarray(start));
+        pending += buf.length - start;
+      }
     }
   } catch (e) {
     // a read error (EISDIR, EACCES...) from the stream names no path: name it
@@ -89,7 +100,7 @@ async function* fileLines(file: string): AsyncGenerator<{ text: string; line: nu
   } finally {
     stream.destroy();
   }
-  if (carry.length > 0) yield { text: decode(carry), line };
+  if (pieces.length > 0) yield { text: decode(Buffer.concat(pieces, pending)), line };
 }
 
 /**

@@ -19,9 +19,10 @@ import {
   TrainParamsSchema,
   type JobKind,
 } from "./jobs.js";
+import { withAbsoluteCheckpoint } from "./checkpoint-path.js";
 import { checkArms, planExperiment } from "./plan.js";
 import { summarizeExperiment } from "./summary.js";
-import type { JobContext, JobSpec, Task } from "./task.js";
+import type { ConfigContext, JobContext, JobSpec, Task } from "./task.js";
 import { runTrainJob } from "./train-job.js";
 
 /** Thrown when a job's params or result break its schema; names the job (and the file, when read from disk). */
@@ -102,11 +103,14 @@ function makeTask<C>(def: ExperimentDefinition<C>): Task<C> {
       return run[kindOf(job)]();
     },
     resultSchema: (job) => RESULT_SCHEMAS[kindOf(job)],
-    // a trainer without what it needs fails here, at its spec key, before the first job (not after training)
+    // a trainer without what it needs fails here, at its spec key, before the first job (not after training); a
+    // relative base checkpoint is resolved against the spec's folder first
     prepareConfig(config, ctx) {
-      const bad = trainerIssues(def, config)[0];
+      const resolved =
+        def.base.checkpointKey !== undefined ? withAbsoluteCheckpoint(config, def.base.checkpointKey, ctx) : config;
+      const bad = trainerIssues(def, resolved)[0];
       if (bad) ctx.fail(bad.path, bad.message);
-      return config;
+      return resolved;
     },
     // embedded models: the exact kernels (native, else WebAssembly), so a run gives the same numbers on every machine
     // and thread count; real checkpoints: the fastest backend there is

@@ -101,6 +101,11 @@ export interface PretrainAt {
 export interface BaseRecipe<C> {
   /** A local Hugging Face checkpoint directory to start from instead of pretraining (null: pretrain). */
   checkpoint?(config: C): string | null;
+  /**
+   * Where `checkpoint` sits in the config (e.g. ["base", "checkpoint"]): a relative path there is resolved from the
+   * spec's folder when the spec is loaded (src/experiment/checkpoint-path.ts), not from wherever a job runs.
+   */
+  checkpointKey?: readonly string[];
   /** How a checkpoint's frozen weights are held: f32, bf16, or NF4 (QLoRA, as the seed). Default f32. */
   storage?(config: C): WeightStorage;
   /** Gradient checkpointing when training on the base: true, false, or null for the engine's default (on for nf4). */

@@ -246,6 +246,11 @@ function parseResults(jobs: JobSpec[], results: Record<string, Json>) {
   return { bases, trains, evals, baseEvals, missing };
 }
 
+/** The judge scored no answer of the whole run: nothing was measured (a failure of the work, exit 1). */
+export class JudgeScoredNothingError extends Error {
+  override name = "JudgeScoredNothingError";
+}
+
 export function summarizeExperiment<C>(
   def: ExperimentDefinition<C>,
   config: C,
@@ -256,10 +261,34 @@ export function summarizeExperiment<C>(
   results: Record<string, Json>,
   preset: string,
 ): TaskResults {
-  const view = makeView({ config, input, preset, arms, conditions, ...parseResults(jobs, results) });
+  const parts = parseResults(jobs, results);
+  const view = makeView({ config, input, preset, arms, conditions, ...parts });
   const judge = def.evaluation.judge(config);
   const many = conditions.length > 1;
   const findings: string[] = [];
+  // unscored answers are left out of every metric: say how many, and where none at all was scored. A run where the
+  // judge scored nothing measured nothing (every answer off the judge's schema, a judge it cannot reach): it fails
+  // here, exit 1, rather than write metrics over zero samples that read as results
+  const evalJobs = [...parts.evals, ...parts.baseEvals];
+  const judged = evalJobs.reduce((a, e) => a + e.labels.reduce((b, l) => b + l.n, 0), 0);
+  const unscored = evalJobs.reduce((a, e) => a + e.labels.reduce((b, l) => b + l.unscored, 0), 0);
+  if (judged > 0 && unscored === judged)
+    throw new JudgeScoredNothingError(
+      `the judge scored none of the ${judged} judged answers of the run (every evaluation, every label); ` +
+        "samples.jsonl of each eval job holds the answers and why each went unscored",
+    );
+  if (unscored > 0) {
+    const blind = evalJobs.flatMap((e) =>
+      e.labels
+        .filter((l) => l.n > 0 && l.unscored === l.n)
+        .map((l) => `${e.arm}${e.arm === "base" ? "" : ` s${e.seed}`} b${e.base} at ${l.key}`),
+    );
+    findings.push(
+      `${unscored} of ${judged} judged answers are unscored (the judge gave no usable score) and left out of the ` +
+        `metrics${blind.length ? `; none scored for ${blind.slice(0, 4).join(", ")}${blind.length > 4 ? ", ..." : ""}` : ""}` +
+        "; samples.jsonl of each eval job says why.",
+    );
+  }
   if (view.missing.length > 0)
     findings.push(`${view.missing.length} job(s) have no result and are left out: ${view.missing.join(", ")}.`);
 

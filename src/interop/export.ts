@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../data/jsonl-write.js";
 import { HeldOutLeakError, evalSets, heldOutLabelTexts, trainJobs } from "./export-data.js";
+import { checkRewardUrl, prepareExportOut } from "./export-out.js";
 import { loadExperiment, type LoadedExperiment } from "./load-experiment.js";
 import { writeParquet } from "./parquet.js";
 import { rewardModule } from "./python-glue.js";
@@ -39,6 +40,8 @@ export interface ExportOptions {
   target: string;
   out: string;
   rewardUrl?: string;
+  /** Replace the exported files in a non-empty `out` (never one holding the spec). */
+  force?: boolean;
 }
 
 export interface ExportSummary {
@@ -60,7 +63,11 @@ function writeData(dir: string, f: DataFile): { file: string; sha256: string; te
 }
 
 export async function exportSpec(o: ExportOptions): Promise<ExportSummary> {
-  return exportExperiment(await loadExperiment(o.spec), o);
+  checkRewardUrl(o.rewardUrl ?? DEFAULT_REWARD_URL);
+  const x = await loadExperiment(o.spec);
+  // the user's folder: refused when it holds anything (without --force) or holds the spec itself
+  prepareExportOut(o.out, o.spec, o.force ?? false, MANIFEST_FILE);
+  return exportExperiment(x, o);
 }
 
 /**
@@ -72,8 +79,9 @@ export function exportExperiment(
   o: Omit<ExportOptions, "spec"> & { only?: string },
 ): ExportSummary {
   const target = targetOf(o.target);
+  const rewardUrl = checkRewardUrl(o.rewardUrl ?? DEFAULT_REWARD_URL);
   const table = x.def.train.kind === "rl" ? (x.def.train.python?.(x.config) ?? null) : null;
-  const ctx: ExportContext = { x, table, rewardUrl: o.rewardUrl ?? DEFAULT_REWARD_URL };
+  const ctx: ExportContext = { x, table, rewardUrl };
   const jobs = trainJobs(x, o.only);
   const sets = evalSets(x);
   const files: string[] = [];

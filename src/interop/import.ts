@@ -3,15 +3,18 @@
  * gets its adapter and a result.json, so `mst run --resume <run>` runs only the bases and the evaluations (the kit's
  * own, across the deployment label and the sweep) and writes the report.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { z } from "zod";
 import { ADAPTER_DIR, baseJobId, type TrainResult } from "../experiment/jobs.js";
 import { ArmNameSchema } from "../monitor/arms-spec.js";
-import { RUN_FILES, createRunDir, jobDirOf, writeJsonAtomic } from "../run/run-dir.js";
+import { withPath } from "../data/fs-errors.js";
+import { NotARunDirError, RunDirExistsError } from "../run/errors.js";
+import { RUN_FILES, createRunDir, isRunDir, jobDirOf, writeJsonAtomic } from "../run/run-dir.js";
+import { assertUnlocked } from "../run/run-lock.js";
 import { appendRunLog } from "../run/scheduler.js";
 import { ResolvedSpecSchema } from "../run/spec.js";
-import { NotAKitTaskError, resolveKitTask } from "../run/task-module.js";
+import { NotAKitTaskError, resolveKitTask, type KitTask } from "../run/task-module.js";
 import type { SftConfigInput } from "../train/sft-config.js";
 import { bringAdapter } from "./adapter-io.js";
 import { EXPORT_FORMAT, MANIFEST_FILE } from "./export.js";
@@ -57,7 +60,8 @@ export function trainResultOf(
     rows: number;
   },
 ): TrainResult {
-  const rows = readFileSync(join(dir, "jobs", j.id, "mst-rows.jsonl"), "utf8")
+  const rowsFile = join(dir, "jobs", j.id, "mst-rows.jsonl");
+  const rows = withPath(rowsFile, "read", () => readFileSync(rowsFile, "utf8"))
     .split("\n")
     .filter((l) => l.trim() !== "");
   const matches = rows
@@ -196,12 +200,58 @@ export async function importRuns(
       `no adapter (adapter_config.json) under jobs/<id>/output for ${missing.length} job(s): ${missing.slice(0, 4).join(", ")}${missing.length > 4 ? ", ..." : ""} (use --partial to import the others)`,
     );
 
-  createRunDir(o.out, o.force ?? false);
-  writeJsonAtomic(join(o.out, RUN_FILES.spec), {
+  // Everything is built in a staging folder beside --out and renamed into place only when every adapter was taken:
+  // an import refused half way (one bad adapter), or killed, leaves no run directory a --resume would trust (it would
+  // train the refused arms locally and report them beside the imported ones), and a --force import keeps the old run.
+  checkOut(o.out, o.force ?? false);
+  const stage = join(dirname(resolve(o.out)), `.${basename(resolve(o.out))}.import-${process.pid}.tmp`);
+  withPath(stage, "clear staging folder", () => rmSync(stage, { recursive: true, force: true }));
+  try {
+    const r = await importInto(stage, o, m, mfile, found, missing, { task, conds, checkpoint });
+    checkOut(o.out, o.force ?? false);
+    if (existsSync(o.out))
+      withPath(o.out, "replace run directory", () => rmSync(o.out, { recursive: true, force: true }));
+    withPath(o.out, "move the import into place", () => renameSync(stage, o.out));
+    return { ...r, out: o.out };
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+/** Refuses an --out that is not empty (without --force), not a run directory, or in use by a run (with its pid). */
+function checkOut(out: string, force: boolean): void {
+  if (!existsSync(out)) return;
+  if (!withPath(out, "use as run directory", () => statSync(out)).isDirectory())
+    throw new NotARunDirError(out, "it is a file, not a directory");
+  if (readdirSync(out).length === 0) return;
+  if (!force) throw new RunDirExistsError(out, isRunDir(out));
+  if (!isRunDir(out)) throw new NotARunDirError(out, "it holds other files and no spec.resolved.json");
+  assertUnlocked(out);
+}
+
+type Found = { j: z.infer<typeof ManifestSchema>["jobs"][number]; src: string | null };
+
+/** Builds the run directory in `out` (the staging folder); throws on the first adapter that cannot be taken. */
+async function importInto(
+  out: string,
+  o: ImportOptions,
+  m: z.infer<typeof ManifestSchema>,
+  mfile: string,
+  found: Found[],
+  missing: string[],
+  k: {
+    task: KitTask["task"];
+    conds: Array<{ name: string; base: string }>;
+    checkpoint: string | null;
+  },
+): Promise<{ out: string; imported: string[]; missing: string[]; verified: number }> {
+  const { task, conds, checkpoint } = k;
+  createRunDir(out, false);
+  writeJsonAtomic(join(out, RUN_FILES.spec), {
     ...m.spec,
     source: { file: m.spec.source.file, spec: m.spec.source.spec },
   });
-  const log = join(o.out, RUN_FILES.log);
+  const log = join(out, RUN_FILES.log);
   appendRunLog(log, `import: ${o.target} adapters from ${o.dir}`);
   if (o.bases !== undefined)
     for (const c of conds)
@@ -210,13 +260,13 @@ export async function importRuns(
         const src = jobDirOf(o.bases, id);
         if (!existsSync(join(src, "result.json")))
           throw new ImportError(`${src}: base job not finished in --bases ${o.bases}`);
-        if (!existsSync(jobDirOf(o.out, id))) cpSync(src, jobDirOf(o.out, id), { recursive: true });
+        if (!existsSync(jobDirOf(out, id))) cpSync(src, jobDirOf(out, id), { recursive: true });
       }
   const imported: string[] = [];
   let verified = 0;
   for (const { j, src } of found) {
     if (src === null) continue;
-    const dir = jobDirOf(o.out, j.id);
+    const dir = jobDirOf(out, j.id);
     mkdirSync(dir, { recursive: true });
     const cond = conds.find((c) => c.name === j.condition);
     if (!cond) throw new ImportError(`${mfile}: job ${j.id} names unknown condition ${j.condition}`);
@@ -230,5 +280,10 @@ export async function importRuns(
     appendRunLog(log, `imported ${j.id} from ${src}`);
     imported.push(j.id);
   }
-  return { out: o.out, imported, missing, verified };
+  if (missing.length > 0)
+    appendRunLog(
+      log,
+      `partial import (--partial): ${missing.length} train job(s) had no adapter and train locally on --resume: ${missing.join(", ")}`,
+    );
+  return { out, imported, missing, verified };
 }

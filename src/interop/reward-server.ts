@@ -9,6 +9,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
+import { describeZodError } from "../data/errors.js";
 import type { ExperimentDefinition, RewardFn } from "../experiment/experiment.js";
 import { createMonitorLabeler, type MonitorLabeler } from "../monitor/monitor.js";
 import type { Condition } from "../experiment/experiment.js";
@@ -128,8 +129,9 @@ export function createRewardServer(o: RewardServerOptions): RewardServer {
     }
     const p = schema.safeParse(json);
     if (!p.success) {
-      const i = p.error.issues[0];
-      throw new Refusal(400, i?.path.length ? `${i.path.join(".")}: ${i.message}` : (i?.message ?? "invalid request"));
+      // our wording ("required field is missing"), not zod's ("expected array, received undefined")
+      const { field, message } = describeZodError(p.error);
+      throw new Refusal(400, field ? `${field}: ${message}` : message);
     }
     const { query, prompts, labels } = p.data;
     if (prompts.length !== query.length || labels.length !== query.length)

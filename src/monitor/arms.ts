@@ -5,7 +5,7 @@ import { ARM_RULES, ArmsSpecSchema, type ArmName, type ArmsSpec, type ArmsSpecIn
 import type { ArmSample } from "./arm-sample.js";
 import { ARMS_MANIFEST_FORMAT, type ArmManifestEntry, type ArmsManifest } from "./arms-manifest.js";
 import { ArmsInputError, type SampleLocation } from "./errors.js";
-import { describeHeldOut } from "./held-out.js";
+import { describeHeldOut, findHeldOut } from "./held-out.js";
 import { createMonitorLabeler, type Monitor } from "./monitor.js";
 import { renderPrompt } from "./render-prompt.js";
 
@@ -37,6 +37,36 @@ function count(labels: Iterable<string | null>): Record<string, number> {
   // Sorted (numbers by value: "9%" before "10%") so the manifest reads like a histogram.
   const keys = Object.keys(out).sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
   return Object.fromEntries(keys.map((k) => [k, out[k]]));
+}
+
+/**
+ * A sample's own prompt text must not already show a held-out label (the deployment or a sweep label at a held-out
+ * value, and no training sample's label): a training prompt that says "Suggestibility Level: 0%" would teach the very
+ * label held out. Throws ArmsInputError naming the sample's file and line.
+ */
+function checkPromptLabels(
+  samples: readonly Sample[],
+  spec: ArmsSpec,
+  labeler: ReturnType<typeof createMonitorLabeler>,
+  trainLabels: ReadonlySet<string>,
+  where: (i: number) => SampleLocation,
+): void {
+  const refs = [spec.monitor.deployment, ...spec.monitor.sweep];
+  const held = new Set<string>();
+  for (const r of refs)
+    if ("params" in r && findHeldOut(spec.monitor.heldOut, r.params) !== null) held.add(labeler.labelOf(r));
+  for (const t of trainLabels) held.delete(t);
+  if (held.size === 0) return;
+  for (let i = 0; i < samples.length; i++) {
+    const p = samples[i].prompt;
+    for (const text of [p.system ?? "", p.user])
+      for (const label of held)
+        if (text.includes(label))
+          throw new ArmsInputError(
+            `the prompt already shows the held-out label ${JSON.stringify(label)}; held-out labels must not appear in training data`,
+            where(i),
+          );
+  }
 }
 
 /**
@@ -81,6 +111,7 @@ export function buildArms(
 
   const deployment = labeler.labelOf(spec.monitor.deployment);
   const sweep = spec.monitor.sweep.map((r) => labeler.labelOf(r));
+  checkPromptLabels(samples, spec, labeler, new Set(trueLabels), where);
   const sources = spec.arms.includes("shuffled") ? shuffledSources(samples.length, spec) : null;
 
   const arms: Partial<Record<ArmName, ArmSample[]>> = {};

@@ -13,6 +13,19 @@ export const HeldOutRangeSchema = z
     includeMin: z.boolean().default(true).describe("Whether `min` itself is held out"),
     includeMax: z.boolean().default(false).describe("Whether `max` itself is held out"),
   })
+  // bounds swapped (min 0.5, max 0) or a point without both ends hold nothing out: the held-out check would pass
+  // every value silently, so the "generalisation" measured would be to values seen in training
+  .superRefine((r, ctx) => {
+    const empty = r.min > r.max || (r.min === r.max && !(r.includeMin && r.includeMax));
+    if (empty)
+      ctx.addIssue({
+        code: "custom",
+        path: ["max"],
+        message:
+          `the range ${describeHeldOut({ ...r })} holds no value (min must be below max` +
+          `${r.min === r.max ? ", or a single value held with includeMin and includeMax" : ""}); were min and max swapped?`,
+      });
+  })
   .describe("A held-out numeric range, half-open [min, max) by default");
 
 /** Categorical values on one parameter, e.g. profile = unbiased. */

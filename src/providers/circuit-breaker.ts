@@ -3,6 +3,7 @@
  * call, since they share one server) it opens, aborts whatever is in flight or waiting to retry, and every further
  * request fails at once with the same error. Without it, a hung server makes each of N items wait for every retry.
  */
+import { setMaxListeners } from "node:events";
 import { APICallError } from "ai";
 
 export class CircuitBreaker {
@@ -17,7 +18,11 @@ export class CircuitBreaker {
   constructor(
     readonly threshold: number,
     private readonly makeError: (failures: number, last: unknown) => Error,
-  ) {}
+  ) {
+    // every request in flight and every retry wait listens on this one signal (16 at the default concurrency): that is
+    // by design, not a leak, so Node's MaxListenersExceededWarning must not print before every error
+    setMaxListeners(0, this.controller.signal);
+  }
 
   /** Aborted when the breaker opens: pass it to requests and retry waits so they stop at once. */
   get signal(): AbortSignal {

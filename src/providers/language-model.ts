@@ -10,6 +10,8 @@ import { ProviderConfigError } from "./errors.js";
 export interface ProviderDeps {
   fetch?: typeof globalThis.fetch;
   env?: Record<string, string | undefined>;
+  /** Told of each failed request that will be retried (a notice for the user; the count is in `stats.retries`). */
+  onRetry?: (error: string, attempt: number, delayMs: number) => void;
 }
 
 /** Reads the API key; a missing variable is an error only where the provider needs a key. */

@@ -18,6 +18,10 @@ import { type ProviderDeps, createLanguageModel } from "./language-model.js";
 import { Limiter, mapLimited } from "./limiter.js";
 import { withRetries } from "./retry.js";
 
+// The AI SDK prints each warning of each request on the console (hundreds of lines in one evaluation); we record the
+// distinct ones in `stats.warnings` (provider.json in a run) instead. A logger the embedding program set is kept.
+(globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS ??= false;
+
 /** Version of the cache key layout; bump it when what a key means changes. */
 const KEY_VERSION = 1;
 
@@ -147,6 +151,7 @@ export class ProviderTextModel implements TextModel {
   private textFallback = false;
   /** Stops every request of this model after `breakerFailures` failures in a row (see circuit-breaker.ts). */
   private readonly breaker: CircuitBreaker;
+  private readonly onRetry: ProviderDeps["onRetry"];
 
   constructor(config: ProviderConfigInput | ProviderConfig, deps: ProviderDeps = {}) {
     const parsed = ProviderConfigSchema.safeParse(config);
@@ -159,6 +164,7 @@ export class ProviderTextModel implements TextModel {
     this.id = providerLabel(this.config);
     this.url = this.config.baseURL ?? `the default ${this.config.kind} endpoint`;
     this.model = createLanguageModel(this.config, deps);
+    this.onRetry = deps.onRetry;
     this.limiter = new Limiter(this.config.concurrency);
     if (this.config.cacheDir) this.cache = new ResponseCache(this.config.cacheDir);
     const cacheDir = this.config.cacheDir;
@@ -364,7 +370,7 @@ export class ProviderTextModel implements TextModel {
               stopSequences: options.stop,
               // OpenAI-compatible servers (vLLM, mst serve) return top log-probs when asked in the request body
               ...(options.topLogprobs && this.config.kind === "openai-compatible"
-                ? { providerOptions: { "openai-compatible": { logprobs: true, top_logprobs: options.topLogprobs } } }
+                ? { providerOptions: { openaiCompatible: { logprobs: true, top_logprobs: options.topLogprobs } } }
                 : {}),
               maxRetries: 0, // retries are ours, so they share the backoff policy and the stats
               timeout: this.config.timeoutMs,
@@ -384,7 +390,10 @@ export class ProviderTextModel implements TextModel {
           retries: this.config.retries,
           baseMs: this.config.retryBaseMs,
           abortSignal,
-          onRetry: () => this.stats.retries++,
+          onRetry: (error, attempt, delayMs) => {
+            this.stats.retries++;
+            this.onRetry?.(describeFailure(error, this.url), attempt, delayMs);
+          },
         },
       );
       this.stats.inputTokens += result.usage.inputTokens ?? 0;

@@ -23,10 +23,18 @@ import { appendRunLog } from "./scheduler.js";
 import type { ResolvedSpec } from "./spec.js";
 import { NotAKitTaskError, resolveKitTask } from "./task-module.js";
 
-/** Raised for an endpoint evaluation that cannot start (unknown model, unreachable endpoint, task not on the kit). */
+/** Bad input to an endpoint evaluation (a URL that is not one, an unknown model or condition, a refused key). */
 export class EndpointEvalError extends Error {
   override name = "EndpointEvalError";
 }
+
+/** The endpoint cannot be reached or does not answer in time: a failure of the work, not of the input. */
+export class EndpointUnreachableError extends Error {
+  override name = "EndpointUnreachableError";
+}
+
+/** Defaults of the request policy (each a `mst eval` option). */
+export const EVAL_REQUEST_DEFAULTS = { timeoutMs: 60_000, retries: 2, breakerFailures: 8 } as const;
 
 export interface EndpointEvalOptions {
   /** Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1. */
@@ -52,6 +60,14 @@ export interface EndpointEvalOptions {
   report?: boolean;
   /** fetch for the model listing (tests). */
   fetch?: typeof globalThis.fetch;
+  /** Time limit of each request, the model listing included (default 60 s). */
+  timeoutMs?: number;
+  /** Retries after a failed request (default 2). */
+  retries?: number;
+  /** Failed requests in a row that stop the whole evaluation (default 8; 0 = never). */
+  breakerFailures?: number;
+  /** One-line notices while it works (a slow or failing endpoint); default: none. The CLI prints them on stderr. */
+  notice?: (line: string) => void;
 }
 
 export interface EndpointEvalOutcome {
@@ -65,22 +81,72 @@ export interface EndpointEvalOutcome {
 /** The model names an endpoint lists at GET /models (null when it has no such listing). */
 async function listModels(
   endpoint: string,
-  key: string | undefined,
+  key: { name: string; value: string } | undefined,
   fetchFn: typeof globalThis.fetch,
+  timeoutMs: number,
 ): Promise<string[] | null> {
   const url = `${endpoint.replace(/\/+$/, "")}/models`;
   let res: Response;
+  let body: unknown;
   try {
-    res = await fetchFn(url, { headers: key ? { Authorization: `Bearer ${key}` } : {} });
+    res = await fetchFn(url, {
+      headers: key ? { Authorization: `Bearer ${key.value}` } : {},
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    body = res.ok ? await res.json().catch(() => null) : null;
   } catch (e) {
-    throw new EndpointEvalError(`cannot reach ${url} (${(e as Error).message}); is the server running?`);
+    if ((e as Error).name === "TimeoutError")
+      throw new EndpointUnreachableError(
+        `${url}: no answer within ${timeoutMs / 1000} s (a hung server? raise --timeout if it is only slow)`,
+      );
+    const code = (e as { cause?: { code?: unknown } }).cause?.code;
+    throw new EndpointUnreachableError(
+      `cannot reach ${url} (${typeof code === "string" ? code : (e as Error).message}); is the server running?`,
+    );
   }
   if (res.status === 401 || res.status === 403)
-    throw new EndpointEvalError(`${url}: HTTP ${res.status}: the endpoint wants a key (--api-key-env NAME)`);
-  if (!res.ok) return null;
-  const body = (await res.json().catch(() => null)) as { data?: Array<{ id?: unknown }> } | null;
-  if (!body || !Array.isArray(body.data)) return null;
-  return body.data.map((m) => String(m.id));
+    throw new EndpointEvalError(
+      key
+        ? `${url}: HTTP ${res.status}: the endpoint refused the key in ${key.name}`
+        : `${url}: HTTP ${res.status}: the endpoint wants a key (--api-key-env NAME)`,
+    );
+  const data = (body as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) return null;
+  return data.map((m) => String((m as { id?: unknown } | null)?.id));
+}
+
+/** The endpoint as an http(s) URL, or EndpointEvalError naming the flag. */
+function checkEndpoint(endpoint: string): void {
+  let u: URL;
+  try {
+    u = new URL(endpoint);
+  } catch {
+    throw new EndpointEvalError(`--endpoint ${JSON.stringify(endpoint)}: not a URL (e.g. http://127.0.0.1:8000/v1)`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:")
+    throw new EndpointEvalError(`--endpoint ${JSON.stringify(endpoint)}: must be http:// or https://`);
+}
+
+/**
+ * Retry notices for one job: every retry goes to run.log; the user sees the first at once and then at most one line
+ * every 10 s with the count since, so a failing endpoint is visible without a line per request.
+ */
+function retryNotice(
+  who: string,
+  notice: (line: string) => void,
+  log: (line: string) => void,
+): (error: string, attempt: number, delayMs: number) => void {
+  let last = 0;
+  let since = 0;
+  return (error, attempt, delayMs) => {
+    log(`${who}: request failed (${error}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`);
+    since++;
+    const now = Date.now();
+    if (last !== 0 && now - last < 10_000) return;
+    notice(`${who}: ${since} request(s) failed, retrying (last: ${error})`);
+    last = now;
+    since = 0;
+  };
 }
 
 /** Evaluates the spec's arms through `opts.endpoint` into a new run directory `runDir`. */
@@ -108,10 +174,19 @@ export async function evaluateEndpoint(
   });
   const b = opts.baseSeed ?? resolved.baseSeeds[0];
   const s = opts.seed ?? resolved.seeds[0];
+  checkEndpoint(opts.endpoint);
   const key = opts.apiKeyEnv ? process.env[opts.apiKeyEnv] : undefined;
   if (opts.apiKeyEnv && !key)
     throw new EndpointEvalError(`--api-key-env ${opts.apiKeyEnv}: that environment variable is not set`);
-  const listed = await listModels(opts.endpoint, key, opts.fetch ?? globalThis.fetch);
+  const timeoutMs = opts.timeoutMs ?? EVAL_REQUEST_DEFAULTS.timeoutMs;
+  const notice = opts.notice ?? (() => {});
+  notice(`asking ${opts.endpoint} for its models (timeout ${timeoutMs / 1000} s)`);
+  const listed = await listModels(
+    opts.endpoint,
+    opts.apiKeyEnv && key ? { name: opts.apiKeyEnv, value: key } : undefined,
+    opts.fetch ?? globalThis.fetch,
+    timeoutMs,
+  );
   const modelFor = (arm: string) => opts.modelFor?.[arm] ?? arm;
   for (const arm of Object.keys(opts.modelFor ?? {}))
     if (arm !== "base" && !resolved.arms.includes(arm))
@@ -177,14 +252,20 @@ export async function evaluateEndpoint(
       const cond = conds.find((c) => c.name === p.condition)!;
       const jobDir = jobDirOf(dir, job.id);
       mkdirSync(jobDir, { recursive: true });
-      const model = new ProviderTextModel({
-        kind: "openai-compatible",
-        model: modelFor(arm),
-        baseURL: opts.endpoint,
-        ...(opts.apiKeyEnv ? { apiKeyEnv: opts.apiKeyEnv } : {}),
-        concurrency: opts.concurrency ?? 16,
-        ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
-      });
+      const model = new ProviderTextModel(
+        {
+          kind: "openai-compatible",
+          model: modelFor(arm),
+          baseURL: opts.endpoint,
+          ...(opts.apiKeyEnv ? { apiKeyEnv: opts.apiKeyEnv } : {}),
+          concurrency: opts.concurrency ?? 16,
+          ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+          timeoutMs,
+          retries: opts.retries ?? EVAL_REQUEST_DEFAULTS.retries,
+          breakerFailures: opts.breakerFailures ?? EVAL_REQUEST_DEFAULTS.breakerFailures,
+        },
+        { onRetry: retryNotice(`${job.id} (model ${modelFor(arm)})`, notice, log) },
+      );
       const ctx: JobContext<unknown> = {
         config,
         runDir: dir,
@@ -209,6 +290,7 @@ export async function evaluateEndpoint(
       log(
         `${job.id}: ${model.stats.requests} requests, ${model.stats.retries} retries, ${model.stats.outputTokens} output tokens`,
       );
+      for (const w of model.stats.warnings) log(`${job.id}: provider warning: ${w}`);
       progress.jobFinished(job, (Date.now() - started) / 1000);
     }
   } finally {

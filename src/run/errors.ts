@@ -47,10 +47,16 @@ export class RunLockedError extends Error {
     readonly lockFile: string,
     readonly pid: number,
     readonly host: string,
+    /** The pid is a worker of a runner that is gone (it should stop by itself within a second). */
+    readonly orphanWorker = false,
   ) {
     super(
-      `${lockFile}: the run directory is in use by process ${pid}${host ? ` on ${host}` : ""}; ` +
-        "wait for it to finish or stop it (delete the lock file only if that process is gone)",
+      orphanWorker
+        ? `${lockFile}: worker process ${pid} of a run whose runner is gone is still running; ` +
+            "wait for it to stop, or stop it (kill " +
+            `${pid}), then run again`
+        : `${lockFile}: the run directory is in use by process ${pid}${host ? ` on ${host}` : ""}; ` +
+            "wait for it to finish or stop it (delete the lock file only if that process is gone)",
     );
   }
 }

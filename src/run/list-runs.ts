@@ -5,11 +5,17 @@ import { z } from "zod";
 import { errnoCode, withPath } from "../data/fs-errors.js";
 import { TaskResultsSchema } from "../report/results-schema.js";
 import { RUN_FILES, isJobDone, readJsonFile } from "./run-dir.js";
+import { lockHolder } from "./run-lock.js";
 import { ResolvedSpecSchema } from "./spec.js";
 import { loadTask } from "./task-module.js";
 
 export interface RunStatus {
-  status: "complete" | "partial" | "unknown";
+  /**
+   * complete: every job and results.json; running: a live process holds the run's lock (a run or a resume at work);
+   * partial: jobs left, nobody working (`mst run --resume` continues); unsummarized: every job finished but no
+   * results.json (the summary failed or was cut off; `mst run --resume` writes it); unknown: the plan cannot be rebuilt.
+   */
+  status: "complete" | "running" | "partial" | "unsummarized" | "unknown";
   done: number;
   /** Planned jobs (0 when the plan cannot be rebuilt, e.g. the task is not registered here or its module is gone). */
   total: number;
@@ -27,6 +33,13 @@ export interface RunListing extends RunStatus {
   problem?: string;
 }
 
+/** Which status done / planned jobs mean, given whether results.json exists and whether someone works in the run. */
+function statusOf(runDir: string, done: number, total: number): RunStatus["status"] {
+  if (lockHolder(runDir) !== null) return "running";
+  if (done === total && existsSync(join(runDir, RUN_FILES.results))) return "complete";
+  return done === total ? "unsummarized" : "partial";
+}
+
 /** Done / planned jobs of a run, re-planned from spec.resolved.json (loading a plug-in task from its stored path). */
 export async function runStatus(runDir: string): Promise<RunStatus & { taskName?: string }> {
   const specFile = join(runDir, RUN_FILES.spec);
@@ -35,8 +48,7 @@ export async function runStatus(runDir: string): Promise<RunStatus & { taskName?
     if (existsSync(join(runDir, RUN_FILES.endpoint))) {
       const ids = existsSync(join(runDir, RUN_FILES.jobs)) ? readdirSync(join(runDir, RUN_FILES.jobs)) : [];
       const done = ids.filter((id) => isJobDone(runDir, id)).length;
-      const complete = done === ids.length && existsSync(join(runDir, RUN_FILES.results));
-      return { status: complete ? "complete" : "partial", done, total: ids.length };
+      return { status: statusOf(runDir, done, ids.length), done, total: ids.length };
     }
     const spec = readJsonFile(specFile, ResolvedSpecSchema);
     const task = await loadTask(spec.task);
@@ -46,8 +58,7 @@ export async function runStatus(runDir: string): Promise<RunStatus & { taskName?
       baseSeeds: spec.baseSeeds,
     });
     const done = plan.filter((j) => isJobDone(runDir, j.id)).length;
-    const complete = done === plan.length && existsSync(join(runDir, RUN_FILES.results));
-    return { status: complete ? "complete" : "partial", done, total: plan.length, taskName: task.name };
+    return { status: statusOf(runDir, done, plan.length), done, total: plan.length, taskName: task.name };
   } catch {
     return { status: "unknown", done: 0, total: 0 };
   }

@@ -30,6 +30,8 @@ export interface ScheduleOptions {
   resultSchema?: (job: JobSpec) => z.ZodType | undefined;
   /** MST_GEMM for the workers (the run's matrix-product backend); unset keeps the environment's. */
   gemm?: string;
+  /** Called with the pids of the live workers whenever that set changes (the run lock records them). */
+  onWorkers?: (pids: number[]) => void;
 }
 
 /**
@@ -159,6 +161,9 @@ export async function runJobs(plan: JobSpec[], opts: ScheduleOptions): Promise<{
   const running = new Map<string, { child: ChildProcess; promise: Promise<Outcome> }>();
   let ran = 0;
 
+  const workerPids = (): number[] =>
+    [...running.values()].map((x) => x.child.pid).filter((p): p is number => p !== undefined);
+
   const ready = (): JobSpec[] =>
     pending
       .filter((j) => !running.has(j.id) && j.deps.every((d) => done.has(d)))
@@ -175,10 +180,12 @@ export async function runJobs(plan: JobSpec[], opts: ScheduleOptions): Promise<{
         // depend on scheduling, and a resumed run differ from an uninterrupted one.
         const threads = threadsFor(cores, opts.jobs);
         running.set(job.id, launch(job, threads, opts));
+        opts.onWorkers?.(workerPids());
       }
       if (running.size === 0) break;
       const out = await Promise.race([...running.values()].map((x) => x.promise));
       running.delete(out.job.id);
+      opts.onWorkers?.(workerPids());
       if (!out.ok) {
         opts.log(`FAILED ${out.job.id}: ${out.detail}`);
         throw new JobFailedError(
@@ -225,6 +232,8 @@ function launch(
     ...process.env,
     MST_THREADS: String(threads),
     OPENBLAS_NUM_THREADS: String(threads),
+    // the worker's parent watcher compares its parent with this (src/run/parent-watch.ts)
+    MST_RUNNER_PID: String(process.pid),
     ...(opts.gemm !== undefined ? { MST_GEMM: opts.gemm } : {}),
   };
   // execArgv: [] so a parent started under `node --test` (or with an inspector) does not pass that to workers.

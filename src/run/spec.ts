@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve as resolvePath } from "node:path";
 import { z } from "zod";
 import { JsonSchema, type Json } from "../data/sample.js";
-import { parseYaml } from "../data/config-file.js";
+import { lineOf as lineOfPath, parseYaml } from "../data/config-file.js";
 import { formatPath, issueMessage } from "../data/errors.js";
 import { listTasks } from "../tasks/registry.js";
 import { experimentOf } from "../experiment/define.js";
@@ -112,16 +112,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
   const y = parseYaml(text);
   if (!("doc" in y)) throw new SpecError(file, y.line, "", y.message);
   const { doc, lines } = y;
-  const lineOf = (path: readonly PropertyKey[]): number | null => {
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(
-        path.slice(0, n).map((p) => (typeof p === "symbol" ? String(p) : p)),
-        true,
-      ) as { range?: [number, number, number] } | undefined;
-      if (node && typeof node === "object" && node.range) return lines.linePos(node.range[0]).line;
-    }
-    return null;
-  };
+  const lineOf = (path: readonly PropertyKey[]): number | null => lineOfPath(doc, lines, path);
   const raw: unknown = y.value ?? {};
   const parsed = ExperimentSpecSchema.safeParse(raw);
   if (!parsed.success) {

@@ -7,6 +7,7 @@ import type { RunJobMessage, WorkerMessage } from "./ipc.js";
 import { describeJobError } from "./job-error.js";
 import { execJob } from "./job-exec.js";
 import { jobDirOf } from "./run-dir.js";
+import { watchParent } from "./parent-watch.js";
 
 function send(msg: WorkerMessage): Promise<void> {
   return new Promise((res) => {
@@ -42,8 +43,10 @@ async function runOne(msg: RunJobMessage): Promise<void> {
   await send({ type: "done" });
 }
 
-// If the runner dies (kill -9), the IPC channel closes: stop at once rather than finish an orphaned job.
+// If the runner dies (kill -9), the IPC channel closes: stop at once rather than finish an orphaned job. The event
+// needs a free event loop; the parent watcher stops a worker whose main thread is busy in a training step.
 process.on("disconnect", () => process.exit(2));
+watchParent(Number(process.env.MST_RUNNER_PID) || process.ppid);
 process.once("message", (msg: RunJobMessage) => {
   runOne(msg).then(
     () => process.exit(0),

@@ -75,8 +75,7 @@ test("mst generate: streams a greedy reply, with and without an adapter; one-lin
     assert.equal(c.code, 0, c.err);
     assert.equal(c.out, a.out);
     const e = mst("generate", "--model", join(root, "nope"), "--prompt", "x");
-    // a model directory that is not there is bad input (exit 2), not a failure of the work
-    assert.equal(e.code, 2);
+    assert.equal(e.code, 2, "a model directory that is not there is bad input");
     assert.match(e.err, /^mst: .*nope: not found/);
     assert.equal(e.err.trim().split("\n").length, 1);
     const f = mst("generate", "--model", dir);

@@ -152,3 +152,37 @@ test("strict UTF-8: an invalid byte is an error naming file and line; a BOM and 
   assert.equal(recs[0].a, long);
   await assert.rejects(readJsonl(d, z.object({})), /mst-utf8-\w+: is a folder, not a JSONL file/);
 });
+
+test("a 50 MB line is read in linear time, and lines that span read chunks come back whole and numbered", async () => {
+  // one 50 MB line took 38 s when the line was re-joined with every 64 KiB chunk (quadratic); linear is ~1 s here.
+  // The bound is generous (shared 2-core machines): it fails only the quadratic reader.
+  const big = join(dir, "big.jsonl");
+  const text = "x".repeat(50 * 1024 * 1024);
+  writeFileSync(big, JSON.stringify({ a: "first" }) + "\n" + JSON.stringify({ a: text }) + "\n");
+  const t0 = Date.now();
+  const rows = await readJsonlLocated(big, z.object({ a: z.string() }));
+  const seconds = (Date.now() - t0) / 1000;
+  assert.deepEqual(
+    rows.map((r) => [r.line, r.value.a.length]),
+    [
+      [1, 5],
+      [2, text.length],
+    ],
+  );
+  assert.ok(seconds < 15, `reading a 50 MB line took ${seconds.toFixed(1)} s`);
+  rmSync(big);
+  // lines of many lengths around the 64 KiB chunk size, CRLF ends split across chunks, no newline at the end
+  const lens = [1, 65535, 65536, 65537, 3, 131071, 0, 200000, 7];
+  const lines = lens.map((n, i) => JSON.stringify({ a: "é".repeat(Math.floor(n / 2)) + String(i) }));
+  const mixed = join(dir, "mixed.jsonl");
+  writeFileSync(mixed, lines.map((l, i) => l + (i % 2 ? "\r\n" : "\n")).join("") + JSON.stringify({ a: "end" }));
+  const got = await readJsonlLocated(mixed, z.object({ a: z.string() }));
+  assert.deepEqual(
+    got.map((r) => r.value.a),
+    [...lines.map((l) => (JSON.parse(l) as { a: string }).a), "end"],
+  );
+  assert.deepEqual(
+    got.map((r) => r.line),
+    lens.map((_, i) => i + 1).concat([lens.length + 1]),
+  );
+});

@@ -105,7 +105,10 @@ test("refuses malformed requests with 400 and a reason, and wrong methods and pa
     [[1, 2], /expected object/i],
     [{ query: [ok.query], prompts: [ok.prompt] }, /labels/],
     [{ query: [ok.query], prompts: [ok.prompt], labels: [ok.label, ok.label] }, /same length/],
-    [{ query: [7], prompts: [ok.prompt], labels: [ok.label] }, /query\.0/],
+    [
+      { query: [7], prompts: [ok.prompt], labels: [ok.label] },
+      /query\[0\]: Invalid input: expected string, received number/,
+    ],
     [{ query: [ok.query], prompts: [ok.prompt], labels: ["nope"] }, /labels\[0\]: label is not JSON/],
     [
       { query: [ok.query], prompts: [ok.prompt], labels: ['{"format":"mst-reward-label/1"}'] },

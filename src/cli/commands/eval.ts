@@ -11,6 +11,13 @@ function nonNegativeInt(value: string): number {
   return Number(value);
 }
 
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0))
+    throw new InvalidArgumentError(`expected a positive number of seconds, got "${value}"`);
+  return n;
+}
+
 /** ARM=NAME, repeatable. */
 function modelFor(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const at = value.indexOf("=");
@@ -36,6 +43,9 @@ interface EvalCliOptions {
   baseSeed?: number;
   seed?: number;
   base?: boolean;
+  timeout?: number;
+  retries?: number;
+  breaker?: number;
 }
 
 const HELP = `
@@ -43,13 +53,15 @@ Each arm of the spec is evaluated through the model the endpoint serves under th
 ARM=NAME): at the arm's evaluation label (deployment or none, as mst run does) and across the label sweep, with the
 task's judge and metrics. The base is evaluated too when the endpoint serves a model named "base" (or
 --model-for base=NAME). The run directory holds results.json, report.html, and per arm jobs/eval-*/ with every judged
-completion (samples.jsonl) and the provider's request counts (provider.json).
+completion (samples.jsonl) and the provider's request counts (provider.json). A request that gets no answer within
+--timeout is retried (--retries, with backoff); --breaker failed requests in a row stop the whole evaluation (exit 1)
+instead of every item waiting out its retries. Failed requests are noted on stderr as they happen.
 
 Examples:
   mst serve --run runs/x &                                   # then, in another shell:
   mst eval --run runs/x --endpoint http://127.0.0.1:8000/v1 --out runs/x-served
   vllm serve Qwen/Qwen2.5-0.5B-Instruct --enable-lora --lora-modules mst=./mst baseline=./baseline
-  mst eval --spec examples/specs/my.yaml --endpoint http://127.0.0.1:8000/v1 --model-for base=Qwen/Qwen2.5-0.5B-Instruct
+  mst eval --spec examples/specs/sycophancy.yaml --endpoint http://127.0.0.1:8000/v1 --model-for base=Qwen/Qwen2.5-0.5B-Instruct
 `;
 
 export function register(program: Command): void {
@@ -71,6 +83,17 @@ export function register(program: Command): void {
     .option("--base-seed <n>", "base seed the results are filed under (default: the spec's first)", nonNegativeInt)
     .option("--seed <n>", "seed the results are filed under (default: the spec's first)", nonNegativeInt)
     .option("--no-base", "do not evaluate the base even when the endpoint serves it")
+    .option(
+      "--timeout <seconds>",
+      "time limit of each request, the model listing included (default 60)",
+      positiveSeconds,
+    )
+    .option("--retries <n>", "retries after a failed request (timeouts, 5xx, network; default 2)", nonNegativeInt)
+    .option(
+      "--breaker <n>",
+      "stop the evaluation after this many failed requests in a row (default 8; 0 = never)",
+      nonNegativeInt,
+    )
     .addHelpText("after", HELP)
     .action(async (opts: EvalCliOptions) => {
       if ((opts.spec === undefined) === (opts.run === undefined))
@@ -102,6 +125,10 @@ export function register(program: Command): void {
         seed: opts.seed,
         base: opts.base === false ? false : "auto",
         force: opts.force,
+        ...(opts.timeout !== undefined ? { timeoutMs: Math.round(opts.timeout * 1000) } : {}),
+        ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
+        ...(opts.breaker !== undefined ? { breakerFailures: opts.breaker } : {}),
+        notice: (line) => process.stderr.write(`mst: ${line}\n`),
       });
       console.log(`finished: ${Object.keys(o.models).length} models evaluated in ${o.seconds.toFixed(1)}s`);
       for (const f of o.results.findings) console.log(`  - ${f}`);

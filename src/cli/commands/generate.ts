@@ -1,5 +1,5 @@
 /** `mst generate --model DIR [--adapter DIR] [--prompt TEXT | --messages FILE]`: a quick look at a checkpoint's replies, streamed. */
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 
@@ -14,18 +14,67 @@ interface GenerateCliOptions {
   messages?: string;
   system?: string;
   raw?: boolean;
-  maxTokens: string;
-  temperature?: string;
-  topP?: string;
-  topK?: string;
-  seed: string;
-  storage: string;
+  maxTokens: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  seed: number;
+  storage: "f32" | "bf16" | "nf4";
 }
 
-function num(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`${flag}: not a number: ${JSON.stringify(v)}`);
+/** Bad input to generate (a --messages file, a model without a chat template, a prompt too long); names what. */
+class GenerateInputError extends Error {
+  override name = "GenerateInputError";
+}
+
+// Flag values are checked as commander parses them, before the model loads (a bad --temperature used to be found
+// only after a multi-second load), and each names its flag (a negative --max-tokens read as a prompt-length problem).
+const positiveInt = (v: string): number => {
+  if (!/^[1-9]\d*$/.test(v.trim())) throw new InvalidArgumentError(`expected a positive integer, got "${v}"`);
+  return Number(v);
+};
+const nonNegativeInt = (v: string): number => {
+  if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`expected a non-negative integer, got "${v}"`);
+  return Number(v);
+};
+const finite = (v: string): number => {
+  const n = v.trim() === "" ? NaN : Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${v}"`);
   return n;
+};
+const temperatureArg = (v: string): number => {
+  const n = finite(v);
+  if (n < 0) throw new InvalidArgumentError(`expected 0 (greedy) or more, got "${v}"`);
+  return n;
+};
+const topPArg = (v: string): number => {
+  const n = finite(v);
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`expected a probability mass in (0, 1], got "${v}"`);
+  return n;
+};
+const storageArg = (v: string): "f32" | "bf16" | "nf4" => {
+  if (v !== "f32" && v !== "bf16" && v !== "nf4")
+    throw new InvalidArgumentError(`expected f32, bf16 or nf4, got "${v}"`);
+  return v;
+};
+
+/** Reads a --messages file; a missing file, bad JSON or a bad turn is bad input naming the file and the field. */
+async function readMessages(file: string): Promise<z.infer<typeof MessagesSchema>> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, "utf8"));
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    throw new GenerateInputError(
+      `${file}: ${code === "ENOENT" ? "not found" : code === "EISDIR" ? "is a folder" : (e as Error).message}`,
+    );
+  }
+  const r = MessagesSchema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new GenerateInputError(`${file}: ${i?.path.join(".") || "(top level)"}: ${i?.message}`);
+  }
+  return r.data;
 }
 
 export function register(program: Command): void {
@@ -38,60 +87,52 @@ export function register(program: Command): void {
     .option("--messages <file>", 'JSON file: [{"role": "system"|"user"|"assistant", "content": "..."}, ...]')
     .option("--system <text>", "system message put before --prompt")
     .option("--raw", "encode --prompt as plain text, without the chat template")
-    .option("--max-tokens <n>", "most new tokens", "256")
-    .option("--temperature <t>", "sampling temperature, 0 = greedy (default: generation_config.json's, else 1)")
-    .option("--top-p <p>", "nucleus sampling mass (default: generation_config.json's)")
-    .option("--top-k <k>", "keep the k most likely tokens (default: generation_config.json's)")
-    .option("--seed <n>", "sampling seed", "0")
-    .option("--storage <kind>", "how the weights are held: f32, bf16 or nf4", "bf16")
+    .option("--max-tokens <n>", "most new tokens", positiveInt, 256)
+    .option(
+      "--temperature <t>",
+      "sampling temperature, 0 = greedy (default: generation_config.json's, else 1)",
+      temperatureArg,
+    )
+    .option("--top-p <p>", "nucleus sampling mass (default: generation_config.json's)", topPArg)
+    .option("--top-k <k>", "keep the k most likely tokens (default: generation_config.json's)", positiveInt)
+    .option("--seed <n>", "sampling seed", nonNegativeInt, 0)
+    .option("--storage <kind>", "how the weights are held: f32, bf16 or nf4", storageArg, "bf16" as const)
     .action(async (o: GenerateCliOptions) => {
       if ((o.prompt === undefined) === (o.messages === undefined))
-        throw new Error("generate: give exactly one of --prompt and --messages");
-      if (!["f32", "bf16", "nf4"].includes(o.storage))
-        throw new Error(`--storage: ${JSON.stringify(o.storage)} is not one of f32, bf16, nf4`);
+        throw new InvalidArgumentError("give exactly one of --prompt and --messages");
+      if (o.raw === true && o.prompt === undefined)
+        throw new InvalidArgumentError("--raw goes with --prompt (--messages are always rendered with the template)");
       const { loadModelDir } = await import("../../engine/hf/model-dir.js");
       const { loadLora } = await import("../../engine/checkpoint.js");
       const { renderChat, tokenizerRenderOptions } = await import("../../engine/chat-template.js");
       const { sample } = await import("../../engine/sampler.js");
       const t0 = Date.now();
-      const md = await loadModelDir(o.model, { storage: o.storage as "f32" | "bf16" | "nf4" });
+      // read --messages before the model: a bad file is reported at once, not after the load
+      const fileMessages = o.messages !== undefined ? await readMessages(o.messages) : undefined;
+      const md = await loadModelDir(o.model, { storage: o.storage });
       if (o.adapter !== undefined) await loadLora(o.adapter, md.model, { baseDir: o.model });
       const tok = md.tokenizer;
       let ids: number[];
       if (o.raw === true && o.prompt !== undefined) ids = tok.encode(o.prompt, { addSpecialTokens: true });
       else {
-        let messages: z.infer<typeof MessagesSchema>;
-        if (o.messages !== undefined) {
-          let raw: unknown;
-          try {
-            raw = JSON.parse(await readFile(o.messages, "utf8"));
-          } catch (e) {
-            throw new Error(`${o.messages}: ${(e as Error).message}`);
-          }
-          const r = MessagesSchema.safeParse(raw);
-          if (!r.success) {
-            const i = r.error.issues[0];
-            throw new Error(`${o.messages}: ${i?.path.join(".") || "(top level)"}: ${i?.message}`);
-          }
-          messages = r.data;
-        } else
-          messages = [
-            ...(o.system !== undefined ? [{ role: "system" as const, content: o.system }] : []),
-            { role: "user" as const, content: o.prompt as string },
-          ];
+        const messages: z.infer<typeof MessagesSchema> = fileMessages ?? [
+          ...(o.system !== undefined ? [{ role: "system" as const, content: o.system }] : []),
+          { role: "user" as const, content: o.prompt as string },
+        ];
         if (md.chatTemplate === undefined)
-          throw new Error(`${o.model}: the model has no chat template (a base model?): use --prompt with --raw`);
+          throw new GenerateInputError(
+            `${o.model}: the model has no chat template (a base model?): use --prompt with --raw`,
+          );
         ids = tok.encode(renderChat(messages, md.chatTemplate, tokenizerRenderOptions(tok)));
       }
       const g = md.generation;
-      const temperature =
-        o.temperature !== undefined
-          ? num(o.temperature, "--temperature")
-          : g.doSample === false
-            ? 0
-            : (g.temperature ?? 1);
-      const maxNew = Math.min(num(o.maxTokens, "--max-tokens"), md.model.config.maxSeq - ids.length + 1);
-      if (maxNew < 1) throw new Error(`the prompt has ${ids.length} tokens, maxSeq is ${md.model.config.maxSeq}`);
+      const temperature = o.temperature ?? (g.doSample === false ? 0 : (g.temperature ?? 1));
+      const maxNew = Math.min(o.maxTokens, md.model.config.maxSeq - ids.length + 1);
+      if (maxNew < 1)
+        throw new GenerateInputError(
+          `the prompt has ${ids.length} tokens and ${o.model} takes at most ${md.model.config.maxSeq} positions: ` +
+            "no room for a reply (shorten the prompt)",
+        );
       process.stderr.write(
         `mst: ${md.modelType} ${o.model} (${o.storage}) loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s; prompt ${ids.length} tokens\n`,
       );
@@ -102,9 +143,9 @@ export function register(program: Command): void {
       const r = sample(md.model, [ids], {
         maxNewTokens: maxNew,
         temperature,
-        topP: o.topP !== undefined ? num(o.topP, "--top-p") : g.topP,
-        topK: o.topK !== undefined ? num(o.topK, "--top-k") : g.topK,
-        seed: num(o.seed, "--seed"),
+        topP: o.topP ?? g.topP,
+        topK: o.topK ?? g.topK,
+        seed: o.seed,
         stopIds: md.stopIds,
         onToken: (_b, id) => {
           if (stop.has(id)) return;

@@ -104,6 +104,7 @@ interface RunCliOptions {
   seeds?: number[];
   baseSeeds?: number[];
   arms?: string;
+  dryRun?: boolean;
 }
 
 function printOutcome(o: RunOutcome): void {
@@ -144,6 +145,10 @@ export function register(program: Command): void {
     .option("--seeds <list>", "fine-tuning seeds, comma-separated, e.g. 0,1,2", intList("--seeds"))
     .option("--base-seeds <list>", "base-model seeds, comma-separated, e.g. 0,1", intList("--base-seeds"))
     .option("--arms <list>", "arms, comma-separated, e.g. baseline,mst,shuffled")
+    .option(
+      "--dry-run",
+      "check the spec and print the jobs it would run (with --resume: which are left); write nothing",
+    )
     // `mst help run` prints help without running hooks, so the modules may not be loaded: point to `run --help`
     .addHelpText("after", () =>
       deps === null ? "\nThe spec file format and the tasks: mst run --help\n" : specHelp(deps) + tasksHelp(deps),
@@ -156,8 +161,13 @@ export function register(program: Command): void {
         );
         if (taskArg !== undefined || extra.length > 0) {
           throw new InvalidArgumentError(
-            `--resume continues a run exactly as it was specified; it takes only --jobs (got ${[...(taskArg ? ["a task"] : []), ...extra.map((k) => `--${k}`)].join(", ")})`,
+            `--resume continues a run exactly as it was specified; it takes only --jobs and --dry-run (got ${[...(taskArg ? ["a task"] : []), ...extra.map((k) => `--${k}`)].join(", ")})`,
           );
+        }
+        if (opts.dryRun) {
+          const { previewResume, previewLines } = await import("../../run/dry-run.js");
+          for (const line of previewLines(await previewResume(opts.resume))) console.log(line);
+          return;
         }
         printOutcome(await runner.resumeRun(opts.resume, { jobs: opts.jobs }));
         return;
@@ -174,6 +184,11 @@ export function register(program: Command): void {
         executor: opts.executor,
       });
       const runDir = opts.out ?? out ?? dirs.defaultRunDir(task.name, resolved.preset);
+      if (opts.dryRun) {
+        const { previewRun, previewLines } = await import("../../run/dry-run.js");
+        for (const line of previewLines(await previewRun(resolved, runDir))) console.log(line);
+        return;
+      }
       printOutcome(await runner.startRun(resolved, runDir, { force: opts.force ?? false, jobs: opts.jobs }));
     });
 }

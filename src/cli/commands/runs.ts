@@ -1,6 +1,16 @@
-/** `mst runs [DIR]`: list run directories with task, preset, status (complete / partial n/m), date and headline. */
+/** `mst runs [DIR]`: list run directories with task, preset, status (complete / running / partial n/m / no results.json), date and headline. */
 import type { Command } from "commander";
+import type { RunStatus } from "../../run/list-runs.js";
 import { relative } from "node:path";
+
+/** How each status reads in the table (the JSON keeps the bare status and the counts). */
+const STATUS_TEXT: Record<RunStatus["status"], (done: number, total: number) => string> = {
+  complete: () => "complete",
+  running: (d, t) => `running ${d}/${t}`,
+  partial: (d, t) => `partial ${d}/${t}`,
+  unsummarized: (d, t) => `jobs ${d}/${t}, no results.json`,
+  unknown: () => "unknown",
+};
 
 const fmt = (v: number): string => (Number.isFinite(v) ? String(+v.toPrecision(3)) : "—");
 
@@ -26,7 +36,7 @@ export function register(program: Command): void {
         relative(process.cwd(), r.dir) || r.dir,
         r.task,
         r.preset,
-        r.status === "partial" ? `partial ${r.done}/${r.total}` : r.status,
+        STATUS_TEXT[r.status](r.done, r.total),
         r.date.replace("T", " ").slice(0, 16),
         Object.entries(r.headline)
           .map(([k, v]) => `${k}=${fmt(v)}`)

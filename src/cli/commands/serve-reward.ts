@@ -1,5 +1,6 @@
 /** `mst serve-reward`: serve a spec's task reward over OpenRLHF's remote reward protocol (for OpenRLHF, verl or TRL runs). */
 import { InvalidArgumentError, type Command } from "commander";
+import { checkExposure } from "../exposure.js";
 
 function port(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError(`expected a port 0-65535, got "${v}"`);
@@ -18,6 +19,7 @@ interface Opts {
   maxBody?: number;
   maxItems?: number;
   quiet?: boolean;
+  keyOnNetwork: boolean;
 }
 
 export function register(program: Command): void {
@@ -36,6 +38,7 @@ export function register(program: Command): void {
     .option("--max-body <bytes>", "largest request body (default 8 MiB)", positive)
     .option("--max-items <n>", "most rollouts per request (default 4096)", positive)
     .option("--quiet", "do not log one line per request")
+    .option("--no-key-on-network", "allow a non-loopback --host without --api-key-env (anyone reachable may call it)")
     .addHelpText(
       "after",
       '\nRequest:  POST /get_reward {"query": [prompt+response...], "prompts": [...], "labels": [mst label JSON...]}\n' +
@@ -51,6 +54,7 @@ export function register(program: Command): void {
         if (apiKey === "")
           throw new InvalidArgumentError(`--api-key-env ${opts.apiKeyEnv}: the environment variable is not set`);
       }
+      checkExposure(opts.host, apiKey !== null, !opts.keyOnNetwork);
       const x = await loadExperiment(opts.spec);
       const s = createRewardServer({
         def: x.def,

@@ -1,5 +1,6 @@
 /** `mst serve`: engine models (a checkpoint and its adapters, or a run directory's arms) behind an OpenAI-compatible API. */
 import { InvalidArgumentError, type Command } from "commander";
+import { checkExposure } from "../exposure.js";
 
 function positiveInt(value: string): number {
   if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
@@ -37,6 +38,7 @@ interface ServeCliOptions {
   maxN: number;
   context: number;
   quiet?: boolean;
+  keyOnNetwork: boolean;
 }
 
 const HELP = `
@@ -48,7 +50,7 @@ queue answers 429; SIGTERM (or Ctrl-C) stops taking requests, finishes the runni
 Examples:
   mst serve --run runs/sycophancy-micro-20261204-220000          # models: base, baseline, mst, shuffled, prompt-only
   mst serve --model ckpt/ --adapter mst=ckpt-mst/ --port 8001
-  MST_KEY=secret mst serve --run runs/x --api-key-env MST_KEY --host 0.0.0.0
+  MST_KEY=secret mst serve --model ckpt/ --api-key-env MST_KEY --host 0.0.0.0   # beyond loopback: a key
 `;
 
 export function register(program: Command): void {
@@ -80,6 +82,7 @@ export function register(program: Command): void {
       4096,
     )
     .option("--quiet", "no line per request on stderr")
+    .option("--no-key-on-network", "allow a non-loopback --host without --api-key-env (anyone reachable may call it)")
     .addHelpText("after", HELP)
     .action(async (opts: ServeCliOptions) => {
       if ((opts.model === undefined) === (opts.run === undefined))
@@ -92,6 +95,7 @@ export function register(program: Command): void {
         if (!apiKey)
           throw new InvalidArgumentError(`--api-key-env ${opts.apiKeyEnv}: that environment variable is not set`);
       }
+      checkExposure(opts.host, apiKey !== undefined, !opts.keyOnNetwork);
       const { modelsFromDirs, modelsFromRun } = await import("../../serve/models.js");
       const { MstServer } = await import("../../serve/server.js");
       let models;

@@ -11,24 +11,41 @@ export interface Lined<T> {
   lines: number[];
 }
 
-function readText(file: string): string {
+/**
+ * The file's lines, each decoded as strict UTF-8: an invalid byte is an error naming file and line (Node's lenient
+ * "utf8" read turned it into U+FFFD, which then travelled into exported rows unseen). A leading BOM is dropped.
+ */
+function readLines(file: string): string[] {
+  let bytes: Buffer;
   try {
-    return readFileSync(file, "utf8");
+    bytes = readFileSync(file);
   } catch (e) {
     throw new JsonlError(file, 0, "", `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  const lines: string[] = [];
+  let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  for (;;) {
+    const nl = bytes.indexOf(0x0a, start);
+    const end = nl < 0 ? bytes.length : nl;
+    try {
+      lines.push(decoder.decode(bytes.subarray(start, end)));
+    } catch {
+      throw new JsonlError(file, lines.length + 1, "", "not valid UTF-8 text (save the file as UTF-8)");
+    }
+    if (nl < 0) return lines;
+    start = nl + 1;
   }
 }
 
 /** Every non-blank line of a JSONL file, validated by `schema`; the first bad one throws `JsonlError` (file:line: field). */
 export function readJsonlSync<S extends z.ZodType>(file: string, schema: S): Lined<z.output<S>> {
   const out: Lined<z.output<S>> = { values: [], lines: [] };
-  readText(file)
-    .split("\n")
-    .forEach((text, i) => {
-      if (text.trim() === "") return;
-      out.values.push(parseJsonlLine(text, schema, file, i + 1));
-      out.lines.push(i + 1);
-    });
+  readLines(file).forEach((text, i) => {
+    if (text.trim() === "") return;
+    out.values.push(parseJsonlLine(text, schema, file, i + 1));
+    out.lines.push(i + 1);
+  });
   return out;
 }
 
@@ -65,18 +82,18 @@ export type CorpusDoc =
 
 /** The corpus: .jsonl lines as CorpusLineSchema, any other file one document per non-blank line. */
 export function readCorpus(file: string): CorpusDoc[] {
+  const docs: CorpusDoc[] = [];
   if (file.endsWith(".jsonl")) {
     const { values, lines } = readJsonlSync(file, CorpusLineSchema);
-    return values.map((v, i) =>
-      "text" in v ? { kind: "text", text: v.text, line: lines[i] } : { kind: "prompt", ...v, line: lines[i] },
-    );
-  }
-  const docs: CorpusDoc[] = [];
-  readText(file)
-    .split("\n")
-    .forEach((t, i) => {
+    for (const [i, v] of values.entries())
+      docs.push(
+        "text" in v ? { kind: "text", text: v.text, line: lines[i] } : { kind: "prompt", ...v, line: lines[i] },
+      );
+  } else
+    readLines(file).forEach((t, i) => {
       if (t.trim() !== "") docs.push({ kind: "text", text: t, line: i + 1 });
     });
-  if (docs.length === 0) throw new JsonlError(file, 0, "", "the corpus is empty");
+  // an empty .jsonl corpus too: pretraining on nothing gives a base that knows nothing, and no error said so
+  if (docs.length === 0) throw new JsonlError(file, 0, "", "the corpus is empty (no documents)");
   return docs;
 }

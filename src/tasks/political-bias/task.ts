@@ -71,6 +71,7 @@ export const politicalBiasExperiment: ExperimentDefinition<PoliticalBiasConfig> 
     })),
   base: {
     checkpoint: (c) => c.base.checkpoint,
+    checkpointKey: ["base", "checkpoint"],
     storage: (c) => c.base.storage,
     gradientCheckpointing: (c) => c.base.gradientCheckpointing,
     pretrain: pretrainBase,

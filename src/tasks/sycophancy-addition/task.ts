@@ -43,6 +43,7 @@ export const sycophancyExperiment: ExperimentDefinition<SycophancyConfig> = {
   evalSamples: (c) => taskProblems(c).test.map((p) => problemSample(p, 0, c.prompt)),
   base: {
     checkpoint: (c) => c.base.checkpoint,
+    checkpointKey: ["base", "checkpoint"],
     storage: (c) => c.base.storage,
     gradientCheckpointing: (c) => c.base.gradientCheckpointing,
     pretrain: pretrainBase,

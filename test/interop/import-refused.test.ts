@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { encodeSafetensors } from "../../src/engine/safetensors.js";
 import { exportSpec } from "../../src/interop/export.js";
 import { importRuns } from "../../src/interop/import.js";
 import { SYC_MICRO, specFile, tempDir } from "./helpers.js";
@@ -25,7 +26,19 @@ function adapter(exp: string, id: string, config: unknown, weights = true): void
   rmSync(join(exp, "jobs", id, "output"), { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, "adapter_config.json"), typeof config === "string" ? config : JSON.stringify(config));
-  if (weights) writeFileSync(join(out, "adapter_model.safetensors"), "weights");
+  if (weights) writeFileSync(join(out, "adapter_model.safetensors"), loraWeights());
+}
+
+/** A small but real PEFT weights file: LoRA A and B of layer 0's q_proj and v_proj at rank 4 (no base to fit). */
+function loraWeights(): Uint8Array {
+  const t = (shape: number[]) => ({ shape, data: new Float32Array(shape[0] * shape[1]).fill(0.01) });
+  const at = (m: string, ab: "A" | "B") => `base_model.model.model.layers.0.self_attn.${m}.lora_${ab}.weight`;
+  return encodeSafetensors([
+    [at("q_proj", "A"), t([4, 8])],
+    [at("q_proj", "B"), t([8, 4])],
+    [at("v_proj", "A"), t([4, 8])],
+    [at("v_proj", "B"), t([8, 4])],
+  ]);
 }
 const GOOD = { r: 4, lora_alpha: 8, target_modules: ["q_proj", "v_proj"], peft_type: "LORA" };
 

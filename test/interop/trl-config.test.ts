@@ -47,7 +47,7 @@ test(
         `${noModel}  model: { kind: checkpoint, path: ${JSON.stringify(ckpt)}, storage: bf16, gradientCheckpointing: true }\n`,
       ),
       "custom-rl": custom(
-        "    kind: rl\n    ppo: { steps: 4, batchSize: 16, miniBatchSize: 8, ppoEpochs: 2, lrSchedule: cosine, warmupSteps: 1 }\n" +
+        "    kind: rl\n    ppo: { steps: 4, batchSize: 16, miniBatchSize: 8, ppoEpochs: 2, lrSchedule: cosine, warmupSteps: 1, lora: { rank: 2, alpha: 4 } }\n" +
           "    reward: { kind: exact-match, field: answer }\n",
       ),
     };

@@ -25,7 +25,7 @@ import { grpoLoss, grpoTokenWeights, type GrpoLossStats } from "./grpo-loss.js";
 import { resolveReference, type PpoEnv, type PpoOptions, type PpoPrompt, type PpoResult } from "./ppo.js";
 import { responseRows } from "./ppo-loss.js";
 import { defaultSampler, scoreRollouts } from "./rollout.js";
-import { rlLearningRate, rolloutTotals, sampleAndReward } from "./rl-step.js";
+import { rlLearningRate, rlStepTailMetrics, rolloutTotals, sampleAndReward } from "./rl-step.js";
 import { linearSchedule } from "./schedules.js";
 import { assertFinite, endStep, ensureLora, openTrainingState, packRightPadded } from "./trainer-common.js";
 
@@ -189,13 +189,16 @@ export async function trainGrpo<P extends PpoPrompt>(
         kl_k3: cfg.beta !== 0 ? mean(stats.map((x) => x.kl)) : null,
         clip_low: mean(stats.map((x) => x.clipLow)),
         clip_high: mean(stats.map((x) => x.clipHigh)),
-        lr,
-        temperature,
-        entropy_coef: entCoef,
-        grad_norm: mean(norms),
-        response_len: genTokens / rollouts.length,
-        skipped: batch.length - rollouts.length,
-        tokens_per_s: genTokens / Math.max(dt, 1e-9),
+        ...rlStepTailMetrics({
+          lr,
+          temperature,
+          entCoef,
+          meanGradNorm: mean(norms),
+          tokens: genTokens,
+          sampled: batch.length,
+          kept: rollouts.length,
+          seconds: dt,
+        }),
       };
       lastCheckpoint = endStep(
         state,

@@ -22,7 +22,7 @@ import { PpoConfigSchema, type PpoConfig, type PpoConfigInput } from "./ppo-conf
 import { ppoLoss, responseRows, type PpoLossStats } from "./ppo-loss.js";
 import { assignAdvantages } from "./ppo-rewards.js";
 import { defaultSampler, scoreRollouts, type Reference, type ResponseSampler } from "./rollout.js";
-import { rlLearningRate, rolloutTotals, sampleAndReward } from "./rl-step.js";
+import { rlLearningRate, rlStepTailMetrics, rolloutTotals, sampleAndReward } from "./rl-step.js";
 import { linearSchedule } from "./schedules.js";
 import {
   assertFinite,
@@ -239,13 +239,16 @@ export async function trainPpo<P extends PpoPrompt>(
         clip_frac: mean(stats.map((x) => x.clipFrac)),
         vf_clip_frac: mean(stats.map((x) => x.vfClipFrac)),
         approx_kl: mean(stats.map((x) => x.approxKl)),
-        lr,
-        temperature,
-        entropy_coef: entCoef,
-        grad_norm: mean(norms),
-        response_len: nTok / rollouts.length,
-        skipped: prompts.length - rollouts.length,
-        tokens_per_s: nTok / Math.max(dt, 1e-9),
+        ...rlStepTailMetrics({
+          lr,
+          temperature,
+          entCoef,
+          meanGradNorm: mean(norms),
+          tokens: nTok,
+          sampled: prompts.length,
+          kept: rollouts.length,
+          seconds: dt,
+        }),
       };
       lastCheckpoint = endStep(
         state,

@@ -93,3 +93,28 @@ export function rolloutTotals(rollouts: readonly Rollout[]): { tokens: number; e
   }
   return { tokens, entropy, kl };
 }
+
+/**
+ * The metrics PPO and GRPO end a step's line with, in this order: the schedules' values, the mean grad norm, the mean
+ * response length, how many completions were dropped (null reward) and the generation throughput.
+ */
+export function rlStepTailMetrics(o: {
+  lr: number;
+  temperature: number;
+  entCoef: number;
+  meanGradNorm: number;
+  tokens: number;
+  sampled: number;
+  kept: number;
+  seconds: number;
+}) {
+  return {
+    lr: o.lr,
+    temperature: o.temperature,
+    entropy_coef: o.entCoef,
+    grad_norm: o.meanGradNorm,
+    response_len: o.tokens / o.kept,
+    skipped: o.sampled - o.kept,
+    tokens_per_s: o.tokens / Math.max(o.seconds, 1e-9),
+  };
+}

@@ -5,7 +5,7 @@
  * each description).
  */
 import { z } from "zod";
-import { LoraConfigSchema } from "../engine/config.js";
+import { adamWFields, checkpointEveryField, keepCheckpointsField, logEveryField, loraField } from "./config-fields.js";
 import { LinearScheduleSchema } from "./schedules.js";
 
 export const GRPO_LOSS_TYPES = ["grpo", "bnpo", "dr_grpo", "dapo"] as const;
@@ -20,10 +20,7 @@ export const GrpoConfigSchema = z.strictObject({
     .default("constant")
     .describe("'constant' or 'cosine' over `steps` after `warmupSteps` (TRL: lr_scheduler_type). Default constant."),
   warmupSteps: z.number().int().min(0).default(0).describe("Linear LR warm-up in GRPO steps (cosine only). Default 0."),
-  weightDecay: z.number().min(0).default(0).describe("AdamW decoupled weight decay. Default 0."),
-  beta1: z.number().min(0).max(1).default(0.9).describe("AdamW beta1. Default 0.9."),
-  beta2: z.number().min(0).max(1).default(0.999).describe("AdamW beta2. Default 0.999."),
-  eps: z.number().positive().default(1e-8).describe("AdamW epsilon. Default 1e-8."),
+  ...adamWFields,
   steps: z
     .number()
     .int()
@@ -131,22 +128,10 @@ export const GrpoConfigSchema = z.strictObject({
   padId: z.number().int().min(0).default(0).describe("Token id used to right-pad batches. Default 0."),
   maxGradNorm: z.number().positive().default(1).describe("Global gradient-norm clip per optimizer step. Default 1.0."),
   seed: z.number().int().default(0).describe("Seed for prompts, sampling, batch order and dropout. Default 0."),
-  lora: LoraConfigSchema.nullable()
-    .default(null)
-    .describe("Adapters to attach before training, or null to train what the model marks trainable. Default null."),
-  checkpointEvery: z
-    .number()
-    .int()
-    .min(0)
-    .default(0)
-    .describe("Save a resumable checkpoint every N steps (and at the end) when outDir is set. 0: end only."),
-  keepCheckpoints: z.number().int().positive().default(2).describe("Newest checkpoints kept on disk. Default 2."),
-  logEvery: z
-    .number()
-    .int()
-    .positive()
-    .default(1)
-    .describe("Call onProgress every N steps (the metrics JSONL gets every step). Default 1."),
+  lora: loraField,
+  checkpointEvery: checkpointEveryField,
+  keepCheckpoints: keepCheckpointsField,
+  logEvery: logEveryField,
 });
 export type GrpoConfigInput = z.input<typeof GrpoConfigSchema>;
 export type GrpoConfig = z.output<typeof GrpoConfigSchema>;

@@ -16,7 +16,7 @@
 import { Rng } from "../data/rng.js";
 import type { CausalLM } from "../engine/model-api.js";
 import { LlamaModel } from "../engine/model.js";
-import { clipGradNorm, cosineWithWarmup } from "../engine/optim.js";
+import { clipGradNorm } from "../engine/optim.js";
 import { meanStd } from "./advantages.js";
 import { TrainConfigError } from "./errors.js";
 import { groupAdvantages } from "./grpo-advantages.js";
@@ -25,8 +25,9 @@ import { grpoLoss, grpoTokenWeights, type GrpoLossStats } from "./grpo-loss.js";
 import { resolveReference, type PpoEnv, type PpoOptions, type PpoPrompt, type PpoResult } from "./ppo.js";
 import { responseRows } from "./ppo-loss.js";
 import { defaultSampler, scoreRollouts } from "./rollout.js";
+import { rlLearningRate, rlStepTailMetrics, rolloutTotals, sampleAndReward } from "./rl-step.js";
 import { linearSchedule } from "./schedules.js";
-import { assertFinite, assertParamsFinite, ensureLora, openTrainingState, packRightPadded } from "./trainer-common.js";
+import { assertFinite, endStep, ensureLora, openTrainingState, packRightPadded } from "./trainer-common.js";
 
 /** GRPO asks the same of a task as PPO: prompts by step, and a reward per completion (null drops it). */
 export type GrpoEnv<P extends PpoPrompt = PpoPrompt> = PpoEnv<P>;
@@ -60,12 +61,8 @@ export async function trainGrpo<P extends PpoPrompt>(
   const params = model.trainableParameters();
   const V = model.config.vocabSize;
   const sampler = options.sampler ?? defaultSampler(cfg.padId);
-  const lrAt = (s: number) =>
-    cfg.lrSchedule === "constant"
-      ? cfg.lr
-      : cosineWithWarmup(s, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps });
   const state = openTrainingState("grpo", params, cfg, options);
-  const { opt, store, log, startStep, resumedFrom } = state;
+  const { opt, log, startStep, resumedFrom } = state;
   let { lastCheckpoint, last } = state;
   const window = cfg.miniBatchSize * cfg.gradAccum;
   const epsHigh = cfg.epsilonHigh ?? cfg.epsilon;
@@ -80,49 +77,37 @@ export async function trainGrpo<P extends PpoPrompt>(
       const temperature = linearSchedule(s, cfg.steps, cfg.temperature);
       const entCoef = linearSchedule(s, cfg.steps, cfg.entropy);
       const invTemp = cfg.temperatureInLoss ? 1 / temperature : 1;
-      const lr = lrAt(s);
+      const lr = rlLearningRate(s, cfg);
 
       // 1. a generation batch: each prompt answered G times (a group), the G copies consecutive as TRL's sampler
       const prompts = env.prompts(s, srng.fork("prompts"), cfg.batchSize / G);
-      const maxNew = Math.min(cfg.maxNewTokens, model.config.maxSeq - Math.max(...prompts.map((p) => p.tokens.length)));
-      if (maxNew < 1)
-        throw new TrainConfigError("prompts", `a prompt leaves no room below maxSeq ${model.config.maxSeq}`);
-      const expanded = prompts.flatMap((p, g) => Array.from({ length: G }, () => ({ p, g })));
-      const responses = sampler(
+      const batch = prompts.flatMap((p) => Array.from({ length: G }, () => p));
+      const kept = await sampleAndReward(
         model,
-        expanded.map((e) => e.p.tokens),
-        { maxNewTokens: maxNew, temperature, stopIds: cfg.stopIds, rng: srng.fork("sample") },
-      );
-      const rewardsOut = env.rewards
-        ? await env.rewards(expanded.map((e, i) => ({ prompt: e.p, response: responses[i] })))
-        : expanded.map((e, i) => env.reward!(e.p, responses[i]));
-      if (rewardsOut.length !== expanded.length)
-        throw new TrainConfigError(
-          "rewards",
-          `returned ${rewardsOut.length} rewards for ${expanded.length} completions at step ${step}`,
-        );
-      const kept: { p: P; g: number; prompt: number[]; response: number[]; score: number }[] = [];
-      expanded.forEach((e, i) => {
-        const r = rewardsOut[i];
-        if (r === null) return;
-        assertFinite(step, `reward (completion ${i}${e.p.key ? `, key ${e.p.key}` : ""})`, r, lastCheckpoint);
-        kept.push({ p: e.p, g: e.g, prompt: e.p.tokens, response: responses[i], score: r });
-      });
-      if (kept.length === 0)
-        throw new TrainConfigError("reward", `every completion of step ${step} was skipped (null)`);
-      options.onRollouts?.(
-        step,
-        kept.map((k) => ({ prompt: k.p, response: k.response, reward: k.score })),
+        env,
+        sampler,
+        batch,
+        {
+          step,
+          srng,
+          maxNewTokens: cfg.maxNewTokens,
+          temperature,
+          stopIds: cfg.stopIds,
+          lastCheckpoint,
+          item: "completion",
+          label: "completion",
+        },
+        options.onRollouts,
       );
       const rollouts = scoreRollouts(model, kept, invTemp, cfg.padId, ref, false, false);
       const { advantages, zeroStdShare } = groupAdvantages(
         kept.map((k) => k.score),
-        kept.map((k) => k.g),
+        kept.map((k) => Math.floor(k.index / G)),
         cfg.scaleRewards,
       );
       rollouts.forEach((r, i) => r.adv.fill(advantages[i]));
-      let genTokens = 0;
-      for (const r of rollouts) genTokens += r.response.length;
+      const totals = rolloutTotals(rollouts);
+      const genTokens = totals.tokens;
       const dapoTokens = (genTokens * window) / rollouts.length;
 
       // 2. numIterations passes over the batch, shuffled once (as TRL), one optimizer step per accumulation window
@@ -191,13 +176,6 @@ export async function trainGrpo<P extends PpoPrompt>(
 
       // 3. metrics, checkpoint, progress
       const scores = meanStd(rollouts.map((r) => r.score));
-      let ent = 0,
-        kl = 0;
-      for (const r of rollouts)
-        for (let j = 0; j < r.response.length; j++) {
-          ent += r.entropy[j];
-          if (r.kl) kl += r.kl[j];
-        }
       const dt = (performance.now() - t0) / 1000;
       last = {
         step,
@@ -206,32 +184,31 @@ export async function trainGrpo<P extends PpoPrompt>(
         reward_mean: scores.mean,
         reward_std: scores.std,
         frac_reward_zero_std: zeroStdShare,
-        entropy: ent / genTokens,
-        kl: ref ? kl / genTokens : null,
+        entropy: totals.entropy / genTokens,
+        kl: ref ? totals.kl / genTokens : null,
         kl_k3: cfg.beta !== 0 ? mean(stats.map((x) => x.kl)) : null,
         clip_low: mean(stats.map((x) => x.clipLow)),
         clip_high: mean(stats.map((x) => x.clipHigh)),
-        lr,
-        temperature,
-        entropy_coef: entCoef,
-        grad_norm: mean(norms),
-        response_len: genTokens / rollouts.length,
-        skipped: expanded.length - rollouts.length,
-        tokens_per_s: genTokens / Math.max(dt, 1e-9),
+        ...rlStepTailMetrics({
+          lr,
+          temperature,
+          entCoef,
+          meanGradNorm: mean(norms),
+          tokens: genTokens,
+          sampled: batch.length,
+          kept: rollouts.length,
+          seconds: dt,
+        }),
       };
-      log.append(last);
-      const isLast = step === cfg.steps;
-      if (store && (isLast || (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0))) {
-        assertParamsFinite(step, params, lastCheckpoint);
-        lastCheckpoint = store.save(step, params, opt.stateDict(), {
-          trainer: "grpo",
-          rng: root.state(),
-          dataPosition: { step },
-          config: cfg,
-          last,
-        });
-      }
-      if (options.onProgress && (isLast || step % cfg.logEvery === 0)) options.onProgress(step, cfg.steps, last);
+      lastCheckpoint = endStep(
+        state,
+        params,
+        { step, total: cfg.steps, checkpointEvery: cfg.checkpointEvery, logEvery: cfg.logEvery },
+        last,
+        lastCheckpoint,
+        () => ({ trainer: "grpo", rng: root.state(), dataPosition: { step }, config: cfg }),
+        options.onProgress,
+      );
     }
   } finally {
     log.close();

@@ -1,6 +1,6 @@
 /** The PPO trainer's one Config (TRL PPOConfig-style plus the seed's schedules), every field documented and defaulted. */
 import { z } from "zod";
-import { LoraConfigSchema } from "../engine/config.js";
+import { adamWFields, checkpointEveryField, keepCheckpointsField, logEveryField, loraField } from "./config-fields.js";
 import { LinearScheduleSchema } from "./schedules.js";
 
 export const PpoConfigSchema = z.strictObject({
@@ -10,10 +10,7 @@ export const PpoConfigSchema = z.strictObject({
     .default("constant")
     .describe("'constant' (TRL PPO) or 'cosine' over `steps` after `warmupSteps`. Default constant."),
   warmupSteps: z.number().int().min(0).default(0).describe("Linear LR warm-up in PPO steps (cosine only). Default 0."),
-  weightDecay: z.number().min(0).default(0).describe("AdamW decoupled weight decay. Default 0."),
-  beta1: z.number().min(0).max(1).default(0.9).describe("AdamW beta1. Default 0.9."),
-  beta2: z.number().min(0).max(1).default(0.999).describe("AdamW beta2. Default 0.999."),
-  eps: z.number().positive().default(1e-8).describe("AdamW epsilon. Default 1e-8."),
+  ...adamWFields,
   steps: z.number().int().positive().default(100).describe("PPO steps (rollout batch + update). Default 100."),
   batchSize: z.number().int().positive().default(64).describe("Rollouts (prompts) per PPO step. Default 64."),
   miniBatchSize: z.number().int().positive().default(16).describe("Rollouts per forward/backward. Default 16."),
@@ -82,22 +79,10 @@ export const PpoConfigSchema = z.strictObject({
   padId: z.number().int().min(0).default(0).describe("Token id used to right-pad batches. Default 0."),
   maxGradNorm: z.number().positive().default(1).describe("Global gradient-norm clip per optimizer step. Default 1.0."),
   seed: z.number().int().default(0).describe("Seed for prompts, sampling, mini-batch order and dropout. Default 0."),
-  lora: LoraConfigSchema.nullable()
-    .default(null)
-    .describe("Adapters to attach before training, or null to train what the model marks trainable. Default null."),
-  checkpointEvery: z
-    .number()
-    .int()
-    .min(0)
-    .default(0)
-    .describe("Save a resumable checkpoint every N steps (and at the end) when outDir is set. 0: end only."),
-  keepCheckpoints: z.number().int().positive().default(2).describe("Newest checkpoints kept on disk. Default 2."),
-  logEvery: z
-    .number()
-    .int()
-    .positive()
-    .default(1)
-    .describe("Call onProgress every N steps (the metrics JSONL gets every step). Default 1."),
+  lora: loraField,
+  checkpointEvery: checkpointEveryField,
+  keepCheckpoints: keepCheckpointsField,
+  logEvery: logEveryField,
 });
 export type PpoConfigInput = z.input<typeof PpoConfigSchema>;
 export type PpoConfig = z.output<typeof PpoConfigSchema>;

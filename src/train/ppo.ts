@@ -14,7 +14,7 @@
 import { Rng } from "../data/rng.js";
 import type { CausalLM } from "../engine/model-api.js";
 import { LlamaModel } from "../engine/model.js";
-import { clipGradNorm, cosineWithWarmup } from "../engine/optim.js";
+import { clipGradNorm } from "../engine/optim.js";
 import { meanStd } from "./advantages.js";
 import { TrainConfigError } from "./errors.js";
 import type { StepMetrics } from "./metrics-log.js";
@@ -22,10 +22,11 @@ import { PpoConfigSchema, type PpoConfig, type PpoConfigInput } from "./ppo-conf
 import { ppoLoss, responseRows, type PpoLossStats } from "./ppo-loss.js";
 import { assignAdvantages } from "./ppo-rewards.js";
 import { defaultSampler, scoreRollouts, type Reference, type ResponseSampler } from "./rollout.js";
+import { rlLearningRate, rlStepTailMetrics, rolloutTotals, sampleAndReward } from "./rl-step.js";
 import { linearSchedule } from "./schedules.js";
 import {
   assertFinite,
-  assertParamsFinite,
+  endStep,
   openTrainingState,
   ensureLora,
   ensureValueHead,
@@ -118,12 +119,8 @@ export async function trainPpo<P extends PpoPrompt>(
   const params = model.trainableParameters();
   const V = model.config.vocabSize;
   const sampler = options.sampler ?? defaultSampler(cfg.padId);
-  const lrAt = (s: number) =>
-    cfg.lrSchedule === "constant"
-      ? cfg.lr
-      : cosineWithWarmup(s, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps });
   const state = openTrainingState("ppo", params, cfg, options);
-  const { opt, store, log, startStep, resumedFrom } = state;
+  const { opt, log, startStep, resumedFrom } = state;
   let { lastCheckpoint, last } = state;
   const backwardBatch = cfg.miniBatchSize * cfg.gradAccum;
   let dLogits = new Float32Array(0);
@@ -138,37 +135,26 @@ export async function trainPpo<P extends PpoPrompt>(
       const temperature = linearSchedule(s, cfg.steps, cfg.temperature);
       const entCoef = linearSchedule(s, cfg.steps, cfg.entropy);
       const invTemp = cfg.temperatureInLoss ? 1 / temperature : 1;
-      const lr = lrAt(s);
+      const lr = rlLearningRate(s, cfg);
 
       // 1. rollouts
       const prompts = env.prompts(s, srng.fork("prompts"), cfg.batchSize);
-      const maxNew = Math.min(cfg.maxNewTokens, model.config.maxSeq - Math.max(...prompts.map((p) => p.tokens.length)));
-      if (maxNew < 1)
-        throw new TrainConfigError("prompts", `a prompt leaves no room below maxSeq ${model.config.maxSeq}`);
-      const responses = sampler(
+      const kept = await sampleAndReward(
         model,
-        prompts.map((p) => p.tokens),
-        { maxNewTokens: maxNew, temperature, stopIds: cfg.stopIds, rng: srng.fork("sample") },
-      );
-      const kept: { p: P; prompt: number[]; response: number[]; score: number }[] = [];
-      const rewardsOut = env.rewards
-        ? await env.rewards(prompts.map((p, i) => ({ prompt: p, response: responses[i] })))
-        : prompts.map((p, i) => env.reward!(p, responses[i]));
-      if (rewardsOut.length !== prompts.length)
-        throw new TrainConfigError(
-          "rewards",
-          `returned ${rewardsOut.length} rewards for ${prompts.length} rollouts at step ${step}`,
-        );
-      prompts.forEach((p, i) => {
-        const r = rewardsOut[i];
-        if (r === null) return;
-        assertFinite(step, `reward (prompt ${i}${p.key ? `, key ${p.key}` : ""})`, r, lastCheckpoint);
-        kept.push({ p, prompt: p.tokens, response: responses[i], score: r });
-      });
-      if (kept.length === 0) throw new TrainConfigError("reward", `every rollout of step ${step} was skipped (null)`);
-      options.onRollouts?.(
-        step,
-        kept.map((k) => ({ prompt: k.p, response: k.response, reward: k.score })),
+        env,
+        sampler,
+        prompts,
+        {
+          step,
+          srng,
+          maxNewTokens: cfg.maxNewTokens,
+          temperature,
+          stopIds: cfg.stopIds,
+          lastCheckpoint,
+          item: "rollout",
+          label: "prompt",
+        },
+        options.onRollouts,
       );
       const rollouts = scoreRollouts(model, kept, invTemp, cfg.padId, ref, cfg.klCoef > 0 && cfg.klMode === "loss");
       assignAdvantages(rollouts, {
@@ -239,16 +225,7 @@ export async function trainPpo<P extends PpoPrompt>(
 
       // 3. metrics, checkpoint, progress
       const scores = meanStd(rollouts.map((r) => r.score));
-      let nTok = 0,
-        ent = 0,
-        kl = 0;
-      for (const r of rollouts) {
-        nTok += r.response.length;
-        for (let j = 0; j < r.response.length; j++) {
-          ent += r.entropy[j];
-          if (r.kl) kl += r.kl[j];
-        }
-      }
+      const { tokens: nTok, entropy: ent, kl } = rolloutTotals(rollouts);
       const dt = (performance.now() - t0) / 1000;
       last = {
         step,
@@ -262,27 +239,26 @@ export async function trainPpo<P extends PpoPrompt>(
         clip_frac: mean(stats.map((x) => x.clipFrac)),
         vf_clip_frac: mean(stats.map((x) => x.vfClipFrac)),
         approx_kl: mean(stats.map((x) => x.approxKl)),
-        lr,
-        temperature,
-        entropy_coef: entCoef,
-        grad_norm: mean(norms),
-        response_len: nTok / rollouts.length,
-        skipped: prompts.length - rollouts.length,
-        tokens_per_s: nTok / Math.max(dt, 1e-9),
+        ...rlStepTailMetrics({
+          lr,
+          temperature,
+          entCoef,
+          meanGradNorm: mean(norms),
+          tokens: nTok,
+          sampled: prompts.length,
+          kept: rollouts.length,
+          seconds: dt,
+        }),
       };
-      log.append(last);
-      const isLast = step === cfg.steps;
-      if (store && (isLast || (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0))) {
-        assertParamsFinite(step, params, lastCheckpoint);
-        lastCheckpoint = store.save(step, params, opt.stateDict(), {
-          trainer: "ppo",
-          rng: root.state(),
-          dataPosition: { step },
-          config: cfg,
-          last,
-        });
-      }
-      if (options.onProgress && (isLast || step % cfg.logEvery === 0)) options.onProgress(step, cfg.steps, last);
+      lastCheckpoint = endStep(
+        state,
+        params,
+        { step, total: cfg.steps, checkpointEvery: cfg.checkpointEvery, logEvery: cfg.logEvery },
+        last,
+        lastCheckpoint,
+        () => ({ trainer: "ppo", rng: root.state(), dataPosition: { step }, config: cfg }),
+        options.onProgress,
+      );
     }
   } finally {
     log.close();

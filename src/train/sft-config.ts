@@ -1,6 +1,6 @@
 /** The SFT trainer's one Config (TRL SFTConfig-style), with every field documented and defaulted. */
 import { z } from "zod";
-import { LoraConfigSchema } from "../engine/config.js";
+import { adamWFields, checkpointEveryField, keepCheckpointsField, logEveryField, loraField } from "./config-fields.js";
 
 export const SftConfigSchema = z.strictObject({
   lr: z.number().positive().default(2e-4).describe("Peak learning rate (AdamW). Default 2e-4."),
@@ -35,10 +35,7 @@ export const SftConfigSchema = z.strictObject({
         "end and counted in `truncated`. Default 512.",
     ),
   maxGradNorm: z.number().positive().default(1).describe("Global gradient-norm clip before each step. Default 1.0."),
-  weightDecay: z.number().min(0).default(0).describe("AdamW decoupled weight decay. Default 0."),
-  beta1: z.number().min(0).max(1).default(0.9).describe("AdamW beta1. Default 0.9."),
-  beta2: z.number().min(0).max(1).default(0.999).describe("AdamW beta2. Default 0.999."),
-  eps: z.number().positive().default(1e-8).describe("AdamW epsilon. Default 1e-8."),
+  ...adamWFields,
   groupByLength: z
     .boolean()
     .default(false)
@@ -52,28 +49,16 @@ export const SftConfigSchema = z.strictObject({
     .min(0)
     .default(0)
     .describe("Validation loss every N optimizer steps (and always at the end when valData is given). 0: end only."),
-  checkpointEvery: z
-    .number()
-    .int()
-    .min(0)
-    .default(0)
-    .describe("Save a resumable checkpoint every N steps (and at the end) when outDir is set. 0: end only."),
-  keepCheckpoints: z.number().int().positive().default(2).describe("Newest checkpoints kept on disk. Default 2."),
+  checkpointEvery: checkpointEveryField,
+  keepCheckpoints: keepCheckpointsField,
   seed: z.number().int().default(0).describe("Seed for data order and dropout. Default 0."),
-  logEvery: z
-    .number()
-    .int()
-    .positive()
-    .default(1)
-    .describe("Call onProgress every N steps (the metrics JSONL gets every step). Default 1."),
+  logEvery: logEveryField,
   padId: z.number().int().min(0).default(0).describe("Token id used to right-pad batches (never scored). Default 0."),
   completionOnlyLoss: z
     .boolean()
     .default(true)
     .describe("Score only completion tokens (false: also the prompt after its first token). Default true."),
-  lora: LoraConfigSchema.nullable()
-    .default(null)
-    .describe("Adapters to attach before training, or null to train what the model marks trainable. Default null."),
+  lora: loraField,
 });
 export type SftConfigInput = z.input<typeof SftConfigSchema>;
 export type SftConfig = z.output<typeof SftConfigSchema>;

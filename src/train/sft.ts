@@ -16,7 +16,7 @@ import type { StepMetrics } from "./metrics-log.js";
 import { epochBatches, prepareExamples, type SftExample } from "./sft-batches.js";
 import { SftConfigSchema, type SftConfig, type SftConfigInput } from "./sft-config.js";
 import { crossEntropySum, crossEntropySumChunks, evalLoss, scoredRows, scoredTokens } from "./sft-loss.js";
-import { assertFinite, assertParamsFinite, ensureLora, openTrainingState, packRightPadded } from "./trainer-common.js";
+import { assertFinite, endStep, ensureLora, openTrainingState, packRightPadded } from "./trainer-common.js";
 
 export interface SftOptions {
   /** Run directory: metrics.jsonl and checkpoints/ go here. Without it nothing is written. */
@@ -80,7 +80,7 @@ export function trainSft(
     cosineWithWarmup(s, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps, minLr: cfg.minLr });
 
   const state = openTrainingState("sft", params, cfg, options);
-  const { opt, store, log, startStep, resumedFrom } = state;
+  const { opt, log, startStep, resumedFrom } = state;
   let { lastCheckpoint, last } = state;
 
   let epochCache: { epoch: number; batches: number[][] } = { epoch: -1, batches: [] };
@@ -147,18 +147,20 @@ export function trainSft(
         tokens: nTok,
         tokens_per_s: processed / Math.max(dt, 1e-9),
       };
-      log.append(last);
-      if (store && (isLast || (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0))) {
-        assertParamsFinite(step, params, lastCheckpoint);
-        lastCheckpoint = store.save(step, params, opt.stateDict(), {
+      lastCheckpoint = endStep(
+        state,
+        params,
+        { step, total: totalSteps, checkpointEvery: cfg.checkpointEvery, logEvery: cfg.logEvery },
+        last,
+        lastCheckpoint,
+        () => ({
           trainer: "sft",
           rng: root.state(),
           dataPosition: { epoch, batchInEpoch: (local + 1) * cfg.gradAccum },
           config: cfg,
-          last,
-        });
-      }
-      if (options.onProgress && (isLast || step % cfg.logEvery === 0)) options.onProgress(step, totalSteps, last);
+        }),
+        options.onProgress,
+      );
     }
   } finally {
     log.close();

@@ -140,3 +140,43 @@ export function openTrainingState(
   const log = MetricsLog.open(options.outDir ? join(options.outDir, "metrics.jsonl") : null, startStep);
   return { opt, store, log, startStep, resumedFrom, lastCheckpoint, last };
 }
+
+/** What a trainer's checkpoint records besides weights and optimizer state (the metrics come from `endStep`). */
+export interface StepCheckpointMeta {
+  trainer: "sft" | "ppo" | "grpo";
+  rng: unknown;
+  dataPosition: Record<string, number>;
+  config: unknown;
+}
+
+/**
+ * A step's end, as every trainer does it: the metrics line is appended; on the last step or every `checkpointEvery`
+ * steps a checkpoint is saved (after refusing non-finite weights); every `logEvery` steps and on the last step
+ * `onProgress` is called. `meta` is only asked for when a checkpoint is written. Returns the newest checkpoint.
+ */
+export function endStep(
+  state: Pick<TrainingState, "opt" | "store" | "log">,
+  params: readonly Param[],
+  at: { step: number; total: number; checkpointEvery: number; logEvery: number },
+  last: StepMetrics,
+  lastCheckpoint: string | null,
+  meta: () => StepCheckpointMeta,
+  onProgress: ((step: number, total: number, metrics: StepMetrics) => void) | undefined,
+): string | null {
+  const { step, total } = at;
+  state.log.append(last);
+  const isLast = step === total;
+  if (state.store && (isLast || (at.checkpointEvery > 0 && step % at.checkpointEvery === 0))) {
+    assertParamsFinite(step, params, lastCheckpoint);
+    const m = meta();
+    lastCheckpoint = state.store.save(step, params, state.opt.stateDict(), {
+      trainer: m.trainer,
+      rng: m.rng,
+      dataPosition: m.dataPosition,
+      config: m.config,
+      last,
+    });
+  }
+  if (onProgress && (isLast || step % at.logEvery === 0)) onProgress(step, total, last);
+  return lastCheckpoint;
+}

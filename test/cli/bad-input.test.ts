@@ -5,24 +5,13 @@
 import { TOY_TASK } from "../fixtures/toy-task.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
+import { badInput, checksums, runMst } from "../cli-helpers.js";
 
-const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const ARMS_SPEC = join(REPO, "examples", "arms", "spec.yaml");
 const SAMPLES = readFileSync(join(REPO, "examples", "arms", "samples.jsonl"), "utf8")
@@ -31,31 +20,7 @@ const SAMPLES = readFileSync(join(REPO, "examples", "arms", "samples.jsonl"), "u
 const dir = mkdtempSync(join(tmpdir(), "mst-bad-input-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-function mst(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: "utf8",
-    cwd: dir,
-    env: { ...process.env, MST_DEBUG: "" },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-/** Exit code 2 with exactly one stderr line matching `re`. */
-function badInput(r: ReturnType<typeof mst>, re: RegExp): void {
-  assert.equal(r.code, 2, `exit code: ${r.err}`);
-  assert.equal(r.err.split("\n").filter(Boolean).length, 1, r.err);
-  assert.match(r.err, re);
-}
-
-/** SHA-256 of every file under `root` (relative path -> hash). */
-function checksums(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const f of readdirSync(root, { recursive: true }).map(String).sort()) {
-    const p = join(root, f);
-    if (statSync(p).isFile()) out[f] = createHash("sha256").update(readFileSync(p)).digest("hex");
-  }
-  return out;
-}
+const mst = (...args: string[]) => runMst(dir, args);
 
 test("mst arms never writes over its input and refuses a non-empty --out without --force", () => {
   const d1 = join(dir, "d1");

@@ -5,49 +5,17 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { badInput, checksums, runMst } from "../cli-helpers.js";
 
-const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "mst-export-out-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const SPEC = "task: sycophancy\npreset: micro\narms: [mst]\nseeds: [0]\nbaseSeeds: [0]\n";
 writeFileSync(join(dir, "syc.yaml"), SPEC);
 
-function mst(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: "utf8",
-    cwd: dir,
-    env: { ...process.env, MST_DEBUG: "" },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-function badInput(r: ReturnType<typeof mst>, re: RegExp): void {
-  assert.equal(r.code, 2, `exit code: ${r.err}`);
-  assert.equal(r.err.split("\n").filter(Boolean).length, 1, r.err);
-  assert.match(r.err, re);
-}
-function checksums(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const f of readdirSync(root, { recursive: true }).map(String).sort()) {
-    const p = join(root, f);
-    if (statSync(p).isFile()) out[f] = createHash("sha256").update(readFileSync(p)).digest("hex");
-  }
-  return out;
-}
+const mst = (...args: string[]) => runMst(dir, args);
 const exp = (out: string, ...more: string[]) =>
   mst("export", "--spec", "syc.yaml", "--target", "openrlhf", "--out", out, ...more);
 

@@ -12,7 +12,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MONITOR_YAML, writeExperiment } from "../tasks/custom/fixture.js";
+import { SFT_SPEC_HEAD, writeExperiment } from "../tasks/custom/fixture.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
@@ -48,15 +48,7 @@ async function runWithJudge(t: import("node:test").TestContext, policy: JudgePol
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   t.after(() => server.close());
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-  const { dir, spec } = writeExperiment(`task: custom
-arms: [baseline, mst]
-seeds: [0]
-baseSeeds: [0]
-overrides:
-  train: { samples: train.jsonl }
-  eval: { samples: eval.jsonl }
-${MONITOR_YAML}  trainer: { kind: sft }
-  judge:
+  const { dir, spec } = writeExperiment(`${SFT_SPEC_HEAD}  judge:
     kind: llm
     provider: { kind: openai-compatible, model: judge, baseURL: "${url}", retries: 0, structuredOutput: text }
     rubric: "Score the answer {output} to {prompt} from 0 to 1."

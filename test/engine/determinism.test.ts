@@ -6,7 +6,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
 import {
   NativeGemm,
   runnableIsas,
@@ -19,7 +18,7 @@ import { createModel } from "../../src/engine/model.js";
 import { AdamW } from "../../src/engine/optim.js";
 import { crossEntropyForward } from "../../src/engine/ops/cross-entropy.js";
 import { Rng } from "../../src/data/rng.js";
-import { missingMessage, systemDepsRequired } from "../system-deps.js";
+import { hasCompiler } from "./gemm-helpers.js";
 
 /**
  * sha256 of every parameter after 3 AdamW steps of the embedded-size model on fixed tokens. An intended change to the
@@ -66,17 +65,6 @@ test(
       assert.equal(one, EXPECTED, "the weights differ from the committed hash (see EXPECTED)");
   },
 );
-
-/** Whether a C compiler runs here (without one the native kernel is simply not built; CI requires one). */
-function hasCompiler(): boolean {
-  try {
-    execFileSync(process.env.CC?.trim() || "cc", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    if (systemDepsRequired) throw new Error(missingMessage("C compiler (cc)"));
-    return false;
-  }
-}
 
 test(
   "the same training run on the native gemm (every build this CPU runs, 1/2/3 threads) hashes as committed",

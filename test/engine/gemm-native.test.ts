@@ -5,9 +5,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -20,24 +19,10 @@ import {
   type Gemm,
 } from "../../src/engine/gemm/index.js";
 import { Rng } from "../../src/data/rng.js";
-import { missingMessage, systemDepsRequired } from "../system-deps.js";
+import { hasCompiler, productsHash, randn } from "./gemm-helpers.js";
 
-/**
- * Whether a C compiler runs here (the native kernel is optional: without one these tests have nothing to build);
- * under MST_REQUIRE_SYSTEM_DEPS=1 (.ci/run installed gcc) a missing one fails instead of skipping.
- */
-function hasCompiler(): boolean {
-  try {
-    execFileSync(process.env.CC?.trim() || "cc", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    if (systemDepsRequired) throw new Error(missingMessage("C compiler (cc)"));
-    return false;
-  }
-}
 const skip = !hasCompiler() ? "no C compiler here (CC or cc)" : !wasmGemmSupport().simd ? "no WebAssembly SIMD" : false;
 
-const randn = (r: Rng, n: number) => Float32Array.from({ length: n }, () => r.normal());
 const bitsOf = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString("hex");
 
 /** Hex of C after `g`'s product (or the reference's, for g = null), from the same inputs. */
@@ -122,26 +107,6 @@ test(
       );
   },
 );
-
-/** sha256 of the products of a fixed set of shapes (every transpose, K past one KC slice), large enough to thread. */
-function productsHash(g: Gemm): string {
-  const h = createHash("sha256");
-  const r = new Rng(11);
-  for (const [M, N, K] of [
-    [257, 129, 300],
-    [33, 515, 270],
-    [600, 40, 65],
-  ])
-    for (const tA of [false, true])
-      for (const tB of [false, true]) {
-        const A = randn(r, M * K);
-        const B = randn(r, K * N);
-        const C = randn(r, M * N);
-        g.sgemm(tA, tB, M, N, K, 0.7, A, tA ? M : K, B, tB ? K : N, 0.3, C, N);
-        h.update(new Uint8Array(C.buffer));
-      }
-  return h.digest("hex");
-}
 
 test("native at 1, 2 and 3 threads gives the wasm kernel's bits", { skip }, () => {
   const wasm = productsHash(new WasmGemm({ threads: 1 }));

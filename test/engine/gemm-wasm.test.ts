@@ -1,10 +1,10 @@
 /** The WebAssembly SIMD gemm against a float64 reference (every transpose, odd sizes), threads and fallbacks. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { chooseGemm, GemmChoiceError, sgemmTsAt, WasmGemm, wasmGemmSupport } from "../../src/engine/gemm/index.js";
 import { withoutCompiler } from "./without-compiler.js";
 import { Rng } from "../../src/data/rng.js";
+import { productsHash, randn } from "./gemm-helpers.js";
 
 const SIZES = [1, 3, 17, 65, 257];
 const support = wasmGemmSupport();
@@ -40,8 +40,6 @@ function reference(
     }
   return { ref, scale };
 }
-
-const randn = (r: Rng, n: number) => Float32Array.from({ length: n }, () => r.normal());
 
 test(
   "wasm gemm matches the float64 reference: every transpose case, sizes 1/3/17/65/257, alpha and beta",
@@ -135,26 +133,6 @@ test(
     assert.deepEqual(c, C);
   },
 );
-
-/** sha256 of the products of a fixed set of shapes (every transpose, K past one KC block) on gemm g. */
-function productsHash(g: WasmGemm): string {
-  const h = createHash("sha256");
-  const r = new Rng(11);
-  for (const [M, N, K] of [
-    [257, 129, 300],
-    [33, 515, 270],
-    [600, 40, 65],
-  ])
-    for (const tA of [false, true])
-      for (const tB of [false, true]) {
-        const A = randn(r, M * K);
-        const B = randn(r, K * N);
-        const C = randn(r, M * N);
-        g.sgemm(tA, tB, M, N, K, 0.7, A, tA ? M : K, B, tB ? K : N, 0.3, C, N);
-        h.update(new Uint8Array(C.buffer));
-      }
-  return h.digest("hex");
-}
 
 test(
   "2 and 3 threads give the same bits as 1 thread",

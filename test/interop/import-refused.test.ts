@@ -6,14 +6,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeSafetensors } from "../../src/engine/safetensors.js";
 import { exportSpec } from "../../src/interop/export.js";
 import { importRuns } from "../../src/interop/import.js";
 import { SYC_MICRO, specFile, tempDir } from "./helpers.js";
+import { checksums } from "../cli-helpers.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const JOBS = ["train-baseline-b0-s0", "train-mst-b0-s0", "train-shuffled-b0-s0"];
@@ -42,14 +42,6 @@ function loraWeights(): Uint8Array {
 }
 const GOOD = { r: 4, lora_alpha: 8, target_modules: ["q_proj", "v_proj"], peft_type: "LORA" };
 
-function checksums(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const f of readdirSync(root, { recursive: true }).map(String).sort()) {
-    const p = join(root, f);
-    if (statSync(p).isFile()) out[f] = createHash("sha256").update(readFileSync(p)).digest("hex");
-  }
-  return out;
-}
 const mst = (...args: string[]) =>
   spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", cwd: dir, env: { ...process.env, MST_DEBUG: "" } });
 

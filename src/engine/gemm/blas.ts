@@ -1,7 +1,7 @@
 /** Binds the system CBLAS `cblas_sgemm` (OpenBLAS on Linux, Accelerate on macOS) through koffi as a `Gemm`. */
 
 import { existsSync, readFileSync } from "node:fs";
-import type { Gemm } from "./types.js";
+import { sgemmFromAt, type Gemm } from "./types.js";
 import { BufferAddresses, loadKoffi, type KoffiModule } from "./koffi.js";
 
 /** Raised when `MST_BLAS` names a library that cannot be used, or a gemm call would read outside its arrays. */
@@ -57,6 +57,44 @@ export function checkExtent(
     );
 }
 
+/**
+ * The start every sgemmAt over native or wasm memory shares (BLAS, native, wasm). Returns true when the product is
+ * already done: an empty C (M or N = 0) is left alone; otherwise C's extent is checked, and K = 0 leaves only
+ * C = beta * C (beta = 0 overwrites, NaNs included; CBLAS would reject lda = 0 here). Before returning false it
+ * checks A's and B's extents as stored (transposed or not), so the kernel may address them.
+ */
+export function sgemmTrivialCase(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array, // op(A) (M,K) from A[aOff]; stored (M,lda) or (K,lda) when transA
+  aOff: number,
+  lda: number,
+  B: Float32Array, // op(B) (K,N) from B[bOff]; stored (K,ldb) or (N,ldb) when transB
+  bOff: number,
+  ldb: number,
+  beta: number,
+  C: Float32Array, // (M,ldc) from C[cOff]
+  cOff: number,
+  ldc: number,
+): boolean {
+  if (M === 0 || N === 0) return true;
+  checkExtent("C", C, cOff, M, N, ldc);
+  if (K === 0) {
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        const o = cOff + i * ldc + j;
+        C[o] = beta === 0 ? 0 : beta * C[o];
+      }
+    return true;
+  }
+  checkExtent("A", A, aOff, transA ? K : M, transA ? M : K, lda);
+  checkExtent("B", B, bOff, transB ? N : K, transB ? K : N, ldb);
+  return false;
+}
+
 /** A `Gemm` backed by a native CBLAS library; `threads` reflects the library's current setting. */
 export class BlasGemm implements Gemm {
   readonly name: string;
@@ -108,23 +146,7 @@ export class BlasGemm implements Gemm {
     return true;
   }
 
-  sgemm(
-    transA: boolean,
-    transB: boolean,
-    M: number,
-    N: number,
-    K: number,
-    alpha: number,
-    A: Float32Array, // op(A) (M,K); stored (M,lda) or (K,lda) when transA
-    lda: number,
-    B: Float32Array, // op(B) (K,N); stored (K,ldb) or (N,ldb) when transB
-    ldb: number,
-    beta: number,
-    C: Float32Array, // (M,ldc)
-    ldc: number,
-  ): void {
-    this.sgemmAt(transA, transB, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C, 0, ldc);
-  }
+  readonly sgemm: Gemm["sgemm"] = sgemmFromAt(this.sgemmAt.bind(this));
 
   sgemmAt(
     transA: boolean,
@@ -144,21 +166,7 @@ export class BlasGemm implements Gemm {
     cOff: number,
     ldc: number,
   ): void {
-    if (M === 0 || N === 0) return;
-    checkExtent("C", C, cOff, M, N, ldc);
-    if (K === 0) {
-      // CBLAS rejects lda = 0 here; the product is empty, so only the beta scaling remains.
-      for (let i = 0; i < M; i++)
-        for (let j = 0; j < N; j++) {
-          const o = cOff + i * ldc + j;
-          C[o] = beta === 0 ? 0 : beta * C[o];
-        }
-      return;
-    }
-    if (transA) checkExtent("A", A, aOff, K, M, lda);
-    else checkExtent("A", A, aOff, M, K, lda);
-    if (transB) checkExtent("B", B, bOff, N, K, ldb);
-    else checkExtent("B", B, bOff, K, N, ldb);
+    if (sgemmTrivialCase(transA, transB, M, N, K, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc)) return;
     const ta = transA ? CBLAS_TRANS : CBLAS_NO_TRANS;
     const tb = transB ? CBLAS_TRANS : CBLAS_NO_TRANS;
     if (this.fnAddr !== null) {

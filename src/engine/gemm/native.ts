@@ -4,8 +4,8 @@
  */
 
 import { availableParallelism } from "node:os";
-import type { Gemm } from "./types.js";
-import { checkExtent } from "./blas.js";
+import { sgemmFromAt, type Gemm } from "./types.js";
+import { sgemmTrivialCase } from "./blas.js";
 import { BufferAddresses, loadKoffi } from "./koffi.js";
 import { buildNative, detectIsa, type NativeBuild, type NativeIsa } from "./native-build.js";
 import { sgemmOrderedAt } from "./reference.js";
@@ -96,23 +96,7 @@ export class NativeGemm implements Gemm {
     }
   }
 
-  sgemm(
-    transA: boolean,
-    transB: boolean,
-    M: number,
-    N: number,
-    K: number,
-    alpha: number,
-    A: Float32Array,
-    lda: number,
-    B: Float32Array,
-    ldb: number,
-    beta: number,
-    C: Float32Array,
-    ldc: number,
-  ): void {
-    this.sgemmAt(transA, transB, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C, 0, ldc);
-  }
+  readonly sgemm: Gemm["sgemm"] = sgemmFromAt(this.sgemmAt.bind(this));
 
   sgemmAt(
     transA: boolean,
@@ -132,18 +116,7 @@ export class NativeGemm implements Gemm {
     cOff: number,
     ldc: number,
   ): void {
-    if (M === 0 || N === 0) return;
-    checkExtent("C", C, cOff, M, N, ldc);
-    if (K === 0) {
-      for (let i = 0; i < M; i++)
-        for (let j = 0; j < N; j++) {
-          const o = cOff + i * ldc + j;
-          C[o] = beta === 0 ? 0 : beta * C[o];
-        }
-      return;
-    }
-    checkExtent("A", A, aOff, transA ? K : M, transA ? M : K, lda);
-    checkExtent("B", B, bOff, transB ? N : K, transB ? K : N, ldb);
+    if (sgemmTrivialCase(transA, transB, M, N, K, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc)) return;
     const threads = this.threadCount > 1 && M * N * K >= THREAD_MIN_MACS ? this.threadCount : 1;
     // the extents were checked above, so these addresses stay inside live, non-detached arrays
     const pa = this.addresses.of(A) + 4 * aOff;

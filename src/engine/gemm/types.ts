@@ -49,3 +49,9 @@ export interface Gemm {
     ldc: number,
   ): void;
 }
+
+/** A backend's `sgemm` from its `sgemmAt`: every matrix at the start of its array (or view). */
+export function sgemmFromAt(sgemmAt: Gemm["sgemmAt"]): Gemm["sgemm"] {
+  return (transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) =>
+    sgemmAt(transA, transB, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C, 0, ldc);
+}

@@ -1,6 +1,6 @@
 /** Portable matrix product in TypeScript: the fallback when no system BLAS is found, and the reference in parity tests. */
 
-import type { Gemm } from "./types.js";
+import { sgemmFromAt, type Gemm } from "./types.js";
 
 /**
  * Row-major C = alpha * op(A) @ op(B) + beta * C, where op(X) is X or X^T, each matrix starting at an element
@@ -62,23 +62,7 @@ export function sgemmTsAt(
 }
 
 /** `sgemmTsAt` with every matrix at the start of its array (or view). */
-export function sgemmTs(
-  transA: boolean,
-  transB: boolean,
-  M: number,
-  N: number,
-  K: number,
-  alpha: number,
-  A: Float32Array,
-  lda: number,
-  B: Float32Array,
-  ldb: number,
-  beta: number,
-  C: Float32Array,
-  ldc: number,
-): void {
-  sgemmTsAt(transA, transB, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C, 0, ldc);
-}
+export const sgemmTs: Gemm["sgemm"] = sgemmFromAt(sgemmTsAt);
 
 /** The TypeScript kernel as a `Gemm`. */
 export const tsGemm: Gemm = { name: "typescript", threads: 1, sgemm: sgemmTs, sgemmAt: sgemmTsAt };

@@ -4,12 +4,12 @@
  */
 
 import { availableParallelism } from "node:os";
-import type { Gemm } from "./types.js";
+import { sgemmFromAt, type Gemm } from "./types.js";
 import { gemmModuleBytes, type GemmKernels } from "../wasm/gemm-kernels.js";
 import { gemmBlocked, SCRATCH_BYTES, type WasmProduct } from "../wasm/gemm-blocked.js";
 import { GemmPool } from "../wasm/gemm-pool.js";
 import { wasm, type WasmMemory, type WasmModule } from "../wasm/wasm-api.js";
-import { checkExtent } from "./blas.js";
+import { sgemmTrivialCase } from "./blas.js";
 import { arenaOf } from "../wasm/arena.js";
 import { compileKernels, type WasmFeature } from "../wasm/compile.js";
 
@@ -186,23 +186,7 @@ export class WasmGemm implements Gemm {
     return s;
   }
 
-  sgemm(
-    transA: boolean,
-    transB: boolean,
-    M: number,
-    N: number,
-    K: number,
-    alpha: number,
-    A: Float32Array,
-    lda: number,
-    B: Float32Array,
-    ldb: number,
-    beta: number,
-    C: Float32Array,
-    ldc: number,
-  ): void {
-    this.sgemmAt(transA, transB, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C, 0, ldc);
-  }
+  readonly sgemm: Gemm["sgemm"] = sgemmFromAt(this.sgemmAt.bind(this));
 
   sgemmAt(
     transA: boolean,
@@ -222,20 +206,9 @@ export class WasmGemm implements Gemm {
     cOff: number,
     ldc: number,
   ): void {
-    if (M === 0 || N === 0) return;
-    checkExtent("C", C, cOff, M, N, ldc);
-    if (K === 0) {
-      for (let i = 0; i < M; i++)
-        for (let j = 0; j < N; j++) {
-          const o = cOff + i * ldc + j;
-          C[o] = beta === 0 ? 0 : beta * C[o];
-        }
-      return;
-    }
+    if (sgemmTrivialCase(transA, transB, M, N, K, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc)) return;
     const [ar, ac] = transA ? [K, M] : [M, K];
     const [br, bc] = transB ? [N, K] : [K, N];
-    checkExtent("A", A, aOff, ar, ac, lda);
-    checkExtent("B", B, bOff, br, bc, ldb);
     // Where to compute: products big enough for threads go to the gemm's own memory (the workers share it); others
     // to C's arena memory when it has one (C and the arena operands stay in place), else the own memory.
     const threaded = this.threadCount > 1 && M * N * K >= THREAD_MIN_MACS;

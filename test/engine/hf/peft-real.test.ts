@@ -24,7 +24,7 @@ import { readSafetensors, writeSafetensors } from "../../../src/engine/safetenso
 import { trainSft } from "../../../src/train/sft.js";
 import { bringAdapter } from "../../../src/interop/adapter-io.js";
 import { skipUnlessPython } from "../../python-env.js";
-import { TINY, writeTinyTokenizer } from "./tiny-hf.js";
+import { LLAMA3_ROPE, TINY, writeTinyTokenizer } from "./tiny-hf.js";
 import { flat, hfRef, maxAbsDiff } from "./transformers-ref.js";
 
 const CLI = fileURLToPath(new URL("../../../src/cli/main.js", import.meta.url));
@@ -32,13 +32,6 @@ const skip = skipUnlessPython("torch", "transformers", "peft");
 
 const B = 2;
 const T = 24;
-const LLAMA3_ROPE = {
-  rope_type: "llama3",
-  factor: 4.0,
-  low_freq_factor: 1.0,
-  high_freq_factor: 4.0,
-  original_max_position_embeddings: 16,
-};
 /** PEFT features mst does not apply, each made by the real peft: the key the refusal must name. */
 const FEATURES: [string, Record<string, unknown>, RegExp][] = [
   ["lora-bias", { lora_bias: true }, /lora_bias/],

@@ -14,6 +14,15 @@ export type TinyKind = "llama3" | "qwen2";
 /** Dimensions shared by both families: GQA with 4 query and 2 key/value heads of size 8. */
 export const TINY = { vocab: 48, hidden: 32, heads: 4, kvHeads: 2, layers: 2, ffn: 40 };
 
+/** Llama 3 rope scaling with original_max_position_embeddings 16, so short test sequences reach the scaled part. */
+export const LLAMA3_ROPE = {
+  rope_type: "llama3",
+  factor: 4.0,
+  low_freq_factor: 1.0,
+  high_freq_factor: 4.0,
+  original_max_position_embeddings: 16,
+};
+
 export function tinyConfig(kind: TinyKind): Record<string, unknown> {
   const common = {
     vocab_size: TINY.vocab,

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { Rng } from "../../../src/data/rng.js";
 import { loadModelDir } from "../../../src/engine/hf/model-dir.js";
 import { skipUnlessPython } from "../../python-env.js";
-import { TINY, writeTinyTokenizer } from "./tiny-hf.js";
+import { LLAMA3_ROPE, TINY, writeTinyTokenizer } from "./tiny-hf.js";
 import { flat, hfRef, maxAbsDiff } from "./transformers-ref.js";
 
 const CLI = fileURLToPath(new URL("../../../src/cli/main.js", import.meta.url));
@@ -23,13 +23,6 @@ const skip = skipUnlessPython("torch", "transformers");
 const B = 2;
 /** Past the llama3 cases' original_max_position_embeddings (16): the scaled frequencies act on every position. */
 const T = 40;
-const LLAMA3_ROPE = {
-  rope_type: "llama3",
-  factor: 4.0,
-  low_freq_factor: 1.0,
-  high_freq_factor: 4.0,
-  original_max_position_embeddings: 16,
-};
 
 interface Case {
   name: string;

@@ -9,20 +9,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SpecError } from "../../../src/run/errors.js";
 import { loadSpecFile, resolveSpec } from "../../../src/run/spec.js";
-import { MONITOR_YAML, writeExperiment } from "./fixture.js";
-
-function spec(edit: (s: string) => string = (s) => s): string {
-  return edit(`task: custom
-arms: [baseline, mst]
-seeds: [0]
-baseSeeds: [0]
-overrides:
-  train: { samples: train.jsonl }
-  eval: { samples: eval.jsonl }
-${MONITOR_YAML}  trainer: { kind: sft }
-  judge: { kind: exact-match, field: answer }
-`);
-}
+import { sftSpec as spec, writeExperiment } from "./fixture.js";
 
 async function specError(text: string, after?: (dir: string) => void): Promise<SpecError> {
   const { dir, spec: file } = writeExperiment(text);

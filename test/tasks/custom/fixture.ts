@@ -39,6 +39,26 @@ export const MONITOR_YAML = `  monitor:
     pretrain: { maxSteps: 4, batchSize: 8, maxLength: 24 }
 `;
 
+/**
+ * A valid custom spec up to its judge: arms, seeds, the sample files, the monitor and an SFT trainer. Line 6 is
+ * `  train: ...`, line 7 `  eval: ...`.
+ */
+export const SFT_SPEC_HEAD = `task: custom
+arms: [baseline, mst]
+seeds: [0]
+baseSeeds: [0]
+overrides:
+  train: { samples: train.jsonl }
+  eval: { samples: eval.jsonl }
+${MONITOR_YAML}  trainer: { kind: sft }
+`;
+
+/** A valid custom spec (SFT, exact-match judge on `answer`); `edit` changes its text. */
+export function sftSpec(edit: (s: string) => string = (s) => s): string {
+  return edit(`${SFT_SPEC_HEAD}  judge: { kind: exact-match, field: answer }
+`);
+}
+
 /** Writes the experiment's files into a fresh folder: train.jsonl, eval.jsonl, corpus.jsonl and `spec.yaml` (the given text). */
 export function writeExperiment(spec: string, extra: Record<string, string> = {}): { dir: string; spec: string } {
   const dir = mkdtempSync(join(tmpdir(), "mst-custom-"));

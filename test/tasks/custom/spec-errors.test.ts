@@ -6,24 +6,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SpecError } from "../../../src/run/errors.js";
 import { loadSpecFile, resolveSpec } from "../../../src/run/spec.js";
-import { MONITOR_YAML, writeExperiment } from "./fixture.js";
+import { sftSpec as spec, writeExperiment } from "./fixture.js";
 import type { CustomConfig } from "../../../src/tasks/custom/config.js";
 import { monitorOf } from "../../../src/tasks/custom/monitor.js";
 import { createMonitorLabeler } from "../../../src/monitor/monitor.js";
-
-/** A valid spec; `edit` changes its text. Line 6 is `  train: ...`, line 7 `  eval: ...`. */
-function spec(edit: (s: string) => string = (s) => s): string {
-  return edit(`task: custom
-arms: [baseline, mst]
-seeds: [0]
-baseSeeds: [0]
-overrides:
-  train: { samples: train.jsonl }
-  eval: { samples: eval.jsonl }
-${MONITOR_YAML}  trainer: { kind: sft }
-  judge: { kind: exact-match, field: answer }
-`);
-}
 
 async function specError(
   text: string,

@@ -42,7 +42,10 @@ export async function writeRunReport(runDir: string): Promise<{ html: string; ma
   const env: Json | undefined = existsSync(envFile) ? readJsonFile(envFile, JsonSchema) : undefined;
   const task = await taskOf(spec, results);
   const st = await runStatus(runDir);
-  const status = st.total > 0 ? `${st.status} (${st.done}/${st.total} jobs)` : st.status;
+  // the report describes the results it draws: a live lock (most often this very run writing its report) says
+  // nothing about them, so the status shown is what the finished jobs and results.json (read above) make it
+  const shown = st.status === "running" ? (st.done === st.total ? "complete" : "partial") : st.status;
+  const status = st.total > 0 ? `${shown} (${st.done}/${st.total} jobs)` : shown;
   const meta = { title: task?.title, description: task?.description, runDir, status, spec, env };
   const html = join(runDir, RUN_FILES.report);
   const markdown = join(runDir, RUN_FILES.summary);

@@ -94,6 +94,8 @@ test("a run killed with SIGKILL resumes to the same results.json as an uninterru
   for (const id of partial) assert.ok(!existsSync(join(dir, "jobs", id, "stale-marker")), `${id} not cleared`);
   assert.ok(existsSync(join(dir, "report.html")));
   assert.ok(existsSync(join(dir, "summary.md")));
+  // the summary the run wrote while it still held its own lock says what its results are, not "running"
+  assert.match(readFileSync(join(dir, "summary.md"), "utf8"), /^Status: complete \(\d+\/\d+ jobs\)$/m);
 
   // `mst runs ROOT` lists both runs as complete with their headline numbers.
   const ls = spawnSync(process.execPath, [CLI, "runs", root], { encoding: "utf8" });

@@ -22,7 +22,7 @@ import {
 import { withAbsoluteCheckpoint } from "./checkpoint-path.js";
 import { checkArms, planExperiment } from "./plan.js";
 import { summarizeExperiment } from "./summary.js";
-import type { ConfigContext, JobContext, JobSpec, Task } from "./task.js";
+import type { JobContext, JobSpec, Task } from "./task.js";
 import { runTrainJob } from "./train-job.js";
 
 /** Thrown when a job's params or result break its schema; names the job (and the file, when read from disk). */

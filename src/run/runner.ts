@@ -185,7 +185,10 @@ async function execute(
   process.once("SIGINT", onInterrupt);
   try {
     progress.message(`run directory: ${runDir}`);
-    counts = slurm !== null ? await slurm.run() : await runJobs(plan, { ...schedule, jobs, onWorkers: (pids) => lock.workers(pids) });
+    counts =
+      slurm !== null
+        ? await slurm.run()
+        : await runJobs(plan, { ...schedule, jobs, onWorkers: (pids) => lock.workers(pids) });
   } finally {
     process.removeListener("SIGINT", onInterrupt);
     progress.stop();

@@ -41,6 +41,7 @@ export interface LayerBufs {
 /** What the buffers depend on besides N. */
 export interface ActsShape {
   C: number;
+  H: number; // query heads
   kvDim: number; // KVH*hd
   F: number;
   V: number;
@@ -138,7 +139,7 @@ export class GradScratch {
   readonly dup: Float32Array; // (N,F)
   readonly dhmid: Float32Array; // (N,F)
   readonly dlnf: Float32Array; // (N,C)
-  readonly datt: Float32Array; // (T,T)
+  readonly datt: Float32Array; // (H,T,T): one batch row's heads
   readonly loraDa: Float32Array; // (N,rmax)
   readonly loraDh: Float32Array; // (N,max IC) only with dropout
 
@@ -155,7 +156,7 @@ export class GradScratch {
     this.dup = f(N * s.F);
     this.dhmid = f(N * s.F);
     this.dlnf = f(N * s.C);
-    this.datt = f(T * T);
+    this.datt = f(s.H * T * T);
     const rmax = Math.max(0, ...s.lora.map((t) => t.r));
     const icmax = Math.max(0, ...s.lora.map((t) => t.IC));
     this.loraDa = f(N * rmax);

@@ -426,7 +426,16 @@ export class LlamaModel implements CausalLM {
       this.loraCfg === null
         ? []
         : this.loraCfg.targets.map((t) => ({ target: t, IC: t === "down_proj" ? c.dFf : c.dModel, r }));
-    return { C: c.dModel, kvDim: c.nKvHeads * hd, F: c.dFf, V: c.vocabSize, nLayers: c.nLayers, lora, dropout };
+    return {
+      C: c.dModel,
+      H: c.nHeads,
+      kvDim: c.nKvHeads * hd,
+      F: c.dFf,
+      V: c.vocabSize,
+      nLayers: c.nLayers,
+      lora,
+      dropout,
+    };
   }
 
   /** One projection with its adapter: out = inp W^T (+ s B A drop(inp)), added into out with `accumulate`. */

@@ -87,6 +87,97 @@ test(
 );
 
 test(
+  "both native paths (packed panels, operands in place) give the reference bits: every row tail, edge width and transpose",
+  { skip },
+  () => {
+    const builds = runnableIsas().map((isa) => new NativeGemm({ isa }));
+    const r = new Rng(29);
+    let cases = 0;
+    try {
+      // rows 1..13: every tail of 4-, 8- and 12-row tiles; columns around one and two vectors of 4, 8 and 16 lanes
+      for (const M of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+        for (const [N, K] of [
+          [1, 5],
+          [7, 257],
+          [8, 3],
+          [9, 16],
+          [17, 40],
+          [33, 1],
+        ])
+          for (const tA of [false, true])
+            for (const tB of [false, true]) {
+              const A = randn(r, M * K);
+              const B = randn(r, K * N);
+              const C = randn(r, M * N);
+              const ref = product(null, tA, tB, M, N, K, 0.7, A, B, 0.4, C);
+              for (const g of builds)
+                for (const path of [1, 2] as const) {
+                  g.forcePath(path);
+                  const what = `${g.isa} ${path === 1 ? "packed" : "direct"} M${M} N${N} K${K} tA=${tA} tB=${tB}`;
+                  assert.equal(product(g, tA, tB, M, N, K, 0.7, A, B, 0.4, C), ref, what);
+                }
+              cases++;
+            }
+    } finally {
+      for (const g of builds) g.forcePath(0);
+    }
+    assert.equal(cases, 13 * 6 * 4);
+  },
+);
+
+test("a batch of products equals them one by one, in order where they add into the same C", { skip }, () => {
+  const g = new NativeGemm();
+  const wasm = new WasmGemm({ threads: 1 });
+  const r = new Rng(31);
+  const [M, N, K, count] = [18, 16, 18, 6];
+  const A = randn(r, 200 * 64);
+  const B = randn(r, 200 * 64);
+  const C0 = randn(r, 40 * 64);
+  // heads 0-2 and 3-5 share their C (grouped KV heads add into one dk): the order of the adds is part of the bits
+  const aOffs = Int32Array.from([0, 5, 100, 7, 3000, 64]);
+  const bOffs = Int32Array.from([1, 2, 3, 900, 17, 0]);
+  const cOffs = Int32Array.from([0, 0, 0, 16, 16, 16]);
+  for (const [tA, tB] of [
+    [false, true],
+    [true, false],
+  ] as const) {
+    const [lda, ldb, ldc] = [tA ? 40 : 64, tB ? 64 : 32, 32];
+    const expected = C0.slice();
+    for (let i = 0; i < count; i++)
+      sgemmOrderedAt(tA, tB, M, N, K, 0.5, A, aOffs[i], lda, B, bOffs[i], ldb, 1, expected, cOffs[i], ldc);
+    for (const backend of [g, wasm] as Gemm[]) {
+      const C = C0.slice();
+      backend.sgemmBatchAt(count, tA, tB, M, N, K, 0.5, A, aOffs, lda, B, bOffs, ldb, 1, C, cOffs, ldc);
+      assert.equal(bitsOf(C), bitsOf(expected), `${backend.name} tA=${tA} tB=${tB}`);
+    }
+  }
+  // an offset past the array's end is refused before the kernel runs
+  assert.throws(
+    () =>
+      g.sgemmBatchAt(
+        2,
+        false,
+        false,
+        M,
+        N,
+        K,
+        1,
+        A,
+        Int32Array.from([0, A.length]),
+        64,
+        B,
+        bOffs,
+        32,
+        0,
+        C0,
+        cOffs,
+        32,
+      ),
+    /A/,
+  );
+});
+
+test(
   "AVX2 and AVX-512 builds give identical bits (where the CPU runs AVX-512)",
   { skip: skip || (!runnableIsas().includes("avx512") && "this CPU has no AVX-512 (see /proc/cpuinfo)") },
   () => {

@@ -211,7 +211,7 @@ test("attention (GQA 4 query heads / 2 kv heads): gradients, causality, cached f
   const dq = new Float32Array(q.length);
   const dk = new Float32Array(k.length);
   const dv = new Float32Array(v.length);
-  attentionBackward(dq, dk, dv, new Float32Array(T * T), R, q, k, v, att, B, T, H, KVH, hd);
+  attentionBackward(dq, dk, dv, new Float32Array(H * T * T), R, q, k, v, att, B, T, H, KVH, hd);
   check(
     "attention",
     [

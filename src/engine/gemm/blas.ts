@@ -1,7 +1,7 @@
 /** Binds the system CBLAS `cblas_sgemm` (OpenBLAS on Linux, Accelerate on macOS) through koffi as a `Gemm`. */
 
 import { existsSync, readFileSync } from "node:fs";
-import { sgemmFromAt, type Gemm } from "./types.js";
+import { sgemmBatchFromAt, sgemmFromAt, type Gemm } from "./types.js";
 import { BufferAddresses, loadKoffi, type KoffiModule } from "./koffi.js";
 
 /** Raised when `MST_BLAS` names a library that cannot be used, or a gemm call would read outside its arrays. */
@@ -147,6 +147,7 @@ export class BlasGemm implements Gemm {
   }
 
   readonly sgemm: Gemm["sgemm"] = sgemmFromAt(this.sgemmAt.bind(this));
+  readonly sgemmBatchAt: Gemm["sgemmBatchAt"] = sgemmBatchFromAt(this.sgemmAt.bind(this));
 
   sgemmAt(
     transA: boolean,

@@ -43,6 +43,15 @@
 #define MC 144        /* rows of A packed at once (L2); the packed block is padded to whole MR panels */
 #define NC 512        /* columns of B packed at once (L2/L3) */
 #define MAX_THREADS 64
+/*
+ * Products that skip the panels (direct() below): few rows, few columns, a shallow k, or few multiply-adds in all.
+ * Set from timings of both paths on the avx512 build (2026-12-07, AMD EPYC Zen 4, 1 thread): the direct path was
+ * as fast or faster on every shape inside these bounds, the panels faster on large products with many columns.
+ */
+#define DIRECT_MAX_M 32
+#define DIRECT_MAX_N 64
+#define DIRECT_MAX_K 16
+#define DIRECT_MAX_MNK (1L << 23)
 
 typedef float vf __attribute__((vector_size(VW * 4)));
 /* the same vector type at 4-byte alignment: loads and stores of C rows at any column */
@@ -106,28 +115,30 @@ static void pack_b(const product *p, int j0, int nc, int p0, int kc, float *dst)
 }
 
 /*
- * One micro-tile of MRN <= MR rows (MRN a compile-time constant, so the accumulators stay in registers):
- * acc[i][v] = sum over the slice of a(i, k) * b(k, v) (multiply, then add), then the C update on the rows x cols valid
- * part at c. mode 0: C = acc * alpha; mode 1: C = C * beta + acc * alpha. Whole rows of NR columns are stored as
- * vectors, a partial last column block element by element; the operations per element are the same either way.
+ * One micro-tile of MRN <= MR rows by NVN <= NV vectors (both compile-time constants, so the accumulators stay in
+ * registers): acc[i][v] = sum over the slice of a(i, k) * b(k, v) (multiply, then add), then the C update on the
+ * rows x cols valid part at c. a(i, k) is a[i * ars + k * acs] and b(k, v) the vector at b + k * bs + v * VW: packed
+ * panels (ars 1, acs MR, bs NR) or the operands in place (direct products below). mode 0: C = acc * alpha; mode 1:
+ * C = C * beta + acc * alpha. Whole rows of NVN vectors are stored as vectors, a partial last column block element by
+ * element; the operations per element are the same either way.
  */
-static inline __attribute__((always_inline)) void micro_rows(const int MRN, int kc, const float *pa, const float *pb,
-                                                              float *c, int ldc, int rows, int cols, int mode,
-                                                              float alpha, float beta) {
+static inline __attribute__((always_inline)) void tile(const int MRN, const int NVN, int kc, const float *a, size_t ars,
+                                                        size_t acs, const float *b, size_t bs, float *c, int ldc,
+                                                        int rows, int cols, int mode, float alpha, float beta) {
   vf acc[MR][NV];
   for (int i = 0; i < MRN; i++)
-    for (int v = 0; v < NV; v++) acc[i][v] = (vf){0};
+    for (int v = 0; v < NVN; v++) acc[i][v] = (vf){0};
   for (int k = 0; k < kc; k++) {
-    vf b[NV];
-    for (int v = 0; v < NV; v++) b[v] = *(const vf *)(pb + k * NR + v * VW);
+    vf bv[NV];
+    for (int v = 0; v < NVN; v++) bv[v] = *(const vfu *)(b + k * bs + v * VW);
     for (int i = 0; i < MRN; i++) {
-      const float a = pa[k * MR + i];
-      for (int v = 0; v < NV; v++) acc[i][v] = acc[i][v] + b[v] * a;
+      const float av = a[i * ars + k * acs];
+      for (int v = 0; v < NVN; v++) acc[i][v] = acc[i][v] + bv[v] * av;
     }
   }
-  if (cols == NR) {
+  if (cols == NVN * VW) {
     for (int i = 0; i < MRN && i < rows; i++)
-      for (int v = 0; v < NV; v++) {
+      for (int v = 0; v < NVN; v++) {
         vfu *cp = (vfu *)(c + (size_t)i * ldc + v * VW);
         if (mode) *cp = *cp * beta + acc[i][v] * alpha;
         else *cp = acc[i][v] * alpha;
@@ -136,7 +147,7 @@ static inline __attribute__((always_inline)) void micro_rows(const int MRN, int 
   }
   float tmp[MR][NR] __attribute__((aligned(64)));
   for (int i = 0; i < MRN; i++)
-    for (int v = 0; v < NV; v++) *(vf *)&tmp[i][v * VW] = acc[i][v];
+    for (int v = 0; v < NVN; v++) *(vf *)&tmp[i][v * VW] = acc[i][v];
   for (int i = 0; i < rows; i++)
     for (int j = 0; j < cols; j++) {
       float *cp = c + (size_t)i * ldc + j;
@@ -144,28 +155,34 @@ static inline __attribute__((always_inline)) void micro_rows(const int MRN, int 
     }
 }
 
-/* A micro-tile of `rows` rows: the smallest multiple of 4 rows that covers them (skinny products: decode steps). */
+/* A packed micro-tile of `rows` rows: the smallest multiple of 4 rows that covers them (the panel is zero-padded). */
 static void micro(int kc, const float *pa, const float *pb, float *c, int ldc, int rows, int cols, int mode,
                   float alpha, float beta) {
 #if MR > 8
-  if (rows > 8) micro_rows(MR, kc, pa, pb, c, ldc, rows, cols, mode, alpha, beta);
+  if (rows > 8) tile(MR, NV, kc, pa, 1, MR, pb, NR, c, ldc, rows, cols, mode, alpha, beta);
   else
 #endif
 #if MR > 4
-  if (rows > 4) micro_rows(MR > 8 ? 8 : MR, kc, pa, pb, c, ldc, rows, cols, mode, alpha, beta);
+  if (rows > 4) tile(MR > 8 ? 8 : MR, NV, kc, pa, 1, MR, pb, NR, c, ldc, rows, cols, mode, alpha, beta);
   else
 #endif
-    micro_rows(4, kc, pa, pb, c, ldc, rows, cols, mode, alpha, beta);
+    tile(4, NV, kc, pa, 1, MR, pb, NR, c, ldc, rows, cols, mode, alpha, beta);
 }
 
 /* Per-thread packing buffers, allocated on a thread's first product. */
-static _Thread_local float *scratch_a, *scratch_b;
+static _Thread_local float *scratch_a, *scratch_b, *scratch_e;
 
 static int ensure_scratch(void) {
   if (scratch_a) return 1;
   scratch_a = aligned_alloc(64, sizeof(float) * KC * ((MC + MR - 1) / MR) * MR);
   scratch_b = aligned_alloc(64, sizeof(float) * KC * ((NC + NR - 1) / NR) * NR);
-  return scratch_a && scratch_b;
+  scratch_e = aligned_alloc(64, sizeof(float) * KC * NR);
+  if (!(scratch_a && scratch_b && scratch_e)) {
+    free(scratch_a), free(scratch_b), free(scratch_e);
+    scratch_a = scratch_b = scratch_e = NULL;
+    return 0;
+  }
+  return 1;
 }
 
 /* Rows r0..r1, columns c0..c1 of C, Goto's loop order (as gemm-blocked.ts; any range gives the same bits). */
@@ -193,6 +210,86 @@ static void blocked(const product *p, int r0, int r1, int c0, int c1) {
   }
 }
 
+/* ---- direct products: nothing packed into panels ---- */
+
+/*
+ * Small and skinny products (attention heads, LoRA's rank-r factors, decode steps) spend longer packing than
+ * multiplying. Here op(A) is read in place whatever its transpose, op(B) in place when it is stored row-major (not
+ * transB), else transposed once per KC x NC block into the scratch; only a partial last column block is copied into
+ * a zero-padded tile (so no load reads past the operand). Same slices, same per-element operations: same bits.
+ */
+
+/* A tile of exactly `rows` rows (nothing past them is read: the operand may end there), NVN vectors wide. */
+#define TILE_CASE(n)                                                                                                  \
+  case n:                                                                                                             \
+    if (nvn == NV) tile(n, NV, kc, a, ars, acs, b, bs, c, ldc, rows, cols, mode, alpha, beta);                        \
+    else tile(n, 1, kc, a, ars, acs, b, bs, c, ldc, rows, cols, mode, alpha, beta);                                   \
+    break;
+static void direct_tile(int rows, int nvn, int kc, const float *a, size_t ars, size_t acs, const float *b, size_t bs,
+                        float *c, int ldc, int cols, int mode, float alpha, float beta) {
+  switch (rows) {
+    TILE_CASE(1) TILE_CASE(2) TILE_CASE(3) TILE_CASE(4)
+#if MR > 4
+    TILE_CASE(5) TILE_CASE(6) TILE_CASE(7) TILE_CASE(8)
+#endif
+#if MR > 8
+    TILE_CASE(9) TILE_CASE(10) TILE_CASE(11) TILE_CASE(12)
+#endif
+  }
+}
+#undef TILE_CASE
+
+/*
+ * Rows r0..r1, columns c0..c1 of C with op(A) in place (as blocked(): any range gives the same bits). A stored-
+ * transposed B is still packed into NR-column panels: transposing into them is what a strided read of B would cost
+ * on every row tile instead of once.
+ */
+static void direct(const product *p, int r0, int r1, int c0, int c1) {
+  const size_t ars = p->transA ? 1 : (size_t)p->lda, acs = p->transA ? (size_t)p->lda : 1;
+  for (int jc = c0; jc < c1; jc += NC) {
+    int nc = c1 - jc < NC ? c1 - jc : NC;
+    int nfull = nc / NR * NR, edge = nc - nfull;
+    int nve = edge > VW ? NV : 1; /* vectors the last column tile needs */
+    for (int pc = 0; pc < p->K; pc += KC) {
+      int kc = p->K - pc < KC ? p->K - pc : KC;
+      const float *b, *be; /* the full column tiles from b (stride bs, tile jr at b + jr * bt), the edge tile at be */
+      size_t bs, bt;
+      if (p->transB) {
+        pack_b(p, jc, nc, pc, kc, scratch_b); /* panels zero-padded past nc */
+        b = scratch_b, bs = NR, bt = kc;
+        be = scratch_b + (size_t)nfull * kc;
+      } else {
+        b = p->B + (size_t)pc * p->ldb + jc, bs = (size_t)p->ldb, bt = 1;
+        if (edge)
+          for (int k = 0; k < kc; k++)
+            for (int j = 0; j < nve * VW; j++) scratch_e[k * NR + j] = j < edge ? b[k * bs + nfull + j] : 0.0f;
+        be = scratch_e;
+      }
+      int first = pc == 0;
+      int mode = first && p->beta == 0.0f ? 0 : 1;
+      float beta = first ? p->beta : 1.0f;
+      for (int ir = r0; ir < r1; ir += MR) {
+        int rows = r1 - ir < MR ? r1 - ir : MR;
+        const float *a = p->transA ? p->A + (size_t)pc * p->lda + ir : p->A + (size_t)ir * p->lda + pc;
+        float *c = p->C + (size_t)ir * p->ldc + jc;
+        for (int jr = 0; jr < nfull; jr += NR)
+          direct_tile(rows, NV, kc, a, ars, acs, b + jr * bt, bs, c + jr, p->ldc, NR, mode, p->alpha, beta);
+        if (edge) direct_tile(rows, nve, kc, a, ars, acs, be, NR, c + nfull, p->ldc, edge, mode, p->alpha, beta);
+      }
+    }
+  }
+}
+
+/* Which path a product takes: forced by mst_gemm_force_path (tests, bench), else by size. */
+static int forced_path; /* 0 by size, 1 packed, 2 direct */
+
+static int use_direct(const product *p) {
+  if (forced_path) return forced_path == 2;
+  /* packing pays off once each packed panel is reused enough: many rows and columns */
+  return p->M <= DIRECT_MAX_M || p->N <= DIRECT_MAX_N || p->K <= DIRECT_MAX_K ||
+         (long)p->M * p->N * p->K <= DIRECT_MAX_MNK;
+}
+
 /* ---- threads: a small pool; each thread takes one contiguous range of whole micro-tiles of C, never of k ---- */
 
 static struct {
@@ -213,8 +310,9 @@ static void run_part(const product *p, int part, int parts) {
   int per = ((n + unit - 1) / unit + parts - 1) / parts * unit;
   int lo = part * per < n ? part * per : n, hi = (part + 1) * per < n ? (part + 1) * per : n;
   if (lo >= hi) return;
-  if (byRows) blocked(p, lo, hi, 0, p->N);
-  else blocked(p, 0, p->M, lo, hi);
+  void (*run)(const product *, int, int, int, int) = use_direct(p) ? direct : blocked;
+  if (byRows) run(p, lo, hi, 0, p->N);
+  else run(p, 0, p->M, lo, hi);
 }
 
 static void *worker(void *arg) {
@@ -266,6 +364,9 @@ const char *mst_gemm_isa(void) {
 #endif
 }
 
+/* Forces every later product onto one path: 1 packed panels, 2 direct, 0 by size (tests compare both with the reference). */
+void mst_gemm_force_path(int path) { forced_path = path; }
+
 /* KC this build splits k at: the loader checks it equals the wasm kernel's. */
 int mst_gemm_kc(void) { return KC; }
 
@@ -278,7 +379,8 @@ int mst_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
   product p = {transA, transB, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc};
   if (!ensure_scratch()) return -1;
   if (threads <= 1) {
-    blocked(&p, 0, M, 0, N);
+    if (use_direct(&p)) direct(&p, 0, M, 0, N);
+    else blocked(&p, 0, M, 0, N);
     return 0;
   }
   pthread_mutex_lock(&pool.mu);
@@ -296,4 +398,21 @@ int mst_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
   int failed = pool.failed;
   pthread_mutex_unlock(&pool.mu);
   return failed ? -1 : 0;
+}
+
+/*
+ * `count` products of one shape, product i with its matrices at A + aoff[i], B + boff[i] and C + coff[i] (in floats):
+ * attention's per-head products in one call. They run in index order on the calling thread, each as mst_sgemm would,
+ * so products adding into the same C do so in that order. Returns 0, or -1 as mst_sgemm.
+ */
+int mst_sgemm_batch(int count, int transA, int transB, int M, int N, int K, float alpha, const float *A,
+                    const int *aoff, int lda, const float *B, const int *boff, int ldb, float beta, float *C,
+                    const int *coff, int ldc) {
+  if (!ensure_scratch()) return -1;
+  for (int i = 0; i < count; i++) {
+    product p = {transA, transB, M, N, K, alpha, beta, A + aoff[i], lda, B + boff[i], ldb, C + coff[i], ldc};
+    if (use_direct(&p)) direct(&p, 0, M, 0, N);
+    else blocked(&p, 0, M, 0, N);
+  }
+  return 0;
 }

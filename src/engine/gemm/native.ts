@@ -5,7 +5,7 @@
 
 import { availableParallelism } from "node:os";
 import { sgemmFromAt, type Gemm } from "./types.js";
-import { sgemmTrivialCase } from "./blas.js";
+import { checkExtent, sgemmTrivialCase } from "./blas.js";
 import { BufferAddresses, loadKoffi } from "./koffi.js";
 import { buildNative, detectIsa, type NativeBuild, type NativeIsa } from "./native-build.js";
 import { sgemmOrderedAt } from "./reference.js";
@@ -34,6 +34,9 @@ export class NativeGemm implements Gemm {
   readonly isa: NativeIsa;
   readonly build: NativeBuild;
   private readonly fn: NativeFn;
+  private readonly batchFn: NativeFn;
+  /** Forces the kernel's path for later products: 1 packed panels, 2 direct, 0 by size (tests compare both). */
+  readonly forcePath: (path: 0 | 1 | 2) => void;
   private readonly addresses: BufferAddresses;
   private threadCount = 1;
 
@@ -47,6 +50,12 @@ export class NativeGemm implements Gemm {
       this.fn = lib.func(
         "int mst_sgemm(int, int, int, int, int, float, intptr_t, int, intptr_t, int, float, intptr_t, int, int)",
       ) as NativeFn;
+      this.batchFn = lib.func(
+        "int mst_sgemm_batch(int, int, int, int, int, int, float, intptr_t, const int32_t *, int, intptr_t, " +
+          "const int32_t *, int, float, intptr_t, const int32_t *, int)",
+      ) as NativeFn;
+      const force = lib.func("void mst_gemm_force_path(int)") as NativeFn;
+      this.forcePath = (path) => void force(path);
       const kc = (lib.func("int mst_gemm_kc()") as NativeFn)() as number;
       if (kc !== KC) throw new Error(`it splits k every ${kc}, the wasm kernel every ${KC}`);
     } catch (e) {
@@ -74,6 +83,17 @@ export class NativeGemm implements Gemm {
    * compiler fused multiply-adds (or reordered sums) fails here, before it can change a run's results.
    */
   private selfCheck(): void {
+    try {
+      for (const path of [1, 2] as const) {
+        this.forcePath(path);
+        this.selfCheckPath(path === 1 ? "packed" : "direct");
+      }
+    } finally {
+      this.forcePath(0);
+    }
+  }
+
+  private selfCheckPath(path: string): void {
     const [M, N, K] = [5, 37, KC + 19];
     const A = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i * 0.37) * 1.3);
     const B = Float32Array.from({ length: K * N }, (_, i) => Math.cos(i * 0.11) * 0.7);
@@ -90,7 +110,8 @@ export class NativeGemm implements Gemm {
       const i = C0.findIndex((x, j) => !Object.is(x, C1[j]));
       if (i >= 0)
         throw new NativeGemmError(
-          `native gemm (${this.build.path}): differs from the reference at element ${i} (transA=${tA}, transB=${tB}): ` +
+          `native gemm (${this.build.path}, ${path} path): differs from the reference at element ${i} ` +
+            `(transA=${tA}, transB=${tB}): ` +
             `${C0[i]} vs ${C1[i]}; was it compiled with contraction (FMA) or fast-math?`,
         );
     }
@@ -125,4 +146,68 @@ export class NativeGemm implements Gemm {
     const rc = this.fn(+transA, +transB, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc, threads);
     if (rc !== 0) throw new NativeGemmError(`native gemm: out of memory for packing buffers (${M}x${N}x${K})`);
   }
+
+  readonly sgemmBatchAt: Gemm["sgemmBatchAt"] = (
+    count,
+    transA,
+    transB,
+    M,
+    N,
+    K,
+    alpha,
+    A,
+    aOffs,
+    lda,
+    B,
+    bOffs,
+    ldb,
+    beta,
+    C,
+    cOffs,
+    ldc,
+  ) => {
+    if (count === 0 || M === 0 || N === 0) return;
+    if (K === 0 || aOffs.length < count || bOffs.length < count || cOffs.length < count) {
+      // the plain loop says what is wrong (or zero-fills for K = 0), product by product
+      for (let i = 0; i < count; i++)
+        this.sgemmAt(transA, transB, M, N, K, alpha, A, aOffs[i], lda, B, bOffs[i], ldb, beta, C, cOffs[i], ldc);
+      return;
+    }
+    // every product inside its array: the lowest and highest offset of each operand bound all the others
+    const span = (o: Int32Array) => {
+      let lo = o[0],
+        hi = o[0];
+      for (let i = 1; i < count; i++) {
+        lo = Math.min(lo, o[i]);
+        hi = Math.max(hi, o[i]);
+      }
+      return [lo, hi] as const;
+    };
+    for (const [name, X, offs, rows, cols, ld] of [
+      ["A", A, aOffs, transA ? K : M, transA ? M : K, lda],
+      ["B", B, bOffs, transB ? N : K, transB ? K : N, ldb],
+      ["C", C, cOffs, M, N, ldc],
+    ] as const)
+      for (const o of span(offs)) checkExtent(name, X, o, rows, cols, ld);
+    const rc = this.batchFn(
+      count,
+      +transA,
+      +transB,
+      M,
+      N,
+      K,
+      alpha,
+      this.addresses.of(A),
+      aOffs,
+      lda,
+      this.addresses.of(B),
+      bOffs,
+      ldb,
+      beta,
+      this.addresses.of(C),
+      cOffs,
+      ldc,
+    );
+    if (rc !== 0) throw new NativeGemmError(`native gemm: out of memory for packing buffers (${M}x${N}x${K})`);
+  };
 }

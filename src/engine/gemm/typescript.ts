@@ -1,6 +1,6 @@
 /** Portable matrix product in TypeScript: the fallback when no system BLAS is found, and the reference in parity tests. */
 
-import { sgemmFromAt, type Gemm } from "./types.js";
+import { sgemmBatchFromAt, sgemmFromAt, type Gemm } from "./types.js";
 
 /**
  * Row-major C = alpha * op(A) @ op(B) + beta * C, where op(X) is X or X^T, each matrix starting at an element
@@ -65,4 +65,10 @@ export function sgemmTsAt(
 export const sgemmTs: Gemm["sgemm"] = sgemmFromAt(sgemmTsAt);
 
 /** The TypeScript kernel as a `Gemm`. */
-export const tsGemm: Gemm = { name: "typescript", threads: 1, sgemm: sgemmTs, sgemmAt: sgemmTsAt };
+export const tsGemm: Gemm = {
+  name: "typescript",
+  threads: 1,
+  sgemm: sgemmTs,
+  sgemmAt: sgemmTsAt,
+  sgemmBatchAt: sgemmBatchFromAt(sgemmTsAt),
+};

@@ -4,7 +4,7 @@
  */
 
 import { availableParallelism } from "node:os";
-import { sgemmFromAt, type Gemm } from "./types.js";
+import { sgemmBatchFromAt, sgemmFromAt, type Gemm } from "./types.js";
 import { gemmModuleBytes, type GemmKernels } from "../wasm/gemm-kernels.js";
 import { gemmBlocked, SCRATCH_BYTES, type WasmProduct } from "../wasm/gemm-blocked.js";
 import { GemmPool } from "../wasm/gemm-pool.js";
@@ -187,6 +187,7 @@ export class WasmGemm implements Gemm {
   }
 
   readonly sgemm: Gemm["sgemm"] = sgemmFromAt(this.sgemmAt.bind(this));
+  readonly sgemmBatchAt: Gemm["sgemmBatchAt"] = sgemmBatchFromAt(this.sgemmAt.bind(this));
 
   sgemmAt(
     transA: boolean,

@@ -55,6 +55,28 @@ function causalSoftmaxRows(s: Float32Array, s0: number, rows: number, L: number,
   }
 }
 
+/**
+ * Offsets of each (batch row, head) matrix for the batched products: q/out (B,T,H,hd), k/v (B,T,KVH,hd) (query
+ * head h reads KV head floor(h / rep)), probabilities (B,H,T,T), and the (H,T,T) per-row scratch of backward.
+ */
+function headOffsets(B: number, T: number, H: number, KVH: number, hd: number) {
+  const rep = H / KVH;
+  const n = B * H;
+  const q = new Int32Array(n),
+    kv = new Int32Array(n),
+    att = new Int32Array(n),
+    scratch = new Int32Array(n);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < H; h++) {
+      const i = b * H + h;
+      q[i] = b * T * H * hd + h * hd;
+      kv[i] = b * T * KVH * hd + Math.floor(h / rep) * hd;
+      att[i] = i * T * T;
+      scratch[i] = h * T * T;
+    }
+  return { q, kv, att, scratch };
+}
+
 /** Training forward; saves probabilities att (B,H,T,T) (zeros above the diagonal). */
 export function attentionForward(
   out: Float32Array, // (B,T,H,hd)
@@ -69,30 +91,27 @@ export function attentionForward(
   hd: number,
 ): void {
   const g = getGemm();
-  const rep = H / KVH;
   const scale = 1 / Math.sqrt(hd);
   const qs = H * hd; // row stride of q / out
   const ks = KVH * hd; // row stride of k / v
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++) {
-      const qo = b * T * qs + h * hd;
-      const ko = b * T * ks + Math.floor(h / rep) * hd;
-      const ao = (b * H + h) * T * T;
-      g.sgemmAt(false, true, T, T, hd, scale, q, qo, qs, k, ko, ks, 0, att, ao, T);
-      causalSoftmaxRows(att, ao, T, T, 0);
-      g.sgemmAt(false, false, T, hd, T, 1, att, ao, T, v, ko, ks, 0, out, qo, qs);
-    }
+  const o = headOffsets(B, T, H, KVH, hd);
+  // every head's scores, softmax, then every head's weighted values: per head the same products as one at a time
+  g.sgemmBatchAt(B * H, false, true, T, T, hd, scale, q, o.q, qs, k, o.kv, ks, 0, att, o.att, T);
+  for (let i = 0; i < B * H; i++) causalSoftmaxRows(att, o.att[i], T, T, 0);
+  g.sgemmBatchAt(B * H, false, false, T, hd, T, 1, att, o.att, T, v, o.kv, ks, 0, out, o.q, qs);
 }
 
 /**
  * Adds into dq, dk, dv. With P the saved probabilities and S the scaled scores:
  * dP = dout V^T, dS = P * (dP - rowsum(P * dP)), dq += scale dS K, dk += scale dS^T q, dv += P^T dout.
+ * One batch row's heads at a time (scratch holds their dP / dS); heads sharing a KV head add into dk and dv in head
+ * order, as a loop over heads would.
  */
 export function attentionBackward(
   dq: Float32Array, // (B,T,H,hd)
   dk: Float32Array, // (B,T,KVH,hd)
   dv: Float32Array, // (B,T,KVH,hd)
-  scratch: Float32Array, // (T,T) overwritten
+  scratch: Float32Array, // (H,T,T) overwritten
   dout: Float32Array, // (B,T,H,hd)
   q: Float32Array,
   k: Float32Array,
@@ -105,29 +124,28 @@ export function attentionBackward(
   hd: number,
 ): void {
   const g = getGemm();
-  const rep = H / KVH;
   const scale = 1 / Math.sqrt(hd);
   const qs = H * hd;
   const ks = KVH * hd;
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++) {
-      const qo = b * T * qs + h * hd;
-      const ko = b * T * ks + Math.floor(h / rep) * hd;
-      const po = (b * H + h) * T * T;
-      // dv += P^T dout ; dP = dout V^T
-      g.sgemmAt(true, false, T, hd, T, 1, att, po, T, dout, qo, qs, 1, dv, ko, ks);
-      g.sgemmAt(false, true, T, T, hd, 1, dout, qo, qs, v, ko, ks, 0, scratch, 0, T);
+  const o = headOffsets(B, T, H, KVH, hd);
+  for (let b = 0; b < B; b++) {
+    const at = (x: Int32Array) => x.subarray(b * H, (b + 1) * H);
+    const [qo, ko, po, so] = [at(o.q), at(o.kv), at(o.att), at(o.scratch)];
+    // dv += P^T dout ; dP = dout V^T
+    g.sgemmBatchAt(H, true, false, T, hd, T, 1, att, po, T, dout, qo, qs, 1, dv, ko, ks);
+    g.sgemmBatchAt(H, false, true, T, T, hd, 1, dout, qo, qs, v, ko, ks, 0, scratch, so, T);
+    for (let h = 0; h < H; h++)
       for (let t = 0; t < T; t++) {
-        const o = t * T;
-        const pr = po + o;
+        const o = so[h] + t * T;
+        const pr = po[h] + t * T;
         let dot = 0;
         for (let j = 0; j <= t; j++) dot += att[pr + j] * scratch[o + j];
         for (let j = 0; j <= t; j++) scratch[o + j] = att[pr + j] * (scratch[o + j] - dot);
         for (let j = t + 1; j < T; j++) scratch[o + j] = 0;
       }
-      g.sgemmAt(false, false, T, hd, T, scale, scratch, 0, T, k, ko, ks, 1, dq, qo, qs);
-      g.sgemmAt(true, false, T, hd, T, scale, scratch, 0, T, q, qo, qs, 1, dk, ko, ks);
-    }
+    g.sgemmBatchAt(H, false, false, T, hd, T, scale, scratch, so, T, k, ko, ks, 1, dq, qo, qs);
+    g.sgemmBatchAt(H, true, false, T, hd, T, scale, scratch, so, T, q, qo, qs, 1, dk, ko, ks);
+  }
 }
 
 /**

@@ -2,7 +2,7 @@
  * Small driver for profiling one engine workload in isolation (`node --cpu-prof dist/bench/step-driver.js ...`):
  * training steps (forward + cross-entropy + backward + AdamW) or sampling on the embedded model, timings printed.
  *
- *   node dist/bench/step-driver.js [train|sample] [--steps 30] [--T 32] [--B 64] [--threads 1]
+ *   node dist/bench/step-driver.js [train|sample] [--steps 30] [--T 32] [--B 64] [--threads 1] [--lora 8]
  */
 
 import { Rng } from "../src/data/rng.js";
@@ -14,8 +14,9 @@ import { sample } from "../src/engine/sampler.js";
 import { helpAndExit } from "./help.js";
 
 helpAndExit(`
-Usage: node dist/bench/step-driver.js [train|sample] [--steps 30] [--T 32] [--B 64] [--threads 1]
-One engine workload in isolation, for profiling (node --cpu-prof).
+Usage: node dist/bench/step-driver.js [train|sample] [--steps 30] [--T 32] [--B 64] [--threads 1] [--lora 8]
+One engine workload in isolation, for profiling (node --cpu-prof). --lora r trains rank-r adapters on all seven
+projections instead of every weight (the sycophancy preset's PPO updates are --lora 8 --B 32 --T 18).
 `);
 
 const argv = process.argv.slice(2);
@@ -28,6 +29,17 @@ setBlasThreads(opt("--threads", 1));
 setGemmThreads(opt("--threads", 1));
 const cfg = { vocabSize: 200, dModel: 64, nLayers: 2, nHeads: 4, dFf: 172, maxSeq: 64 };
 const m = createModel(cfg, { seed: 0 });
+const loraRank = opt("--lora", 0);
+if (loraRank > 0)
+  m.attachLora(
+    {
+      rank: loraRank,
+      alpha: 2 * loraRank,
+      dropout: 0,
+      targets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+    },
+    0,
+  );
 const times: number[] = [];
 const cpu: number[] = [];
 /** CPU time of this process in ms (user + system): on a loaded shared machine, waiting for a core is not counted. */

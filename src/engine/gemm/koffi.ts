@@ -23,7 +23,7 @@ export class BufferAddresses {
   constructor(private readonly koffi: KoffiModule) {}
 
   /** Address of arr[0]. */
-  of(arr: Float32Array): number {
+  of(arr: { readonly buffer: ArrayBufferLike; readonly byteOffset: number }): number {
     const buf = arr.buffer;
     let base = this.base.get(buf);
     if (base === undefined) {

@@ -28,19 +28,24 @@ const ISA_FLAGS: Record<NativeIsa, string[]> = {
 const COMMON_FLAGS = ["-O3", "-std=gnu11", "-ffp-contract=off", "-fno-fast-math", "-fPIC", "-shared", "-pthread"];
 
 /**
- * The C source. From dist/src/engine/gemm/ (compiled) or src/engine/gemm/ the file is src/engine/gemm/native-gemm.c
- * of the package root (package.json's `files` ships it).
+ * The C sources of the one native library: the GEMM and the elementwise ops (src/engine/ops/native-ops.c), as paths
+ * under src/ of the package root (package.json's `files` ships them). Found from dist/src/engine/gemm/ (compiled) or
+ * from src/engine/gemm/.
  */
-export function nativeSourcePath(): string {
+const NATIVE_SOURCES = [
+  ["engine", "gemm", "native-gemm.c"],
+  ["engine", "ops", "native-ops.c"],
+] as const;
+
+export function nativeSourcePaths(): string[] {
   const here = fileURLToPath(new URL(".", import.meta.url));
-  const candidates = [
-    join(here, "native-gemm.c"),
-    join(here, "..", "..", "..", "..", "src", "engine", "gemm", "native-gemm.c"),
-  ];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found)
-    throw new NativeBuildError(`native gemm: source native-gemm.c not found (looked in ${candidates.join(", ")})`);
-  return found;
+  return NATIVE_SOURCES.map((parts) => {
+    const candidates = [join(here, "..", "..", ...parts), join(here, "..", "..", "..", "..", "src", ...parts)];
+    const found = candidates.find((p) => existsSync(p));
+    if (!found)
+      throw new NativeBuildError(`native gemm: source ${parts.at(-1)} not found (looked in ${candidates.join(", ")})`);
+    return found;
+  });
 }
 
 /** CPU flags from /proc/cpuinfo (Linux), empty elsewhere. */
@@ -96,12 +101,13 @@ export interface NativeBuild {
  * temporary file and rename it into place (atomic), so none loads a half-written library.
  */
 export function buildNative(isa: NativeIsa = detectIsa()): NativeBuild {
-  const src = nativeSourcePath();
+  const srcs = nativeSourcePaths();
   const cc = compiler();
   const flags = [...COMMON_FLAGS, ...ISA_FLAGS[isa]];
   const ext = process.platform === "darwin" ? "dylib" : "so";
-  const key = createHash("sha256")
-    .update(readFileSync(src))
+  const hash = createHash("sha256");
+  for (const src of srcs) hash.update(readFileSync(src));
+  const key = hash
     .update(JSON.stringify([flags, cc, process.platform, process.arch]))
     .digest("hex")
     .slice(0, 16);
@@ -115,7 +121,7 @@ export function buildNative(isa: NativeIsa = detectIsa()): NativeBuild {
   }
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    execFileSync(cc, [...flags, "-o", tmp, src], { stdio: ["ignore", "ignore", "pipe"], timeout: 120_000 });
+    execFileSync(cc, [...flags, "-o", tmp, ...srcs], { stdio: ["ignore", "ignore", "pipe"], timeout: 120_000 });
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });

@@ -7,6 +7,7 @@
 import { simdFor } from "../wasm/arena.js";
 import { fastExp } from "./fast-exp.js";
 import { getGemm } from "../gemm/index.js";
+import { nativeOps } from "./native-ops.js";
 
 /**
  * In-place causal softmax of one (rows, L) score block starting at s[s0]: row t sees keys 0..off+t; later keys get
@@ -19,7 +20,26 @@ function causalSoftmaxRows(s: Float32Array, s0: number, rows: number, L: number,
     const h = simdFor(s);
     if (h !== null) return h.k.softmaxCausal(s.byteOffset + 4 * s0, rows, L, off);
   }
+  const native = nativeOps();
+  if (native === null) return causalSoftmaxRowsJs(s, s0, rows, L, off, null);
+  // the loop below in C; rows it leaves (an exp past fastExp's table: Math.exp's bits are V8's) are done here
+  if (rowFlags.length < rows) rowFlags = new Uint8Array(rows);
+  if (native.softmaxCausal(s, s0, rows, L, off, rowFlags) > 0) causalSoftmaxRowsJs(s, s0, rows, L, off, rowFlags);
+}
+
+let rowFlags = new Uint8Array(64);
+
+/** causalSoftmaxRows' JavaScript loop (the reference of native-ops.c's), on every row or those with done[t] = 0. */
+export function causalSoftmaxRowsJs(
+  s: Float32Array,
+  s0: number,
+  rows: number,
+  L: number,
+  off: number,
+  done: Uint8Array | null,
+): void {
   for (let t = 0; t < rows; t++) {
+    if (done !== null && done[t] === 1) continue;
     const o = s0 + t * L;
     const n = Math.min(off + t, L - 1) + 1; // keys seen by this row
     const n4 = n - (n % 4);
@@ -134,18 +154,32 @@ export function attentionBackward(
     // dv += P^T dout ; dP = dout V^T
     g.sgemmBatchAt(H, true, false, T, hd, T, 1, att, po, T, dout, qo, qs, 1, dv, ko, ks);
     g.sgemmBatchAt(H, false, true, T, T, hd, 1, dout, qo, qs, v, ko, ks, 0, scratch, so, T);
-    for (let h = 0; h < H; h++)
-      for (let t = 0; t < T; t++) {
-        const o = so[h] + t * T;
-        const pr = po[h] + t * T;
-        let dot = 0;
-        for (let j = 0; j <= t; j++) dot += att[pr + j] * scratch[o + j];
-        for (let j = 0; j <= t; j++) scratch[o + j] = att[pr + j] * (scratch[o + j] - dot);
-        for (let j = t + 1; j < T; j++) scratch[o + j] = 0;
-      }
+    const native = nativeOps();
+    if (native !== null) native.softmaxCausalBwd(scratch, so, att, po, H, T);
+    else softmaxCausalBwdJs(scratch, so, att, po, H, T);
     g.sgemmBatchAt(H, false, false, T, hd, T, scale, scratch, so, T, k, ko, ks, 1, dq, qo, qs);
     g.sgemmBatchAt(H, true, false, T, hd, T, scale, scratch, so, T, q, qo, qs, 1, dk, ko, ks);
   }
+}
+
+/** Attention backward's softmax step, dS = P * (dP - rowsum(P * dP)), in JavaScript (native-ops.c's reference). */
+export function softmaxCausalBwdJs(
+  scratch: Float32Array,
+  so: Int32Array,
+  att: Float32Array,
+  po: Int32Array,
+  H: number,
+  T: number,
+): void {
+  for (let h = 0; h < H; h++)
+    for (let t = 0; t < T; t++) {
+      const o = so[h] + t * T;
+      const pr = po[h] + t * T;
+      let dot = 0;
+      for (let j = 0; j <= t; j++) dot += att[pr + j] * scratch[o + j];
+      for (let j = 0; j <= t; j++) scratch[o + j] = att[pr + j] * (scratch[o + j] - dot);
+      for (let j = t + 1; j < T; j++) scratch[o + j] = 0;
+    }
 }
 
 /**

@@ -32,6 +32,9 @@ export function fastExp(x: number): number {
   return p * POW2_32[(kf | 0) + K_OFF];
 }
 
+/** fastExp's table and constants, for the native softmax that must compute the very same values (native-ops.c). */
+export const FAST_EXP_PARTS = { table: POW2_32, kOff: K_OFF, stepsLog2e: STEPS_LOG2E, ln2Steps: LN2_STEPS } as const;
+
 /**
  * sigmoid(x) = 1 / (1 + e^-x) through fastExp (absolute error ~1e-12); written so that -Infinity gives 0,
  * Infinity 1 and NaN NaN. SwiGLU's hot loop uses it.

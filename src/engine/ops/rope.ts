@@ -4,6 +4,7 @@
  */
 
 import type { RopeScaling } from "../config.js";
+import { nativeOps } from "./native-ops.js";
 
 /**
  * Inverse frequencies theta^(-2i/hd) (hd/2 of them) with transformers' rope scaling applied: "linear" divides every
@@ -58,6 +59,23 @@ function rotate(
   pos: Int32Array, // (N) position of each row
   cos: Float32Array, // (maxPos,hd/2)
   sin: Float32Array, // (maxPos,hd/2)
+  sign: 1 | -1,
+  N: number,
+  nh: number,
+  hd: number,
+): void {
+  // the same arithmetic in C where the native library is here (a position outside the table: this loop's NaNs)
+  if (nativeOps()?.rope(out, inp, pos, cos, sin, sign, N, nh, hd)) return;
+  rotateJs(out, inp, pos, cos, sin, sign, N, nh, hd);
+}
+
+/** rotate's JavaScript loop: the reference native-ops.c's mst_rope is tested against. */
+export function rotateJs(
+  out: Float32Array,
+  inp: Float32Array,
+  pos: Int32Array,
+  cos: Float32Array,
+  sin: Float32Array,
   sign: 1 | -1,
   N: number,
   nh: number,

@@ -1,0 +1,127 @@
+/* Elementwise ops of the engine in C, each the exact arithmetic of its JavaScript loop (same bits, wider vectors). */
+
+/*
+ * JavaScript computes in float64 and rounds to float32 when it stores into a Float32Array, so each function here does
+ * every operation in double, in the same order, and converts to float where the JS stores (double, then float: the
+ * same two roundings). Built into the native GEMM's library (native-build.ts) with -ffp-contract=off, so no multiply
+ * and add fuse. The JS loops stay the reference and the fallback (src/engine/ops/native-ops.ts says when).
+ */
+
+#include <stdint.h>
+
+/*
+ * RoPE (ops/rope.ts rotate): every head of every row rotated by its row's angle; sign -1 rotates back (backward).
+ * out may alias inp: each pair is read before it is written. Returns -1 (nothing written) when a position is outside
+ * 0..maxPos-1, 0 otherwise.
+ */
+int mst_rope(float *out, const float *inp, const int32_t *pos, const float *cos_t, const float *sin_t, int sign, int N,
+             int nh, int hd, int maxPos) {
+  for (int n = 0; n < N; n++)
+    if (pos[n] < 0 || pos[n] >= maxPos) return -1;
+  const int half = hd / 2;
+  const double sg = sign;
+  for (int n = 0; n < N; n++) {
+    const float *c = cos_t + (long)pos[n] * half, *s = sin_t + (long)pos[n] * half;
+    for (int h = 0; h < nh; h++) {
+      long o = ((long)n * nh + h) * hd;
+      float a[half], b[half]; /* the head read first: out may be inp */
+      for (int i = 0; i < half; i++) a[i] = inp[o + i], b[i] = inp[o + half + i];
+      for (int i = 0; i < half; i++) {
+        const double ci = c[i], si = sg * s[i];
+        out[o + i] = (float)((double)a[i] * ci - (double)b[i] * si);
+        out[o + half + i] = (float)((double)b[i] * ci + (double)a[i] * si);
+      }
+    }
+  }
+  return 0;
+}
+
+/* ---- exp as ops/fast-exp.ts computes it ---- */
+
+#define FAST_R 100.0
+#define ROUND_MAGIC 6755399441055744.0
+
+/* Its table of 2^(k/32), handed over from JavaScript (Math.pow's values, not libm's), and the offset of k = 0. */
+static const double *pow2_32;
+static int k_off;
+static double steps_log2e, ln2_steps;
+
+/* Called once with fast-exp.ts's own constants; the kernels below refuse to run before it. */
+void mst_fast_exp_init(const double *table, int kOff, double stepsLog2e, double ln2Steps) {
+  pow2_32 = table;
+  k_off = kOff;
+  steps_log2e = stepsLog2e;
+  ln2_steps = ln2Steps;
+}
+
+/* fastExp for -100 <= x <= 100 (the caller keeps other x, NaN included, away: JavaScript takes them). */
+static inline double fast_exp(double x) {
+  /* (x c + m) - m rounds to an integer: IEEE arithmetic (no -ffast-math) keeps the two operations */
+  const double kf = x * steps_log2e + ROUND_MAGIC - ROUND_MAGIC;
+  const double r = x - kf * ln2_steps;
+  const double r2 = r * r;
+  const double p = 1 + r + r2 * (0.5 + r * (1.0 / 6) + r2 * (1.0 / 24));
+  return p * pow2_32[(int)kf + k_off];
+}
+
+/*
+ * The causal softmax of ops/attention.ts (its JavaScript loop) over `rows` rows of L at s: row t sees keys 0..off+t.
+ * A row holding an exp argument outside [-100, 100] (or NaN) is left untouched and flagged in done[t] = 0 for the
+ * JavaScript loop to do (Math.exp's bits are V8's); every other row gets done[t] = 1. Returns the flagged count.
+ */
+int mst_softmax_causal(float *s, int rows, int L, int off, uint8_t *done) {
+  if (!pow2_32) return -1;
+  int left = 0;
+  for (int t = 0; t < rows; t++) {
+    float *row = s + (long)t * L;
+    int n = (off + t < L - 1 ? off + t : L - 1) + 1;
+    double max = -__builtin_inf();
+    for (int j = 0; j < n; j++)
+      if (row[j] > max) max = row[j];
+    int ok = 1;
+    for (int j = 0; j < n; j++) {
+      double x = (double)row[j] - max;
+      if (!(x >= -FAST_R && x <= FAST_R)) ok = 0;
+    }
+    done[t] = (uint8_t)ok;
+    if (!ok) {
+      left++;
+      continue;
+    }
+    int n4 = n - n % 4, j = 0;
+    double z0 = 0, z1 = 0, z2 = 0, z3 = 0;
+    for (; j < n4; j += 4) {
+      double e0 = fast_exp(row[j] - max), e1 = fast_exp(row[j + 1] - max), e2 = fast_exp(row[j + 2] - max),
+             e3 = fast_exp(row[j + 3] - max);
+      row[j] = (float)e0, row[j + 1] = (float)e1, row[j + 2] = (float)e2, row[j + 3] = (float)e3;
+      z0 += e0, z1 += e1, z2 += e2, z3 += e3;
+    }
+    for (; j < n; j++) {
+      double e = fast_exp(row[j] - max);
+      row[j] = (float)e;
+      z0 += e;
+    }
+    const double inv = 1 / (z0 + z1 + (z2 + z3));
+    for (j = 0; j < n; j++) row[j] = (float)(row[j] * inv);
+    for (; j < L; j++) row[j] = 0.0f;
+  }
+  return left;
+}
+
+/*
+ * Attention backward's softmax step (ops/attention.ts attentionBackward) on `heads` (T,T) blocks: with P the
+ * probabilities at att + attOff[h] and dP at scratch + scrOff[h], dS = P * (dP - rowsum(P * dP)) over the causal part
+ * (keys 0..t), zeros after.
+ */
+void mst_softmax_causal_bwd(float *scratch, const int32_t *scrOff, const float *att, const int32_t *attOff, int heads,
+                            int T) {
+  for (int h = 0; h < heads; h++)
+    for (int t = 0; t < T; t++) {
+      float *d = scratch + scrOff[h] + (long)t * T;
+      const float *p = att + attOff[h] + (long)t * T;
+      double dot = 0;
+      for (int j = 0; j <= t; j++) dot += (double)p[j] * d[j];
+      for (int j = 0; j <= t; j++) d[j] = (float)(p[j] * ((double)d[j] - dot));
+      for (int j = t + 1; j < T; j++) d[j] = 0.0f;
+    }
+}

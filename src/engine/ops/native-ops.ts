@@ -1,0 +1,102 @@
+/**
+ * The elementwise ops of native-ops.c (RoPE, the causal softmax and its backward step), called through koffi from the
+ * native library when it builds here. Each computes exactly what its JavaScript loop computes (tested bit for bit),
+ * so where the library is missing, or env MST_NATIVE_OPS=0 (checked per call, so tests can switch), the loops run.
+ */
+
+import { BufferAddresses, loadKoffi } from "../gemm/koffi.js";
+import { buildNative, detectIsa } from "../gemm/native-build.js";
+import { FAST_EXP_PARTS } from "./fast-exp.js";
+
+type NativeFn = (...args: unknown[]) => number;
+
+export interface NativeOps {
+  /** RoPE on (N,nh,hd) rows (sign -1: backward); false when a position is outside the table (nothing written). */
+  rope(
+    out: Float32Array,
+    inp: Float32Array,
+    pos: Int32Array,
+    cos: Float32Array,
+    sin: Float32Array,
+    sign: 1 | -1,
+    N: number,
+    nh: number,
+    hd: number,
+  ): boolean;
+  /**
+   * The causal softmax of `rows` rows of L from s[s0]; rows it left for JavaScript (an exp argument outside fastExp's
+   * table range, or NaN) are 0 in done (length >= rows). Returns how many.
+   */
+  softmaxCausal(s: Float32Array, s0: number, rows: number, L: number, off: number, done: Uint8Array): number;
+  /** Attention backward's dS = P * (dP - rowsum(P * dP)) on `heads` (T,T) blocks at the given offsets. */
+  softmaxCausalBwd(
+    scratch: Float32Array,
+    scratchOffs: Int32Array,
+    att: Float32Array,
+    attOffs: Int32Array,
+    heads: number,
+    T: number,
+  ): void;
+}
+
+let loaded: NativeOps | null | undefined;
+
+function load(): NativeOps | null {
+  const k = loadKoffi();
+  if (!("koffi" in k)) return null;
+  let lib: ReturnType<typeof k.koffi.load>;
+  try {
+    lib = k.koffi.load(buildNative(detectIsa()).path);
+  } catch {
+    // the gemm choice reports why the native library cannot be built or loaded (env.json); the loops run instead
+    return null;
+  }
+  const addr = new BufferAddresses(k.koffi);
+  const rope = lib.func(
+    "int mst_rope(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, int, int, int, int, int)",
+  ) as NativeFn;
+  const softmax = lib.func("int mst_softmax_causal(intptr_t, int, int, int, intptr_t)") as NativeFn;
+  const softmaxBwd = lib.func(
+    "void mst_softmax_causal_bwd(intptr_t, intptr_t, intptr_t, intptr_t, int, int)",
+  ) as NativeFn;
+  const init = lib.func("void mst_fast_exp_init(intptr_t, int, double, double)") as NativeFn;
+  const { table, kOff, stepsLog2e, ln2Steps } = FAST_EXP_PARTS;
+  init(addr.of(table), kOff, stepsLog2e, ln2Steps); // the table lives as long as the module: its address holds
+  const extent = (x: { length: number }, off: number, n: number, what: string) => {
+    if (off < 0 || off + n > x.length)
+      throw new RangeError(`native ops: ${what} [${off}, ${off + n}) outside ${x.length}`);
+  };
+  return {
+    rope(out, inp, pos, cos, sin, sign, N, nh, hd) {
+      if (N === 0) return true;
+      extent(out, 0, N * nh * hd, "rope out");
+      extent(inp, 0, N * nh * hd, "rope input");
+      extent(pos, 0, N, "rope positions");
+      const half = hd / 2;
+      const maxPos = Math.min(Math.floor(cos.length / half), Math.floor(sin.length / half));
+      return rope(addr.of(out), addr.of(inp), addr.of(pos), addr.of(cos), addr.of(sin), sign, N, nh, hd, maxPos) === 0;
+    },
+    softmaxCausal(s, s0, rows, L, off, done) {
+      if (rows === 0) return 0;
+      extent(s, s0, rows * L, "softmax rows");
+      extent(done, 0, rows, "softmax row flags");
+      return softmax(addr.of(s) + 4 * s0, rows, L, off, addr.of(done));
+    },
+    softmaxCausalBwd(scratch, scratchOffs, att, attOffs, heads, T) {
+      extent(scratchOffs, 0, heads, "softmax backward dP offsets");
+      extent(attOffs, 0, heads, "softmax backward P offsets");
+      for (let h = 0; h < heads; h++) {
+        extent(scratch, scratchOffs[h], T * T, "softmax backward dP");
+        extent(att, attOffs[h], T * T, "softmax backward P");
+      }
+      softmaxBwd(addr.of(scratch), addr.of(scratchOffs), addr.of(att), addr.of(attOffs), heads, T);
+    },
+  };
+}
+
+/** The native ops, or null where the library cannot be built or loaded here, or MST_NATIVE_OPS=0. */
+export function nativeOps(): NativeOps | null {
+  if (process.env.MST_NATIVE_OPS?.trim() === "0") return null;
+  if (loaded === undefined) loaded = load();
+  return loaded;
+}

@@ -1,0 +1,108 @@
+/**
+ * The native elementwise ops (src/engine/ops/native-ops.c) give exactly their JavaScript loops' bits: RoPE both ways
+ * and in place, the causal softmax (with the rows it hands back to JavaScript: exp arguments past fastExp's range,
+ * -Infinity, NaN) and attention backward's softmax step.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { nativeOps } from "../../src/engine/ops/native-ops.js";
+import { rotateJs, ropeForward, ropeBackward, ropeTables } from "../../src/engine/ops/rope.js";
+import { causalSoftmaxRowsJs, softmaxCausalBwdJs } from "../../src/engine/ops/attention.js";
+import { Rng } from "../../src/data/rng.js";
+import { hasCompiler, randn } from "./gemm-helpers.js";
+
+const skip = hasCompiler() ? false : "no C compiler here (CC or cc)";
+const bitsOf = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString("hex");
+
+test("native RoPE equals the JavaScript loop bit for bit: both signs, in place, odd head sizes", { skip }, () => {
+  const ops = nativeOps();
+  assert.ok(ops !== null, "the native library loads where a compiler is");
+  const r = new Rng(41);
+  for (const [N, nh, hd] of [
+    [1, 1, 2],
+    [5, 3, 6],
+    [37, 4, 16],
+    [9, 2, 64],
+    [3, 14, 130],
+  ]) {
+    const { cos, sin } = ropeTables(64, hd, 10000);
+    const pos = Int32Array.from({ length: N }, () => r.int(64));
+    const x = randn(r, N * nh * hd);
+    for (const sign of [1, -1] as const) {
+      const [a, b] = [new Float32Array(x.length), new Float32Array(x.length)];
+      assert.ok(ops.rope(a, x, pos, cos, sin, sign, N, nh, hd));
+      rotateJs(b, x, pos, cos, sin, sign, N, nh, hd);
+      assert.equal(bitsOf(a), bitsOf(b), `N${N} nh${nh} hd${hd} sign ${sign}`);
+      // in place (the backward overwrites its input)
+      const c = x.slice();
+      assert.ok(ops.rope(c, c, pos, cos, sin, sign, N, nh, hd));
+      assert.equal(bitsOf(c), bitsOf(b), `in place, N${N} nh${nh} hd${hd} sign ${sign}`);
+    }
+    // the public entry points agree with the loop too (they take the native path here)
+    const [f, g] = [new Float32Array(x.length), new Float32Array(x.length)];
+    ropeForward(f, x, pos, cos, sin, N, nh, hd);
+    rotateJs(g, x, pos, cos, sin, 1, N, nh, hd);
+    assert.equal(bitsOf(f), bitsOf(g));
+    ropeBackward(f, x, pos, cos, sin, N, nh, hd);
+    rotateJs(g, x, pos, cos, sin, -1, N, nh, hd);
+    assert.equal(bitsOf(f), bitsOf(g));
+  }
+  // a position past the table: nothing written, the loop takes it (and gives its NaNs)
+  const { cos, sin } = ropeTables(8, 4, 10000);
+  const out = new Float32Array(4).fill(7);
+  assert.equal(ops.rope(out, new Float32Array(4), Int32Array.of(8), cos, sin, 1, 1, 1, 4), false);
+  assert.deepEqual([...out], [7, 7, 7, 7]);
+});
+
+test(
+  "native causal softmax equals the JavaScript loop bit for bit, and hands back the rows it must not do",
+  { skip },
+  () => {
+    const ops = nativeOps();
+    assert.ok(ops !== null);
+    const r = new Rng(43);
+    for (const [rows, L, off] of [
+      [1, 1, 0],
+      [18, 18, 0],
+      [17, 17, 0],
+      [5, 23, 18],
+      [64, 37, 0],
+    ]) {
+      const s = randn(r, rows * L).map((v) => v * 6);
+      // rows the JavaScript loop must do: a spread past fastExp's range (Math.exp), -Infinity and NaN
+      if (rows > 3) {
+        s[2 * L] = 150;
+        s[3 * L] = -Infinity;
+        s[rows * L - 1] = NaN;
+      }
+      const [a, b] = [s.slice(), s.slice()];
+      const done = new Uint8Array(rows);
+      const left = ops.softmaxCausal(a, 0, rows, L, off, done);
+      assert.equal(left, done.filter((d) => d === 0).length);
+      if (rows > 3) assert.ok(left >= 2 && done[2] === 0, `rows left to JavaScript: ${left}`);
+      causalSoftmaxRowsJs(a, 0, rows, L, off, done);
+      causalSoftmaxRowsJs(b, 0, rows, L, off, null);
+      assert.equal(bitsOf(a), bitsOf(b), `rows ${rows} L ${L} off ${off}`);
+    }
+  },
+);
+
+test("native attention-backward softmax step equals the JavaScript loop bit for bit", { skip }, () => {
+  const ops = nativeOps();
+  assert.ok(ops !== null);
+  const r = new Rng(47);
+  for (const [H, T] of [
+    [1, 1],
+    [4, 18],
+    [14, 33],
+  ]) {
+    const att = randn(r, 2 * H * T * T).map(Math.abs);
+    const dP = randn(r, H * T * T);
+    const po = Int32Array.from({ length: H }, (_, h) => (H + h) * T * T);
+    const so = Int32Array.from({ length: H }, (_, h) => h * T * T);
+    const [a, b] = [dP.slice(), dP.slice()];
+    ops.softmaxCausalBwd(a, so, att, po, H, T);
+    softmaxCausalBwdJs(b, so, att, po, H, T);
+    assert.equal(bitsOf(a), bitsOf(b), `H ${H} T ${T}`);
+  }
+});

@@ -68,20 +68,26 @@ test(
       [5, 23, 18],
       [64, 37, 0],
     ]) {
-      const s = randn(r, rows * L).map((v) => v * 6);
+      // three (rows, L) blocks, handed over last first (as attention hands over every head's block at once)
+      const count = 3;
+      const s = randn(r, count * rows * L).map((v) => v * 6);
       // rows the JavaScript loop must do: a spread past fastExp's range (Math.exp), -Infinity and NaN
       if (rows > 3) {
         s[2 * L] = 150;
-        s[3 * L] = -Infinity;
-        s[rows * L - 1] = NaN;
+        s[rows * L + 3 * L] = -Infinity;
+        s[count * rows * L - 1] = NaN;
       }
+      const offs = Int32Array.from({ length: count }, (_, b) => (count - 1 - b) * rows * L);
       const [a, b] = [s.slice(), s.slice()];
-      const done = new Uint8Array(rows);
-      const left = ops.softmaxCausal(a, 0, rows, L, off, done);
+      const done = new Uint8Array(count * rows);
+      const left = ops.softmaxCausal(a, offs, count, rows, L, off, done);
       assert.equal(left, done.filter((d) => d === 0).length);
-      if (rows > 3) assert.ok(left >= 2 && done[2] === 0, `rows left to JavaScript: ${left}`);
-      causalSoftmaxRowsJs(a, 0, rows, L, off, done);
-      causalSoftmaxRowsJs(b, 0, rows, L, off, null);
+      // block 0 of the call is the last matrix: its row 2 is s's row 2 of matrix 0, i.e. block 2's row 2
+      if (rows > 3) assert.ok(left >= 2 && done[2 * rows + 2] === 0, `rows left to JavaScript: ${left}`);
+      for (let k = 0; k < count; k++) {
+        causalSoftmaxRowsJs(a, offs[k], rows, L, off, done.subarray(k * rows, (k + 1) * rows));
+        causalSoftmaxRowsJs(b, offs[k], rows, L, off, null);
+      }
       assert.equal(bitsOf(a), bitsOf(b), `rows ${rows} L ${L} off ${off}`);
     }
   },

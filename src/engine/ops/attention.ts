@@ -7,7 +7,7 @@
 import { simdFor } from "../wasm/arena.js";
 import { fastExp } from "./fast-exp.js";
 import { getGemm } from "../gemm/index.js";
-import { nativeOps } from "./native-ops.js";
+import { nativeOps, type NativeOps } from "./native-ops.js";
 
 /**
  * In-place causal softmax of one (rows, L) score block starting at s[s0]: row t sees keys 0..off+t; later keys get
@@ -22,12 +22,31 @@ function causalSoftmaxRows(s: Float32Array, s0: number, rows: number, L: number,
   }
   const native = nativeOps();
   if (native === null) return causalSoftmaxRowsJs(s, s0, rows, L, off, null);
-  // the loop below in C; rows it leaves (an exp past fastExp's table: Math.exp's bits are V8's) are done here
-  if (rowFlags.length < rows) rowFlags = new Uint8Array(rows);
-  if (native.softmaxCausal(s, s0, rows, L, off, rowFlags) > 0) causalSoftmaxRowsJs(s, s0, rows, L, off, rowFlags);
+  oneOffset[0] = s0;
+  causalSoftmaxBlocks(native, s, oneOffset, 1, rows, L, off);
 }
 
+const oneOffset = new Int32Array(1);
 let rowFlags = new Uint8Array(64);
+
+/**
+ * causalSoftmaxRows on `count` blocks at once in C (one call for every head of a batch); rows it leaves (an exp past
+ * fastExp's table: Math.exp's bits are V8's) are done here.
+ */
+function causalSoftmaxBlocks(
+  native: NativeOps,
+  s: Float32Array,
+  offs: Int32Array,
+  count: number,
+  rows: number,
+  L: number,
+  off: number,
+): void {
+  if (rowFlags.length < count * rows) rowFlags = new Uint8Array(count * rows);
+  if (native.softmaxCausal(s, offs, count, rows, L, off, rowFlags) === 0) return;
+  for (let b = 0; b < count; b++)
+    causalSoftmaxRowsJs(s, offs[b], rows, L, off, rowFlags.subarray(b * rows, (b + 1) * rows));
+}
 
 /** causalSoftmaxRows' JavaScript loop (the reference of native-ops.c's), on every row or those with done[t] = 0. */
 export function causalSoftmaxRowsJs(
@@ -117,7 +136,9 @@ export function attentionForward(
   const o = headOffsets(B, T, H, KVH, hd);
   // every head's scores, softmax, then every head's weighted values: per head the same products as one at a time
   g.sgemmBatchAt(B * H, false, true, T, T, hd, scale, q, o.q, qs, k, o.kv, ks, 0, att, o.att, T);
-  for (let i = 0; i < B * H; i++) causalSoftmaxRows(att, o.att[i], T, T, 0);
+  const native = T % 4 !== 0 || simdFor(att) === null ? nativeOps() : null; // else the wasm kernel, as per row
+  if (native !== null) causalSoftmaxBlocks(native, att, o.att, B * H, T, T, 0);
+  else for (let i = 0; i < B * H; i++) causalSoftmaxRows(att, o.att[i], T, T, 0);
   g.sgemmBatchAt(B * H, false, false, T, hd, T, 1, att, o.att, T, v, o.kv, ks, 0, out, o.q, qs);
 }
 

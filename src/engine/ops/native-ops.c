@@ -23,13 +23,15 @@ int mst_rope(float *out, const float *inp, const int32_t *pos, const float *cos_
   for (int n = 0; n < N; n++) {
     const float *c = cos_t + (long)pos[n] * half, *s = sin_t + (long)pos[n] * half;
     for (int h = 0; h < nh; h++) {
-      long o = ((long)n * nh + h) * hd;
-      float a[half], b[half]; /* the head read first: out may be inp */
-      for (int i = 0; i < half; i++) a[i] = inp[o + i], b[i] = inp[o + half + i];
+      float *o = out + ((long)n * nh + h) * hd;
+      const float *x = inp + ((long)n * nh + h) * hd;
+      /* pair i reads x[i], x[half + i] and writes only those two places: no pair depends on another, in place too */
+#pragma GCC ivdep
       for (int i = 0; i < half; i++) {
         const double ci = c[i], si = sg * s[i];
-        out[o + i] = (float)((double)a[i] * ci - (double)b[i] * si);
-        out[o + half + i] = (float)((double)b[i] * ci + (double)a[i] * si);
+        const double a = x[i], b = x[half + i];
+        o[i] = (float)(a * ci - b * si);
+        o[half + i] = (float)(b * ci + a * si);
       }
     }
   }
@@ -65,46 +67,48 @@ static inline double fast_exp(double x) {
 }
 
 /*
- * The causal softmax of ops/attention.ts (its JavaScript loop) over `rows` rows of L at s: row t sees keys 0..off+t.
- * A row holding an exp argument outside [-100, 100] (or NaN) is left untouched and flagged in done[t] = 0 for the
- * JavaScript loop to do (Math.exp's bits are V8's); every other row gets done[t] = 1. Returns the flagged count.
+ * The causal softmax of ops/attention.ts (its JavaScript loop) over `count` blocks of `rows` rows of L, block b at
+ * s + offs[b]: row t sees keys 0..off+t. A row holding an exp argument outside [-100, 100] (or NaN) is left untouched
+ * and flagged done[b * rows + t] = 0 for the JavaScript loop (Math.exp's bits are V8's); every other row gets 1.
+ * Returns the flagged count (-1 before mst_fast_exp_init).
  */
-int mst_softmax_causal(float *s, int rows, int L, int off, uint8_t *done) {
+int mst_softmax_causal(float *s, const int32_t *offs, int count, int rows, int L, int off, uint8_t *done) {
   if (!pow2_32) return -1;
   int left = 0;
-  for (int t = 0; t < rows; t++) {
-    float *row = s + (long)t * L;
-    int n = (off + t < L - 1 ? off + t : L - 1) + 1;
-    double max = -__builtin_inf();
-    for (int j = 0; j < n; j++)
-      if (row[j] > max) max = row[j];
-    int ok = 1;
-    for (int j = 0; j < n; j++) {
-      double x = (double)row[j] - max;
-      if (!(x >= -FAST_R && x <= FAST_R)) ok = 0;
+  for (int blk = 0; blk < count; blk++)
+    for (int t = 0; t < rows; t++) {
+      float *row = s + offs[blk] + (long)t * L;
+      int n = (off + t < L - 1 ? off + t : L - 1) + 1;
+      double max = -__builtin_inf();
+      for (int j = 0; j < n; j++)
+        if (row[j] > max) max = row[j];
+      int ok = 1;
+      for (int j = 0; j < n; j++) {
+        double x = (double)row[j] - max;
+        ok &= x >= -FAST_R && x <= FAST_R;
+      }
+      done[(long)blk * rows + t] = (uint8_t)ok;
+      if (!ok) {
+        left++;
+        continue;
+      }
+      int n4 = n - n % 4, j = 0;
+      double z0 = 0, z1 = 0, z2 = 0, z3 = 0;
+      for (; j < n4; j += 4) {
+        double e0 = fast_exp(row[j] - max), e1 = fast_exp(row[j + 1] - max), e2 = fast_exp(row[j + 2] - max),
+               e3 = fast_exp(row[j + 3] - max);
+        row[j] = (float)e0, row[j + 1] = (float)e1, row[j + 2] = (float)e2, row[j + 3] = (float)e3;
+        z0 += e0, z1 += e1, z2 += e2, z3 += e3;
+      }
+      for (; j < n; j++) {
+        double e = fast_exp(row[j] - max);
+        row[j] = (float)e;
+        z0 += e;
+      }
+      const double inv = 1 / (z0 + z1 + (z2 + z3));
+      for (j = 0; j < n; j++) row[j] = (float)(row[j] * inv);
+      for (; j < L; j++) row[j] = 0.0f;
     }
-    done[t] = (uint8_t)ok;
-    if (!ok) {
-      left++;
-      continue;
-    }
-    int n4 = n - n % 4, j = 0;
-    double z0 = 0, z1 = 0, z2 = 0, z3 = 0;
-    for (; j < n4; j += 4) {
-      double e0 = fast_exp(row[j] - max), e1 = fast_exp(row[j + 1] - max), e2 = fast_exp(row[j + 2] - max),
-             e3 = fast_exp(row[j + 3] - max);
-      row[j] = (float)e0, row[j + 1] = (float)e1, row[j + 2] = (float)e2, row[j + 3] = (float)e3;
-      z0 += e0, z1 += e1, z2 += e2, z3 += e3;
-    }
-    for (; j < n; j++) {
-      double e = fast_exp(row[j] - max);
-      row[j] = (float)e;
-      z0 += e;
-    }
-    const double inv = 1 / (z0 + z1 + (z2 + z3));
-    for (j = 0; j < n; j++) row[j] = (float)(row[j] * inv);
-    for (; j < L; j++) row[j] = 0.0f;
-  }
   return left;
 }
 

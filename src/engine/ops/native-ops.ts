@@ -1,7 +1,8 @@
 /**
  * The elementwise ops of native-ops.c (RoPE, the causal softmax and its backward step), called through koffi from the
  * native library when it builds here. Each computes exactly what its JavaScript loop computes (tested bit for bit),
- * so where the library is missing, or env MST_NATIVE_OPS=0 (checked per call, so tests can switch), the loops run.
+ * so where the library is missing, or env MST_NATIVE_OPS=0 (read once; `resetNativeOps` reads it again), the loops
+ * run.
  */
 
 import { BufferAddresses, loadKoffi } from "../gemm/koffi.js";
@@ -24,10 +25,18 @@ export interface NativeOps {
     hd: number,
   ): boolean;
   /**
-   * The causal softmax of `rows` rows of L from s[s0]; rows it left for JavaScript (an exp argument outside fastExp's
-   * table range, or NaN) are 0 in done (length >= rows). Returns how many.
+   * The causal softmax of `count` blocks of `rows` rows of L, block b from s[offs[b]]; rows it left for JavaScript
+   * (an exp argument outside fastExp's table range, or NaN) are 0 in done[b * rows + t]. Returns how many.
    */
-  softmaxCausal(s: Float32Array, s0: number, rows: number, L: number, off: number, done: Uint8Array): number;
+  softmaxCausal(
+    s: Float32Array,
+    offs: Int32Array,
+    count: number,
+    rows: number,
+    L: number,
+    off: number,
+    done: Uint8Array,
+  ): number;
   /** Attention backward's dS = P * (dP - rowsum(P * dP)) on `heads` (T,T) blocks at the given offsets. */
   softmaxCausalBwd(
     scratch: Float32Array,
@@ -55,7 +64,7 @@ function load(): NativeOps | null {
   const rope = lib.func(
     "int mst_rope(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, int, int, int, int, int)",
   ) as NativeFn;
-  const softmax = lib.func("int mst_softmax_causal(intptr_t, int, int, int, intptr_t)") as NativeFn;
+  const softmax = lib.func("int mst_softmax_causal(intptr_t, intptr_t, int, int, int, int, intptr_t)") as NativeFn;
   const softmaxBwd = lib.func(
     "void mst_softmax_causal_bwd(intptr_t, intptr_t, intptr_t, intptr_t, int, int)",
   ) as NativeFn;
@@ -76,11 +85,12 @@ function load(): NativeOps | null {
       const maxPos = Math.min(Math.floor(cos.length / half), Math.floor(sin.length / half));
       return rope(addr.of(out), addr.of(inp), addr.of(pos), addr.of(cos), addr.of(sin), sign, N, nh, hd, maxPos) === 0;
     },
-    softmaxCausal(s, s0, rows, L, off, done) {
-      if (rows === 0) return 0;
-      extent(s, s0, rows * L, "softmax rows");
-      extent(done, 0, rows, "softmax row flags");
-      return softmax(addr.of(s) + 4 * s0, rows, L, off, addr.of(done));
+    softmaxCausal(s, offs, count, rows, L, off, done) {
+      if (rows === 0 || count === 0) return 0;
+      extent(offs, 0, count, "softmax block offsets");
+      for (let b = 0; b < count; b++) extent(s, offs[b], rows * L, "softmax rows");
+      extent(done, 0, count * rows, "softmax row flags");
+      return softmax(addr.of(s), addr.of(offs), count, rows, L, off, addr.of(done));
     },
     softmaxCausalBwd(scratch, scratchOffs, att, attOffs, heads, T) {
       extent(scratchOffs, 0, heads, "softmax backward dP offsets");
@@ -96,7 +106,11 @@ function load(): NativeOps | null {
 
 /** The native ops, or null where the library cannot be built or loaded here, or MST_NATIVE_OPS=0. */
 export function nativeOps(): NativeOps | null {
-  if (process.env.MST_NATIVE_OPS?.trim() === "0") return null;
-  if (loaded === undefined) loaded = load();
+  if (loaded === undefined) loaded = process.env.MST_NATIVE_OPS?.trim() === "0" ? null : load();
   return loaded;
+}
+
+/** Forget the choice, so the next call reads MST_NATIVE_OPS again (tests that compare both paths). */
+export function resetNativeOps(): void {
+  loaded = undefined;
 }

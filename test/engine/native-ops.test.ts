@@ -1,13 +1,17 @@
 /**
  * The native elementwise ops (src/engine/ops/native-ops.c) give exactly their JavaScript loops' bits: RoPE both ways
  * and in place, the causal softmax (with the rows it hands back to JavaScript: exp arguments past fastExp's range,
- * -Infinity, NaN) and attention backward's softmax step.
+ * -Infinity, NaN), attention backward's softmax step, SwiGLU (both the loop's float64 and the wasm kernel's float32
+ * arithmetic) and RMSNorm.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { nativeOps } from "../../src/engine/ops/native-ops.js";
 import { rotateJs, ropeForward, ropeBackward, ropeTables } from "../../src/engine/ops/rope.js";
 import { causalSoftmaxRowsJs, softmaxCausalBwdJs } from "../../src/engine/ops/attention.js";
+import { swigluForwardJs } from "../../src/engine/ops/swiglu.js";
+import { rmsnormForwardJs } from "../../src/engine/ops/rmsnorm.js";
+import { simdFor, WasmArena } from "../../src/engine/wasm/arena.js";
 import { Rng } from "../../src/data/rng.js";
 import { hasCompiler, randn } from "./gemm-helpers.js";
 
@@ -110,5 +114,66 @@ test("native attention-backward softmax step equals the JavaScript loop bit for 
     ops.softmaxCausalBwd(a, so, att, po, H, T);
     softmaxCausalBwdJs(b, so, att, po, H, T);
     assert.equal(bitsOf(a), bitsOf(b), `H ${H} T ${T}`);
+  }
+});
+
+test(
+  "native SwiGLU forward: the JavaScript loop's bits on plain arrays, the wasm kernel's on an arena",
+  { skip },
+  () => {
+    const ops = nativeOps();
+    assert.ok(ops !== null);
+    const r = new Rng(53);
+    const n = 4 * 257 + 3;
+    const fill = (a: Float32Array) => {
+      a.set(randn(r, n).map((v) => v * 8));
+      // Math.exp's range (left to the JavaScript loop) and NaN
+      a[5] = 150;
+      a[6] = -120;
+      a[n - 2] = NaN;
+      return a;
+    };
+    const gate = fill(new Float32Array(n));
+    const up = randn(r, n);
+    // plain arrays: the JavaScript loop's float64 arithmetic
+    const [o1, s1, o2, s2] = [0, 0, 0, 0].map(() => new Float32Array(n));
+    const left = ops.swigluForward(o1, s1, gate, up, 0, n);
+    assert.equal(left, 3);
+    swigluForwardJs(o1, s1, gate, up, 0, n, true);
+    swigluForwardJs(o2, s2, gate, up, 0, n);
+    assert.equal(bitsOf(o1), bitsOf(o2));
+    assert.equal(bitsOf(s1), bitsOf(s2));
+    // an arena: the wasm kernel's float32 arithmetic, on the whole multiple of 4
+    const arena = new WasmArena(6 * n + 64);
+    const [ag, au, ao, as, bo, bs] = [0, 0, 0, 0, 0, 0].map(() => arena.f32(n));
+    ag.set(gate);
+    au.set(up);
+    const m = n & ~3;
+    const h = simdFor(ag, au, bo, bs);
+    assert.ok(h !== null, "WebAssembly SIMD here");
+    h.k.swigluFwd(bo.byteOffset, bs.byteOffset, ag.byteOffset, au.byteOffset, m * 4);
+    ops.swigluForwardF32(ao, as, ag, au, m);
+    assert.equal(bitsOf(ao.subarray(0, m)), bitsOf(bo.subarray(0, m)));
+    assert.equal(bitsOf(as.subarray(0, m)), bitsOf(bs.subarray(0, m)));
+  },
+);
+
+test("native RMSNorm forward equals the JavaScript loop bit for bit", { skip }, () => {
+  const ops = nativeOps();
+  assert.ok(ops !== null);
+  const r = new Rng(59);
+  for (const [N, C] of [
+    [1, 1],
+    [7, 6],
+    [33, 64],
+    [5, 130],
+  ]) {
+    const inp = randn(r, N * C);
+    const w = randn(r, C);
+    const [o1, r1, o2, r2] = [N * C, N, N * C, N].map((k) => new Float32Array(k));
+    ops.rmsnormForward(o1, r1, inp, w, N, C, 1e-5);
+    rmsnormForwardJs(o2, r2, inp, w, N, C, 1e-5);
+    assert.equal(bitsOf(o1), bitsOf(o2), `N ${N} C ${C}`);
+    assert.equal(bitsOf(r1), bitsOf(r2), `rstd, N ${N} C ${C}`);
   }
 });

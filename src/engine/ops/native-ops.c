@@ -129,3 +129,89 @@ void mst_softmax_causal_bwd(float *scratch, const int32_t *scrOff, const float *
       for (int j = t + 1; j < T; j++) d[j] = 0.0f;
     }
 }
+
+/* ---- SwiGLU forward ---- */
+
+/*
+ * ops/swiglu.ts's JavaScript loop on elements from..n-1: s = 1 / (1 + fastExp(-g)) (stored as sig), out = g s up,
+ * in double. Elements with |g| > 100 or NaN (fastExp's Math.exp range) are skipped for the JavaScript loop to do;
+ * returns how many.
+ */
+int mst_swiglu_fwd(float *out, float *sig, const float *gate, const float *up, long from, long n) {
+  if (!pow2_32) return -1;
+  int left = 0;
+  for (long i = from; i < n; i++) {
+    const double g = gate[i];
+    if (!(g >= -FAST_R && g <= FAST_R)) {
+      left++;
+      continue;
+    }
+    const double s = 1 / (1 + fast_exp(-g));
+    sig[i] = (float)s;
+    out[i] = (float)(g * s * up[i]);
+  }
+  return left;
+}
+
+/*
+ * The WebAssembly SIMD kernel's SwiGLU forward (wasm/simd-kernels.ts swigluFwd, float32 lanes) on n elements (a
+ * multiple of 4): its exp by range reduction (clamp to [-87, 88], k by a rounding bias, r = x - k ln2_hi - k ln2_lo, a
+ * degree-5 Horner polynomial, 2^k from the bias's bits) and then s = 1 / (exp(-g) + 1), out = g s up, in float.
+ */
+static inline float wasm_exp(float x) {
+  const float round_bias = (float)(1.5 * 8388608.0 + 127), log2e = (float)1.4426950408889634;
+  const float ln2_hi = (float)0.693359375, ln2_lo = (float)-2.1219444e-4;
+  /* f32x4.max / min: NaN in, NaN out */
+  if (x != x) return x + 0.0f;
+  x = x > -87.0f ? x : -87.0f;
+  x = x < 88.0f ? x : 88.0f;
+  const float t = x * log2e + round_bias;
+  const float k = t - round_bias;
+  const float r = x - k * ln2_hi - k * ln2_lo;
+  float p = (float)1.98756915e-4;
+  p = p * r + (float)1.39819995e-3;
+  p = p * r + (float)8.33345191e-3;
+  p = p * r + (float)4.16657959e-2;
+  p = p * r + (float)1.66666655e-1;
+  p = p * r + (float)5.00000012e-1;
+  const float e = p * (r * r) + r + 1.0f;
+  union {
+    float f;
+    uint32_t u;
+  } two = {.f = t};
+  two.u <<= 23;
+  return e * two.f;
+}
+
+void mst_swiglu_fwd_f32(float *out, float *sig, const float *gate, const float *up, long n) {
+  for (long i = 0; i < n; i++) {
+    const float g = gate[i];
+    const float s = 1.0f / (wasm_exp(-g) + 1.0f);
+    sig[i] = s;
+    out[i] = g * s * up[i];
+  }
+}
+
+/* ---- RMSNorm forward ---- */
+
+/*
+ * ops/rmsnorm.ts's JavaScript loop: per row the sum of squares in four interleaved double partial sums,
+ * r = 1 / sqrt(sum / C + eps) (stored as rstd), out = x r w.
+ */
+void mst_rmsnorm_fwd(float *out, float *rstd, const float *inp, const float *w, int N, int C, double eps) {
+  const int C4 = C - C % 4;
+  for (int n = 0; n < N; n++) {
+    const float *x = inp + (long)n * C;
+    float *o = out + (long)n * C;
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int c = 0;
+    for (; c < C4; c += 4) {
+      const double x0 = x[c], x1 = x[c + 1], x2 = x[c + 2], x3 = x[c + 3];
+      s0 += x0 * x0, s1 += x1 * x1, s2 += x2 * x2, s3 += x3 * x3;
+    }
+    for (; c < C; c++) s0 += (double)x[c] * x[c];
+    const double r = 1 / __builtin_sqrt((s0 + s1 + (s2 + s3)) / C + eps);
+    rstd[n] = (float)r;
+    for (c = 0; c < C; c++) o[c] = (float)((double)x[c] * r * w[c]);
+  }
+}

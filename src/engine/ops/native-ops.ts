@@ -37,6 +37,30 @@ export interface NativeOps {
     off: number,
     done: Uint8Array,
   ): number;
+  /**
+   * SwiGLU forward as its JavaScript loop on elements from..n-1; elements that loop must do (|gate| > 100 or NaN:
+   * Math.exp's range) are left. Returns how many.
+   */
+  swigluForward(
+    out: Float32Array,
+    sig: Float32Array,
+    gate: Float32Array,
+    up: Float32Array,
+    from: number,
+    n: number,
+  ): number;
+  /** SwiGLU forward as the WebAssembly SIMD kernel computes it (float32 lanes) on the first n elements (n % 4 = 0). */
+  swigluForwardF32(out: Float32Array, sig: Float32Array, gate: Float32Array, up: Float32Array, n: number): void;
+  /** RMSNorm forward as its JavaScript loop. */
+  rmsnormForward(
+    out: Float32Array,
+    rstd: Float32Array,
+    inp: Float32Array,
+    w: Float32Array,
+    N: number,
+    C: number,
+    eps: number,
+  ): void;
   /** Attention backward's dS = P * (dP - rowsum(P * dP)) on `heads` (T,T) blocks at the given offsets. */
   softmaxCausalBwd(
     scratch: Float32Array,
@@ -68,6 +92,11 @@ function load(): NativeOps | null {
   const softmaxBwd = lib.func(
     "void mst_softmax_causal_bwd(intptr_t, intptr_t, intptr_t, intptr_t, int, int)",
   ) as NativeFn;
+  const swiglu = lib.func("int mst_swiglu_fwd(intptr_t, intptr_t, intptr_t, intptr_t, long, long)") as NativeFn;
+  const swigluF32 = lib.func("void mst_swiglu_fwd_f32(intptr_t, intptr_t, intptr_t, intptr_t, long)") as NativeFn;
+  const rmsnorm = lib.func(
+    "void mst_rmsnorm_fwd(intptr_t, intptr_t, intptr_t, intptr_t, int, int, double)",
+  ) as NativeFn;
   const init = lib.func("void mst_fast_exp_init(intptr_t, int, double, double)") as NativeFn;
   const { table, kOff, stepsLog2e, ln2Steps } = FAST_EXP_PARTS;
   init(addr.of(table), kOff, stepsLog2e, ln2Steps); // the table lives as long as the module: its address holds
@@ -91,6 +120,31 @@ function load(): NativeOps | null {
       for (let b = 0; b < count; b++) extent(s, offs[b], rows * L, "softmax rows");
       extent(done, 0, count * rows, "softmax row flags");
       return softmax(addr.of(s), addr.of(offs), count, rows, L, off, addr.of(done));
+    },
+    swigluForward(out, sig, gate, up, from, n) {
+      if (n <= from) return 0;
+      for (const [x, what] of [
+        [out, "out"],
+        [sig, "sig"],
+        [gate, "gate"],
+        [up, "up"],
+      ] as const)
+        extent(x, 0, n, `swiglu ${what}`);
+      return swiglu(addr.of(out), addr.of(sig), addr.of(gate), addr.of(up), from, n);
+    },
+    swigluForwardF32(out, sig, gate, up, n) {
+      if (n === 0) return;
+      if (n % 4 !== 0) throw new RangeError(`native ops: swiglu f32 on ${n} elements, not a multiple of 4`);
+      for (const x of [out, sig, gate, up]) extent(x, 0, n, "swiglu");
+      swigluF32(addr.of(out), addr.of(sig), addr.of(gate), addr.of(up), n);
+    },
+    rmsnormForward(out, rstd, inp, w, N, C, eps) {
+      if (N === 0) return;
+      extent(out, 0, N * C, "rmsnorm out");
+      extent(inp, 0, N * C, "rmsnorm input");
+      extent(rstd, 0, N, "rmsnorm rstd");
+      extent(w, 0, C, "rmsnorm weight");
+      rmsnorm(addr.of(out), addr.of(rstd), addr.of(inp), addr.of(w), N, C, eps);
     },
     softmaxCausalBwd(scratch, scratchOffs, att, attOffs, heads, T) {
       extent(scratchOffs, 0, heads, "softmax backward dP offsets");

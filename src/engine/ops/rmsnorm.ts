@@ -4,6 +4,7 @@
  */
 
 import { SCRATCH_FLOATS, simdFor } from "../wasm/arena.js";
+import { nativeOps } from "./native-ops.js";
 
 /**
  * Saves rstd[n] = 1/sqrt(mean(inp[n]^2) + eps) for the backward pass. `out` may not alias `inp`. Runs the SIMD
@@ -25,7 +26,9 @@ export function rmsnormForward(
     h.k.rmsFwd(out.byteOffset, rstd.byteOffset, inp.byteOffset, sw, N * C * 4, C * 4, 1 / C, eps);
     return;
   }
-  rmsnormForwardJs(out, rstd, inp, w, N, C, eps);
+  const native = nativeOps();
+  if (native !== null) native.rmsnormForward(out, rstd, inp, w, N, C, eps);
+  else rmsnormForwardJs(out, rstd, inp, w, N, C, eps);
 }
 
 /**

@@ -6,6 +6,7 @@
 
 import { simdFor } from "../wasm/arena.js";
 import { fastSigmoid } from "./fast-exp.js";
+import { nativeOps } from "./native-ops.js";
 
 /** out[i] = gate[i] * sigmoid(gate[i]) * up[i]; saves sig[i] = sigmoid(gate[i]) so the backward needs no exp. */
 export function swigluForward(
@@ -17,12 +18,16 @@ export function swigluForward(
 ): void {
   let i = 0;
   const h = simdFor(out, sig, gate, up);
+  const native = nativeOps();
   if (h !== null) {
-    // wasm SIMD in place on arena buffers; the JavaScript loop finishes the tail
+    // wasm SIMD in place on arena buffers (or its arithmetic in C); the JavaScript loop finishes the tail
     i = n & ~3;
-    h.k.swigluFwd(out.byteOffset, sig.byteOffset, gate.byteOffset, up.byteOffset, i * 4);
+    if (native !== null) native.swigluForwardF32(out, sig, gate, up, i);
+    else h.k.swigluFwd(out.byteOffset, sig.byteOffset, gate.byteOffset, up.byteOffset, i * 4);
   }
-  swigluForwardJs(out, sig, gate, up, i, n);
+  // the loop below in C; elements it leaves (|gate| > 100: Math.exp's bits are V8's) are done here
+  if (native === null || native.swigluForward(out, sig, gate, up, i, n) > 0)
+    swigluForwardJs(out, sig, gate, up, i, n, native !== null);
 }
 
 /** The JavaScript forward over elements from..n-1: the reference the SIMD kernel is tested against. */
@@ -33,8 +38,20 @@ export function swigluForwardJs(
   up: Float32Array, // (N,F)
   from: number,
   n: number, // N*F
+  onlyLeftByNative = false,
 ): void {
   let i = from;
+  if (onlyLeftByNative) {
+    // the elements mst_swiglu_fwd leaves: fastSigmoid's Math.exp range
+    for (; i < n; i++) {
+      const g = gate[i];
+      if (g >= -100 && g <= 100) continue;
+      const s = fastSigmoid(g);
+      sig[i] = s;
+      out[i] = g * s * up[i];
+    }
+    return;
+  }
   for (; i + 4 <= n; i += 4) {
     const g0 = gate[i],
       g1 = gate[i + 1],

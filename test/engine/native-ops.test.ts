@@ -177,3 +177,90 @@ test("native RMSNorm forward equals the JavaScript loop bit for bit", { skip }, 
     assert.equal(bitsOf(r1), bitsOf(r2), `rstd, N ${N} C ${C}`);
   }
 });
+
+test(
+  "native float32 kernels equal the WebAssembly SIMD kernels bit for bit: SwiGLU and RMSNorm backward, RMSNorm forward, causal softmax",
+  { skip },
+  () => {
+    const ops = nativeOps();
+    assert.ok(ops !== null);
+    const r = new Rng(61);
+    const arena = new WasmArena(1 << 16);
+    const take = (x: Float32Array) => {
+      const a = arena.f32(x.length);
+      a.set(x);
+      return a;
+    };
+    const h = simdFor(arena.f32(4));
+    assert.ok(h !== null, "WebAssembly SIMD here");
+    // SwiGLU backward on 4 * 101 elements
+    {
+      const n = 404;
+      const [gate, up, dout] = [0, 0, 0].map(() => take(randn(r, n).map((v) => v * 4)));
+      const sig = take(randn(r, n).map((v) => 1 / (1 + Math.exp(-v))));
+      const [dg1, du1] = [take(randn(r, n)), take(randn(r, n))];
+      const [dg2, du2] = [take(dg1), take(du1)];
+      h.k.swigluBwd(
+        dg1.byteOffset,
+        du1.byteOffset,
+        dout.byteOffset,
+        gate.byteOffset,
+        up.byteOffset,
+        sig.byteOffset,
+        n * 4,
+      );
+      ops.swigluBackwardF32(dg2, du2, dout, gate, up, sig, n);
+      assert.equal(bitsOf(dg2), bitsOf(dg1));
+      assert.equal(bitsOf(du2), bitsOf(du1));
+    }
+    // RMSNorm forward and backward, C = 4, 64, 132
+    for (const [N, C] of [
+      [3, 4],
+      [17, 64],
+      [5, 132],
+    ]) {
+      const inp = take(randn(r, N * C));
+      const w = take(randn(r, C));
+      const [o1, o2] = [arena.f32(N * C), arena.f32(N * C)];
+      const [r1, r2] = [arena.f32(N), arena.f32(N)];
+      h.scratch.set(w);
+      h.k.rmsFwd(o1.byteOffset, r1.byteOffset, inp.byteOffset, h.scratch.byteOffset, N * C * 4, C * 4, 1 / C, 1e-5);
+      ops.rmsnormForwardF32(o2, r2, inp, w, N, C, 1e-5);
+      assert.equal(bitsOf(o2), bitsOf(o1), `rms forward N ${N} C ${C}`);
+      assert.equal(bitsOf(r2), bitsOf(r1), `rms rstd N ${N} C ${C}`);
+      const dout = take(randn(r, N * C));
+      const [d1, d2] = [take(randn(r, N * C)), arena.f32(N * C)];
+      d2.set(d1);
+      const sdw = h.scratch.subarray(C, 2 * C);
+      sdw.fill(0);
+      h.k.rmsBwd(
+        d1.byteOffset,
+        sdw.byteOffset,
+        dout.byteOffset,
+        inp.byteOffset,
+        h.scratch.byteOffset,
+        r1.byteOffset,
+        N * C * 4,
+        C * 4,
+        1 / C,
+      );
+      const dw = new Float32Array(C);
+      ops.rmsnormBackwardF32(d2, dw, dout, inp, w, r1, N, C);
+      assert.equal(bitsOf(d2), bitsOf(d1), `rms backward dinp N ${N} C ${C}`);
+      assert.equal(bitsOf(dw), bitsOf(sdw), `rms backward dw N ${N} C ${C}`);
+    }
+    // causal softmax: rows whose key count is not a multiple of 4, an offset, two blocks
+    for (const [rows, L, off] of [
+      [16, 16, 0],
+      [5, 24, 9],
+      [1, 4, 0],
+    ]) {
+      const x = take(randn(r, 2 * rows * L).map((v) => v * 5));
+      const y = take(x);
+      h.k.softmaxCausal(x.byteOffset, rows, L, off);
+      h.k.softmaxCausal(x.byteOffset + 4 * rows * L, rows, L, off);
+      ops.softmaxCausalF32(y, Int32Array.of(rows * L, 0), 2, rows, L, off);
+      assert.equal(bitsOf(y), bitsOf(x), `softmax rows ${rows} L ${L} off ${off}`);
+    }
+  },
+);

@@ -18,7 +18,12 @@ function causalSoftmaxRows(s: Float32Array, s0: number, rows: number, L: number,
   if (L % 4 === 0) {
     // wasm SIMD in place when s lives in an arena (the training activations do)
     const h = simdFor(s);
-    if (h !== null) return h.k.softmaxCausal(s.byteOffset + 4 * s0, rows, L, off);
+    if (h !== null) {
+      const native = nativeOps();
+      if (native === null) return h.k.softmaxCausal(s.byteOffset + 4 * s0, rows, L, off);
+      oneOffset[0] = s0;
+      return native.softmaxCausalF32(s, oneOffset, 1, rows, L, off); // the kernel's arithmetic in C
+    }
   }
   const native = nativeOps();
   if (native === null) return causalSoftmaxRowsJs(s, s0, rows, L, off, null);
@@ -136,8 +141,10 @@ export function attentionForward(
   const o = headOffsets(B, T, H, KVH, hd);
   // every head's scores, softmax, then every head's weighted values: per head the same products as one at a time
   g.sgemmBatchAt(B * H, false, true, T, T, hd, scale, q, o.q, qs, k, o.kv, ks, 0, att, o.att, T);
-  const native = T % 4 !== 0 || simdFor(att) === null ? nativeOps() : null; // else the wasm kernel, as per row
-  if (native !== null) causalSoftmaxBlocks(native, att, o.att, B * H, T, T, 0);
+  const native = nativeOps();
+  const f32 = T % 4 === 0 && simdFor(att) !== null; // the wasm kernel's float32 arithmetic, else the loop's float64
+  if (native !== null && f32) native.softmaxCausalF32(att, o.att, B * H, T, T, 0);
+  else if (native !== null) causalSoftmaxBlocks(native, att, o.att, B * H, T, T, 0);
   else for (let i = 0; i < B * H; i++) causalSoftmaxRows(att, o.att[i], T, T, 0);
   g.sgemmBatchAt(B * H, false, false, T, hd, T, 1, att, o.att, T, v, o.kv, ks, 0, out, o.q, qs);
 }

@@ -223,3 +223,92 @@ void mst_rmsnorm_fwd(float *out, float *rstd, const float *inp, const float *w, 
     for (c = 0; c < C; c++) o[c] = (float)((double)x[c] * r * w[c]);
   }
 }
+
+/* ---- the WebAssembly SIMD kernels' float32 arithmetic (wasm/simd-kernels.ts), for arena buffers ---- */
+
+/* f32.max / f32x4.max: NaN if either is NaN, and +0 above -0. */
+static inline float wasm_max(float a, float b) {
+  if (a != a || b != b) return a + b;
+  if (a == b) return __builtin_signbit(a) ? b : a;
+  return a > b ? a : b;
+}
+
+/* (l0 + l1) + (l2 + l3): the kernels' horizontal sum of a four-lane accumulator. */
+static inline float hsum4(const float acc[4]) { return (acc[0] + acc[1]) + (acc[2] + acc[3]); }
+
+/* swigluBwd: dgate += dout up s (1 + g (1 - s)), dup += dout g s, on n elements (a multiple of 4). */
+void mst_swiglu_bwd_f32(float *dgate, float *dup, const float *dout, const float *gate, const float *up,
+                        const float *sig, long n) {
+  for (long i = 0; i < n; i++) {
+    const float g = gate[i], s = sig[i], d = dout[i];
+    dgate[i] = dgate[i] + d * up[i] * s * (1.0f + g * (1.0f - s));
+    dup[i] = dup[i] + d * g * s;
+  }
+}
+
+/*
+ * rmsFwd: per row (C a multiple of 4) four lane sums of x^2 (lane l takes elements l, l + 4, ...), then
+ * r = 1 / sqrt(hsum invC + eps), saved to rstd, and out = x r w.
+ */
+void mst_rms_fwd_f32(float *out, float *rstd, const float *inp, const float *w, int N, int C, float invC, float eps) {
+  for (int n = 0; n < N; n++) {
+    const float *x = inp + (long)n * C;
+    float *o = out + (long)n * C;
+    float acc[4] = {0, 0, 0, 0};
+    for (int c = 0; c < C; c += 4)
+      for (int l = 0; l < 4; l++) acc[l] = x[c + l] * x[c + l] + acc[l];
+    const float r = 1.0f / __builtin_sqrtf(hsum4(acc) * invC + eps);
+    rstd[n] = r;
+    for (int c = 0; c < C; c++) o[c] = x[c] * r * w[c];
+  }
+}
+
+/*
+ * rmsBwd: with xhat = x r and m = hsum(lane sums of dout w x) r invC: dinp += r (dout w - xhat m), dw += dout xhat
+ * (dw accumulated over the rows in row order).
+ */
+void mst_rms_bwd_f32(float *dinp, float *dw, const float *dout, const float *inp, const float *w, const float *rstd,
+                     int N, int C, float invC) {
+  for (int n = 0; n < N; n++) {
+    const float *x = inp + (long)n * C, *d = dout + (long)n * C;
+    float *di = dinp + (long)n * C;
+    const float r = rstd[n];
+    float acc[4] = {0, 0, 0, 0};
+    for (int c = 0; c < C; c += 4)
+      for (int l = 0; l < 4; l++) acc[l] = d[c + l] * w[c + l] * x[c + l] + acc[l];
+    const float m = hsum4(acc) * r * invC;
+    for (int c = 0; c < C; c++) {
+      const float xh = x[c] * r;
+      dw[c] = dw[c] + d[c] * xh;
+      di[c] = di[c] + r * (d[c] * w[c] - xh * m);
+    }
+  }
+}
+
+/*
+ * softmaxCausal on `count` (rows, L) blocks at s + offs[b] (L a multiple of 4): row t's n = min(off + t + 1, L) keys
+ * over the whole four-lane vectors covering them, lanes past n masked (-inf for the max, 0 after the exp); lane maxima
+ * then (l0 max l1) max (l2 max l3); e = exp(x - max) with lane sums; every covered lane times 1 / hsum; the rest 0.
+ */
+void mst_softmax_causal_f32(float *s, const int32_t *offs, int count, int rows, int L, int off) {
+  for (int blk = 0; blk < count; blk++)
+    for (int t = 0; t < rows; t++) {
+      float *row = s + offs[blk] + (long)t * L;
+      const int n = off + t + 1 < L ? off + t + 1 : L;
+      const int nb = (n + 3) & ~3;
+      float mx[4] = {-__builtin_inff(), -__builtin_inff(), -__builtin_inff(), -__builtin_inff()};
+      for (int j = 0; j < nb; j += 4)
+        for (int l = 0; l < 4; l++) mx[l] = wasm_max(mx[l], j + l < n ? row[j + l] : -__builtin_inff());
+      const float m = wasm_max(wasm_max(mx[0], mx[1]), wasm_max(mx[2], mx[3]));
+      float acc[4] = {0, 0, 0, 0};
+      for (int j = 0; j < nb; j += 4)
+        for (int l = 0; l < 4; l++) {
+          const float e = j + l < n ? wasm_exp(row[j + l] - m) : 0.0f;
+          row[j + l] = e;
+          acc[l] = e + acc[l];
+        }
+      const float inv = 1.0f / hsum4(acc);
+      for (int j = 0; j < nb; j++) row[j] = row[j] * inv;
+      for (int j = nb; j < L; j++) row[j] = 0.0f;
+    }
+}

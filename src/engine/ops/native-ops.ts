@@ -61,6 +61,39 @@ export interface NativeOps {
     C: number,
     eps: number,
   ): void;
+  /** The wasm kernels' float32 arithmetic (wasm/simd-kernels.ts) for arena buffers: swigluBwd on n % 4 = 0 elements. */
+  swigluBackwardF32(
+    dgate: Float32Array,
+    dup: Float32Array,
+    dout: Float32Array,
+    gate: Float32Array,
+    up: Float32Array,
+    sig: Float32Array,
+    n: number,
+  ): void;
+  /** rmsFwd's float32 arithmetic (C % 4 = 0). */
+  rmsnormForwardF32(
+    out: Float32Array,
+    rstd: Float32Array,
+    inp: Float32Array,
+    w: Float32Array,
+    N: number,
+    C: number,
+    eps: number,
+  ): void;
+  /** rmsBwd's float32 arithmetic (C % 4 = 0); dw (C floats) receives the rows' sum as the kernel's scratch does. */
+  rmsnormBackwardF32(
+    dinp: Float32Array,
+    dw: Float32Array,
+    dout: Float32Array,
+    inp: Float32Array,
+    w: Float32Array,
+    rstd: Float32Array,
+    N: number,
+    C: number,
+  ): void;
+  /** softmaxCausal's float32 arithmetic on `count` (rows, L) blocks at offs (L % 4 = 0). */
+  softmaxCausalF32(s: Float32Array, offs: Int32Array, count: number, rows: number, L: number, off: number): void;
   /** Attention backward's dS = P * (dP - rowsum(P * dP)) on `heads` (T,T) blocks at the given offsets. */
   softmaxCausalBwd(
     scratch: Float32Array,
@@ -97,6 +130,16 @@ function load(): NativeOps | null {
   const rmsnorm = lib.func(
     "void mst_rmsnorm_fwd(intptr_t, intptr_t, intptr_t, intptr_t, int, int, double)",
   ) as NativeFn;
+  const swigluBwdF32 = lib.func(
+    "void mst_swiglu_bwd_f32(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, long)",
+  ) as NativeFn;
+  const rmsFwdF32 = lib.func(
+    "void mst_rms_fwd_f32(intptr_t, intptr_t, intptr_t, intptr_t, int, int, float, float)",
+  ) as NativeFn;
+  const rmsBwdF32 = lib.func(
+    "void mst_rms_bwd_f32(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, int, int, float)",
+  ) as NativeFn;
+  const softmaxF32 = lib.func("void mst_softmax_causal_f32(intptr_t, intptr_t, int, int, int, int)") as NativeFn;
   const init = lib.func("void mst_fast_exp_init(intptr_t, int, double, double)") as NativeFn;
   const { table, kOff, stepsLog2e, ln2Steps } = FAST_EXP_PARTS;
   init(addr.of(table), kOff, stepsLog2e, ln2Steps); // the table lives as long as the module: its address holds
@@ -145,6 +188,37 @@ function load(): NativeOps | null {
       extent(rstd, 0, N, "rmsnorm rstd");
       extent(w, 0, C, "rmsnorm weight");
       rmsnorm(addr.of(out), addr.of(rstd), addr.of(inp), addr.of(w), N, C, eps);
+    },
+    swigluBackwardF32(dgate, dup, dout, gate, up, sig, n) {
+      if (n === 0) return;
+      if (n % 4 !== 0) throw new RangeError(`native ops: swiglu backward f32 on ${n} elements, not a multiple of 4`);
+      for (const x of [dgate, dup, dout, gate, up, sig]) extent(x, 0, n, "swiglu backward");
+      swigluBwdF32(addr.of(dgate), addr.of(dup), addr.of(dout), addr.of(gate), addr.of(up), addr.of(sig), n);
+    },
+    rmsnormForwardF32(out, rstd, inp, w, N, C, eps) {
+      if (N === 0) return;
+      if (C % 4 !== 0) throw new RangeError(`native ops: rmsnorm f32 with C = ${C}, not a multiple of 4`);
+      extent(out, 0, N * C, "rmsnorm out");
+      extent(inp, 0, N * C, "rmsnorm input");
+      extent(rstd, 0, N, "rmsnorm rstd");
+      extent(w, 0, C, "rmsnorm weight");
+      rmsFwdF32(addr.of(out), addr.of(rstd), addr.of(inp), addr.of(w), N, C, 1 / C, eps);
+    },
+    rmsnormBackwardF32(dinp, dw, dout, inp, w, rstd, N, C) {
+      if (N === 0) return;
+      if (C % 4 !== 0) throw new RangeError(`native ops: rmsnorm backward f32 with C = ${C}, not a multiple of 4`);
+      for (const x of [dinp, dout, inp]) extent(x, 0, N * C, "rmsnorm backward");
+      extent(rstd, 0, N, "rmsnorm backward rstd");
+      extent(w, 0, C, "rmsnorm backward weight");
+      extent(dw, 0, C, "rmsnorm backward dw");
+      rmsBwdF32(addr.of(dinp), addr.of(dw), addr.of(dout), addr.of(inp), addr.of(w), addr.of(rstd), N, C, 1 / C);
+    },
+    softmaxCausalF32(s, offs, count, rows, L, off) {
+      if (rows === 0 || count === 0) return;
+      if (L % 4 !== 0) throw new RangeError(`native ops: softmax f32 with L = ${L}, not a multiple of 4`);
+      extent(offs, 0, count, "softmax block offsets");
+      for (let b = 0; b < count; b++) extent(s, offs[b], rows * L, "softmax rows");
+      softmaxF32(addr.of(s), addr.of(offs), count, rows, L, off);
     },
     softmaxCausalBwd(scratch, scratchOffs, att, attOffs, heads, T) {
       extent(scratchOffs, 0, heads, "softmax backward dP offsets");

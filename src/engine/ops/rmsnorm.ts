@@ -20,13 +20,14 @@ export function rmsnormForward(
   eps: number,
 ): void {
   const h = C % 4 === 0 && 2 * C <= SCRATCH_FLOATS ? simdFor(out, rstd, inp) : null;
+  const native = nativeOps();
+  if (h !== null && native !== null) return native.rmsnormForwardF32(out, rstd, inp, w, N, C, eps); // the kernel's arithmetic
   if (h !== null) {
     h.scratch.set(w.subarray(0, C));
     const sw = h.scratch.byteOffset;
     h.k.rmsFwd(out.byteOffset, rstd.byteOffset, inp.byteOffset, sw, N * C * 4, C * 4, 1 / C, eps);
     return;
   }
-  const native = nativeOps();
   if (native !== null) native.rmsnormForward(out, rstd, inp, w, N, C, eps);
   else rmsnormForwardJs(out, rstd, inp, w, N, C, eps);
 }
@@ -92,6 +93,16 @@ export function rmsnormBackward(
   C: number,
 ): void {
   const h = C % 4 === 0 && 2 * C <= SCRATCH_FLOATS ? simdFor(dinp, dout, inp, rstd) : null;
+  const native = h === null ? null : nativeOps();
+  if (native !== null) {
+    // the kernel's arithmetic in C, its weight gradient summed over the rows first as the kernel's scratch is
+    if (rowSum.length < C) rowSum = new Float32Array(C);
+    const sdw = rowSum.subarray(0, C);
+    sdw.fill(0);
+    native.rmsnormBackwardF32(dinp, sdw, dout, inp, w, rstd, N, C);
+    if (dw !== null) for (let c = 0; c < C; c++) dw[c] += sdw[c];
+    return;
+  }
   if (h !== null) {
     // weight in the scratch's first C floats, its gradient accumulated in the next C, then added into dw
     const sw = h.scratch.subarray(0, C);
@@ -114,6 +125,8 @@ export function rmsnormBackward(
   }
   rmsnormBackwardJs(dinp, dw, dout, inp, w, rstd, N, C);
 }
+
+let rowSum = new Float32Array(0);
 
 /** The JavaScript backward, the reference the SIMD kernel is tested against (same formula, four partial sums). */
 export function rmsnormBackwardJs(

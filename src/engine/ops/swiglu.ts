@@ -90,7 +90,12 @@ export function swigluBackward(
 ): void {
   let i = 0;
   const h = simdFor(dgate, dup, dout, gate, up, sig);
-  if (h !== null) {
+  const native = h === null ? null : nativeOps();
+  if (native !== null) {
+    // the wasm kernel's arithmetic in C
+    i = n & ~3;
+    native.swigluBackwardF32(dgate, dup, dout, gate, up, sig, i);
+  } else if (h !== null) {
     i = n & ~3;
     h.k.swigluBwd(
       dgate.byteOffset,

@@ -45,14 +45,14 @@
 #define MAX_THREADS 64
 /*
  * Products that skip the panels (direct() below): few rows, few columns, a shallow k, or few multiply-adds in all.
- * Set from timings of both paths on the avx512 build (2026-12-07, AMD EPYC Zen 4, 1 thread): the direct path was
- * as fast or faster on every shape inside these bounds (2-4x on LoRA's rank-8 factors and attention heads), the
- * panels faster on large products with many columns and on weight gradients (A^T B with a deep k: 172x64x4096 TN
- * 77 GFLOP/s packed, 35 direct).
+ * Set from timings of both paths on the avx512 build (2026-12-07, AMD EPYC Zen 4, 1 thread, CPU time), with the
+ * operands hot in cache and, closer to a training step, rotated through 24 sets so each product finds them in L3: the
+ * direct path was as fast or faster inside these bounds (LoRA's rank-8 factors and attention heads 2-4x; weight
+ * gradients of 64 columns with k 1280-4096, 172x64xk TN, 75 GFLOP/s against 41 packed, cold), the panels faster on
+ * large products with many columns (384x384x1024 TN 91 against 76, cold).
  */
 #define DIRECT_MAX_M 32
-#define DIRECT_MAX_N_ANY 16 /* any transpose */
-#define DIRECT_MAX_N 64     /* A stored row-major */
+#define DIRECT_MAX_N 64
 #define DIRECT_MAX_K 16
 #define DIRECT_MAX_MNK (1L << 23)
 
@@ -288,11 +288,10 @@ static int forced_path; /* 0 by size, 1 packed, 2 direct */
 
 static int use_direct(const product *p) {
   if (forced_path) return forced_path == 2;
-  if (p->M <= DIRECT_MAX_M || p->N <= DIRECT_MAX_N_ANY || p->K <= DIRECT_MAX_K) return 1;
-  long macs = (long)p->M * p->N * p->K;
-  /* a stored-transposed A read in place costs a cache line per k: only within one k slice */
-  if (p->transA) return p->K <= KC && macs <= DIRECT_MAX_MNK;
-  return p->N <= DIRECT_MAX_N || macs <= DIRECT_MAX_MNK;
+  if (p->M <= DIRECT_MAX_M || p->N <= DIRECT_MAX_N || p->K <= DIRECT_MAX_K) return 1;
+  /* a stored-transposed A read in place costs a cache line per k: many columns pay for it only within one slice */
+  if (p->transA && p->K > KC) return 0;
+  return (long)p->M * p->N * p->K <= DIRECT_MAX_MNK;
 }
 
 /* ---- threads: a small pool; each thread takes one contiguous range of whole micro-tiles of C, never of k ---- */

@@ -2,7 +2,7 @@
  * Small driver for profiling one engine workload in isolation (`node --cpu-prof dist/bench/step-driver.js ...`):
  * training steps (forward + cross-entropy + backward + AdamW) or sampling on the embedded model, timings printed.
  *
- *   node dist/bench/step-driver.js [train|sample] [--steps 30] [--T 32] [--B 64] [--threads 1] [--lora 8]
+ *   node dist/bench/step-driver.js [train|sample] [--steps 30] [--T 32] [--B 64] [--threads 1] [--lora 8] [--12m]
  */
 
 import { Rng } from "../src/data/rng.js";
@@ -14,9 +14,10 @@ import { sample } from "../src/engine/sampler.js";
 import { helpAndExit } from "./help.js";
 
 helpAndExit(`
-Usage: node dist/bench/step-driver.js [train|sample] [--steps 30] [--T 32] [--B 64] [--threads 1] [--lora 8]
+Usage: node dist/bench/step-driver.js [train|sample] [--steps 30] [--T 32] [--B 64] [--threads 1] [--lora 8] [--12m]
 One engine workload in isolation, for profiling (node --cpu-prof). --lora r trains rank-r adapters on all seven
-projections instead of every weight (the sycophancy preset's PPO updates are --lora 8 --B 32 --T 18).
+projections instead of every weight (the sycophancy preset's PPO updates are --lora 8 --B 32 --T 18); --12m
+takes the engine bench's 12M model (d 384, 6 layers, ffn 1024, vocabulary 4096; its training case is --B 8 --T 128).
 `);
 
 const argv = process.argv.slice(2);
@@ -27,7 +28,9 @@ const B = opt("--B", 64);
 const T = opt("--T", 32);
 setBlasThreads(opt("--threads", 1));
 setGemmThreads(opt("--threads", 1));
-const cfg = { vocabSize: 200, dModel: 64, nLayers: 2, nHeads: 4, dFf: 172, maxSeq: 64 };
+const cfg = argv.includes("--12m")
+  ? { vocabSize: 4096, dModel: 384, nLayers: 6, nHeads: 6, dFf: 1024, maxSeq: 128 }
+  : { vocabSize: 200, dModel: 64, nLayers: 2, nHeads: 4, dFf: 172, maxSeq: 64 };
 const m = createModel(cfg, { seed: 0 });
 const loraRank = opt("--lora", 0);
 if (loraRank > 0)

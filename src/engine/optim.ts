@@ -1,6 +1,7 @@
 /** AdamW with decoupled weight decay, global gradient-norm clipping, and the cosine-with-warm-up learning-rate schedule. */
 
 import type { Param } from "./model-api.js";
+import { nativeOps } from "./ops/native-ops.js";
 
 /** Raised when an optimizer state does not fit the parameters it is loaded into. */
 export class OptimStateError extends Error {
@@ -82,6 +83,7 @@ export class AdamW {
     // hoisted constants and a multiply instead of a second divide: the loop is memory-bound, ~25% faster this way
     const c1 = 1 - b1,
       c2 = 1 - b2;
+    const native = nativeOps(); // the same float64 arithmetic in C (native-ops.c), where the library is here
     for (let k = 0; k < this.params.length; k++) {
       const p = this.params[k];
       const w = p.data,
@@ -89,6 +91,10 @@ export class AdamW {
         m = this.m[k],
         v = this.v[k];
       const shrink = this.decayMask[k] ? 1 - lr * this.weightDecay : 1;
+      if (native !== null) {
+        native.adamw(w, g, m, v, { b1, b2, c1, c2, shrink, stepSize, invBc2Sqrt, eps });
+        continue;
+      }
       for (let i = 0; i < w.length; i++) {
         const gi = g[i];
         const mi = b1 * m[i] + c1 * gi;

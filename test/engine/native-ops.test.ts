@@ -2,11 +2,13 @@
  * The native elementwise ops (src/engine/ops/native-ops.c) give exactly their JavaScript loops' bits: RoPE both ways
  * and in place, the causal softmax (with the rows it hands back to JavaScript: exp arguments past fastExp's range,
  * -Infinity, NaN), attention backward's softmax step, SwiGLU (both the loop's float64 and the wasm kernel's float32
- * arithmetic) and RMSNorm.
+ * arithmetic), RMSNorm and AdamW.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { nativeOps } from "../../src/engine/ops/native-ops.js";
+import { nativeOps, resetNativeOps } from "../../src/engine/ops/native-ops.js";
+import { AdamW } from "../../src/engine/optim.js";
+import type { Param } from "../../src/engine/model-api.js";
 import { rotateJs, ropeForward, ropeBackward, ropeTables } from "../../src/engine/ops/rope.js";
 import { causalSoftmaxRowsJs, softmaxCausalBwdJs } from "../../src/engine/ops/attention.js";
 import { swigluForwardJs } from "../../src/engine/ops/swiglu.js";
@@ -262,5 +264,45 @@ test(
       ops.softmaxCausalF32(y, Int32Array.of(rows * L, 0), 2, rows, L, off);
       assert.equal(bitsOf(y), bitsOf(x), `softmax rows ${rows} L ${L} off ${off}`);
     }
+  },
+);
+
+test(
+  "AdamW steps on the native path equal the JavaScript loop bit for bit (decay on and off, bias correction)",
+  { skip },
+  () => {
+    const r = new Rng(67);
+    const make = () => {
+      const rr = new Rng(71);
+      return [5, 64 * 3, 1].map((n, i) => ({
+        name: `p${i}`,
+        shape: [n],
+        data: randn(rr, n),
+        grad: new Float32Array(n),
+        trainable: true,
+      })) as unknown as Param[];
+    };
+    const grads = Array.from({ length: 4 }, () => [5, 192, 1].map((n) => randn(r, n).map((v) => v * 0.1)));
+    const run = (nativeOff: boolean) => {
+      const saved = process.env.MST_NATIVE_OPS;
+      if (nativeOff) process.env.MST_NATIVE_OPS = "0";
+      else delete process.env.MST_NATIVE_OPS;
+      resetNativeOps();
+      try {
+        assert.equal(nativeOps() === null, nativeOff);
+        const ps = make();
+        const opt = new AdamW(ps, { lr: 1e-2, weightDecay: 0.1, decays: (p) => p.shape[0] > 1 });
+        for (const gs of grads) {
+          ps.forEach((p, i) => p.grad.set(gs[i]));
+          opt.step();
+        }
+        return ps.map((p) => bitsOf(p.data)).join("|") + bitsOf(opt.stateDict().m[1]) + bitsOf(opt.stateDict().v[1]);
+      } finally {
+        if (saved === undefined) delete process.env.MST_NATIVE_OPS;
+        else process.env.MST_NATIVE_OPS = saved;
+        resetNativeOps();
+      }
+    };
+    assert.equal(run(false), run(true));
   },
 );

@@ -312,3 +312,21 @@ void mst_softmax_causal_f32(float *s, const int32_t *offs, int count, int rows, 
       for (int j = nb; j < L; j++) row[j] = 0.0f;
     }
 }
+
+/* ---- AdamW ---- */
+
+/*
+ * engine/optim.ts's update of one tensor, in double as its loop: m = b1 m + c1 g, v = b2 v + c2 g g (stored as float),
+ * w = w shrink - (stepSize m) / (sqrt(v) invBc2Sqrt + eps) with the unrounded m and v.
+ */
+void mst_adamw(float *w, const float *g, float *m, float *v, long n, double b1, double b2, double c1, double c2,
+               double shrink, double stepSize, double invBc2Sqrt, double eps) {
+  for (long i = 0; i < n; i++) {
+    const double gi = g[i];
+    const double mi = b1 * m[i] + c1 * gi;
+    const double vi = b2 * v[i] + c2 * gi * gi;
+    m[i] = (float)mi;
+    v[i] = (float)vi;
+    w[i] = (float)(w[i] * shrink - (stepSize * mi) / (__builtin_sqrt(vi) * invBc2Sqrt + eps));
+  }
+}

@@ -94,6 +94,23 @@ export interface NativeOps {
   ): void;
   /** softmaxCausal's float32 arithmetic on `count` (rows, L) blocks at offs (L % 4 = 0). */
   softmaxCausalF32(s: Float32Array, offs: Int32Array, count: number, rows: number, L: number, off: number): void;
+  /** engine/optim.ts's AdamW update of one tensor (w, g, m, v of n floats), in its float64 arithmetic. */
+  adamw(
+    w: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    k: {
+      b1: number;
+      b2: number;
+      c1: number;
+      c2: number;
+      shrink: number;
+      stepSize: number;
+      invBc2Sqrt: number;
+      eps: number;
+    },
+  ): void;
   /** Attention backward's dS = P * (dP - rowsum(P * dP)) on `heads` (T,T) blocks at the given offsets. */
   softmaxCausalBwd(
     scratch: Float32Array,
@@ -140,6 +157,9 @@ function load(): NativeOps | null {
     "void mst_rms_bwd_f32(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, int, int, float)",
   ) as NativeFn;
   const softmaxF32 = lib.func("void mst_softmax_causal_f32(intptr_t, intptr_t, int, int, int, int)") as NativeFn;
+  const adamw = lib.func(
+    "void mst_adamw(intptr_t, intptr_t, intptr_t, intptr_t, long, double, double, double, double, double, double, double, double)",
+  ) as NativeFn;
   const init = lib.func("void mst_fast_exp_init(intptr_t, int, double, double)") as NativeFn;
   const { table, kOff, stepsLog2e, ln2Steps } = FAST_EXP_PARTS;
   init(addr.of(table), kOff, stepsLog2e, ln2Steps); // the table lives as long as the module: its address holds
@@ -219,6 +239,26 @@ function load(): NativeOps | null {
       extent(offs, 0, count, "softmax block offsets");
       for (let b = 0; b < count; b++) extent(s, offs[b], rows * L, "softmax rows");
       softmaxF32(addr.of(s), addr.of(offs), count, rows, L, off);
+    },
+    adamw(w, g, m, v, k) {
+      const n = w.length;
+      if (n === 0) return;
+      for (const x of [g, m, v]) extent(x, 0, n, "adamw state");
+      adamw(
+        addr.of(w),
+        addr.of(g),
+        addr.of(m),
+        addr.of(v),
+        n,
+        k.b1,
+        k.b2,
+        k.c1,
+        k.c2,
+        k.shrink,
+        k.stepSize,
+        k.invBc2Sqrt,
+        k.eps,
+      );
     },
     softmaxCausalBwd(scratch, scratchOffs, att, attOffs, heads, T) {
       extent(scratchOffs, 0, heads, "softmax backward dP offsets");

@@ -98,10 +98,11 @@ test("a plug-in task in a folder outside the repository: npm pack + install, mst
   for (const f of ["dist/src/experiment/index.js", "dist/src/experiment/index.d.ts", "dist/src/cli/main.js"])
     assert.ok(files.includes(f), `the tarball lacks ${f}`);
   assert.ok(files.includes("dist/src/tasks/sycophancy-addition/seed-figures.json"), "JSON the tasks import is packed");
-  // the native GEMM's C source is compiled on the user's machine at first use, so it ships; no other source does
-  assert.ok(files.includes("src/engine/gemm/native-gemm.c"), "the native kernel's source is packed");
+  // the native library's C sources are compiled on the user's machine at first use, so they ship; no other source does
+  const cSources = ["src/engine/gemm/native-gemm.c", "src/engine/ops/native-ops.c"];
+  for (const c of cSources) assert.ok(files.includes(c), `the native library's source ${c} is packed`);
   assert.ok(
-    !files.some((f) => f.startsWith("dist/test/") || (f.startsWith("src/") && f !== "src/engine/gemm/native-gemm.c")),
+    !files.some((f) => f.startsWith("dist/test/") || (f.startsWith("src/") && !cSources.includes(f))),
     "no tests or TypeScript sources in the package",
   );
 

@@ -33,6 +33,12 @@ export function fastExp(x: number): number {
 }
 
 /**
+ * fastExp's constants, for kernels that must compute exactly what it computes (the wasm decode kernels): the same
+ * doubles in the same operations give the same bits.
+ */
+export const FAST_EXP = { FAST_R, STEPS_LOG2E, LN2_STEPS, ROUND_MAGIC, K_OFF, POW2_32 } as const;
+
+/**
  * sigmoid(x) = 1 / (1 + e^-x) through fastExp (absolute error ~1e-12); written so that -Infinity gives 0,
  * Infinity 1 and NaN NaN. SwiGLU's hot loop uses it.
  */

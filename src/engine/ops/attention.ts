@@ -162,6 +162,7 @@ export function attentionCachedForward(
   const useDec = dec !== null && B * qs <= dec.q.length;
   const qq = useDec ? dec.q : q;
   const oo = useDec ? dec.out : out;
+  const kern = useDec ? dec.kernels(hd) : null;
   if (useDec) qq.set(q.subarray(0, B * qs));
   for (let b = 0; b < B; b++) {
     const L = start[b] + T;
@@ -170,7 +171,7 @@ export function attentionCachedForward(
       const co = 4 * cacheRow * S * ks;
       const fast =
         useDec &&
-        dec.k.attnDecode(
+        kern!.attnDecode(
           qq.byteOffset + 4 * b * qs,
           oo.byteOffset + 4 * b * qs,
           kCache.byteOffset + co,
@@ -178,7 +179,6 @@ export function attentionCachedForward(
           L,
           H,
           rep,
-          4 * hd,
           4 * ks,
           scale,
           dec.p,

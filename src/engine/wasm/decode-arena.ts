@@ -12,13 +12,14 @@ import { wasm, type WasmMemory } from "./wasm-api.js";
 
 /** What the decode path needs of the memory its cache arrays live in. */
 export interface DecodeHandle {
-  k: DecodeKernels;
+  /** The kernels built for head width hd (a multiple of 4), bound to this memory. */
+  kernels(hd: number): DecodeKernels;
   /** Byte address of fastExp's table. */
   tab: number;
   /** Query and output scratch of one decode step, (rows, H, hd). */
   q: Float32Array;
   out: Float32Array;
-  /** Byte address of float64 scratch for one head's keys (the cache's S positions). */
+  /** Byte address of float64 scratch for one head's keys (the cache's S positions and one more). */
   p: number;
 }
 
@@ -45,14 +46,15 @@ export class DecodeArena {
   private readonly limit: number;
 
   constructor(cacheSizes: number[], qFloats: number, keys: number) {
-    const mod = decodeModule();
-    if (mod === null || wasm === undefined) throw new Error("DecodeArena: this runtime has no WebAssembly SIMD");
+    if (decodeModule() === null || wasm === undefined)
+      throw new Error("DecodeArena: this runtime has no WebAssembly SIMD");
+    const api = wasm;
     const qBytes = align16(qFloats * 4);
-    const head = align16(EXP_TABLE_BYTES) + 2 * qBytes + align16(keys * 8);
+    const head = align16(EXP_TABLE_BYTES) + 2 * qBytes + align16((keys + 1) * 8);
     this.limit = cacheSizes.reduce((at, n) => at + align16(n * 4), head);
     const pages = Math.max(1, Math.ceil(this.limit / 65536));
-    this.memory = new wasm.Memory({ initial: pages, maximum: pages });
-    const inst = new wasm.Instance(mod, { env: { memory: this.memory } });
+    this.memory = new api.Memory({ initial: pages, maximum: pages });
+    const memory = this.memory;
     const buf = this.memory.buffer;
     new Float64Array(buf, 0, FAST_EXP.POW2_32.length).set(FAST_EXP.POW2_32);
     let at = align16(EXP_TABLE_BYTES);
@@ -60,7 +62,16 @@ export class DecodeArena {
     at += qBytes;
     const out = new Float32Array(buf, at, qFloats);
     at += qBytes;
-    byBuffer.set(buf, { k: inst.exports as unknown as DecodeKernels, tab: 0, q, out, p: at });
+    const byHd = new Map<number, DecodeKernels>();
+    const kernels = (hd: number) => {
+      let k = byHd.get(hd);
+      if (k === undefined) {
+        const inst = new api.Instance(decodeModule(hd)!, { env: { memory } });
+        byHd.set(hd, (k = inst.exports as unknown as DecodeKernels));
+      }
+      return k;
+    };
+    byBuffer.set(buf, { kernels, tab: 0, q, out, p: at });
     this.next = head;
   }
 

@@ -41,59 +41,40 @@ function forLoop(i: number, from: number[], exit: number[], step: number[], body
 const upTo = (i: number, n: number, step: number, body: number[]) =>
   forLoop(i, op.i32(0), [...get(i), ...get(n), ...op.i32GeU], op.i32(step), body);
 
-/** Pushes 1 when f64 local x is outside fastExp's fast range (JS: `x < -FAST_R || x > FAST_R`). */
-const outsideExpRange = (x: number) => [
-  ...get(x),
-  ...op.f64(-FAST_EXP.FAST_R),
-  ...op.f64Lt,
-  ...get(x),
-  ...op.f64(FAST_EXP.FAST_R),
-  ...op.f64Gt,
-  ...op.i32Or,
-];
+/** Two f32 at byte address (p + off) as an f64x2 (exact). */
+const pairAt = (p: number, off: number) => [...get(p), ...op.v128Load64ZeroAt(off), ...op.f64x2PromoteLowF32x4];
+
+/** i8x16.shuffle lanes picking f64 lane 0 (lo) or 1 (hi) of a then of b: (a.l, b.l). */
+const LO = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+const HI = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
 
 /**
- * Pushes fastExp(x) for f64 local x inside the fast range, in fastExp's operations and order:
- * kf = x * 32log2e + M - M; r = x - kf * ln2/32; (1 + r + r2 * (1/2 + r/6 + r2/24)) * 2^(kf/32) (table at `tab`).
+ * Splatted f64 constants in v128 locals set once in the prologue (V8 otherwise rematerialises a v128.const inside a
+ * loop). `c(x)` pushes the constant.
  */
-function fastExpF64(x: number, kf: number, r: number, r2: number, tab: number): number[] {
-  return [
-    ...get(x),
-    ...op.f64(FAST_EXP.STEPS_LOG2E),
-    ...op.f64Mul,
-    ...op.f64(FAST_EXP.ROUND_MAGIC),
-    ...op.f64Add,
-    ...op.f64(FAST_EXP.ROUND_MAGIC),
-    ...op.f64Sub,
-    ...set(kf),
-    ...get(x),
+class Consts64 {
+  private readonly idx = new Map<number, number>();
+  constructor(private readonly f: Frame) {}
+  c(x: number): number[] {
+    let i = this.idx.get(x);
+    if (i === undefined) this.idx.set(x, (i = this.f.local(V128)));
+    return get(i);
+  }
+  get prologue(): number[] {
+    return [...this.idx.entries()].flatMap(([x, i]) => [...op.f64(x), ...op.f64x2Splat, ...set(i)]);
+  }
+}
+
+/**
+ * Replaces the f64x2 on the stack by fastExp of each lane (arguments in the fast range), in fastExp's operations and
+ * order; scratch v128 locals x, kf, r, r2; table at byte address `tab`.
+ */
+function fastExpF64x2(K: Consts64, x: number, kf: number, r: number, r2: number, tab: number): number[] {
+  /** POW2_32[(kf_l | 0) + K_OFF] for lane l of kf (truncation saturates: NaN gives 0, as `| 0` does). */
+  const entry = (l: number) => [
     ...get(kf),
-    ...op.f64(FAST_EXP.LN2_STEPS),
-    ...op.f64Mul,
-    ...op.f64Sub,
-    ...tee(r),
-    ...get(r),
-    ...op.f64Mul,
-    ...set(r2),
-    // (1 + r) + r2 * ((0.5 + r * (1/6)) + r2 * (1/24))
-    ...op.f64(1),
-    ...get(r),
-    ...op.f64Add,
-    ...get(r2),
-    ...op.f64(0.5),
-    ...get(r),
-    ...op.f64(1 / 6),
-    ...op.f64Mul,
-    ...op.f64Add,
-    ...get(r2),
-    ...op.f64(1 / 24),
-    ...op.f64Mul,
-    ...op.f64Add,
-    ...op.f64Mul,
-    ...op.f64Add,
-    // * POW2_32[(kf | 0) + K_OFF]
-    ...get(kf),
-    ...op.i32TruncSatF64S,
+    ...op.i32x4TruncSatF64x2SZero,
+    ...op.i32x4ExtractLane(l),
     ...op.i32(FAST_EXP.K_OFF),
     ...op.i32Add,
     ...op.i32(3),
@@ -101,32 +82,62 @@ function fastExpF64(x: number, kf: number, r: number, r2: number, tab: number): 
     ...get(tab),
     ...op.i32Add,
     ...op.f64LoadAt(0),
-    ...op.f64Mul,
+  ];
+  return [
+    ...tee(x),
+    ...K.c(FAST_EXP.STEPS_LOG2E),
+    ...op.f64x2Mul,
+    ...K.c(FAST_EXP.ROUND_MAGIC),
+    ...op.f64x2Add,
+    ...K.c(FAST_EXP.ROUND_MAGIC),
+    ...op.f64x2Sub,
+    ...set(kf),
+    ...get(x),
+    ...get(kf),
+    ...K.c(FAST_EXP.LN2_STEPS),
+    ...op.f64x2Mul,
+    ...op.f64x2Sub,
+    ...tee(r),
+    ...get(r),
+    ...op.f64x2Mul,
+    ...set(r2),
+    // (1 + r) + r2 * ((0.5 + r * (1/6)) + r2 * (1/24))
+    ...K.c(1),
+    ...get(r),
+    ...op.f64x2Add,
+    ...get(r2),
+    ...K.c(0.5),
+    ...get(r),
+    ...K.c(1 / 6),
+    ...op.f64x2Mul,
+    ...op.f64x2Add,
+    ...get(r2),
+    ...K.c(1 / 24),
+    ...op.f64x2Mul,
+    ...op.f64x2Add,
+    ...op.f64x2Mul,
+    ...op.f64x2Add,
+    // * (POW2_32[(kf0 | 0) + K_OFF], POW2_32[(kf1 | 0) + K_OFF])
+    ...entry(0),
+    ...op.f64x2Splat,
+    ...entry(1),
+    ...op.f64x2ReplaceLane(1),
+    ...op.f64x2Mul,
   ];
 }
 
-/** Two f32 at byte address (p + i + off) as an f64x2 (exact). */
-const pair64 = (p: number, i: number, off: number) => [
-  ...get(p),
-  ...get(i),
-  ...op.i32Add,
-  ...op.v128Load64ZeroAt(off),
-  ...op.f64x2PromoteLowF32x4,
-];
-
-/** f64 scalar v rounded to float32 and back (what a Float32Array store then load gives). */
-const viaF32 = [...op.f32DemoteF64, ...op.f64PromoteF32];
-
 /**
- * attnDecode(q, out, k, v, L, H, rep, hdB, ksB, scale, p, tab) -> 0, or 1 when an exp argument left fastExp's fast
- * range (out is then partly written; the caller redoes the row in JavaScript). One decode query of every head of one
- * batch row: q and out (H, hd) f32 at byte addresses q/out, the row's cache k/v at byte addresses k/v (position
- * stride ksB bytes, kv head stride hdB bytes), keys 0..L-1, query head h reading kv head h / rep; p is f64 scratch
- * of L values. Per head, as attentionDecodeRow: s_j = ((s0 + s1) + (s2 + s3)) * scale with s0..s3 the running sums
- * of dims 0,4,.. / 1,5,.. / 2,6,.. / 3,7,..; p_j = f32(fastExp(f32(s_j) - max)), sum += unrounded; out_i =
- * f32((sum_j p_j v_ji) * (1 / sum)). hd must be a multiple of 4.
+ * attnDecode(q, out, k, v, L, H, rep, ksB, scale, p, tab) -> 0, or 1 when an exp argument left fastExp's fast range
+ * (out is then partly written; the caller redoes the row in JavaScript). Built for one head width hd (a multiple of
+ * 4; the loops over head dims are unrolled). One decode query of every head of one batch row: q and out (H, hd) f32
+ * at byte addresses q/out, the row's cache k/v at byte addresses k/v (position stride ksB bytes), keys 0..L-1, query
+ * head h reading kv head h / rep; p is f64 scratch of L + 1 values. Per head, as attentionDecodeRow computes:
+ * s_j = ((s0 + s1) + (s2 + s3)) * scale with s0..s3 the running sums of dims 0,4,.. / 1,5,.. / 2,6,.. / 3,7,..;
+ * p_j = f32(fastExp(f32(s_j) - max)), sum += the unrounded exps in key order; out_i = f32((sum_j p_j v_ji) * (1/sum)).
+ * Keys go two at a time (lane 0 key j, lane 1 key j + 1, which repeats key j past the last key and is then unused).
  */
-function attnDecode(): WasmFunc {
+function attnDecode(hd: number): WasmFunc {
+  const hdB = 4 * hd;
   const f = new Frame();
   const q = f.param(I32);
   const out = f.param(I32);
@@ -135,7 +146,6 @@ function attnDecode(): WasmFunc {
   const L = f.param(I32);
   const H = f.param(I32);
   const rep = f.param(I32);
-  const hdB = f.param(I32);
   const ksB = f.param(I32);
   const scale = f.param(F64);
   const p = f.param(I32);
@@ -143,110 +153,159 @@ function attnDecode(): WasmFunc {
   const h = f.local(I32);
   const jb = f.local(I32); // byte offset of key j in p (8 j)
   const Lb = f.local(I32); // 8 L
-  const c = f.local(I32); // byte offset of a head dim
   const qh = f.local(I32);
   const oh = f.local(I32);
   const kh = f.local(I32);
   const vh = f.local(I32);
   const kj = f.local(I32); // key j's head vector
+  const kj2 = f.local(I32); // key j + 1's (key j's past the last key)
   const vj = f.local(I32);
   const max = f.local(F64);
-  const s = f.local(F64);
-  const x = f.local(F64);
-  const kf = f.local(F64);
-  const r = f.local(F64);
-  const r2 = f.local(F64);
-  const e = f.local(F64);
   const sum = f.local(F64);
-  const s01 = f.local(V128);
-  const s23 = f.local(V128);
+  const scaleV = f.local(V128);
+  const maxV = f.local(V128);
+  const sv = f.local(V128);
+  const ev = f.local(V128);
+  const x = f.local(V128);
+  const kf = f.local(V128);
+  const r = f.local(V128);
+  const r2 = f.local(V128);
   const pv = f.local(V128);
   const inv = f.local(V128);
-  const acc = f.localsOf(4, V128);
+  // running sums: key j's (s0, s1), (s2, s3), key j + 1's
+  const [a01, a23, b01, b23] = f.localsOf(4, V128);
+  const hoistQ = hd <= 32; // q's dims as f64 pairs in locals (up to 16 v128 registers' worth)
+  const qv = hoistQ ? f.localsOf(hd / 2, V128) : [];
+  const acc = f.localsOf(8, V128);
+  const K = new Consts64(f);
 
-  /** acc += pair(a) * pair(b) at byte offset off of dim c. */
-  const dotStep = (sv: number, off: number) => [
-    ...get(sv),
-    ...pair64(qh, c, off),
-    ...pair64(kj, c, off),
+  /** q dims 2m, 2m + 1 as an f64x2. */
+  const qPair = (m: number) => (hoistQ ? get(qv[m]) : pairAt(qh, 8 * m));
+  const dot = (sumV: number, key: number, m: number) => [
+    ...get(sumV),
+    ...qPair(m),
+    ...pairAt(key, 8 * m),
     ...op.f64x2Mul,
     ...op.f64x2Add,
-    ...set(sv),
+    ...set(sumV),
   ];
-  // scores: s_j, max over the unrounded s_j (as JS compares them), f32(s_j) kept as f64 in p
+  const dims4 = Array.from({ length: hd / 4 }, (_, i) => i);
+  /** (x.l of a, x.l of b) for f64x2 locals a, b. */
+  const pick = (a: number, b: number, lanes: number[]) => [...get(a), ...get(b), ...op.i8x16Shuffle(lanes)];
+  /** if (lane l of sv > max) max = lane l */
+  const maxLane = (l: number) => [
+    ...get(sv),
+    ...op.f64x2ExtractLane(l),
+    ...get(max),
+    ...op.f64Gt,
+    ...op.if,
+    ...get(sv),
+    ...op.f64x2ExtractLane(l),
+    ...set(max),
+    ...op.end,
+  ];
+  const secondKey = [...get(jb), ...op.i32(8), ...op.i32Add, ...get(Lb), ...op.i32LtU]; // key j + 1 exists
+  // scores: s_j for two keys per pass; f32(s_j) kept as f64 in p; max over the unrounded s_j in key order
   const scores = [
     ...op.f64(-Infinity),
     ...set(max),
     ...get(kh),
     ...set(kj),
-    ...upTo(jb, Lb, 8, [
-      ...op.f64(0),
-      ...op.f64x2Splat,
-      ...tee(s01),
-      ...set(s23),
-      ...upTo(c, hdB, 16, [...dotStep(s01, 0), ...dotStep(s23, 8)]),
-      ...get(s01),
-      ...op.f64x2ExtractLane(0),
-      ...get(s01),
-      ...op.f64x2ExtractLane(1),
-      ...op.f64Add,
-      ...get(s23),
-      ...op.f64x2ExtractLane(0),
-      ...get(s23),
-      ...op.f64x2ExtractLane(1),
-      ...op.f64Add,
-      ...op.f64Add,
-      ...get(scale),
-      ...op.f64Mul,
-      ...set(s),
+    ...upTo(jb, Lb, 16, [
+      ...get(kj),
+      ...get(ksB),
+      ...op.i32Add,
+      ...get(kj),
+      ...secondKey,
+      ...op.select,
+      ...set(kj2),
+      ...K.c(0),
+      ...tee(a01),
+      ...tee(a23),
+      ...tee(b01),
+      ...set(b23),
+      ...dims4.flatMap((m) => [...dot(a01, kj, 2 * m), ...dot(a23, kj, 2 * m + 1)]),
+      ...dims4.flatMap((m) => [...dot(b01, kj2, 2 * m), ...dot(b23, kj2, 2 * m + 1)]),
+      // per key: ((s0 + s1) + (s2 + s3)) * scale
+      ...pick(a01, b01, LO),
+      ...pick(a01, b01, HI),
+      ...op.f64x2Add,
+      ...pick(a23, b23, LO),
+      ...pick(a23, b23, HI),
+      ...op.f64x2Add,
+      ...op.f64x2Add,
+      ...get(scaleV),
+      ...op.f64x2Mul,
+      ...set(sv),
       ...get(p),
       ...get(jb),
       ...op.i32Add,
-      ...get(s),
-      ...viaF32,
-      ...op.f64StoreAt(0),
-      ...get(s),
-      ...get(max),
-      ...op.f64Gt,
+      ...get(sv),
+      ...op.f32x4DemoteF64x2Zero,
+      ...op.f64x2PromoteLowF32x4,
+      ...op.v128StoreAt(0),
+      ...maxLane(0),
+      ...secondKey,
       ...op.if,
-      ...get(s),
-      ...set(max),
+      ...maxLane(1),
       ...op.end,
       ...get(kj),
       ...get(ksB),
+      ...get(ksB),
+      ...op.i32Add,
       ...op.i32Add,
       ...set(kj),
     ]),
   ];
-  // p_j = f32(exp(f32(s_j) - max)); sum of the unrounded exps in key order
+  // p_j = f32(exp(f32(s_j) - max)), two keys per pass; sum of the unrounded exps in key order
   const softmax = [
     ...op.f64(0),
     ...set(sum),
-    ...upTo(jb, Lb, 8, [
+    ...get(max),
+    ...op.f64x2Splat,
+    ...set(maxV),
+    ...upTo(jb, Lb, 16, [
       ...get(p),
       ...get(jb),
       ...op.i32Add,
-      ...op.f64LoadAt(0),
-      ...get(max),
-      ...op.f64Sub,
-      ...set(x),
-      ...outsideExpRange(x),
+      ...op.v128LoadAt(0),
+      ...get(maxV),
+      ...op.f64x2Sub,
+      ...tee(x),
+      ...K.c(-FAST_EXP.FAST_R),
+      ...op.f64x2Lt,
+      ...get(x),
+      ...K.c(FAST_EXP.FAST_R),
+      ...op.f64x2Gt,
+      ...op.v128Or,
+      ...op.v128AnyTrue,
       ...op.if,
       ...op.i32(1),
       ...op.return,
       ...op.end,
-      ...fastExpF64(x, kf, r, r2, tab),
-      ...set(e),
+      ...get(x),
+      ...fastExpF64x2(K, x, kf, r, r2, tab),
+      ...set(ev),
       ...get(p),
       ...get(jb),
       ...op.i32Add,
-      ...get(e),
-      ...viaF32,
-      ...op.f64StoreAt(0),
+      ...get(ev),
+      ...op.f32x4DemoteF64x2Zero,
+      ...op.f64x2PromoteLowF32x4,
+      ...op.v128StoreAt(0),
       ...get(sum),
-      ...get(e),
+      ...get(ev),
+      ...op.f64x2ExtractLane(0),
       ...op.f64Add,
       ...set(sum),
+      ...secondKey,
+      ...op.if,
+      ...get(sum),
+      ...get(ev),
+      ...op.f64x2ExtractLane(1),
+      ...op.f64Add,
+      ...set(sum),
+      ...op.end,
     ]),
     ...op.f64(1),
     ...get(sum),
@@ -254,11 +313,11 @@ function attnDecode(): WasmFunc {
     ...op.f64x2Splat,
     ...set(inv),
   ];
-  /** out dims c.. c+2n-1 = (sum_j p_j v_j) * inv with n f64x2 running sums, keys in order. */
-  const weighted = (n: number) => [
-    ...acc.slice(0, n).flatMap((a) => [...op.f64(0), ...op.f64x2Splat, ...set(a)]),
+  /** out dims at byte offset c0.. (2n dims) = (sum_j p_j v_j) * inv, n f64x2 running sums, keys in order. */
+  const weighted = (c0: number, n: number) => [
+    ...acc.slice(0, n).flatMap((a) => [...K.c(0), ...set(a)]),
     ...get(vh),
-    ...get(c),
+    ...op.i32(c0),
     ...op.i32Add,
     ...set(vj),
     ...upTo(jb, Lb, 8, [
@@ -269,16 +328,7 @@ function attnDecode(): WasmFunc {
       ...set(pv),
       ...acc
         .slice(0, n)
-        .flatMap((a, i) => [
-          ...get(a),
-          ...get(pv),
-          ...get(vj),
-          ...op.v128Load64ZeroAt(8 * i),
-          ...op.f64x2PromoteLowF32x4,
-          ...op.f64x2Mul,
-          ...op.f64x2Add,
-          ...set(a),
-        ]),
+        .flatMap((a, i) => [...get(a), ...get(pv), ...pairAt(vj, 8 * i), ...op.f64x2Mul, ...op.f64x2Add, ...set(a)]),
       ...get(vj),
       ...get(ksB),
       ...op.i32Add,
@@ -288,48 +338,33 @@ function attnDecode(): WasmFunc {
       .slice(0, n)
       .flatMap((a, i) => [
         ...get(oh),
-        ...get(c),
-        ...op.i32Add,
         ...get(a),
         ...get(inv),
         ...op.f64x2Mul,
         ...op.f32x4DemoteF64x2Zero,
-        ...op.v128Store64LaneAt(8 * i, 0),
+        ...op.v128Store64LaneAt(c0 + 8 * i, 0),
       ]),
   ];
-  // eight dims per pass over the keys, then four when hd % 8 == 4
-  const output = [
-    ...forLoop(
-      c,
-      op.i32(0),
-      [...get(c), ...op.i32(32), ...op.i32Add, ...get(hdB), ...op.i32GtS],
-      op.i32(32),
-      weighted(4),
-    ),
-    ...get(c),
-    ...get(hdB),
-    ...op.i32LtU,
-    ...op.if,
-    ...weighted(2),
-    ...op.end,
-  ];
+  // up to 16 dims per pass over the keys
+  const output: number[] = [];
+  for (let c0 = 0; c0 < hd; c0 += 16) output.push(...weighted(4 * c0, Math.min(16, hd - c0) / 2));
   const head = [
     ...get(q),
     ...get(h),
-    ...get(hdB),
+    ...op.i32(hdB),
     ...op.i32Mul,
     ...op.i32Add,
     ...set(qh),
     ...get(out),
     ...get(h),
-    ...get(hdB),
+    ...op.i32(hdB),
     ...op.i32Mul,
     ...op.i32Add,
     ...set(oh),
     ...get(h),
     ...get(rep),
     ...op.i32DivU,
-    ...get(hdB),
+    ...op.i32(hdB),
     ...op.i32Mul,
     ...tee(kh),
     ...get(v),
@@ -339,12 +374,23 @@ function attnDecode(): WasmFunc {
     ...get(k),
     ...op.i32Add,
     ...set(kh),
+    ...qv.flatMap((qm, m) => [...pairAt(qh, 8 * m), ...set(qm)]),
     ...scores,
     ...softmax,
     ...output,
   ];
-  const body = [...get(L), ...op.i32(8), ...op.i32Mul, ...set(Lb), ...upTo(h, H, 1, head), ...op.i32(0)];
-  return { name: "attnDecode", params: f.params, results: [I32], locals: f.locals, body };
+  const body = [
+    ...get(scale),
+    ...op.f64x2Splat,
+    ...set(scaleV),
+    ...get(L),
+    ...op.i32(8),
+    ...op.i32Mul,
+    ...set(Lb),
+    ...upTo(h, H, 1, head),
+    ...op.i32(0),
+  ];
+  return { name: "attnDecode", params: f.params, results: [I32], locals: f.locals, body: [...K.prologue, ...body] };
 }
 
 /** The kernels' exports; addresses are byte addresses in the instance's memory. */
@@ -357,7 +403,6 @@ export interface DecodeKernels {
     L: number,
     H: number,
     rep: number,
-    hdB: number,
     ksB: number,
     scale: number,
     p: number,
@@ -365,11 +410,18 @@ export interface DecodeKernels {
   ): number;
 }
 
-let compiled: WasmModule | null | undefined;
+const compiled = new Map<number, WasmModule | null>();
 
-/** The compiled module, or null where this runtime has no WebAssembly SIMD (the decode step stays in JavaScript). */
-export function decodeModule(): WasmModule | null {
-  if (compiled === undefined)
-    compiled = compileKernels("the decode kernels", ["simd"], () => buildModule([attnDecode()]));
-  return compiled;
+/**
+ * The module built for head width hd (a multiple of 4), or null where this runtime has no WebAssembly SIMD (the
+ * decode step then stays in JavaScript). Compiled once per head width.
+ */
+export function decodeModule(hd = 4): WasmModule | null {
+  if (hd % 4 !== 0) throw new RangeError(`decodeModule: head width ${hd} is not a multiple of 4`);
+  if (!compiled.has(hd))
+    compiled.set(
+      hd,
+      compileKernels(`the decode kernels (hd ${hd})`, ["simd"], () => buildModule([attnDecode(hd)])),
+    );
+  return compiled.get(hd) ?? null;
 }

@@ -224,4 +224,11 @@ export const op = {
   f64x2Sub: [0xfd, ...uleb(0xf1)],
   f64x2Mul: [0xfd, ...uleb(0xf2)],
   f64x2Div: [0xfd, ...uleb(0xf3)],
+  f64x2Lt: [0xfd, ...uleb(0x49)],
+  f64x2Gt: [0xfd, ...uleb(0x4a)],
+  v128Or: [0xfd, ...uleb(0x50)],
+  v128AnyTrue: [0xfd, ...uleb(0x53)],
+  i32x4ExtractLane: (l: number) => [0xfd, ...uleb(0x1b), l],
+  /** i32x4.trunc_sat_f64x2_s_zero: two f64 lanes to i32 (NaN gives 0), upper lanes zero. */
+  i32x4TruncSatF64x2SZero: [0xfd, ...uleb(0xfc)],
 };

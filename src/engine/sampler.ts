@@ -132,6 +132,68 @@ export function logprobAndEntropy(row: Float32Array, V: number, id: number): [nu
   return [row[id] - max - lse, lse - sz / sum];
 }
 
+/**
+ * The draw from row o of `logits` (V wide) and that token's log-prob and entropy at temperature 1: what drawToken
+ * then logprobAndEntropy return, from fewer passes over the row with the same operations per value. Both take the
+ * same max; at temperature 1 without top-k/top-p, drawToken's exps fastExp((x - max) / 1) are logprobAndEntropy's
+ * fastExp(x - max) (x / 1 is x) summed in the same order, so one pass serves both. `out` gets [id, logprob, entropy].
+ */
+export function drawScored(
+  logits: Float32Array,
+  o: number,
+  V: number,
+  temperature: number,
+  topK: number,
+  topP: number,
+  rng: Rng,
+  probs: Float64Array,
+  order: Uint32Array,
+  out: [number, number, number],
+): void {
+  let max = -Infinity;
+  for (let j = o; j < o + V; j++) if (logits[j] > max) max = logits[j];
+  let id: number;
+  if (temperature === 1 && !(topK > 0 && topK < V) && topP >= 1) {
+    let sum = 0;
+    let sz = 0;
+    for (let j = 0; j < V; j++) {
+      const z = logits[o + j] - max;
+      const e = fastExp(z);
+      probs[j] = e;
+      sum += e;
+      sz += e * z;
+    }
+    let x = rng.float() * sum;
+    id = V - 1;
+    for (let j = 0; j < V; j++) {
+      x -= probs[j];
+      if (x < 0) {
+        id = j;
+        break;
+      }
+    }
+    const lse = Math.log(sum);
+    out[0] = id;
+    out[1] = logits[o + id] - max - lse;
+    out[2] = lse - sz / sum;
+    return;
+  }
+  const row = logits.subarray(o, o + V);
+  id = drawToken(row, V, temperature, topK, topP, rng, probs, order);
+  let sum = 0;
+  let sz = 0;
+  for (let j = 0; j < V; j++) {
+    const z = logits[o + j] - max;
+    const e = fastExp(z);
+    sum += e;
+    sz += e * z;
+  }
+  const lse = Math.log(sum);
+  out[0] = id;
+  out[1] = logits[o + id] - max - lse;
+  out[2] = lse - sz / sum;
+}
+
 function checkPrompts(fn: string, prompts: number[][], V: number): void {
   prompts.forEach((p, b) => {
     if (p.length === 0) throw new RangeError(`${fn}: prompt ${b} is empty (needs at least one token)`);
@@ -189,6 +251,7 @@ export function sample(model: LlamaModel, prompts: number[][], options: SampleOp
   let rowOf = (_i: number, b: number) => b * V;
   const probs = new Float64Array(V);
   const order = new Uint32Array(V);
+  const scored: [number, number, number] = [0, 0, 0];
   // live: the sequences still generating; logits row i belongs to sequence live[i] after a decode step
   let live = Int32Array.from({ length: B }, (_, b) => b);
   const next = new Int32Array(B);
@@ -198,13 +261,12 @@ export function sample(model: LlamaModel, prompts: number[][], options: SampleOp
     for (let i = 0; i < live.length; i++) {
       const b = live[i];
       const o = rowOf(i, b);
-      const row = logits.subarray(o, o + V);
-      const id = drawToken(row, V, temperature, topK, topP, rng, probs, order);
-      const [lp, ent] = logprobAndEntropy(row, V, id);
+      drawScored(logits, o, V, temperature, topK, topP, rng, probs, order, scored);
+      const id = scored[0];
       out.tokens[b].push(id);
-      out.logprobs[b].push(lp);
-      out.entropies[b].push(ent);
-      if (out.top) out.top[b].push(topLogprobsOf(row, V, Math.min(topN, V)));
+      out.logprobs[b].push(scored[1]);
+      out.entropies[b].push(scored[2]);
+      if (out.top) out.top[b].push(topLogprobsOf(logits.subarray(o, o + V), V, Math.min(topN, V)));
       options.onToken?.(b, id);
       if (stop.has(id)) out.finish[b] = "stop";
       else {

@@ -1,6 +1,6 @@
 /** Key/value cache for incremental decoding: per layer, (B, S, KVH*hd) post-RoPE keys and values. */
 
-import { DecodeArena, decodeArenaEnabled } from "./wasm/decode-arena.js";
+import { inDecodeArena } from "./wasm/decode-arena.js";
 
 /**
  * A cache for B sequences of up to S positions each; row b's position p lives at offset (b*S + p) * kvDim. With
@@ -18,17 +18,22 @@ export class KvCache {
     this.B = B;
     this.S = S;
     this.kvDim = kvDim;
-    this.k = [];
-    this.v = [];
     const n = B * S * kvDim;
-    const arena = decodeArenaEnabled(2 * nLayers * n)
-      ? new DecodeArena(new Array<number>(2 * nLayers).fill(n), B * qDim, S)
-      : null;
-    const f32 = arena === null ? (m: number) => new Float32Array(m) : (m: number) => arena.f32(m);
-    for (let l = 0; l < nLayers; l++) {
-      this.k.push(f32(n));
-      this.v.push(f32(n));
-    }
+    const layers = inDecodeArena(({ f32, f64Bytes, arena }) => {
+      const k: Float32Array[] = [];
+      const v: Float32Array[] = [];
+      for (let l = 0; l < nLayers; l++) {
+        k.push(f32(n));
+        v.push(f32(n));
+      }
+      const q = f32(B * qDim);
+      const out = f32(B * qDim);
+      const p = f64Bytes(S + 1);
+      if (arena !== null) arena.decode = { q, out, p };
+      return { k, v };
+    });
+    this.k = layers.k;
+    this.v = layers.v;
   }
 
   /**

@@ -7,7 +7,7 @@
 import { simdFor } from "../wasm/arena.js";
 import { fastExp } from "./fast-exp.js";
 import { getGemm } from "../gemm/index.js";
-import { decodeFor } from "../wasm/decode-arena.js";
+import { decodeArenaFor } from "../wasm/decode-arena.js";
 
 /**
  * In-place causal softmax of one (rows, L) score block starting at s[s0]: row t sees keys 0..off+t; later keys get
@@ -158,11 +158,12 @@ export function attentionCachedForward(
   const ks = KVH * hd;
   // a decode step on a cache in a decode arena: the wasm kernel computes the loop path's bits in place there; the
   // queries go in and the outputs come out through the arena's scratch, one copy per layer
-  const dec = T === 1 && hd % 4 === 0 ? decodeFor(kCache, vCache) : null;
+  const arena = T === 1 && hd % 4 === 0 ? decodeArenaFor(kCache, vCache) : null;
+  const dec = arena?.decode ?? null;
   const useDec = dec !== null && B * qs <= dec.q.length;
   const qq = useDec ? dec.q : q;
   const oo = useDec ? dec.out : out;
-  const kern = useDec ? dec.kernels(hd) : null;
+  const kern = useDec ? arena!.attnKernels(hd) : null;
   if (useDec) qq.set(q.subarray(0, B * qs));
   for (let b = 0; b < B; b++) {
     const L = start[b] + T;
@@ -182,7 +183,7 @@ export function attentionCachedForward(
           4 * ks,
           scale,
           dec.p,
-          dec.tab,
+          arena!.tab,
         ) === 0;
       // the kernel declines (returns 1) when an exp argument leaves fastExp's table range: the loops redo the row
       if (!fast) attentionDecodeRow(oo, scores, qq, kCache, vCache, b, cacheRow, L, S, H, KVH, hd);

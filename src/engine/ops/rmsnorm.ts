@@ -4,6 +4,7 @@
  */
 
 import { SCRATCH_FLOATS, simdFor } from "../wasm/arena.js";
+import { decodeArenaFor, EXACT_SCRATCH_FLOATS } from "../wasm/decode-arena.js";
 
 /**
  * Saves rstd[n] = 1/sqrt(mean(inp[n]^2) + eps) for the backward pass. `out` may not alias `inp`. Runs the SIMD
@@ -23,6 +24,13 @@ export function rmsnormForward(
     h.scratch.set(w.subarray(0, C));
     const sw = h.scratch.byteOffset;
     h.k.rmsFwd(out.byteOffset, rstd.byteOffset, inp.byteOffset, sw, N * C * 4, C * 4, 1 / C, eps);
+    return;
+  }
+  const d = C % 4 === 0 && C <= EXACT_SCRATCH_FLOATS ? decodeArenaFor(out, rstd, inp) : null;
+  if (d !== null) {
+    // float64 wasm with rmsnormForwardJs's bits (decode arenas)
+    d.scratch.set(w.subarray(0, C));
+    d.ew.rms(out.byteOffset, rstd.byteOffset, inp.byteOffset, d.scratch.byteOffset, N, C * 4, C, eps);
     return;
   }
   rmsnormForwardJs(out, rstd, inp, w, N, C, eps);

@@ -5,6 +5,7 @@
  */
 
 import { simdFor } from "../wasm/arena.js";
+import { decodeArenaFor } from "../wasm/decode-arena.js";
 import { fastSigmoid } from "./fast-exp.js";
 
 /** out[i] = gate[i] * sigmoid(gate[i]) * up[i]; saves sig[i] = sigmoid(gate[i]) so the backward needs no exp. */
@@ -21,6 +22,14 @@ export function swigluForward(
     // wasm SIMD in place on arena buffers; the JavaScript loop finishes the tail
     i = n & ~3;
     h.k.swigluFwd(out.byteOffset, sig.byteOffset, gate.byteOffset, up.byteOffset, i * 4);
+  } else {
+    const d = decodeArenaFor(out, sig, gate, up);
+    // float64 wasm with this loop's bits (decode arenas); it stops at a pair whose exp needs Math.exp, done here
+    const n2 = n & ~1;
+    while (d !== null && i < n2) {
+      i = d.ew.swiglu(out.byteOffset, sig.byteOffset, gate.byteOffset, up.byteOffset, 4 * i, 4 * n2) / 4;
+      if (i < n2) swigluForwardJs(out, sig, gate, up, i, (i += 2));
+    }
   }
   swigluForwardJs(out, sig, gate, up, i, n);
 }

@@ -9,122 +9,14 @@
 
 import { buildModule, F64, Frame, I32, op, V128, type WasmFunc } from "./module-builder.js";
 import { compileKernels } from "./compile.js";
-import { FAST_EXP } from "../ops/fast-exp.js";
+import { Consts64, fastExpF64x2, outsideExpRange, pairAt, upTo } from "./f64-helpers.js";
 import type { WasmModule } from "./wasm-api.js";
 
 const { get, set, tee } = op;
 
-/** Bytes of fastExp's 2^(k/32) table, which each memory the kernels run on holds at byte address `tab`. */
-export const EXP_TABLE_BYTES = FAST_EXP.POW2_32.length * 8;
-
-/** `for (i = from; cond(i); i += step) body`: `from` and `step` push an i32, `exit` pushes 1 when the loop ends. */
-function forLoop(i: number, from: number[], exit: number[], step: number[], body: number[]): number[] {
-  return [
-    ...from,
-    ...set(i),
-    ...op.block,
-    ...op.loop,
-    ...exit,
-    ...op.brIf(1),
-    ...body,
-    ...get(i),
-    ...step,
-    ...op.i32Add,
-    ...set(i),
-    ...op.br(0),
-    ...op.end,
-    ...op.end,
-  ];
-}
-
-/** `for (i = 0; i < n; i += step)` over i32 locals i and n. */
-const upTo = (i: number, n: number, step: number, body: number[]) =>
-  forLoop(i, op.i32(0), [...get(i), ...get(n), ...op.i32GeU], op.i32(step), body);
-
-/** Two f32 at byte address (p + off) as an f64x2 (exact). */
-const pairAt = (p: number, off: number) => [...get(p), ...op.v128Load64ZeroAt(off), ...op.f64x2PromoteLowF32x4];
-
 /** i8x16.shuffle lanes picking f64 lane 0 (lo) or 1 (hi) of a then of b: (a.l, b.l). */
 const LO = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
 const HI = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
-
-/**
- * Splatted f64 constants in v128 locals set once in the prologue (V8 otherwise rematerialises a v128.const inside a
- * loop). `c(x)` pushes the constant.
- */
-class Consts64 {
-  private readonly idx = new Map<number, number>();
-  constructor(private readonly f: Frame) {}
-  c(x: number): number[] {
-    let i = this.idx.get(x);
-    if (i === undefined) this.idx.set(x, (i = this.f.local(V128)));
-    return get(i);
-  }
-  get prologue(): number[] {
-    return [...this.idx.entries()].flatMap(([x, i]) => [...op.f64(x), ...op.f64x2Splat, ...set(i)]);
-  }
-}
-
-/**
- * Replaces the f64x2 on the stack by fastExp of each lane (arguments in the fast range), in fastExp's operations and
- * order; scratch v128 locals x, kf, r, r2; table at byte address `tab`.
- */
-function fastExpF64x2(K: Consts64, x: number, kf: number, r: number, r2: number, tab: number): number[] {
-  /** POW2_32[(kf_l | 0) + K_OFF] for lane l of kf (truncation saturates: NaN gives 0, as `| 0` does). */
-  const entry = (l: number) => [
-    ...get(kf),
-    ...op.i32x4TruncSatF64x2SZero,
-    ...op.i32x4ExtractLane(l),
-    ...op.i32(FAST_EXP.K_OFF),
-    ...op.i32Add,
-    ...op.i32(3),
-    ...op.i32Shl,
-    ...get(tab),
-    ...op.i32Add,
-    ...op.f64LoadAt(0),
-  ];
-  return [
-    ...tee(x),
-    ...K.c(FAST_EXP.STEPS_LOG2E),
-    ...op.f64x2Mul,
-    ...K.c(FAST_EXP.ROUND_MAGIC),
-    ...op.f64x2Add,
-    ...K.c(FAST_EXP.ROUND_MAGIC),
-    ...op.f64x2Sub,
-    ...set(kf),
-    ...get(x),
-    ...get(kf),
-    ...K.c(FAST_EXP.LN2_STEPS),
-    ...op.f64x2Mul,
-    ...op.f64x2Sub,
-    ...tee(r),
-    ...get(r),
-    ...op.f64x2Mul,
-    ...set(r2),
-    // (1 + r) + r2 * ((0.5 + r * (1/6)) + r2 * (1/24))
-    ...K.c(1),
-    ...get(r),
-    ...op.f64x2Add,
-    ...get(r2),
-    ...K.c(0.5),
-    ...get(r),
-    ...K.c(1 / 6),
-    ...op.f64x2Mul,
-    ...op.f64x2Add,
-    ...get(r2),
-    ...K.c(1 / 24),
-    ...op.f64x2Mul,
-    ...op.f64x2Add,
-    ...op.f64x2Mul,
-    ...op.f64x2Add,
-    // * (POW2_32[(kf0 | 0) + K_OFF], POW2_32[(kf1 | 0) + K_OFF])
-    ...entry(0),
-    ...op.f64x2Splat,
-    ...entry(1),
-    ...op.f64x2ReplaceLane(1),
-    ...op.f64x2Mul,
-  ];
-}
 
 /**
  * attnDecode(q, out, k, v, L, H, rep, ksB, scale, p, tab) -> 0, or 1 when an exp argument left fastExp's fast range
@@ -271,14 +163,8 @@ function attnDecode(hd: number): WasmFunc {
       ...op.v128LoadAt(0),
       ...get(maxV),
       ...op.f64x2Sub,
-      ...tee(x),
-      ...K.c(-FAST_EXP.FAST_R),
-      ...op.f64x2Lt,
-      ...get(x),
-      ...K.c(FAST_EXP.FAST_R),
-      ...op.f64x2Gt,
-      ...op.v128Or,
-      ...op.v128AnyTrue,
+      ...set(x),
+      ...outsideExpRange(K, x),
       ...op.if,
       ...op.i32(1),
       ...op.return,
@@ -394,7 +280,7 @@ function attnDecode(hd: number): WasmFunc {
 }
 
 /** The kernels' exports; addresses are byte addresses in the instance's memory. */
-export interface DecodeKernels {
+export interface AttnKernels {
   attnDecode(
     q: number,
     out: number,
@@ -416,8 +302,8 @@ const compiled = new Map<number, WasmModule | null>();
  * The module built for head width hd (a multiple of 4), or null where this runtime has no WebAssembly SIMD (the
  * decode step then stays in JavaScript). Compiled once per head width.
  */
-export function decodeModule(hd = 4): WasmModule | null {
-  if (hd % 4 !== 0) throw new RangeError(`decodeModule: head width ${hd} is not a multiple of 4`);
+export function attnModule(hd: number): WasmModule | null {
+  if (hd % 4 !== 0) throw new RangeError(`attnModule: head width ${hd} is not a multiple of 4`);
   if (!compiled.has(hd))
     compiled.set(
       hd,

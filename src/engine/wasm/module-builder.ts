@@ -205,6 +205,7 @@ export const op = {
   f64Sub: [0xa1],
   f64Mul: [0xa2],
   f64Div: [0xa3],
+  f64Sqrt: [0x9f],
   f32DemoteF64: [0xb6],
   f64PromoteF32: [0xbb],
   /** i32.trunc_sat_f64_s: NaN gives 0 (as JavaScript's `x | 0`), never a trap. */
@@ -224,6 +225,7 @@ export const op = {
   f64x2Sub: [0xfd, ...uleb(0xf1)],
   f64x2Mul: [0xfd, ...uleb(0xf2)],
   f64x2Div: [0xfd, ...uleb(0xf3)],
+  f64x2Neg: [0xfd, ...uleb(0xed)],
   f64x2Lt: [0xfd, ...uleb(0x49)],
   f64x2Gt: [0xfd, ...uleb(0x4a)],
   v128Or: [0xfd, ...uleb(0x50)],

@@ -1,0 +1,193 @@
+/**
+ * Elementwise WebAssembly SIMD kernels of the decode path in float64 that give exactly the JavaScript loops' bits
+ * (swigluForwardJs, rmsnormForwardJs): each value sees the same operations in the same order, f32 inputs widened
+ * exactly, results rounded to f32 on store as a Float32Array store rounds. Lanes hold independent elements, or two
+ * of a row's four interleaved partial sums. Addresses and counts are bytes in the instance's memory.
+ */
+
+import { buildModule, F64, Frame, I32, op, V128, type WasmFunc } from "./module-builder.js";
+import { compileKernels } from "./compile.js";
+import { Consts64, fastExpF64x2, forLoop, outsideExpRange, pairAt, upTo } from "./f64-helpers.js";
+import type { WasmModule } from "./wasm-api.js";
+
+const { get, set, tee } = op;
+
+/** Pushes the byte address base + i. */
+const addr = (base: number, i: number) => [...get(base), ...get(i), ...op.i32Add];
+
+/**
+ * swiglu(out, sig, gate, up, from, to) -> where it stopped: over byte offsets from..to-1 (a multiple of 8 apart),
+ * s = 1 / (1 + fastExp(-g)), sig = f32(s), out = f32(g * s * up), two elements per step. Returns `to`, or the offset
+ * of the first pair whose exp argument is outside fastExp's fast range (the caller does that pair in JavaScript and
+ * calls again from the next).
+ */
+function swiglu(): WasmFunc {
+  const f = new Frame();
+  const out = f.param(I32);
+  const sig = f.param(I32);
+  const gate = f.param(I32);
+  const up = f.param(I32);
+  const from = f.param(I32);
+  const to = f.param(I32);
+  const i = f.local(I32);
+  const a = f.local(I32);
+  const g = f.local(V128);
+  const x = f.local(V128);
+  const kf = f.local(V128);
+  const r = f.local(V128);
+  const r2 = f.local(V128);
+  const s = f.local(V128);
+  const tab = f.local(I32);
+  const K = new Consts64(f);
+  const body = [
+    ...op.i32(0),
+    ...set(tab),
+    ...forLoop(i, get(from), [...get(i), ...get(to), ...op.i32GeU], op.i32(8), [
+      ...addr(gate, i),
+      ...set(a),
+      ...pairAt(a, 0),
+      ...tee(g),
+      ...op.f64x2Neg,
+      ...set(x),
+      ...outsideExpRange(K, x),
+      ...op.if,
+      ...get(i),
+      ...op.return,
+      ...op.end,
+      // s = 1 / (1 + fastExp(-g))
+      ...K.c(1),
+      ...K.c(1),
+      ...get(x),
+      ...fastExpF64x2(K, x, kf, r, r2, tab),
+      ...op.f64x2Add,
+      ...op.f64x2Div,
+      ...set(s),
+      ...addr(sig, i),
+      ...get(s),
+      ...op.f32x4DemoteF64x2Zero,
+      ...op.v128Store64LaneAt(0, 0),
+      ...addr(up, i),
+      ...set(a),
+      ...addr(out, i),
+      ...get(g),
+      ...get(s),
+      ...op.f64x2Mul,
+      ...pairAt(a, 0),
+      ...op.f64x2Mul,
+      ...op.f32x4DemoteF64x2Zero,
+      ...op.v128Store64LaneAt(0, 0),
+    ]),
+    ...get(to),
+  ];
+  return { name: "swiglu", params: f.params, results: [I32], locals: f.locals, body: [...K.prologue, ...body] };
+}
+
+/**
+ * rms(out, rstd, inp, w, N, rowB, C, eps): per row of rowB bytes (a multiple of 16), as rmsnormForwardJs:
+ * s0..s3 = running sums of x^2 over dims 0,4,.. / 1,5,.. / 2,6,.. / 3,7,..; r = 1 / sqrt(((s0 + s1) + (s2 + s3)) / C
+ * + eps); rstd = f32(r); out = f32(x * r * w).
+ */
+function rms(): WasmFunc {
+  const f = new Frame();
+  const out = f.param(I32);
+  const rstd = f.param(I32);
+  const inp = f.param(I32);
+  const w = f.param(I32);
+  const N = f.param(I32);
+  const rowB = f.param(I32);
+  const C = f.param(F64);
+  const eps = f.param(F64);
+  const n = f.local(I32);
+  const c = f.local(I32);
+  const a = f.local(I32);
+  const wc = f.local(I32);
+  const r = f.local(F64);
+  const s01 = f.local(V128);
+  const s23 = f.local(V128);
+  const x = f.local(V128);
+  const rv = f.local(V128);
+  const K = new Consts64(f);
+  const sq = (sv: number, off: number) => [
+    ...get(sv),
+    ...pairAt(a, off),
+    ...tee(x),
+    ...get(x),
+    ...op.f64x2Mul,
+    ...op.f64x2Add,
+    ...set(sv),
+  ];
+  const row = [
+    ...K.c(0),
+    ...tee(s01),
+    ...set(s23),
+    ...upTo(c, rowB, 16, [...addr(inp, c), ...set(a), ...sq(s01, 0), ...sq(s23, 8)]),
+    ...op.f64(1),
+    ...get(s01),
+    ...op.f64x2ExtractLane(0),
+    ...get(s01),
+    ...op.f64x2ExtractLane(1),
+    ...op.f64Add,
+    ...get(s23),
+    ...op.f64x2ExtractLane(0),
+    ...get(s23),
+    ...op.f64x2ExtractLane(1),
+    ...op.f64Add,
+    ...op.f64Add,
+    ...get(C),
+    ...op.f64Div,
+    ...get(eps),
+    ...op.f64Add,
+    ...op.f64Sqrt,
+    ...op.f64Div,
+    ...tee(r),
+    ...op.f64x2Splat,
+    ...set(rv),
+    ...get(rstd),
+    ...get(r),
+    ...op.f32DemoteF64,
+    ...op.f32StoreAt(0),
+    ...upTo(c, rowB, 8, [
+      ...addr(w, c),
+      ...set(wc),
+      ...addr(inp, c),
+      ...set(a),
+      ...addr(out, c),
+      ...pairAt(a, 0),
+      ...get(rv),
+      ...op.f64x2Mul,
+      ...pairAt(wc, 0),
+      ...op.f64x2Mul,
+      ...op.f32x4DemoteF64x2Zero,
+      ...op.v128Store64LaneAt(0, 0),
+    ]),
+    ...get(inp),
+    ...get(rowB),
+    ...op.i32Add,
+    ...set(inp),
+    ...get(out),
+    ...get(rowB),
+    ...op.i32Add,
+    ...set(out),
+    ...get(rstd),
+    ...op.i32(4),
+    ...op.i32Add,
+    ...set(rstd),
+  ];
+  const body = upTo(n, N, 1, row);
+  return { name: "rms", params: f.params, results: [], locals: f.locals, body: [...K.prologue, ...body] };
+}
+
+/** The kernels' exports; addresses and counts in bytes of the instance's memory. */
+export interface ExactKernels {
+  swiglu(out: number, sig: number, gate: number, up: number, from: number, to: number): number;
+  rms(out: number, rstd: number, inp: number, w: number, N: number, rowB: number, C: number, eps: number): void;
+}
+
+let compiled: WasmModule | null | undefined;
+
+/** The compiled module, or null where this runtime has no WebAssembly SIMD (the decode path stays in JavaScript). */
+export function exactModule(): WasmModule | null {
+  if (compiled === undefined)
+    compiled = compileKernels("the exact decode kernels", ["simd"], () => buildModule([swiglu(), rms()]));
+  return compiled;
+}

@@ -9,7 +9,7 @@
 
 import { buildModule, F64, Frame, I32, op, V128, type WasmFunc } from "./module-builder.js";
 import { compileKernels } from "./compile.js";
-import { Consts64, fastExpF64x2, outsideExpRange, pairAt, upTo } from "./f64-helpers.js";
+import { Consts64, expLocals, fastExpF64x2, outsideExpRange, pairAt, upTo } from "./f64-helpers.js";
 import type { WasmModule } from "./wasm-api.js";
 
 const { get, set, tee } = op;
@@ -58,10 +58,7 @@ function attnDecode(hd: number): WasmFunc {
   const maxV = f.local(V128);
   const sv = f.local(V128);
   const ev = f.local(V128);
-  const x = f.local(V128);
-  const kf = f.local(V128);
-  const r = f.local(V128);
-  const r2 = f.local(V128);
+  const el = expLocals(f);
   const pv = f.local(V128);
   const inv = f.local(V128);
   // running sums: key j's (s0, s1), (s2, s3), key j + 1's
@@ -163,14 +160,14 @@ function attnDecode(hd: number): WasmFunc {
       ...op.v128LoadAt(0),
       ...get(maxV),
       ...op.f64x2Sub,
-      ...set(x),
-      ...outsideExpRange(K, x),
+      ...set(el.x),
+      ...outsideExpRange(K, el.x),
       ...op.if,
       ...op.i32(1),
       ...op.return,
       ...op.end,
-      ...get(x),
-      ...fastExpF64x2(K, x, kf, r, r2, tab),
+      ...get(el.x),
+      ...fastExpF64x2(K, el, tab),
       ...set(ev),
       ...get(p),
       ...get(jb),

@@ -7,7 +7,7 @@
 
 import { buildModule, F64, Frame, I32, op, V128, type WasmFunc } from "./module-builder.js";
 import { compileKernels } from "./compile.js";
-import { Consts64, fastExpF64x2, forLoop, outsideExpRange, pairAt, upTo } from "./f64-helpers.js";
+import { Consts64, expLocals, fastExpF64x2, forLoop, outsideExpRange, pairAt, upTo } from "./f64-helpers.js";
 import type { WasmModule } from "./wasm-api.js";
 
 const { get, set, tee } = op;
@@ -32,10 +32,7 @@ function swiglu(): WasmFunc {
   const i = f.local(I32);
   const a = f.local(I32);
   const g = f.local(V128);
-  const x = f.local(V128);
-  const kf = f.local(V128);
-  const r = f.local(V128);
-  const r2 = f.local(V128);
+  const el = expLocals(f);
   const s = f.local(V128);
   const tab = f.local(I32);
   const K = new Consts64(f);
@@ -48,8 +45,8 @@ function swiglu(): WasmFunc {
       ...pairAt(a, 0),
       ...tee(g),
       ...op.f64x2Neg,
-      ...set(x),
-      ...outsideExpRange(K, x),
+      ...set(el.x),
+      ...outsideExpRange(K, el.x),
       ...op.if,
       ...get(i),
       ...op.return,
@@ -57,8 +54,8 @@ function swiglu(): WasmFunc {
       // s = 1 / (1 + fastExp(-g))
       ...K.c(1),
       ...K.c(1),
-      ...get(x),
-      ...fastExpF64x2(K, x, kf, r, r2, tab),
+      ...get(el.x),
+      ...fastExpF64x2(K, el, tab),
       ...op.f64x2Add,
       ...op.f64x2Div,
       ...set(s),
@@ -177,10 +174,142 @@ function rms(): WasmFunc {
   return { name: "rms", params: f.params, results: [], locals: f.locals, body: [...K.prologue, ...body] };
 }
 
-/** The kernels' exports; addresses and counts in bytes of the instance's memory. */
+/**
+ * rowExp(row, from, to, max, temperature, probs, state) -> where it stopped: for elements from..to-1 (an even count)
+ * of the f32 row, as the sampler's loops: z = (x - max) / temperature, e = fastExp(z), probs[j] = e (f64), and the
+ * running sums in state (f64 [sum, sz]) take sum += e, sz += e * z element by element. Returns `to`, or the index of
+ * the first pair with z outside fastExp's fast range (the caller does that pair and calls again from the next).
+ */
+function rowExp(): WasmFunc {
+  const f = new Frame();
+  const row = f.param(I32);
+  const from = f.param(I32);
+  const to = f.param(I32);
+  const max = f.param(F64);
+  const temperature = f.param(F64);
+  const probs = f.param(I32);
+  const state = f.param(I32);
+  const j = f.local(I32);
+  const tab = f.local(I32);
+  const sum = f.local(F64);
+  const sz = f.local(F64);
+  const maxV = f.local(V128);
+  const tV = f.local(V128);
+  const z = f.local(V128);
+  const e = f.local(V128);
+  const ez = f.local(V128);
+  const el = expLocals(f);
+  const a = f.local(I32);
+  const K = new Consts64(f);
+  const saveState = [...get(state), ...get(sum), ...op.f64StoreAt(0), ...get(state), ...get(sz), ...op.f64StoreAt(8)];
+  /** acc = acc + lane l of v */
+  const addLane = (acc: number, v: number, l: number) => [
+    ...get(acc),
+    ...get(v),
+    ...op.f64x2ExtractLane(l),
+    ...op.f64Add,
+    ...set(acc),
+  ];
+  const body = [
+    ...op.i32(0),
+    ...set(tab),
+    ...get(state),
+    ...op.f64LoadAt(0),
+    ...set(sum),
+    ...get(state),
+    ...op.f64LoadAt(8),
+    ...set(sz),
+    ...get(max),
+    ...op.f64x2Splat,
+    ...set(maxV),
+    ...get(temperature),
+    ...op.f64x2Splat,
+    ...set(tV),
+    ...forLoop(j, get(from), [...get(j), ...get(to), ...op.i32GeU], op.i32(2), [
+      ...get(row),
+      ...get(j),
+      ...op.i32(2),
+      ...op.i32Shl,
+      ...op.i32Add,
+      ...set(a),
+      ...pairAt(a, 0),
+      ...get(maxV),
+      ...op.f64x2Sub,
+      ...get(tV),
+      ...op.f64x2Div,
+      ...set(z),
+      ...outsideExpRange(K, z),
+      ...op.if,
+      ...saveState,
+      ...get(j),
+      ...op.return,
+      ...op.end,
+      ...get(z),
+      ...fastExpF64x2(K, el, tab),
+      ...set(e),
+      ...get(probs),
+      ...get(j),
+      ...op.i32(3),
+      ...op.i32Shl,
+      ...op.i32Add,
+      ...get(e),
+      ...op.v128StoreAt(0),
+      ...get(e),
+      ...get(z),
+      ...op.f64x2Mul,
+      ...set(ez),
+      ...addLane(sum, e, 0),
+      ...addLane(sz, ez, 0),
+      ...addLane(sum, e, 1),
+      ...addLane(sz, ez, 1),
+    ]),
+    ...saveState,
+    ...get(to),
+  ];
+  return { name: "rowExp", params: f.params, results: [I32], locals: f.locals, body: [...K.prologue, ...body] };
+}
+
+/**
+ * drawWalk(probs, V, x) -> id: the first j where x - probs[0] - ... - probs[j] < 0 (f64, one subtraction at a time),
+ * else V - 1, as the sampler's draw.
+ */
+function drawWalk(): WasmFunc {
+  const f = new Frame();
+  const probs = f.param(I32);
+  const V = f.param(I32);
+  const x = f.param(F64);
+  const j = f.local(I32);
+  const body = [
+    ...upTo(j, V, 1, [
+      ...get(x),
+      ...get(probs),
+      ...get(j),
+      ...op.i32(3),
+      ...op.i32Shl,
+      ...op.i32Add,
+      ...op.f64LoadAt(0),
+      ...op.f64Sub,
+      ...tee(x),
+      ...op.f64(0),
+      ...op.f64Lt,
+      ...op.if,
+      ...get(j),
+      ...op.return,
+      ...op.end,
+    ]),
+    ...get(V),
+    ...op.i32(-1),
+    ...op.i32Add,
+  ];
+  return { name: "drawWalk", params: f.params, results: [I32], locals: f.locals, body };
+}
+
+/** The kernels' exports; addresses and counts in bytes of the instance's memory (rowExp's indices: elements). */
 export interface ExactKernels {
   swiglu(out: number, sig: number, gate: number, up: number, from: number, to: number): number;
   rms(out: number, rstd: number, inp: number, w: number, N: number, rowB: number, C: number, eps: number): void;
+  rowExp(row: number, from: number, to: number, max: number, temperature: number, probs: number, state: number): number;
+  drawWalk(probs: number, V: number, x: number): number;
 }
 
 let compiled: WasmModule | null | undefined;
@@ -188,6 +317,8 @@ let compiled: WasmModule | null | undefined;
 /** The compiled module, or null where this runtime has no WebAssembly SIMD (the decode path stays in JavaScript). */
 export function exactModule(): WasmModule | null {
   if (compiled === undefined)
-    compiled = compileKernels("the exact decode kernels", ["simd"], () => buildModule([swiglu(), rms()]));
+    compiled = compileKernels("the exact decode kernels", ["simd"], () =>
+      buildModule([swiglu(), rms(), rowExp(), drawWalk()]),
+    );
   return compiled;
 }

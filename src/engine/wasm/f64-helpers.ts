@@ -56,24 +56,31 @@ export class Consts64 {
   }
 }
 
+/** Scratch locals of fastExpF64x2: v128 x, kf, r, r2, ix. */
+export interface ExpLocals {
+  x: number;
+  kf: number;
+  r: number;
+  r2: number;
+  ix: number;
+}
+
+/** Declares fastExpF64x2's scratch locals in frame f. */
+export function expLocals(f: Frame): ExpLocals {
+  const [x, kf, r, r2, ix] = f.localsOf(5, V128);
+  return { x, kf, r, r2, ix };
+}
+
 /**
  * Replaces the f64x2 on the stack by fastExp of each lane (arguments in the fast range), in fastExp's operations and
- * order; scratch v128 locals x, kf, r, r2; table at byte address `tab`.
+ * order: kf = x * 32log2e + M - M; r = x - kf * ln2/32; (1 + r + r2 * (1/2 + r/6 + r2/24)) * POW2_32[(kf | 0) +
+ * K_OFF], the table at byte address `tab` (an i32 local). The two table addresses come from one truncation
+ * (saturating: NaN gives 0, as `| 0` does, so a NaN argument still reads inside the table and gives NaN).
  */
-export function fastExpF64x2(K: Consts64, x: number, kf: number, r: number, r2: number, tab: number): number[] {
-  /** POW2_32[(kf_l | 0) + K_OFF] for lane l of kf (truncation saturates: NaN gives 0, as `| 0` does). */
-  const entry = (l: number) => [
-    ...get(kf),
-    ...op.i32x4TruncSatF64x2SZero,
-    ...op.i32x4ExtractLane(l),
-    ...op.i32(FAST_EXP.K_OFF),
-    ...op.i32Add,
-    ...op.i32(3),
-    ...op.i32Shl,
-    ...get(tab),
-    ...op.i32Add,
-    ...op.f64LoadAt(0),
-  ];
+export function fastExpF64x2(K: Consts64, l: ExpLocals, tab: number): number[] {
+  const { x, kf, r, r2, ix } = l;
+  /** POW2_32 entry of lane i of ix */
+  const entry = (i: number) => [...get(ix), ...op.i32x4ExtractLane(i), ...op.f64LoadAt(0)];
   return [
     ...tee(x),
     ...K.c(FAST_EXP.STEPS_LOG2E),
@@ -82,7 +89,18 @@ export function fastExpF64x2(K: Consts64, x: number, kf: number, r: number, r2: 
     ...op.f64x2Add,
     ...K.c(FAST_EXP.ROUND_MAGIC),
     ...op.f64x2Sub,
-    ...set(kf),
+    ...tee(kf),
+    // byte addresses tab + 8 ((kf | 0) + K_OFF), lanes 0 and 1
+    ...op.i32x4TruncSatF64x2SZero,
+    ...op.i32(FAST_EXP.K_OFF),
+    ...op.i32x4Splat,
+    ...op.i32x4Add,
+    ...op.i32(3),
+    ...op.i32x4Shl,
+    ...get(tab),
+    ...op.i32x4Splat,
+    ...op.i32x4Add,
+    ...set(ix),
     ...get(x),
     ...get(kf),
     ...K.c(FAST_EXP.LN2_STEPS),
@@ -108,7 +126,6 @@ export function fastExpF64x2(K: Consts64, x: number, kf: number, r: number, r2: 
     ...op.f64x2Add,
     ...op.f64x2Mul,
     ...op.f64x2Add,
-    // * (POW2_32[(kf0 | 0) + K_OFF], POW2_32[(kf1 | 0) + K_OFF])
     ...entry(0),
     ...op.f64x2Splat,
     ...entry(1),

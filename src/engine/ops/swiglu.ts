@@ -24,11 +24,12 @@ export function swigluForward(
     h.k.swigluFwd(out.byteOffset, sig.byteOffset, gate.byteOffset, up.byteOffset, i * 4);
   } else {
     const d = decodeArenaFor(out, sig, gate, up);
-    // float64 wasm with this loop's bits (decode arenas); it stops at a pair whose exp needs Math.exp, done here
-    const n2 = n & ~1;
-    while (d !== null && i < n2) {
-      i = d.ew.swiglu(out.byteOffset, sig.byteOffset, gate.byteOffset, up.byteOffset, 4 * i, 4 * n2) / 4;
-      if (i < n2) swigluForwardJs(out, sig, gate, up, i, (i += 2));
+    // float64 wasm with this loop's bits (decode arenas); it stops at four elements whose exps need Math.exp, done
+    // here
+    const n4 = n & ~3;
+    while (d !== null && i < n4) {
+      i = d.ew.swiglu(out.byteOffset, sig.byteOffset, gate.byteOffset, up.byteOffset, 4 * i, 4 * n4) / 4;
+      if (i < n4) swigluForwardJs(out, sig, gate, up, i, (i += 4));
     }
   }
   swigluForwardJs(out, sig, gate, up, i, n);

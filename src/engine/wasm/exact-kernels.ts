@@ -7,7 +7,16 @@
 
 import { buildModule, F64, Frame, I32, op, V128, type WasmFunc } from "./module-builder.js";
 import { compileKernels } from "./compile.js";
-import { Consts64, expLocals, fastExpF64x2, forLoop, outsideExpRange, pairAt, upTo } from "./f64-helpers.js";
+import {
+  Consts64,
+  expLocals,
+  type ExpLocals,
+  fastExpF64x2,
+  forLoop,
+  outsideExpRange,
+  pairAt,
+  upTo,
+} from "./f64-helpers.js";
 import type { WasmModule } from "./wasm-api.js";
 
 const { get, set, tee } = op;
@@ -15,11 +24,37 @@ const { get, set, tee } = op;
 /** Pushes the byte address base + i. */
 const addr = (base: number, i: number) => [...get(base), ...get(i), ...op.i32Add];
 
+/** i8x16.shuffle lanes: the high two f32 of a in the low half (then widened by promote_low). */
+const HIGH_F32 = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+/** i8x16.shuffle lanes: the low two f32 of a, then the low two of b. */
+const LOW_LOW = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+
+/** f32x4 local v as two f64x2 (lanes 0-1, lanes 2-3) into locals lo and hi (exact). */
+const widen = (v: number, lo: number, hi: number) => [
+  ...get(v),
+  ...op.f64x2PromoteLowF32x4,
+  ...set(lo),
+  ...get(v),
+  ...get(v),
+  ...op.i8x16Shuffle(HIGH_F32),
+  ...op.f64x2PromoteLowF32x4,
+  ...set(hi),
+];
+
+/** Pushes f64x2 locals lo and hi rounded to float32 as one f32x4 (lo's two lanes first). */
+const narrow = (lo: number, hi: number) => [
+  ...get(lo),
+  ...op.f32x4DemoteF64x2Zero,
+  ...get(hi),
+  ...op.f32x4DemoteF64x2Zero,
+  ...op.i8x16Shuffle(LOW_LOW),
+];
+
 /**
- * swiglu(out, sig, gate, up, from, to) -> where it stopped: over byte offsets from..to-1 (a multiple of 8 apart),
- * s = 1 / (1 + fastExp(-g)), sig = f32(s), out = f32(g * s * up), two elements per step. Returns `to`, or the offset
- * of the first pair whose exp argument is outside fastExp's fast range (the caller does that pair in JavaScript and
- * calls again from the next).
+ * swiglu(out, sig, gate, up, from, to) -> where it stopped: over byte offsets from..to-1 (a multiple of 16 apart),
+ * s = 1 / (1 + fastExp(-g)), sig = f32(s), out = f32(g * s * up), four elements per step as two f64x2. Returns `to`,
+ * or the offset of the first four elements with an exp argument outside fastExp's fast range (|g| > 100, checked on
+ * the f32 inputs, which is the same test as on -g widened): the caller does those in JavaScript and calls again.
  */
 function swiglu(): WasmFunc {
   const f = new Frame();
@@ -30,49 +65,62 @@ function swiglu(): WasmFunc {
   const from = f.param(I32);
   const to = f.param(I32);
   const i = f.local(I32);
-  const a = f.local(I32);
-  const g = f.local(V128);
-  const el = expLocals(f);
-  const s = f.local(V128);
   const tab = f.local(I32);
+  const gv = f.local(V128);
+  const [g0, g1, s0, s1, u0, u1] = f.localsOf(6, V128);
+  const e0 = expLocals(f);
+  const e1 = expLocals(f);
   const K = new Consts64(f);
+  /** s = 1 / (1 + fastExp(-g)) */
+  const sigmoid = (g: number, el: ExpLocals, s: number) => [
+    ...K.c(1),
+    ...K.c(1),
+    ...get(g),
+    ...op.f64x2Neg,
+    ...fastExpF64x2(K, el, tab),
+    ...op.f64x2Add,
+    ...op.f64x2Div,
+    ...set(s),
+  ];
+  /** g * s * up */
+  const gated = (g: number, s: number, u: number) => [
+    ...get(g),
+    ...get(s),
+    ...op.f64x2Mul,
+    ...get(u),
+    ...op.f64x2Mul,
+    ...set(g),
+  ];
   const body = [
     ...op.i32(0),
     ...set(tab),
-    ...forLoop(i, get(from), [...get(i), ...get(to), ...op.i32GeU], op.i32(8), [
+    ...forLoop(i, get(from), [...get(i), ...get(to), ...op.i32GeU], op.i32(16), [
       ...addr(gate, i),
-      ...set(a),
-      ...pairAt(a, 0),
-      ...tee(g),
-      ...op.f64x2Neg,
-      ...set(el.x),
-      ...outsideExpRange(K, el.x),
+      ...op.v128LoadAt(0),
+      ...tee(gv),
+      ...op.f32x4Abs,
+      ...op.f32x4(100),
+      ...op.f32x4Gt,
+      ...op.v128AnyTrue,
       ...op.if,
       ...get(i),
       ...op.return,
       ...op.end,
-      // s = 1 / (1 + fastExp(-g))
-      ...K.c(1),
-      ...K.c(1),
-      ...get(el.x),
-      ...fastExpF64x2(K, el, tab),
-      ...op.f64x2Add,
-      ...op.f64x2Div,
-      ...set(s),
+      ...widen(gv, g0, g1),
+      ...sigmoid(g0, e0, s0),
+      ...sigmoid(g1, e1, s1),
       ...addr(sig, i),
-      ...get(s),
-      ...op.f32x4DemoteF64x2Zero,
-      ...op.v128Store64LaneAt(0, 0),
+      ...narrow(s0, s1),
+      ...op.v128StoreAt(0),
       ...addr(up, i),
-      ...set(a),
+      ...op.v128LoadAt(0),
+      ...set(gv),
+      ...widen(gv, u0, u1),
+      ...gated(g0, s0, u0),
+      ...gated(g1, s1, u1),
       ...addr(out, i),
-      ...get(g),
-      ...get(s),
-      ...op.f64x2Mul,
-      ...pairAt(a, 0),
-      ...op.f64x2Mul,
-      ...op.f32x4DemoteF64x2Zero,
-      ...op.v128Store64LaneAt(0, 0),
+      ...narrow(g0, g1),
+      ...op.v128StoreAt(0),
     ]),
     ...get(to),
   ];

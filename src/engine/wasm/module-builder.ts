@@ -226,6 +226,8 @@ export const op = {
   f64x2Mul: [0xfd, ...uleb(0xf2)],
   f64x2Div: [0xfd, ...uleb(0xf3)],
   f64x2Neg: [0xfd, ...uleb(0xed)],
+  f32x4Abs: [0xfd, ...uleb(0xe0)],
+  f32x4Gt: [0xfd, ...uleb(0x44)],
   f64x2Lt: [0xfd, ...uleb(0x49)],
   f64x2Gt: [0xfd, ...uleb(0x4a)],
   v128Or: [0xfd, ...uleb(0x50)],

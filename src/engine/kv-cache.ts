@@ -1,6 +1,12 @@
 /** Key/value cache for incremental decoding: per layer, (B, S, KVH*hd) post-RoPE keys and values. */
 
-/** A cache for B sequences of up to S positions each; row b's position p lives at offset (b*S + p) * kvDim. */
+import { inDecodeArena } from "./wasm/decode-arena.js";
+
+/**
+ * A cache for B sequences of up to S positions each; row b's position p lives at offset (b*S + p) * kvDim. With
+ * WebAssembly SIMD (and MST_SIMD not 0) the layers live in a decode arena, beside scratch for a decode step's
+ * queries of qDim floats per row, so the decode attention runs in wasm on them in place.
+ */
 export class KvCache {
   readonly B: number;
   readonly S: number;
@@ -8,16 +14,26 @@ export class KvCache {
   readonly k: Float32Array[]; // per layer (B,S,kvDim)
   readonly v: Float32Array[]; // per layer (B,S,kvDim)
 
-  constructor(nLayers: number, B: number, S: number, kvDim: number) {
+  constructor(nLayers: number, B: number, S: number, kvDim: number, qDim = kvDim) {
     this.B = B;
     this.S = S;
     this.kvDim = kvDim;
-    this.k = [];
-    this.v = [];
-    for (let l = 0; l < nLayers; l++) {
-      this.k.push(new Float32Array(B * S * kvDim));
-      this.v.push(new Float32Array(B * S * kvDim));
-    }
+    const n = B * S * kvDim;
+    const layers = inDecodeArena(({ f32, f64Bytes, arena }) => {
+      const k: Float32Array[] = [];
+      const v: Float32Array[] = [];
+      for (let l = 0; l < nLayers; l++) {
+        k.push(f32(n));
+        v.push(f32(n));
+      }
+      const q = f32(B * qDim);
+      const out = f32(B * qDim);
+      const p = f64Bytes(S + 1);
+      if (arena !== null) arena.decode = { q, out, p };
+      return { k, v };
+    });
+    this.k = layers.k;
+    this.v = layers.v;
   }
 
   /**

@@ -5,6 +5,7 @@
 
 import type { LoraTarget } from "./config.js";
 import { inArena, plainF32 } from "./wasm/arena.js";
+import { inDecodeArena } from "./wasm/decode-arena.js";
 
 /** Allocator of a buffer set's float32 buffers (a wasm arena's, or plain Float32Arrays). */
 export type F32Alloc = (n: number) => Float32Array;
@@ -196,11 +197,19 @@ export class InferActs {
     this.capN = N;
     this.capScores = scoresCap;
     this.pos = new Int32Array(N);
-    this.layer = layerBufs({ ...s, dropout: false }, N, 0, plainF32);
-    this.scores = new Float32Array(scoresCap);
-    this.lnf = new Float32Array(N * s.C);
-    this.rstdf = new Float32Array(N);
-    this.values = new Float32Array(N);
+    // in a decode arena (plain arrays when SIMD is off): the float64 kernels there give the JavaScript loops' bits
+    const b = inDecodeArena(({ f32 }) => ({
+      layer: layerBufs({ ...s, dropout: false }, N, 0, f32),
+      scores: f32(scoresCap),
+      lnf: f32(N * s.C),
+      rstdf: f32(N),
+      values: f32(N),
+    }));
+    this.layer = b.layer;
+    this.scores = b.scores;
+    this.lnf = b.lnf;
+    this.rstdf = b.rstdf;
+    this.values = b.values;
   }
 }
 

@@ -823,7 +823,7 @@ export class LlamaModel implements CausalLM {
   createKvCache(B: number, S: number): KvCache {
     const c = this.config;
     if (S > c.maxSeq) throw new RangeError(`createKvCache: S = ${S} exceeds maxSeq = ${c.maxSeq}`);
-    return new KvCache(c.nLayers, B, S, (c.dModel / c.nHeads) * c.nKvHeads);
+    return new KvCache(c.nLayers, B, S, (c.dModel / c.nHeads) * c.nKvHeads, c.dModel);
   }
 
   /**

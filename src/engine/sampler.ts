@@ -3,10 +3,12 @@
  * log-probs and entropies for PPO, and `nextTokenLogprobs` for measuring probability mass on answer tokens.
  */
 
-import { fastExp } from "./ops/fast-exp.js";
 import { Rng } from "../data/rng.js";
 import type { LlamaModel } from "./model.js";
 import { logSoftmaxForward } from "./ops/softmax.js";
+import { drawScored, RowScratch, topLogprobsOf } from "./sampler-rows.js";
+
+export { drawScored, drawToken, logprobAndEntropy, topLogprobsOf } from "./sampler-rows.js";
 
 export interface SampleOptions {
   /** Most tokens generated per prompt. */
@@ -45,91 +47,6 @@ export interface SampleResult {
   finish: ("stop" | "length")[];
   /** With `topLogprobs: k`: per prompt, per generated position, the k most likely [id, log p] pairs, most likely first. */
   top?: Array<Array<Array<[number, number]>>>;
-}
-
-/** The k most likely ids of a logits row as [id, log p] (temperature 1), most likely first, ties by lower id. */
-export function topLogprobsOf(row: Float32Array, V: number, k: number): Array<[number, number]> {
-  let max = -Infinity;
-  for (let j = 0; j < V; j++) if (row[j] > max) max = row[j];
-  let sum = 0;
-  for (let j = 0; j < V; j++) sum += Math.exp(row[j] - max);
-  const lse = max + Math.log(sum);
-  // insertion into a small sorted list: k is small (OpenAI allows at most 20)
-  const best: number[] = [];
-  for (let j = 0; j < V; j++) {
-    if (best.length === k && row[j] <= row[best[k - 1]]) continue;
-    let at = best.length;
-    while (at > 0 && row[best[at - 1]] < row[j]) at--;
-    best.splice(at, 0, j);
-    if (best.length > k) best.pop();
-  }
-  return best.map((id) => [id, row[id] - lse]);
-}
-
-/** Draws one id from a logits row. `order` is scratch of length V. */
-export function drawToken(
-  row: Float32Array,
-  V: number,
-  temperature: number,
-  topK: number,
-  topP: number,
-  rng: Rng,
-  probs: Float64Array,
-  order: Uint32Array,
-): number {
-  if (temperature === 0) {
-    let best = 0;
-    for (let j = 1; j < V; j++) if (row[j] > row[best]) best = j;
-    return best;
-  }
-  let max = -Infinity;
-  for (let j = 0; j < V; j++) if (row[j] > max) max = row[j];
-  let sum = 0;
-  for (let j = 0; j < V; j++) {
-    probs[j] = fastExp((row[j] - max) / temperature);
-    sum += probs[j];
-  }
-  const k = topK > 0 && topK < V ? topK : V;
-  if (k === V && topP >= 1) {
-    let x = rng.float() * sum;
-    for (let j = 0; j < V; j++) {
-      x -= probs[j];
-      if (x < 0) return j;
-    }
-    return V - 1;
-  }
-  // sort ids by probability (descending, ties by id) and keep the top-k / nucleus prefix
-  for (let j = 0; j < V; j++) order[j] = j;
-  order.sort((a, b) => probs[b] - probs[a] || a - b);
-  let keep = 0;
-  let mass = 0;
-  while (keep < k) {
-    mass += probs[order[keep]];
-    keep++;
-    if (mass >= topP * sum) break;
-  }
-  let x = rng.float() * mass;
-  for (let i = 0; i < keep; i++) {
-    x -= probs[order[i]];
-    if (x < 0) return order[i];
-  }
-  return order[keep - 1];
-}
-
-/** log p(id) and entropy of softmax(row) at temperature 1. */
-export function logprobAndEntropy(row: Float32Array, V: number, id: number): [number, number] {
-  let max = -Infinity;
-  for (let j = 0; j < V; j++) if (row[j] > max) max = row[j];
-  let sum = 0;
-  let sz = 0;
-  for (let j = 0; j < V; j++) {
-    const z = row[j] - max;
-    const e = fastExp(z);
-    sum += e;
-    sz += e * z;
-  }
-  const lse = Math.log(sum);
-  return [row[id] - max - lse, lse - sz / sum];
 }
 
 function checkPrompts(fn: string, prompts: number[][], V: number): void {
@@ -187,8 +104,8 @@ export function sample(model: LlamaModel, prompts: number[][], options: SampleOp
   const lastRows = Int32Array.from(lens, (n, b) => b * Tmax + n - 1);
   let logits = model.forwardCached(cache, prefill, B, Tmax, start, { ...fwd, logitRows: lastRows }).logits;
   let rowOf = (_i: number, b: number) => b * V;
-  const probs = new Float64Array(V);
-  const order = new Uint32Array(V);
+  const rs = new RowScratch(V);
+  const scored: [number, number, number] = [0, 0, 0];
   // live: the sequences still generating; logits row i belongs to sequence live[i] after a decode step
   let live = Int32Array.from({ length: B }, (_, b) => b);
   const next = new Int32Array(B);
@@ -198,13 +115,12 @@ export function sample(model: LlamaModel, prompts: number[][], options: SampleOp
     for (let i = 0; i < live.length; i++) {
       const b = live[i];
       const o = rowOf(i, b);
-      const row = logits.subarray(o, o + V);
-      const id = drawToken(row, V, temperature, topK, topP, rng, probs, order);
-      const [lp, ent] = logprobAndEntropy(row, V, id);
+      drawScored(logits, o, V, temperature, topK, topP, rng, rs, scored);
+      const id = scored[0];
       out.tokens[b].push(id);
-      out.logprobs[b].push(lp);
-      out.entropies[b].push(ent);
-      if (out.top) out.top[b].push(topLogprobsOf(row, V, Math.min(topN, V)));
+      out.logprobs[b].push(scored[1]);
+      out.entropies[b].push(scored[2]);
+      if (out.top) out.top[b].push(topLogprobsOf(logits.subarray(o, o + V), V, Math.min(topN, V)));
       options.onToken?.(b, id);
       if (stop.has(id)) out.finish[b] = "stop";
       else {

@@ -7,6 +7,7 @@
 import { simdFor } from "../wasm/arena.js";
 import { fastExp } from "./fast-exp.js";
 import { getGemm } from "../gemm/index.js";
+import { decodeArenaFor } from "../wasm/decode-arena.js";
 import { nativeOps, type NativeOps } from "./native-ops.js";
 
 /**
@@ -235,21 +236,48 @@ export function attentionCachedForward(
   const scale = 1 / Math.sqrt(hd);
   const qs = H * hd;
   const ks = KVH * hd;
+  // a decode step on a cache in a decode arena: the wasm kernel computes the loop path's bits in place there; the
+  // queries go in and the outputs come out through the arena's scratch, one copy per layer
+  const arena = T === 1 && hd % 4 === 0 ? decodeArenaFor(kCache, vCache) : null;
+  const dec = arena?.decode ?? null;
+  const useDec = dec !== null && B * qs <= dec.q.length;
+  const qq = useDec ? dec.q : q;
+  const oo = useDec ? dec.out : out;
+  const kern = useDec ? arena!.attnKernels(hd) : null;
+  if (useDec) qq.set(q.subarray(0, B * qs));
   for (let b = 0; b < B; b++) {
     const L = start[b] + T;
     const cacheRow = rows === null ? b : rows[b];
     if (T === 1 && L * hd <= DECODE_LOOP_MAX) {
-      attentionDecodeRow(out, scores, q, kCache, vCache, b, cacheRow, L, S, H, KVH, hd);
+      const co = 4 * cacheRow * S * ks;
+      const fast =
+        useDec &&
+        kern!.attnDecode(
+          qq.byteOffset + 4 * b * qs,
+          oo.byteOffset + 4 * b * qs,
+          kCache.byteOffset + co,
+          vCache.byteOffset + co,
+          L,
+          H,
+          rep,
+          4 * ks,
+          scale,
+          dec.p,
+          arena!.tab,
+        ) === 0;
+      // the kernel declines (returns 1) when an exp argument leaves fastExp's table range: the loops redo the row
+      if (!fast) attentionDecodeRow(oo, scores, qq, kCache, vCache, b, cacheRow, L, S, H, KVH, hd);
       continue;
     }
     for (let h = 0; h < H; h++) {
       const co = cacheRow * S * ks + Math.floor(h / rep) * hd;
       const qo = b * T * qs + h * hd;
-      g.sgemmAt(false, true, T, L, hd, scale, q, qo, qs, kCache, co, ks, 0, scores, 0, L);
+      g.sgemmAt(false, true, T, L, hd, scale, qq, qo, qs, kCache, co, ks, 0, scores, 0, L);
       causalSoftmaxRows(scores, 0, T, L, start[b]);
-      g.sgemmAt(false, false, T, hd, L, 1, scores, 0, L, vCache, co, ks, 0, out, qo, qs);
+      g.sgemmAt(false, false, T, hd, L, 1, scores, 0, L, vCache, co, ks, 0, oo, qo, qs);
     }
   }
+  if (useDec) out.set(oo.subarray(0, B * qs));
 }
 
 /**
@@ -266,7 +294,7 @@ const DECODE_LOOP_MAX = 2048;
  * leftovers after): the score dot products are not one serial chain of adds, and each output element is stored once
  * instead of once per key (~1.85x faster than the plain loops).
  */
-function attentionDecodeRow(
+export function attentionDecodeRow(
   out: Float32Array, // (B,H,hd)
   scores: Float32Array, // (S) scratch
   q: Float32Array, // (B,H,hd)

@@ -32,8 +32,11 @@ export function fastExp(x: number): number {
   return p * POW2_32[(kf | 0) + K_OFF];
 }
 
-/** fastExp's table and constants, for the native softmax that must compute the very same values (native-ops.c). */
-export const FAST_EXP_PARTS = { table: POW2_32, kOff: K_OFF, stepsLog2e: STEPS_LOG2E, ln2Steps: LN2_STEPS } as const;
+/**
+ * fastExp's constants, for kernels that must compute exactly what it computes (the wasm decode kernels, the native
+ * ops in native-ops.c): the same doubles in the same operations give the same bits.
+ */
+export const FAST_EXP = { FAST_R, STEPS_LOG2E, LN2_STEPS, ROUND_MAGIC, K_OFF, POW2_32 } as const;
 
 /**
  * sigmoid(x) = 1 / (1 + e^-x) through fastExp (absolute error ~1e-12); written so that -Infinity gives 0,

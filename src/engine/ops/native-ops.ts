@@ -7,7 +7,7 @@
 
 import { BufferAddresses, loadKoffi } from "../gemm/koffi.js";
 import { buildNative, detectIsa } from "../gemm/native-build.js";
-import { FAST_EXP_PARTS } from "./fast-exp.js";
+import { FAST_EXP } from "./fast-exp.js";
 
 type NativeFn = (...args: unknown[]) => number;
 
@@ -161,8 +161,8 @@ function load(): NativeOps | null {
     "void mst_adamw(intptr_t, intptr_t, intptr_t, intptr_t, long, double, double, double, double, double, double, double, double)",
   ) as NativeFn;
   const init = lib.func("void mst_fast_exp_init(intptr_t, int, double, double)") as NativeFn;
-  const { table, kOff, stepsLog2e, ln2Steps } = FAST_EXP_PARTS;
-  init(addr.of(table), kOff, stepsLog2e, ln2Steps); // the table lives as long as the module: its address holds
+  const { POW2_32, K_OFF, STEPS_LOG2E, LN2_STEPS } = FAST_EXP;
+  init(addr.of(POW2_32), K_OFF, STEPS_LOG2E, LN2_STEPS); // the table lives as long as the module: its address holds
   const extent = (x: { length: number }, off: number, n: number, what: string) => {
     if (off < 0 || off + n > x.length)
       throw new RangeError(`native ops: ${what} [${off}, ${off + n}) outside ${x.length}`);

@@ -4,6 +4,7 @@
  */
 
 import { SCRATCH_FLOATS, simdFor } from "../wasm/arena.js";
+import { decodeArenaFor, EXACT_SCRATCH_FLOATS } from "../wasm/decode-arena.js";
 import { nativeOps } from "./native-ops.js";
 
 /**
@@ -28,8 +29,15 @@ export function rmsnormForward(
     h.k.rmsFwd(out.byteOffset, rstd.byteOffset, inp.byteOffset, sw, N * C * 4, C * 4, 1 / C, eps);
     return;
   }
-  if (native !== null) native.rmsnormForward(out, rstd, inp, w, N, C, eps);
-  else rmsnormForwardJs(out, rstd, inp, w, N, C, eps);
+  if (native !== null) return native.rmsnormForward(out, rstd, inp, w, N, C, eps); // the loop's arithmetic in C
+  const d = C % 4 === 0 && C <= EXACT_SCRATCH_FLOATS ? decodeArenaFor(out, rstd, inp) : null;
+  if (d !== null) {
+    // float64 wasm with rmsnormForwardJs's bits (decode arenas)
+    d.scratch.set(w.subarray(0, C));
+    d.ew.rms(out.byteOffset, rstd.byteOffset, inp.byteOffset, d.scratch.byteOffset, N, C * 4, C, eps);
+    return;
+  }
+  rmsnormForwardJs(out, rstd, inp, w, N, C, eps);
 }
 
 /**

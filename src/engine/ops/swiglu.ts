@@ -5,6 +5,7 @@
  */
 
 import { simdFor } from "../wasm/arena.js";
+import { decodeArenaFor } from "../wasm/decode-arena.js";
 import { fastSigmoid } from "./fast-exp.js";
 import { nativeOps } from "./native-ops.js";
 
@@ -24,10 +25,20 @@ export function swigluForward(
     i = n & ~3;
     if (native !== null) native.swigluForwardF32(out, sig, gate, up, i);
     else h.k.swigluFwd(out.byteOffset, sig.byteOffset, gate.byteOffset, up.byteOffset, i * 4);
+  } else if (native === null) {
+    const d = decodeArenaFor(out, sig, gate, up);
+    // float64 wasm with this loop's bits (decode arenas); it stops at four elements whose exps need Math.exp, done
+    // here
+    const n4 = n & ~3;
+    while (d !== null && i < n4) {
+      i = d.ew.swiglu(out.byteOffset, sig.byteOffset, gate.byteOffset, up.byteOffset, 4 * i, 4 * n4) / 4;
+      if (i < n4) swigluForwardJs(out, sig, gate, up, i, (i += 4));
+    }
   }
-  // the loop below in C; elements it leaves (|gate| > 100: Math.exp's bits are V8's) are done here
-  if (native === null || native.swigluForward(out, sig, gate, up, i, n) > 0)
-    swigluForwardJs(out, sig, gate, up, i, n, native !== null);
+  // the rest: the loop below, in C where the library is (elements it leaves, |gate| > 100 where Math.exp's bits are
+  // V8's, are done here)
+  if (native === null) swigluForwardJs(out, sig, gate, up, i, n);
+  else if (native.swigluForward(out, sig, gate, up, i, n) > 0) swigluForwardJs(out, sig, gate, up, i, n, true);
 }
 
 /** The JavaScript forward over elements from..n-1: the reference the SIMD kernel is tested against. */

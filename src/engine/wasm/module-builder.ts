@@ -9,6 +9,7 @@
 export const I32 = 0x7f;
 export const F32 = 0x7d;
 export const V128 = 0x7b;
+export const F64 = 0x7c;
 
 /** Unsigned LEB128 (section sizes, counts, indices, memarg fields, SIMD sub-opcodes). */
 export function uleb(n: number): number[] {
@@ -191,4 +192,47 @@ export const op = {
   i8x16ShrU: [0xfd, ...uleb(0x6d)],
   i32x4ExtendLowI16x8U: [0xfd, ...uleb(0xa9)],
   i32x4ExtendHighI16x8U: [0xfd, ...uleb(0xaa)],
+  // float64, scalar and f64x2 (the decode kernels reproduce JavaScript's double arithmetic exactly)
+  return: [0x0f],
+  i32DivU: [0x6e],
+  i32LtU: [0x49],
+  f64: (v: number) => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)],
+  f64LoadAt: (off: number) => [0x2b, 3, ...uleb(off)],
+  f64StoreAt: (off: number) => [0x39, 3, ...uleb(off)],
+  f64Lt: [0x63],
+  f64Gt: [0x64],
+  f64Add: [0xa0],
+  f64Sub: [0xa1],
+  f64Mul: [0xa2],
+  f64Div: [0xa3],
+  f64Sqrt: [0x9f],
+  f32DemoteF64: [0xb6],
+  f64PromoteF32: [0xbb],
+  /** i32.trunc_sat_f64_s: NaN gives 0 (as JavaScript's `x | 0`), never a trap. */
+  i32TruncSatF64S: [0xfc, ...uleb(0x02)],
+  /** v128.load64_zero: 8 bytes into the low half, the high half zero. */
+  v128Load64ZeroAt: (off: number) => [0xfd, ...uleb(0x5d), 3, ...uleb(off)],
+  /** v128.load64_splat: one f64 from memory into both lanes. */
+  v128Load64SplatAt: (off: number) => [0xfd, ...uleb(0x0a), 3, ...uleb(off)],
+  /** v128.store64_lane: stores 8-byte lane l. */
+  v128Store64LaneAt: (off: number, l: number) => [0xfd, ...uleb(0x5b), 3, ...uleb(off), l],
+  f64x2Splat: [0xfd, ...uleb(0x14)],
+  f64x2ExtractLane: (l: number) => [0xfd, ...uleb(0x21), l],
+  f64x2ReplaceLane: (l: number) => [0xfd, ...uleb(0x22), l],
+  f32x4DemoteF64x2Zero: [0xfd, ...uleb(0x5e)],
+  f64x2PromoteLowF32x4: [0xfd, ...uleb(0x5f)],
+  f64x2Add: [0xfd, ...uleb(0xf0)],
+  f64x2Sub: [0xfd, ...uleb(0xf1)],
+  f64x2Mul: [0xfd, ...uleb(0xf2)],
+  f64x2Div: [0xfd, ...uleb(0xf3)],
+  f64x2Neg: [0xfd, ...uleb(0xed)],
+  f32x4Abs: [0xfd, ...uleb(0xe0)],
+  f32x4Gt: [0xfd, ...uleb(0x44)],
+  f64x2Lt: [0xfd, ...uleb(0x49)],
+  f64x2Gt: [0xfd, ...uleb(0x4a)],
+  v128Or: [0xfd, ...uleb(0x50)],
+  v128AnyTrue: [0xfd, ...uleb(0x53)],
+  i32x4ExtractLane: (l: number) => [0xfd, ...uleb(0x1b), l],
+  /** i32x4.trunc_sat_f64x2_s_zero: two f64 lanes to i32 (NaN gives 0), upper lanes zero. */
+  i32x4TruncSatF64x2SZero: [0xfd, ...uleb(0xfc)],
 };

@@ -188,7 +188,7 @@ export class InferActs {
   readonly capScores: number;
   readonly pos: Int32Array; // (N)
   readonly layer: LayerBufs;
-  readonly scores: Float32Array; // (T,S) attention scratch
+  readonly scores: Float32Array; // (H,T,S) attention scratch
   readonly lnf: Float32Array; // (N,C)
   readonly rstdf: Float32Array; // (N)
   readonly values: Float32Array; // (N)

@@ -861,11 +861,13 @@ export class LlamaModel implements CausalLM {
     for (let b = 0; b < B; b++) maxL = Math.max(maxL, start[b] + T);
     if (maxL > cache.S)
       throw new RangeError(`forwardCached: needs ${maxL} positions, cache holds ${cache.S} (maxSeq ${c.maxSeq})`);
-    if (this.infer === null || this.infer.capN < N || this.infer.capScores < T * cache.S)
+    // scores: (heads, T, S), every head's block of a batch row at once (attentionCachedForward batches them)
+    const scoresCap = c.nHeads * T * cache.S;
+    if (this.infer === null || this.infer.capN < N || this.infer.capScores < scoresCap)
       this.infer = new InferActs(
         this.actsShape(false),
         Math.max(N, this.infer?.capN ?? 0),
-        Math.max(T * cache.S, this.infer?.capScores ?? 0),
+        Math.max(scoresCap, this.infer?.capScores ?? 0),
       );
     const ia = this.infer;
     const lb = ia.layer;

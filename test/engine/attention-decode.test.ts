@@ -19,7 +19,7 @@ test("decode-step attention equals the prefill path's last row: hd 4, 6, 16 (loo
     const rows = Int32Array.from([3, 0, 2]); // cache row of each batch row
     const q = Float32Array.from({ length: B * H * hd }, () => r.normal());
     const dec = new Float32Array(B * H * hd);
-    attentionCachedForward(dec, new Float32Array(S), q, kc, vc, start, rows, B, 1, S, H, KVH, hd);
+    attentionCachedForward(dec, new Float32Array(H * S), q, kc, vc, start, rows, B, 1, S, H, KVH, hd);
     // reference: each row alone through the T > 1 (gemm) path, its query repeated twice at start-1 and start
     for (let b = 0; b < B; b++) {
       if (start[b] === 0) continue; // the T = 2 reference needs a previous position
@@ -29,7 +29,7 @@ test("decode-step attention equals the prefill path's last row: hd 4, 6, 16 (loo
       const st = Int32Array.from([start[b] - 1]);
       attentionCachedForward(
         out2,
-        new Float32Array(2 * S),
+        new Float32Array(H * 2 * S),
         q2,
         kc,
         vc,

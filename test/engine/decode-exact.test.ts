@@ -112,8 +112,22 @@ test(
       const rows = Int32Array.from([3, 0, 2]);
       const fast = new Float32Array(B * H * hd);
       const plain = new Float32Array(B * H * hd);
-      attentionCachedForward(fast, new Float32Array(S), q, cache.k[0], cache.v[0], start, rows, B, 1, S, H, KVH, hd);
-      attentionCachedForward(plain, new Float32Array(S), q, kp, vp, start, rows, B, 1, S, H, KVH, hd);
+      attentionCachedForward(
+        fast,
+        new Float32Array(H * S),
+        q,
+        cache.k[0],
+        cache.v[0],
+        start,
+        rows,
+        B,
+        1,
+        S,
+        H,
+        KVH,
+        hd,
+      );
+      attentionCachedForward(plain, new Float32Array(H * S), q, kp, vp, start, rows, B, 1, S, H, KVH, hd);
       for (let i = 0; i < fast.length; i++)
         assert.ok(Object.is(fast[i], plain[i]), `hd ${hd} spread ${spread} element ${i}: ${fast[i]} vs ${plain[i]}`);
     }

@@ -243,7 +243,21 @@ test("attention (GQA 4 query heads / 2 kv heads): gradients, causality, cached f
     vc.set(v.subarray(b * T * KVH * hd, (b + 1) * T * KVH * hd), b * S * KVH * hd);
   }
   const out2 = new Float32Array(out.length);
-  attentionCachedForward(out2, new Float32Array(T * S), q, kc, vc, Int32Array.from([0, 0]), null, B, T, S, H, KVH, hd);
+  attentionCachedForward(
+    out2,
+    new Float32Array(H * T * S),
+    q,
+    kc,
+    vc,
+    Int32Array.from([0, 0]),
+    null,
+    B,
+    T,
+    S,
+    H,
+    KVH,
+    hd,
+  );
   for (let i = 0; i < out.length; i++) assert.ok(Math.abs(out[i] - out2[i]) < 1e-6);
   // one decode step: the last query of each row at start T-1
   const qLast = new Float32Array(B * H * hd);
@@ -251,7 +265,7 @@ test("attention (GQA 4 query heads / 2 kv heads): gradients, causality, cached f
   const out3 = new Float32Array(B * H * hd);
   attentionCachedForward(
     out3,
-    new Float32Array(S),
+    new Float32Array(H * S),
     qLast,
     kc,
     vc,

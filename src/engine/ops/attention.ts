@@ -36,6 +36,20 @@ const oneOffset = new Int32Array(1);
 let rowFlags = new Uint8Array(64);
 
 /**
+ * causalSoftmaxRows on `count` (rows, L) blocks at offs, with its arithmetic (the wasm kernel's float32 on an arena
+ * when L % 4 = 0, else the loop's float64), in one native call where the library is.
+ */
+function softmaxBlocks(s: Float32Array, offs: Int32Array, count: number, rows: number, L: number, off: number): void {
+  const native = nativeOps();
+  if (native === null) {
+    for (let i = 0; i < count; i++) causalSoftmaxRows(s, offs[i], rows, L, off);
+    return;
+  }
+  if (L % 4 === 0 && simdFor(s) !== null) native.softmaxCausalF32(s, offs, count, rows, L, off);
+  else causalSoftmaxBlocks(native, s, offs, count, rows, L, off);
+}
+
+/**
  * causalSoftmaxRows on `count` blocks at once in C (one call for every head of a batch); rows it leaves (an exp past
  * fastExp's table: Math.exp's bits are V8's) are done here.
  */
@@ -142,11 +156,7 @@ export function attentionForward(
   const o = headOffsets(B, T, H, KVH, hd);
   // every head's scores, softmax, then every head's weighted values: per head the same products as one at a time
   g.sgemmBatchAt(B * H, false, true, T, T, hd, scale, q, o.q, qs, k, o.kv, ks, 0, att, o.att, T);
-  const native = nativeOps();
-  const f32 = T % 4 === 0 && simdFor(att) !== null; // the wasm kernel's float32 arithmetic, else the loop's float64
-  if (native !== null && f32) native.softmaxCausalF32(att, o.att, B * H, T, T, 0);
-  else if (native !== null) causalSoftmaxBlocks(native, att, o.att, B * H, T, T, 0);
-  else for (let i = 0; i < B * H; i++) causalSoftmaxRows(att, o.att[i], T, T, 0);
+  softmaxBlocks(att, o.att, B * H, T, T, 0);
   g.sgemmBatchAt(B * H, false, false, T, hd, T, 1, att, o.att, T, v, o.kv, ks, 0, out, o.q, qs);
 }
 
@@ -211,6 +221,8 @@ export function softmaxCausalBwdJs(
     }
 }
 
+let prefill = { q: new Int32Array(0), kv: new Int32Array(0), s: new Int32Array(0) };
+
 /**
  * Inference forward against a KV cache: batch row b holds T new queries at positions start[b]..start[b]+T-1 whose
  * keys/values are already written into cache row rows[b] (b when rows is null); they attend to that row's positions
@@ -218,7 +230,7 @@ export function softmaxCausalBwdJs(
  */
 export function attentionCachedForward(
   out: Float32Array, // (B,T,H,hd)
-  scores: Float32Array, // (T, S) scratch
+  scores: Float32Array, // (H, T, S) scratch
   q: Float32Array, // (B,T,H,hd)
   kCache: Float32Array, // (B,S,KVH,hd)
   vCache: Float32Array, // (B,S,KVH,hd)
@@ -269,13 +281,17 @@ export function attentionCachedForward(
       if (!fast) attentionDecodeRow(oo, scores, qq, kCache, vCache, b, cacheRow, L, S, H, KVH, hd);
       continue;
     }
+    // every head's scores, softmax and weighted values in three calls (per head the same products as one at a time)
+    if (prefill.q.length < H) prefill = { q: new Int32Array(H), kv: new Int32Array(H), s: new Int32Array(H) };
+    const [qo, co, so] = [prefill.q.subarray(0, H), prefill.kv.subarray(0, H), prefill.s.subarray(0, H)];
     for (let h = 0; h < H; h++) {
-      const co = cacheRow * S * ks + Math.floor(h / rep) * hd;
-      const qo = b * T * qs + h * hd;
-      g.sgemmAt(false, true, T, L, hd, scale, qq, qo, qs, kCache, co, ks, 0, scores, 0, L);
-      causalSoftmaxRows(scores, 0, T, L, start[b]);
-      g.sgemmAt(false, false, T, hd, L, 1, scores, 0, L, vCache, co, ks, 0, oo, qo, qs);
+      co[h] = cacheRow * S * ks + Math.floor(h / rep) * hd;
+      qo[h] = b * T * qs + h * hd;
+      so[h] = h * T * L;
     }
+    g.sgemmBatchAt(H, false, true, T, L, hd, scale, qq, qo, qs, kCache, co, ks, 0, scores, so, L);
+    softmaxBlocks(scores, so, H, T, L, start[b]);
+    g.sgemmBatchAt(H, false, false, T, hd, L, 1, scores, so, L, vCache, co, ks, 0, oo, qo, qs);
   }
   if (useDec) out.set(oo.subarray(0, B * qs));
 }

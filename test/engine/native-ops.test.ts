@@ -73,6 +73,8 @@ test(
       [17, 17, 0],
       [5, 23, 18],
       [64, 37, 0],
+      [4, 700, 400], // rows of 401-404 keys: past one 256-key pass of the exps
+      [2, 520, 510],
     ]) {
       // three (rows, L) blocks, handed over last first (as attention hands over every head's block at once)
       const count = 3;

@@ -41,6 +41,7 @@ int mst_rope(float *out, const float *inp, const int32_t *pos, const float *cos_
 /* ---- exp as ops/fast-exp.ts computes it ---- */
 
 #define FAST_R 100.0
+#define EXP_CHUNK 256 /* keys per pass of the softmax's exp (a multiple of 4) */
 #define ROUND_MAGIC 6755399441055744.0
 
 /* Its table of 2^(k/32), handed over from JavaScript (Math.pow's values, not libm's), and the offset of k = 0. */
@@ -92,19 +93,26 @@ int mst_softmax_causal(float *s, const int32_t *offs, int count, int rows, int L
         left++;
         continue;
       }
-      int n4 = n - n % 4, j = 0;
-      double z0 = 0, z1 = 0, z2 = 0, z3 = 0;
-      for (; j < n4; j += 4) {
-        double e0 = fast_exp(row[j] - max), e1 = fast_exp(row[j + 1] - max), e2 = fast_exp(row[j + 2] - max),
-               e3 = fast_exp(row[j + 3] - max);
-        row[j] = (float)e0, row[j + 1] = (float)e1, row[j + 2] = (float)e2, row[j + 3] = (float)e3;
-        z0 += e0, z1 += e1, z2 += e2, z3 += e3;
+      /* e_j into a double buffer (a loop that vectorises, the table read a gather), then the JavaScript loop's four
+         partial sums over it: key j < n4 adds into z[j % 4] in increasing j, the last n % 4 keys into z[0] */
+      const int n4 = n - n % 4;
+      double z[4] = {0, 0, 0, 0};
+      for (int j0 = 0; j0 < n; j0 += EXP_CHUNK) {
+        const int m = n - j0 < EXP_CHUNK ? n - j0 : EXP_CHUNK;
+        double e[EXP_CHUNK];
+        for (int j = 0; j < m; j++) e[j] = fast_exp(row[j0 + j] - max);
+        for (int j = 0; j < m; j++) row[j0 + j] = (float)e[j];
+        const int full = (n4 - j0 < m ? n4 - j0 : m) & ~3; /* keys of this chunk below n4 (j0 is a multiple of 4) */
+        for (int j = 0; j < full; j += 4) {
+          z[0] += e[j];
+          z[1] += e[j + 1];
+          z[2] += e[j + 2];
+          z[3] += e[j + 3];
+        }
+        for (int j = full > 0 ? full : 0; j < m; j++) z[0] += e[j];
       }
-      for (; j < n; j++) {
-        double e = fast_exp(row[j] - max);
-        row[j] = (float)e;
-        z0 += e;
-      }
+      const double z0 = z[0], z1 = z[1], z2 = z[2], z3 = z[3];
+      int j;
       const double inv = 1 / (z0 + z1 + (z2 + z3));
       for (j = 0; j < n; j++) row[j] = (float)(row[j] * inv);
       for (; j < L; j++) row[j] = 0.0f;

@@ -80,14 +80,24 @@ int mst_softmax_causal(float *s, const int32_t *offs, int count, int rows, int L
     for (int t = 0; t < rows; t++) {
       float *row = s + offs[blk] + (long)t * L;
       int n = (off + t < L - 1 ? off + t : L - 1) + 1;
+      /* the row's max in eight lanes: without NaN it is the loop's value (a -0 / +0 tie may pick the other zero,
+         which changes no x - max below); with a NaN the row is handed back anyway */
+      float lane[8] = {-__builtin_inff(), -__builtin_inff(), -__builtin_inff(), -__builtin_inff(),
+                       -__builtin_inff(), -__builtin_inff(), -__builtin_inff(), -__builtin_inff()};
+      int j8 = 0;
+      for (; j8 + 8 <= n; j8 += 8)
+        for (int l = 0; l < 8; l++) lane[l] = row[j8 + l] > lane[l] ? row[j8 + l] : lane[l];
       double max = -__builtin_inf();
-      for (int j = 0; j < n; j++)
-        if (row[j] > max) max = row[j];
-      int ok = 1;
+      for (int l = 0; l < 8; l++)
+        if (lane[l] > max) max = lane[l];
+      for (; j8 < n; j8++)
+        if (row[j8] > max) max = row[j8];
+      int bad = 0;
       for (int j = 0; j < n; j++) {
-        double x = (double)row[j] - max;
-        ok &= x >= -FAST_R && x <= FAST_R;
+        const double x = (double)row[j] - max;
+        bad |= (x < -FAST_R) | (x > FAST_R) | (x != x);
       }
+      const int ok = !bad;
       done[(long)blk * rows + t] = (uint8_t)ok;
       if (!ok) {
         left++;

@@ -22,8 +22,8 @@ export class BufferAddresses {
   private readonly base = new WeakMap<ArrayBufferLike, number>();
   constructor(private readonly koffi: KoffiModule) {}
 
-  /** Address of arr[0]. */
-  of(arr: Float32Array): number {
+  /** Address of arr[0] (any typed array: packed weights are bytes or 16-bit words). */
+  of(arr: { readonly buffer: ArrayBufferLike; readonly byteOffset: number }): number {
     const buf = arr.buffer;
     let base = this.base.get(buf);
     if (base === undefined) {

@@ -120,7 +120,8 @@ export class NativeGemm implements Gemm {
    */
   private selfCheckPacked(): void {
     const [M, long, short] = [5, KC + 19, 37];
-    const values = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * (i % 97 === 0 ? 3 : 0.2));
+    const values = (n: number) =>
+      Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * (i % 97 === 0 ? 3 : 0.2));
     const bf16 = (rows: number, cols: number) => {
       const m = new Bf16Matrix(rows, cols);
       m.setRows(0, values(rows * cols));
@@ -191,12 +192,52 @@ export class NativeGemm implements Gemm {
     const rc =
       B instanceof Nf4Matrix
         ? this.packedFn(
-            +transA, +transB, M, N, K, alpha, pa, lda, PACKED_NF4, at(B.codes), at(B.absmax), at(B.absmaxQ),
-            at(B.scale2), B.offset, at(DYNAMIC_MAP), at(NF4_CODE_F32), bOff, ldb, beta, pc, ldc, threads,
+            +transA,
+            +transB,
+            M,
+            N,
+            K,
+            alpha,
+            pa,
+            lda,
+            PACKED_NF4,
+            at(B.codes),
+            at(B.absmax),
+            at(B.absmaxQ),
+            at(B.scale2),
+            B.offset,
+            at(DYNAMIC_MAP),
+            at(NF4_CODE_F32),
+            bOff,
+            ldb,
+            beta,
+            pc,
+            ldc,
+            threads,
           )
         : this.packedFn(
-            +transA, +transB, M, N, K, alpha, pa, lda, PACKED_BF16, at(B.bits), 0, 0, 0, 0, 0, 0, bOff, ldb, beta,
-            pc, ldc, threads,
+            +transA,
+            +transB,
+            M,
+            N,
+            K,
+            alpha,
+            pa,
+            lda,
+            PACKED_BF16,
+            at(B.bits),
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            bOff,
+            ldb,
+            beta,
+            pc,
+            ldc,
+            threads,
           );
     if (rc !== 0)
       throw new NativeGemmError(

@@ -76,7 +76,8 @@ export function packedLinearForward(
   if (w.rows !== OC || w.cols !== IC)
     throw new RangeError(`packedLinearForward: weight is (${w.rows}, ${w.cols}), expected (${OC}, ${IC})`);
   const fused = fusedGemm();
-  if (fused !== null && fusable(w)) fused.sgemmPackedAt(false, true, N, OC, IC, 1, inp, 0, IC, w, 0, IC, accumulate ? 1 : 0, out, 0, OC);
+  if (fused !== null && fusable(w))
+    fused.sgemmPackedAt(false, true, N, OC, IC, 1, inp, 0, IC, w, 0, IC, accumulate ? 1 : 0, out, 0, OC);
   else {
     // panels split the output's columns: each element still sums over all of IC, as in one product
     const g = getGemm();

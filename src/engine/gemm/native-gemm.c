@@ -393,8 +393,10 @@ static void nf4_segment(const struct packed_b *b, int64_t i, int n, float s, flo
 /* Values i.. (n of them, flat row-major indices of the stored matrix) into out. */
 static void packed_run(const struct packed_b *b, int64_t i, int n, float *out) {
   if (b->format == PACKED_BF16) {
+    /* a local source pointer: through b->bits the compiler reloads it after every store and will not vectorise */
+    const uint16_t *src = b->bits + i;
     for (int t = 0; t < n; t++) {
-      uint32_t u = (uint32_t)b->bits[i + t] << 16;
+      uint32_t u = (uint32_t)src[t] << 16;
       memcpy(out + t, &u, 4);
     }
     return;

@@ -183,7 +183,7 @@ export class NativeGemm implements Gemm {
     }
     checkExtent("C", C, cOff, M, N, ldc);
     checkExtent("A", A, aOff, transA ? K : M, transA ? M : K, lda);
-    checkExtent("B", { length: B.rows * B.cols } as Float32Array, bOff, transB ? N : K, transB ? K : N, ldb);
+    checkExtent("B", { length: B.rows * B.cols }, bOff, transB ? N : K, transB ? K : N, ldb);
     const threads = this.threadCount > 1 && M * N * K >= THREAD_MIN_MACS ? this.threadCount : 1;
     const at = (x: { readonly buffer: ArrayBufferLike; readonly byteOffset: number } | null) =>
       x === null ? 0 : this.addresses.of(x);

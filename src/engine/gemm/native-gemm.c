@@ -58,7 +58,9 @@ typedef struct {
   int ldb;
   float *C;
   int ldc;
-  const struct packed_b *packedB; /* non-null: B is a frozen NF4 or bf16 matrix, dequantised while packing */
+  /* non-null: B is a frozen NF4 or bf16 matrix, dequantised while packing (B is then NULL: a path that reads B
+     directly instead of through pack_b must not take such a product) */
+  const struct packed_b *packedB;
 } product;
 
 /* A's rows i0.. (mc of them) and k's p0.. (kc) into MR-row panels, k-major, rows past mc zero. */

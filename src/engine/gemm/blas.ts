@@ -41,7 +41,7 @@ type NativeFn = (...args: unknown[]) => unknown;
 /** Rows*stride reach of a stored matrix at element offset `off`; throws before native code could read past the array. */
 export function checkExtent(
   what: string,
-  arr: Float32Array,
+  arr: { readonly length: number }, // a Float32Array, or a packed matrix's value count
   off: number,
   rows: number,
   cols: number,

@@ -22,7 +22,7 @@ export class BufferAddresses {
   private readonly base = new WeakMap<ArrayBufferLike, number>();
   constructor(private readonly koffi: KoffiModule) {}
 
-  /** Address of arr[0]. */
+  /** Address of arr[0] (any typed array: packed weights are bytes or 16-bit words, offsets 32-bit integers). */
   of(arr: { readonly buffer: ArrayBufferLike; readonly byteOffset: number }): number {
     const buf = arr.buffer;
     let base = this.base.get(buf);

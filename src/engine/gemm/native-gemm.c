@@ -70,6 +70,9 @@ typedef struct {
   int ldb;
   float *C;
   int ldc;
+  /* non-null: B is a frozen NF4 or bf16 matrix, dequantised while packing (B is then NULL: a path that reads B
+     directly instead of through pack_b must not take such a product) */
+  const struct packed_b *packedB;
 } product;
 
 /* A's rows i0.. (mc of them) and k's p0.. (kc) into MR-row panels, k-major, rows past mc zero. */
@@ -188,6 +191,8 @@ static int ensure_scratch(void) {
   return 1;
 }
 
+static void pack_b_packed(const product *p, int j0, int nc, int p0, int kc, float *dst); /* after the exports */
+
 /* Rows r0..r1, columns c0..c1 of C, Goto's loop order (as gemm-blocked.ts; any range gives the same bits). */
 static void blocked(const product *p, int r0, int r1, int c0, int c1) {
   float *pa = scratch_a, *pb = scratch_b;
@@ -195,7 +200,8 @@ static void blocked(const product *p, int r0, int r1, int c0, int c1) {
     int nc = c1 - jc < NC ? c1 - jc : NC;
     for (int pc = 0; pc < p->K; pc += KC) {
       int kc = p->K - pc < KC ? p->K - pc : KC;
-      pack_b(p, jc, nc, pc, kc, pb);
+      if (p->packedB) pack_b_packed(p, jc, nc, pc, kc, pb);
+      else pack_b(p, jc, nc, pc, kc, pb);
       int first = pc == 0;
       int mode = first && p->beta == 0.0f ? 0 : 1;
       float beta = first ? p->beta : 1.0f;
@@ -287,6 +293,7 @@ static void direct(const product *p, int r0, int r1, int c0, int c1) {
 static int forced_path; /* 0 by size, 1 packed, 2 direct */
 
 static int use_direct(const product *p) {
+  if (p->packedB) return 0; /* a packed weight is dequantised by the panel packing (pack_b_packed) */
   if (forced_path) return forced_path == 2;
   if (p->M <= DIRECT_MAX_M || p->N <= DIRECT_MAX_N || p->K <= DIRECT_MAX_K) return 1;
   /* a stored-transposed A read in place costs a cache line per k: many columns pay for it only within one slice */
@@ -355,6 +362,31 @@ static int ensure_workers(int threads) {
   return pool.started + 1 < threads ? pool.started + 1 : threads;
 }
 
+/* One product on `threads` threads (the caller's included): the same split at any count, so the same bits. */
+static int run_product(const product *p, int threads) {
+  if (!ensure_scratch()) return -1;
+  if (threads <= 1) {
+    if (use_direct(p)) direct(p, 0, p->M, 0, p->N);
+    else blocked(p, 0, p->M, 0, p->N);
+    return 0;
+  }
+  pthread_mutex_lock(&pool.mu);
+  int parts = ensure_workers(threads);
+  pool.job = p;
+  pool.parts = parts;
+  pool.pending = parts - 1;
+  pool.failed = 0;
+  pool.generation++;
+  pthread_cond_broadcast(&pool.go);
+  pthread_mutex_unlock(&pool.mu);
+  run_part(p, 0, parts);
+  pthread_mutex_lock(&pool.mu);
+  while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.mu);
+  int failed = pool.failed;
+  pthread_mutex_unlock(&pool.mu);
+  return failed ? -1 : 0;
+}
+
 /* ---- exported ---- */
 
 /* Which build this is: "avx512", "avx2" or "generic", and its vector width (bench and env.json print it). */
@@ -380,28 +412,8 @@ int mst_gemm_kc(void) { return KC; }
  */
 int mst_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
               int ldb, float beta, float *C, int ldc, int threads) {
-  product p = {transA, transB, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc};
-  if (!ensure_scratch()) return -1;
-  if (threads <= 1) {
-    if (use_direct(&p)) direct(&p, 0, M, 0, N);
-    else blocked(&p, 0, M, 0, N);
-    return 0;
-  }
-  pthread_mutex_lock(&pool.mu);
-  int parts = ensure_workers(threads);
-  pool.job = &p;
-  pool.parts = parts;
-  pool.pending = parts - 1;
-  pool.failed = 0;
-  pool.generation++;
-  pthread_cond_broadcast(&pool.go);
-  pthread_mutex_unlock(&pool.mu);
-  run_part(&p, 0, parts);
-  pthread_mutex_lock(&pool.mu);
-  while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.mu);
-  int failed = pool.failed;
-  pthread_mutex_unlock(&pool.mu);
-  return failed ? -1 : 0;
+  product p = {transA, transB, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, NULL};
+  return run_product(&p, threads);
 }
 
 /*
@@ -414,9 +426,161 @@ int mst_sgemm_batch(int count, int transA, int transB, int M, int N, int K, floa
                     const int *coff, int ldc) {
   if (!ensure_scratch()) return -1;
   for (int i = 0; i < count; i++) {
-    product p = {transA, transB, M, N, K, alpha, beta, A + aoff[i], lda, B + boff[i], ldb, C + coff[i], ldc};
+    product p = {transA, transB, M, N, K, alpha, beta, A + aoff[i], lda, B + boff[i], ldb, C + coff[i], ldc, NULL};
     if (use_direct(&p)) direct(&p, 0, M, 0, N);
     else blocked(&p, 0, M, 0, N);
   }
   return 0;
+}
+
+/* ---- packed B: frozen NF4 or bf16 weights dequantised straight into the packed panel, no float32 copy ---- */
+
+/*
+ * The values are exactly those of the JavaScript reference loops (src/engine/quant/nf4.ts, bf16.ts) and of the wasm
+ * dequantisers: bf16 is a 16-bit shift; NF4 is `code[index] * absmax`, one float32 multiply, where a block's absmax is
+ * stored (float32) or, with double quantisation, `map[q] * scale2[block / 256]` then `+ offset`, two float32
+ * operations in that order. The code table and the map are the caller's (the JS tables), so no constant is written
+ * twice. Vector lanes do the same multiply as the scalar loop, so every width gives the same values; after that the
+ * product is the float32 one, so fused and "dequantise, then mst_sgemm" give the same bits (checked at load).
+ */
+#if defined(MST_ISA_AVX512) || defined(MST_ISA_AVX2)
+#include <immintrin.h>
+#endif
+
+#define PACKED_NF4 1
+#define PACKED_BF16 2
+#define NF4_BLOCK 64         /* values per absmax (bitsandbytes' blocksize) */
+#define NF4_ABSMAX_BLOCK 256 /* absmaxes per second-level scale (double quantisation) */
+
+struct packed_b {
+  int format;             /* PACKED_NF4 or PACKED_BF16 */
+  const uint8_t *codes;   /* NF4: two 4-bit code indices per byte, the first value in the high nibble */
+  const float *absmax;    /* NF4 without double quantisation: one absmax per block of 64; NULL with it */
+  const uint8_t *absmaxQ; /* NF4 with double quantisation: per block, an index into map */
+  const float *scale2;    /* ... per 256 blocks, their scale */
+  float offset;           /* ... the mean absmax, added last */
+  const float *map;       /* ... the 256-value dynamic map */
+  const float *code;      /* NF4's 16 code values */
+  const uint16_t *bits;   /* bf16: the top 16 bits of each float32 */
+  int64_t off;            /* flat row-major index of op(B)'s origin in the stored matrix */
+};
+
+/* The absmax of NF4 block `block` (as Nf4Matrix.blockScale). */
+static inline float nf4_scale(const struct packed_b *b, int64_t block) {
+  if (b->absmax) return b->absmax[block];
+  float s = b->map[b->absmaxQ[block]] * b->scale2[block / NF4_ABSMAX_BLOCK];
+  return s + b->offset;
+}
+
+/* NF4 values i.. (n of them, inside one block: one scale s) into out. */
+static void nf4_segment(const struct packed_b *b, int64_t i, int n, float s, float *out) {
+  const uint8_t *codes = b->codes;
+  const float *code = b->code;
+  int t = 0;
+  if (i & 1) {
+    out[0] = code[codes[i >> 1] & 15] * s;
+    t = 1;
+  }
+  /* from here i + t is even: whole bytes, the high nibble first */
+#if defined(MST_ISA_AVX512)
+  {
+    /* 8 bytes -> 16 values: each byte twice, shifted by 4 (even lanes) or 0, masked, looked up in the 16-entry table */
+    const __m512 table = _mm512_loadu_ps(code), scale = _mm512_set1_ps(s);
+    const __m512i shifts = _mm512_set_epi32(0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4);
+    const __m512i low4 = _mm512_set1_epi32(15);
+    for (; t + 16 <= n; t += 16) {
+      __m128i bytes = _mm_loadl_epi64((const __m128i *)(codes + ((i + t) >> 1)));
+      __m512i x = _mm512_cvtepu8_epi32(_mm_unpacklo_epi8(bytes, bytes));
+      __m512i idx = _mm512_and_si512(_mm512_srlv_epi32(x, shifts), low4);
+      _mm512_storeu_ps(out + t, _mm512_mul_ps(_mm512_permutexvar_ps(idx, table), scale));
+    }
+  }
+#elif defined(MST_ISA_AVX2)
+  {
+    /* 4 bytes -> 8 values; the 16-entry lookup is two 8-entry ones, picked by the index's bit 3 */
+    const __m256 lo = _mm256_loadu_ps(code), hi = _mm256_loadu_ps(code + 8), scale = _mm256_set1_ps(s);
+    const __m256i shifts = _mm256_set_epi32(0, 4, 0, 4, 0, 4, 0, 4);
+    const __m256i low4 = _mm256_set1_epi32(15);
+    for (; t + 8 <= n; t += 8) {
+      int32_t word;
+      memcpy(&word, codes + ((i + t) >> 1), 4);
+      __m128i bytes = _mm_cvtsi32_si128(word);
+      __m256i x = _mm256_cvtepu8_epi32(_mm_unpacklo_epi8(bytes, bytes));
+      __m256i idx = _mm256_and_si256(_mm256_srlv_epi32(x, shifts), low4);
+      __m256 v = _mm256_blendv_ps(_mm256_permutevar8x32_ps(lo, idx), _mm256_permutevar8x32_ps(hi, idx),
+                                  _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28)));
+      _mm256_storeu_ps(out + t, _mm256_mul_ps(v, scale));
+    }
+  }
+#endif
+  for (; t + 2 <= n; t += 2) {
+    uint8_t byte = codes[(i + t) >> 1];
+    out[t] = code[byte >> 4] * s;
+    out[t + 1] = code[byte & 15] * s;
+  }
+  if (t < n) out[t] = code[codes[(i + t) >> 1] >> 4] * s;
+}
+
+/* Values i.. (n of them, flat row-major indices of the stored matrix) into out. */
+static void packed_run(const struct packed_b *b, int64_t i, int n, float *out) {
+  if (b->format == PACKED_BF16) {
+    /* a local source pointer: through b->bits the compiler reloads it after every store and will not vectorise */
+    const uint16_t *src = b->bits + i;
+    for (int t = 0; t < n; t++) {
+      uint32_t u = (uint32_t)src[t] << 16;
+      memcpy(out + t, &u, 4);
+    }
+    return;
+  }
+  while (n > 0) {
+    int64_t block = i / NF4_BLOCK;
+    int len = (int)((block + 1) * NF4_BLOCK - i);
+    if (len > n) len = n;
+    nf4_segment(b, i, len, nf4_scale(b, block), out);
+    i += len;
+    out += len;
+    n -= len;
+  }
+}
+
+/* pack_b for a packed B: the same panels, each value dequantised on the way in. */
+static void pack_b_packed(const product *p, int j0, int nc, int p0, int kc, float *dst) {
+  const struct packed_b *b = p->packedB;
+  float run[KC] __attribute__((aligned(64)));
+  for (int jr = 0; jr < nc; jr += NR) {
+    int cols = nc - jr < NR ? nc - jr : NR;
+    if (!p->transB) {
+      /* op(B)(k, j) = B[k][j]: a panel row is a run of the stored row */
+      for (int k = 0; k < kc; k++) {
+        packed_run(b, b->off + (int64_t)(p0 + k) * p->ldb + j0 + jr, cols, dst + k * NR);
+        for (int j = cols; j < NR; j++) dst[k * NR + j] = 0.0f;
+      }
+    } else {
+      /* op(B)(k, j) = B[j][k]: dequantise a stored row's run, then scatter it down the panel's column */
+      for (int j = 0; j < cols; j++) {
+        packed_run(b, b->off + (int64_t)(j0 + jr + j) * p->ldb + p0, kc, run);
+        for (int k = 0; k < kc; k++) dst[k * NR + j] = run[k];
+      }
+      for (int j = cols; j < NR; j++)
+        for (int k = 0; k < kc; k++) dst[k * NR + j] = 0.0f;
+    }
+    dst += (size_t)NR * kc;
+  }
+}
+
+/*
+ * mst_sgemm with B a frozen packed matrix (format 1: NF4, data = its codes, with absmax, or absmaxQ + scale2 + offset
+ * + map, and code; format 2: bf16, data = its bits). op(B) starts at flat index bOff of the stored row-major matrix,
+ * whose rows are ldb values apart. The result is that of mst_sgemm on the dequantised matrix, bit for bit. Returns 0,
+ * -1 when a packing buffer could not be allocated, -2 for an unknown format.
+ */
+int mst_sgemm_packed(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, int format,
+                     const void *data, const float *absmax, const uint8_t *absmaxQ, const float *scale2, float offset,
+                     const float *map, const float *code, int64_t bOff, int ldb, float beta, float *C, int ldc,
+                     int threads) {
+  if (format != PACKED_NF4 && format != PACKED_BF16) return -2;
+  struct packed_b pk = {format, format == PACKED_NF4 ? (const uint8_t *)data : NULL, absmax, absmaxQ, scale2, offset,
+                        map, code, format == PACKED_BF16 ? (const uint16_t *)data : NULL, bOff};
+  product p = {transA, transB, M, N, K, alpha, beta, A, lda, NULL, ldb, C, ldc, &pk};
+  return run_product(&p, threads);
 }

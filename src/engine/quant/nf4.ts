@@ -20,6 +20,8 @@ export const NF4_BLOCK = 64;
 export const NF4_ABSMAX_BLOCK = 256;
 
 const CODE = Float32Array.from(NF4_CODE);
+/** The code table as float32, the values every dequantiser multiplies (the native kernel reads this array). */
+export const NF4_CODE_F32: Float32Array = CODE;
 // decision thresholds: midpoints between neighbouring codes (nearest-code rounding)
 const MID = Float32Array.from({ length: 15 }, (_, i) => (NF4_CODE[i] + NF4_CODE[i + 1]) / 2);
 // a byte's two values: HI[b] = code of the high nibble, LO[b] = code of the low nibble

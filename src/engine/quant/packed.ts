@@ -1,12 +1,18 @@
 /**
- * Frozen weights held compressed (bf16 or NF4) and the linear layer over them: each product dequantises a panel of
- * rows into float32 scratch (dequant-panel.ts: SIMD where possible) and hands it to gemm, so the full float32 matrix
- * never exists.
+ * Frozen weights held compressed (bf16 or NF4) and the linear layer over them, so the full float32 matrix never
+ * exists: on the native gemm one product whose kernel dequantises the weight while packing it (fused); on any other
+ * backend (or with env MST_FUSED_DEQUANT=0) each product dequantises a panel of rows into float32 scratch
+ * (dequant-panel.ts: SIMD where possible) and hands it to gemm. Both give the bits of one product over the fully
+ * dequantised matrix.
  */
 
 import { getGemm } from "../gemm/index.js";
+import { NativeGemm } from "../gemm/native.js";
 import { addBias } from "../ops/linear.js";
+import { KC } from "../wasm/gemm-blocked.js";
+import { Bf16Matrix } from "./bf16.js";
 import { dequantPanel } from "./dequant-panel.js";
+import { Nf4Matrix } from "./nf4.js";
 
 /** A frozen (rows, cols) = (out, in) weight matrix stored in a compact format. */
 export interface PackedMatrix {
@@ -27,6 +33,24 @@ export function panelRows(m: PackedMatrix): number {
   const r = Math.max(1, Math.floor(PANEL_FLOATS / m.cols));
   return Math.min(m.rows, r >= 16 ? r - (r % 8) : r);
 }
+
+/**
+ * Rows per panel of the backward product, where k runs over W's rows: whole KC slices, so that splitting k at panel
+ * edges is the kernel's own split (each slice updates C once, beta then 1) and the bits equal one product over the
+ * whole matrix, as the fused path computes it.
+ */
+export function backwardPanelRows(m: PackedMatrix): number {
+  return Math.min(m.rows, Math.max(1, Math.floor(PANEL_FLOATS / (m.cols * KC))) * KC);
+}
+
+/** The native gemm, which multiplies NF4 and bf16 weights in packed form (fused); null: take the panel path. */
+function fusedGemm(): NativeGemm | null {
+  const g = getGemm();
+  return g instanceof NativeGemm && process.env.MST_FUSED_DEQUANT?.trim() !== "0" ? g : null;
+}
+
+/** Whether the native kernel reads this format. */
+const fusable = (w: PackedMatrix): w is Nf4Matrix | Bf16Matrix => w instanceof Nf4Matrix || w instanceof Bf16Matrix;
 
 /** The whole matrix as float32 (for merging and export; allocates rows*cols floats). */
 export function dequantAll(m: PackedMatrix): Float32Array {
@@ -51,12 +75,18 @@ export function packedLinearForward(
 ): void {
   if (w.rows !== OC || w.cols !== IC)
     throw new RangeError(`packedLinearForward: weight is (${w.rows}, ${w.cols}), expected (${OC}, ${IC})`);
-  const g = getGemm();
-  const R = panelRows(w);
-  for (let r0 = 0; r0 < OC; r0 += R) {
-    const r1 = Math.min(OC, r0 + R);
-    const s = dequantPanel(w, r0, r1);
-    g.sgemmAt(false, true, N, r1 - r0, IC, 1, inp, 0, IC, s, 0, IC, accumulate ? 1 : 0, out, r0, OC);
+  const fused = fusedGemm();
+  if (fused !== null && fusable(w))
+    fused.sgemmPackedAt(false, true, N, OC, IC, 1, inp, 0, IC, w, 0, IC, accumulate ? 1 : 0, out, 0, OC);
+  else {
+    // panels split the output's columns: each element still sums over all of IC, as in one product
+    const g = getGemm();
+    const R = panelRows(w);
+    for (let r0 = 0; r0 < OC; r0 += R) {
+      const r1 = Math.min(OC, r0 + R);
+      const s = dequantPanel(w, r0, r1);
+      g.sgemmAt(false, true, N, r1 - r0, IC, 1, inp, 0, IC, s, 0, IC, accumulate ? 1 : 0, out, r0, OC);
+    }
   }
   if (bias !== null) addBias(out, bias, N, OC);
 }
@@ -74,8 +104,15 @@ export function packedLinearBackward(
   OC: number,
   overwriteDinp = false,
 ): void {
+  if (w.rows !== OC || w.cols !== IC)
+    throw new RangeError(`packedLinearBackward: weight is (${w.rows}, ${w.cols}), expected (${OC}, ${IC})`);
+  const fused = fusedGemm();
+  if (fused !== null && fusable(w)) {
+    fused.sgemmPackedAt(false, false, N, IC, OC, 1, dout, 0, OC, w, 0, IC, overwriteDinp ? 0 : 1, dinp, 0, IC);
+    return;
+  }
   const g = getGemm();
-  const R = panelRows(w);
+  const R = backwardPanelRows(w);
   for (let r0 = 0; r0 < OC; r0 += R) {
     const r1 = Math.min(OC, r0 + R);
     const s = dequantPanel(w, r0, r1);

@@ -46,6 +46,7 @@ const BAD_INPUT = new Set([
   "ChatTemplateError",
   "ServeLoadError",
   "GenerateInputError", // mst generate: a --messages file, a model without a chat template, a prompt too long
+  "GemmChoiceError", // MST_GEMM names no backend, or one this machine cannot run (native without a compiler, blas without one)
   "EndpointEvalError", // mst eval: an --endpoint that is not a URL, a model it does not serve, a refused key
 ]);
 

@@ -14,6 +14,7 @@ import { RunDirError } from "./errors.js";
 import { describeJobError } from "./job-error.js";
 import { execJob } from "./job-exec.js";
 import { JOB_FILES, RUN_FILES, jobDirOf, readJsonFile, resultFileOf, writeJsonAtomic } from "./run-dir.js";
+import { runGemm } from "./run-gemm.js";
 import { ResolvedSpecSchema } from "./spec.js";
 import { loadTask } from "./task-module.js";
 
@@ -71,6 +72,9 @@ export async function runJobCommand(runDir: string, jobId: string): Promise<void
     if (!existsSync(file)) throw new RunDirError(file, `job ${jobId} needs the result of job ${d}, which has none`);
     deps[d] = readJsonFile(file, JsonSchema);
   }
+  // The backend the run's workers use (the slurm executor's script exports it; by hand it may be unset): another
+  // backend would sum in another order, and the job would not give its local worker's bits.
+  process.env.MST_GEMM = runGemm(task, parsed.data);
   const threads = Number(process.env.MST_THREADS ?? "1");
   const log = (line: string) => process.stdout.write(`${line}\n`);
   log(`mst job run: ${jobId} (${job.title}) in ${runDir}, ${threads} thread${threads > 1 ? "s" : ""}`);

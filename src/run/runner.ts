@@ -17,7 +17,7 @@ import { JsonSchema, type Json } from "../data/sample.js";
 import type { PlanInput, Task, TaskResults } from "../experiment/task.js";
 import { RunDirError } from "./errors.js";
 import { RESULTS_FORMAT } from "../experiment/results.js";
-import { GEMM_KINDS, GemmChoiceError, nativeNotice, type GemmKind } from "../engine/gemm/index.js";
+import { nativeNotice } from "../engine/gemm/index.js";
 import { collectEnv, type RunEnv } from "./env.js";
 import { autoProgress, type ProgressView } from "./progress.js";
 import { writeRunReport } from "./run-report.js";
@@ -25,6 +25,7 @@ import { RUN_FILES, createRunDir, readJsonFile, writeJsonAtomic } from "./run-di
 import { acquireRunLock, assertUnlocked, type RunLock } from "./run-lock.js";
 import { appendRunLog, defaultJobs, readResults, runJobs } from "./scheduler.js";
 import { SlurmJobs } from "./slurm/executor.js";
+import { runGemm } from "./run-gemm.js";
 import { ResolvedSpecSchema, type ResolvedSpec } from "./spec.js";
 import { loadTask } from "./task-module.js";
 
@@ -56,12 +57,14 @@ export async function startRun(
   const task = await loadTask(resolved.task);
   // --force over a directory another process is running in would delete its jobs from under it
   if (existsSync(dir)) assertUnlocked(dir);
+  // a bad MST_GEMM is refused before the run directory is made
+  const gemm = runGemm(task, task.configSchema.parse(resolved.config));
   createRunDir(dir, opts.force ?? false);
   const lock = acquireRunLock(dir);
   try {
     writeJsonAtomic(join(dir, RUN_FILES.spec), resolved);
     const jobs = opts.jobs ?? resolved.jobs ?? defaultJobs();
-    const env = collectEnv(jobs, runGemm(task, task.configSchema.parse(resolved.config)));
+    const env = collectEnv(jobs, gemm);
     writeJsonAtomic(join(dir, RUN_FILES.env), env);
     sayNativeUnavailable(env);
     const logFile = join(dir, RUN_FILES.log);
@@ -124,17 +127,6 @@ async function resumeLocked(dir: string, specFile: string, opts: RunOptions, loc
 function sayNativeUnavailable(env: RunEnv): void {
   if ("nativeUnavailable" in env.gemm && env.gemm.nativeUnavailable !== undefined)
     process.stderr.write(`${nativeNotice(env.gemm.nativeUnavailable)}\n`);
-}
-
-/** The workers' matrix-product backend: env MST_GEMM when set, else the task's choice for this config, else auto. */
-function runGemm(task: Task, config: unknown): GemmKind {
-  const fromEnv = process.env.MST_GEMM?.trim();
-  if (fromEnv) {
-    if (!(GEMM_KINDS as readonly string[]).includes(fromEnv))
-      throw new GemmChoiceError(`MST_GEMM=${fromEnv}: expected one of ${GEMM_KINDS.join(", ")}`);
-    return fromEnv as GemmKind;
-  }
-  return task.gemm?.(config) ?? "auto";
 }
 
 /** env.json is our own file; only its top level must be an object to append a resume record. */

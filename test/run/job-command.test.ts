@@ -58,6 +58,50 @@ test("mst job run re-runs one job of a run to the same result, and names what is
   );
 });
 
+test("mst job run uses the run's matrix-product backend when MST_GEMM is unset, as the local workers did", async (t) => {
+  const root = mkdtempSync(join(tmpdir(), "mst-job-run-"));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const dir = join(root, "run");
+  const text = `task: ${JSON.stringify(TOY_TASK)}\npreset: quick\narms: [mst]\nseeds: [0]\noverrides: { gemm: typescript }\n`;
+  const { resolved } = await resolveSpec({ spec: parseSpec(text, "toy.yaml") });
+  const saved = process.env.MST_GEMM;
+  delete process.env.MST_GEMM;
+  t.after(() => (saved === undefined ? delete process.env.MST_GEMM : (process.env.MST_GEMM = saved)));
+  await startRun(resolved, dir, { progress: new NoProgress(), report: false, jobs: 1 });
+  const result = join(dir, "jobs", "base-b0", "result.json");
+  assert.equal(JSON.parse(readFileSync(result, "utf8")).gemm, "typescript", "the local worker's backend");
+  const before = readFileSync(result, "utf8");
+  rmSync(result);
+  const { MST_GEMM: _unset, ...env } = process.env;
+  const r = spawnSync(process.execPath, [MST, "job", "run", dir, "base-b0"], { encoding: "utf8", env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(result, "utf8"), before);
+  // set by the user (or the slurm script), MST_GEMM wins, as it does for a local run
+  const wasm = spawnSync(process.execPath, [MST, "job", "run", dir, "base-b0"], {
+    encoding: "utf8",
+    env: { ...env, MST_GEMM: "wasm" },
+  });
+  assert.equal(wasm.status, 0, wasm.stderr);
+  assert.equal(JSON.parse(readFileSync(result, "utf8")).gemm, "wasm");
+  const bad = spawnSync(process.execPath, [MST, "job", "run", dir, "base-b0"], {
+    encoding: "utf8",
+    env: { ...env, MST_GEMM: "fastest" },
+  });
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /MST_GEMM=fastest: expected one of/);
+  // and `mst run` refuses it before it makes the run directory
+  const specFile = join(root, "toy.yaml");
+  writeFileSync(specFile, text);
+  const fresh = join(root, "never");
+  const run = spawnSync(process.execPath, [MST, "run", "--spec", specFile, "--out", fresh], {
+    encoding: "utf8",
+    env: { ...env, MST_GEMM: "fastest" },
+  });
+  assert.equal(run.status, 2, run.stderr);
+  assert.match(run.stderr, /MST_GEMM=fastest: expected one of/);
+  assert.ok(!existsSync(fresh));
+});
+
 test("a job that fails under mst job run leaves error.json with its message and whether a resume can help", async (t) => {
   const root = mkdtempSync(join(tmpdir(), "mst-job-run-"));
   t.after(() => rmSync(root, { recursive: true, force: true }));

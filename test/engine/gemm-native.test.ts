@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  NATIVE_PATHS,
   NativeGemm,
   NativeGemmError,
   runnableIsas,
@@ -94,8 +95,8 @@ test(
     const r = new Rng(29);
     let cases = 0;
     try {
-      // rows 1..13: every tail of 4-, 8- and 12-row tiles; columns around one and two vectors of 4, 8 and 16 lanes
-      for (const M of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+      // rows 1..17: every tail of 4-, 8- and 12-row tiles and of the skinny path's one and two vectors; columns around one and two vectors of 4, 8 and 16 lanes
+      for (const M of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17])
         for (const [N, K] of [
           [1, 5],
           [7, 257],
@@ -111,9 +112,9 @@ test(
               const C = randn(r, M * N);
               const ref = product(null, tA, tB, M, N, K, 0.7, A, B, 0.4, C);
               for (const g of builds)
-                for (const path of [1, 2] as const) {
+                for (const path of [1, 2, 3] as const) {
                   g.forcePath(path);
-                  const what = `${g.isa} ${path === 1 ? "packed" : "direct"} M${M} N${N} K${K} tA=${tA} tB=${tB}`;
+                  const what = `${g.isa} ${NATIVE_PATHS[path]} M${M} N${N} K${K} tA=${tA} tB=${tB}`;
                   assert.equal(product(g, tA, tB, M, N, K, 0.7, A, B, 0.4, C), ref, what);
                 }
               cases++;
@@ -121,7 +122,7 @@ test(
     } finally {
       for (const g of builds) g.forcePath(0);
     }
-    assert.equal(cases, 13 * 6 * 4);
+    assert.equal(cases, 16 * 6 * 4);
   },
 );
 

@@ -74,11 +74,13 @@ test(
     const wasm = new WasmGemm({ threads: 1 });
     const r = new Rng(31);
     let cases = 0;
-    // 1, 3, 17: edge tiles only; 33, 65, 129: full and edge tiles; 257, 300, 520: K past KC = 256
+    // 1, 3, 17: edge tiles only; 33, 65, 129: full and edge tiles; 257, 300, 520: K past KC = 256; 1, 3, 12 rows
+    // with a transposed B: the skinny path (one and two vectors of rows)
     for (const [M, N, K] of [
       [1, 1, 1],
       [3, 17, 65],
       [17, 3, 257],
+      [12, 40, 300],
       [33, 65, 300],
       [129, 70, 520],
     ])
@@ -108,15 +110,20 @@ test(
                 const viaNative = C0.slice();
                 g.sgemmAt(tA, tB, M, N, K, alpha, A, 0, lda, full, bOff, ldb, beta, viaNative, 0, N);
                 assert.equal(hex(viaNative), hex(ref), `dequantise then native ${g.isa}, ${what}`);
-                const fused = C0.slice();
-                g.sgemmPackedAt(tA, tB, M, N, K, alpha, A, 0, lda, w, bOff, ldb, beta, fused, 0, N);
-                assert.equal(hex(fused), hex(ref), `fused ${g.isa}, ${what}`);
+                // by size, then forced onto the panels and onto the skinny path (few rows times a transposed B)
+                for (const path of [0, 1, 3] as const) {
+                  g.forcePath(path);
+                  const fused = C0.slice();
+                  g.sgemmPackedAt(tA, tB, M, N, K, alpha, A, 0, lda, w, bOff, ldb, beta, fused, 0, N);
+                  g.forcePath(0);
+                  assert.equal(hex(fused), hex(ref), `fused ${g.isa} path ${path}, ${what}`);
+                }
               }
               cases++;
             }
         }
       }
-    assert.equal(cases, 5 * 2 * 3 * 2 * 2);
+    assert.equal(cases, 6 * 2 * 3 * 2 * 2);
   },
 );
 

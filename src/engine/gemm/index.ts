@@ -15,7 +15,7 @@ export type { Gemm } from "./types.js";
 export { tsGemm, sgemmTs, sgemmTsAt } from "./typescript.js";
 export { setBlasThreads, findBlas } from "./blas.js";
 export { WasmGemm, wasmGemmSupport } from "./wasm.js";
-export { NativeGemm, NativeGemmError } from "./native.js";
+export { NATIVE_PATHS, NativeGemm, NativeGemmError } from "./native.js";
 export { NativeBuildError, detectIsa, runnableIsas, NATIVE_ISAS, type NativeIsa } from "./native-build.js";
 export { sgemmOrderedAt } from "./reference.js";
 

@@ -75,6 +75,20 @@ typedef struct {
   const struct packed_b *packedB;
 } product;
 
+/* A frozen NF4 or bf16 matrix that mst_sgemm_packed dequantises while it multiplies (see below). */
+struct packed_b {
+  int format;             /* PACKED_NF4 or PACKED_BF16 */
+  const uint8_t *codes;   /* NF4: two 4-bit code indices per byte, the first value in the high nibble */
+  const float *absmax;    /* NF4 without double quantisation: one absmax per block of 64; NULL with it */
+  const uint8_t *absmaxQ; /* NF4 with double quantisation: per block, an index into map */
+  const float *scale2;    /* ... per 256 blocks, their scale */
+  float offset;           /* ... the mean absmax, added last */
+  const float *map;       /* ... the 256-value dynamic map */
+  const float *code;      /* NF4's 16 code values */
+  const uint16_t *bits;   /* bf16: the top 16 bits of each float32 */
+  int64_t off;            /* flat row-major index of op(B)'s origin in the stored matrix */
+};
+
 /* A's rows i0.. (mc of them) and k's p0.. (kc) into MR-row panels, k-major, rows past mc zero. */
 static void pack_a(const product *p, int i0, int mc, int p0, int kc, float *dst) {
   for (int ir = 0; ir < mc; ir += MR) {
@@ -192,6 +206,7 @@ static int ensure_scratch(void) {
 }
 
 static void pack_b_packed(const product *p, int j0, int nc, int p0, int kc, float *dst); /* after the exports */
+static void packed_run(const struct packed_b *b, int64_t i, int n, float *out);
 
 /* Rows r0..r1, columns c0..c1 of C, Goto's loop order (as gemm-blocked.ts; any range gives the same bits). */
 static void blocked(const product *p, int r0, int r1, int c0, int c1) {
@@ -289,17 +304,134 @@ static void direct(const product *p, int r0, int r1, int c0, int c1) {
   }
 }
 
+/* ---- skinny products with a stored-transposed B: rows across the vector lanes ---- */
+
+/*
+ * Decode steps multiply a few rows (the batch) by a weight stored (N, K), op(B) = B^T: packing B into column panels
+ * would cost a pass over the whole weight per call, as much as the product. Here the rows lie across the lanes
+ * instead: A's slice is packed k-major (SV vectors of VW rows per k, zero past M), and each output column j walks its
+ * stored row B[j][p0..p0+kc) in order, `acc = acc + a(k) * b(k, j)` for every row at once (one broadcast of b). Each
+ * element still sums from +0 in increasing k within the slice and then updates C as `C * beta + acc * alpha`: the
+ * same operations as tile(), so the same bits. SJ columns at a time share each load of A.
+ */
+#define SKINNY_MAX_M (2 * VW)
+/*
+ * Taken by size for any such product of one vector of rows, and of two with at least SKINNY_MIN_N columns. Timed
+ * against the direct path (bench/gemm-paths.ts, avx512 build, AMD EPYC Zen 4, 1 thread, 2026-12-07): 8 rows
+ * 2.3-4x faster from 32 columns up (8x896x896 78 GFLOP/s against 30, 4x151936x896 22 against 8.3), 1.3x at 16;
+ * 16 rows by 16 columns 32 against 51.
+ */
+#define SKINNY_MIN_N 32
+#define SJ 8
+
+static inline __attribute__((always_inline)) void skinny_cols(const int SV, const int NJ, int kc, const float *ap,
+                                                               const float *b, size_t ldb, float *c, int ldc, int rows,
+                                                               int mode, float alpha, float beta) {
+  vf acc[SJ][2];
+  for (int j = 0; j < NJ; j++)
+    for (int v = 0; v < SV; v++) acc[j][v] = (vf){0};
+  for (int k = 0; k < kc; k++) {
+    vf av[2];
+    for (int v = 0; v < SV; v++) av[v] = *(const vf *)(ap + (size_t)k * SV * VW + v * VW);
+    for (int j = 0; j < NJ; j++) {
+      const float bk = b[(size_t)j * ldb + k];
+      for (int v = 0; v < SV; v++) acc[j][v] = acc[j][v] + av[v] * bk;
+    }
+  }
+  for (int j = 0; j < NJ; j++) {
+    float t[2 * VW] __attribute__((aligned(64)));
+    for (int v = 0; v < SV; v++) *(vf *)&t[v * VW] = acc[j][v];
+    for (int i = 0; i < rows; i++) {
+      float *cp = c + (size_t)i * ldc + j;
+      *cp = mode ? *cp * beta + t[i] * alpha : t[i] * alpha;
+    }
+  }
+}
+
+/* NJ <= SJ columns, SV vectors of rows (compile-time constants, so the accumulators stay in registers). */
+#define SKINNY_CASE(n)                                                                                                \
+  case n:                                                                                                             \
+    if (sv == 1) skinny_cols(1, n, kc, ap, b, ldb, c, ldc, rows, mode, alpha, beta);                                  \
+    else skinny_cols(2, n, kc, ap, b, ldb, c, ldc, rows, mode, alpha, beta);                                          \
+    break;
+static void skinny_block(int sv, int nj, int kc, const float *ap, const float *b, size_t ldb, float *c, int ldc,
+                         int rows, int mode, float alpha, float beta) {
+  switch (nj) {
+    SKINNY_CASE(1) SKINNY_CASE(2) SKINNY_CASE(3) SKINNY_CASE(4) SKINNY_CASE(5) SKINNY_CASE(6) SKINNY_CASE(7)
+    SKINNY_CASE(8)
+  }
+}
+#undef SKINNY_CASE
+
+/*
+ * Columns c0..c1 of C (all M <= SKINNY_MAX_M rows) for a transB product; any column range gives the same bits. A is
+ * packed for as many KC slices as the buffer holds, and each group of SJ columns then runs through all of them (its
+ * slices in order, C updated after each), so B's rows are read front to back, one stream per column.
+ */
+static void skinny(const product *p, int r0, int r1, int c0, int c1) {
+  const int rows = r1 - r0, sv = rows > VW ? 2 : 1, lanes = sv * VW;
+  float *ap = scratch_a; /* holds `group` slices of KC x lanes */
+  const int group = KC * ((MC + MR - 1) / MR) * MR / (KC * lanes);
+  for (int g0 = 0; g0 < p->K; g0 += group * KC) {
+    int gk = p->K - g0 < group * KC ? p->K - g0 : group * KC;
+    if (p->transA)
+      for (int k = 0; k < gk; k++) {
+        memcpy(ap + k * lanes, p->A + (size_t)(g0 + k) * p->lda + r0, sizeof(float) * rows);
+        for (int i = rows; i < lanes; i++) ap[k * lanes + i] = 0.0f;
+      }
+    else {
+      for (int i = 0; i < rows; i++) {
+        const float *a = p->A + (size_t)(r0 + i) * p->lda + g0;
+        for (int k = 0; k < gk; k++) ap[k * lanes + i] = a[k];
+      }
+      for (int i = rows; i < lanes; i++)
+        for (int k = 0; k < gk; k++) ap[k * lanes + i] = 0.0f;
+    }
+    for (int j = c0; j < c1; j += SJ) {
+      int nj = c1 - j < SJ ? c1 - j : SJ;
+      for (int pc = g0; pc < g0 + gk; pc += KC) {
+        int kc = p->K - pc < KC ? p->K - pc : KC;
+        int first = pc == 0;
+        int mode = first && p->beta == 0.0f ? 0 : 1;
+        float beta = first ? p->beta : 1.0f;
+        const float *b = p->B + (size_t)j * p->ldb + pc;
+        size_t ldb = (size_t)p->ldb;
+        if (p->packedB) {
+          /* a packed weight: the slice of each of these columns' stored rows, dequantised as pack_b_packed does */
+          for (int t = 0; t < nj; t++)
+            packed_run(p->packedB, p->packedB->off + (int64_t)(j + t) * p->ldb + pc, kc, scratch_e + (size_t)t * KC);
+          b = scratch_e, ldb = KC;
+        }
+        skinny_block(sv, nj, kc, ap + (size_t)(pc - g0) * lanes, b, ldb, p->C + (size_t)r0 * p->ldc + j, p->ldc, rows,
+                     mode, p->alpha, beta);
+      }
+    }
+  }
+}
+
 /* Which path a product takes: forced by mst_gemm_force_path (tests, bench), else by size. */
-static int forced_path; /* 0 by size, 1 packed, 2 direct */
+static int forced_path; /* 0 by size, 1 packed, 2 direct, 3 skinny where it applies (else direct) */
+
+/* Few rows times a stored-transposed B (a decode step's projections): the skinny path. */
+static int use_skinny(const product *p) {
+  if (!p->transB || p->M > SKINNY_MAX_M) return 0;
+  if (forced_path) return forced_path == 3;
+  return p->M <= VW || p->N >= SKINNY_MIN_N;
+}
 
 static int use_direct(const product *p) {
   if (p->packedB) return 0; /* a packed weight is dequantised by the panel packing (pack_b_packed) */
-  if (forced_path) return forced_path == 2;
+  if (forced_path) return forced_path >= 2;
   if (p->M <= DIRECT_MAX_M || p->N <= DIRECT_MAX_N || p->K <= DIRECT_MAX_K) return 1;
   /* a stored-transposed A read in place costs a cache line per k: many columns pay for it only within one slice */
   if (p->transA && p->K > KC) return 0;
   return (long)p->M * p->N * p->K <= DIRECT_MAX_MNK;
 }
+
+typedef void (*path_fn)(const product *, int, int, int, int);
+
+/* The path of a product: every one computes the same bits, on any range of C. */
+static path_fn path_of(const product *p) { return use_skinny(p) ? skinny : use_direct(p) ? direct : blocked; }
 
 /* ---- threads: a small pool; each thread takes one contiguous range of whole micro-tiles of C, never of k ---- */
 
@@ -321,7 +453,7 @@ static void run_part(const product *p, int part, int parts) {
   int per = ((n + unit - 1) / unit + parts - 1) / parts * unit;
   int lo = part * per < n ? part * per : n, hi = (part + 1) * per < n ? (part + 1) * per : n;
   if (lo >= hi) return;
-  void (*run)(const product *, int, int, int, int) = use_direct(p) ? direct : blocked;
+  path_fn run = path_of(p);
   if (byRows) run(p, lo, hi, 0, p->N);
   else run(p, 0, p->M, lo, hi);
 }
@@ -366,8 +498,7 @@ static int ensure_workers(int threads) {
 static int run_product(const product *p, int threads) {
   if (!ensure_scratch()) return -1;
   if (threads <= 1) {
-    if (use_direct(p)) direct(p, 0, p->M, 0, p->N);
-    else blocked(p, 0, p->M, 0, p->N);
+    path_of(p)(p, 0, p->M, 0, p->N);
     return 0;
   }
   pthread_mutex_lock(&pool.mu);
@@ -400,7 +531,10 @@ const char *mst_gemm_isa(void) {
 #endif
 }
 
-/* Forces every later product onto one path: 1 packed panels, 2 direct, 0 by size (tests compare both with the reference). */
+/*
+ * Forces every later product onto one path: 1 packed panels, 2 direct, 3 skinny where it applies (few rows, transB;
+ * else direct), 0 by size (tests compare every path with the reference).
+ */
 void mst_gemm_force_path(int path) { forced_path = path; }
 
 /* KC this build splits k at: the loader checks it equals the wasm kernel's. */
@@ -427,8 +561,7 @@ int mst_sgemm_batch(int count, int transA, int transB, int M, int N, int K, floa
   if (!ensure_scratch()) return -1;
   for (int i = 0; i < count; i++) {
     product p = {transA, transB, M, N, K, alpha, beta, A + aoff[i], lda, B + boff[i], ldb, C + coff[i], ldc, NULL};
-    if (use_direct(&p)) direct(&p, 0, M, 0, N);
-    else blocked(&p, 0, M, 0, N);
+    path_of(&p)(&p, 0, M, 0, N);
   }
   return 0;
 }
@@ -452,18 +585,6 @@ int mst_sgemm_batch(int count, int transA, int transB, int M, int N, int K, floa
 #define NF4_BLOCK 64         /* values per absmax (bitsandbytes' blocksize) */
 #define NF4_ABSMAX_BLOCK 256 /* absmaxes per second-level scale (double quantisation) */
 
-struct packed_b {
-  int format;             /* PACKED_NF4 or PACKED_BF16 */
-  const uint8_t *codes;   /* NF4: two 4-bit code indices per byte, the first value in the high nibble */
-  const float *absmax;    /* NF4 without double quantisation: one absmax per block of 64; NULL with it */
-  const uint8_t *absmaxQ; /* NF4 with double quantisation: per block, an index into map */
-  const float *scale2;    /* ... per 256 blocks, their scale */
-  float offset;           /* ... the mean absmax, added last */
-  const float *map;       /* ... the 256-value dynamic map */
-  const float *code;      /* NF4's 16 code values */
-  const uint16_t *bits;   /* bf16: the top 16 bits of each float32 */
-  int64_t off;            /* flat row-major index of op(B)'s origin in the stored matrix */
-};
 
 /* The absmax of NF4 block `block` (as Nf4Matrix.blockScale). */
 static inline float nf4_scale(const struct packed_b *b, int64_t block) {

@@ -18,6 +18,9 @@ import { NF4_CODE_F32, Nf4Matrix } from "../quant/nf4.js";
 export type PackedOperand = Nf4Matrix | Bf16Matrix;
 
 /** Raised when the native kernel cannot be built, loaded, or fails its load-time check; the message says which. */
+/** The kernel's paths by mst_gemm_force_path's number (0: chosen by size). */
+export const NATIVE_PATHS = { 1: "packed", 2: "direct", 3: "skinny" } as const;
+
 export class NativeGemmError extends Error {
   override name = "NativeGemmError";
 }
@@ -46,8 +49,11 @@ export class NativeGemm implements Gemm {
   readonly build: NativeBuild;
   private readonly fn: NativeFn;
   private readonly batchFn: NativeFn;
-  /** Forces the kernel's path for later products: 1 packed panels, 2 direct, 0 by size (tests compare both). */
-  readonly forcePath: (path: 0 | 1 | 2) => void;
+  /**
+   * Forces the kernel's path for later products: 1 packed panels, 2 direct, 3 skinny (few rows times a
+   * stored-transposed B; other products direct), 0 by size (tests compare them all).
+   */
+  readonly forcePath: (path: 0 | 1 | 2 | 3) => void;
   private readonly packedFn: NativeFn;
   private readonly addresses: BufferAddresses;
   private threadCount = 1;
@@ -101,9 +107,9 @@ export class NativeGemm implements Gemm {
    */
   private selfCheck(): void {
     try {
-      for (const path of [1, 2] as const) {
+      for (const path of [1, 2, 3] as const) {
         this.forcePath(path);
-        this.selfCheckPath(path === 1 ? "packed" : "direct");
+        this.selfCheckPath(NATIVE_PATHS[path]);
       }
     } finally {
       this.forcePath(0);
@@ -163,14 +169,23 @@ export class NativeGemm implements Gemm {
         const A = Float32Array.from({ length: M * K }, (_, i) => Math.cos(i * 0.11) * 0.7);
         const C0 = Float32Array.from({ length: M * N }, (_, i) => Math.sin(i) * 0.01);
         const C1 = C0.slice();
-        this.sgemmPackedAt(false, transB, M, N, K, 0.75, A, 0, K, w, cols + 1, cols, 0.5, C0, 0, N);
         sgemmOrderedAt(false, transB, M, N, K, 0.75, A, 0, K, full, cols + 1, cols, 0.5, C1, 0, N);
-        const i = C0.findIndex((x, j) => !Object.is(x, C1[j]));
-        if (i >= 0)
-          throw new NativeGemmError(
-            `native gemm (${this.build.path}): the fused ${w.format} product differs from dequantise-then-reference ` +
-              `at element ${i} (transB=${transB}): ${C0[i]} vs ${C1[i]}`,
-          );
+        // both paths a packed B can take: the panels, and the skinny path (few rows times a transposed B)
+        for (const path of [1, 3] as const) {
+          const C = C0.slice();
+          this.forcePath(path);
+          try {
+            this.sgemmPackedAt(false, transB, M, N, K, 0.75, A, 0, K, w, cols + 1, cols, 0.5, C, 0, N);
+          } finally {
+            this.forcePath(0);
+          }
+          const i = C.findIndex((x, j) => !Object.is(x, C1[j]));
+          if (i >= 0)
+            throw new NativeGemmError(
+              `native gemm (${this.build.path}): the fused ${w.format} product (${NATIVE_PATHS[path]} path) differs ` +
+                `from dequantise-then-reference at element ${i} (transB=${transB}): ${C[i]} vs ${C1[i]}`,
+            );
+        }
       }
     }
   }

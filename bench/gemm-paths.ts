@@ -51,6 +51,7 @@ const SHAPES: [number, number, number][] = [
   [8, 384, 1024],
   [8, 4096, 384],
   [4, 151936, 896],
+  [1, 151936, 896],
 ];
 
 console.log(

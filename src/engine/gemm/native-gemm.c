@@ -12,6 +12,9 @@
  * (4-lane GCC vectors: NEON on arm64, SSE on x86-64, scalar elsewhere).
  */
 
+#if defined(MST_ISA_AVX512) || defined(MST_ISA_AVX2)
+#include <immintrin.h>
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -196,6 +199,7 @@ static int ensure_scratch(void) {
   if (scratch_a) return 1;
   scratch_a = aligned_alloc(64, sizeof(float) * KC * ((MC + MR - 1) / MR) * MR);
   scratch_b = aligned_alloc(64, sizeof(float) * KC * ((NC + NR - 1) / NR) * NR);
+  /* the edge tile of the direct path (KC x NR), or the skinny path's SJ <= NR dequantised rows (KC each) */
   scratch_e = aligned_alloc(64, sizeof(float) * KC * NR);
   if (!(scratch_a && scratch_b && scratch_e)) {
     free(scratch_a), free(scratch_b), free(scratch_e);
@@ -323,6 +327,7 @@ static void direct(const product *p, int r0, int r1, int c0, int c1) {
  */
 #define SKINNY_MIN_N 32
 #define SJ 8
+_Static_assert(SJ <= NR, "the skinny path dequantises SJ rows of KC into scratch_e (KC x NR)");
 
 static inline __attribute__((always_inline)) void skinny_cols(const int SV, const int NJ, int kc, const float *ap,
                                                                const float *b, size_t ldb, float *c, int ldc, int rows,
@@ -363,6 +368,60 @@ static void skinny_block(int sv, int nj, int kc, const float *ap, const float *b
 }
 #undef SKINNY_CASE
 
+#if VW == 8
+/*
+ * One or two rows (a single stream's decode step): with rows across the lanes most lanes would idle, so eight
+ * columns lie across them instead, and an 8 x 8 block of B (eight stored rows, eight k) is transposed in registers;
+ * vector q then holds b(k0 + q, j..j+7), and each row adds `a(i, k) * b(k, j)` for k in order. Same operations per
+ * element as skinny_cols, so the same bits. A k tail under 8 is gathered one k at a time. Timed against rows across
+ * the lanes (bench/gemm-paths.ts, avx512 build, Zen 4, 1 thread): 1x896x896 17 against 11 GFLOP/s, 2x896x896 34
+ * against 21, 1x151936x896 7.7 against 6.1; at 4 rows 35 against 42, so from 3 rows on the lanes take the rows.
+ * Two or four blocks of columns at once were slower (more streams of B at once).
+ */
+#define SKINNY_T_MAX_M 2
+static inline __attribute__((always_inline)) void skinny_t8(const int MRN, int kc, const float *a, size_t ars,
+                                                             size_t acs, const float *b, size_t ldb, float *c, int ldc,
+                                                             int mode, float alpha, float beta) {
+  vf acc[SKINNY_T_MAX_M];
+  for (int i = 0; i < MRN; i++) acc[i] = (vf){0};
+  int k = 0;
+  for (; k + 8 <= kc; k += 8) {
+    __m256 r[8], t[8], u[8];
+    for (int q = 0; q < 8; q++) r[q] = _mm256_loadu_ps(b + (size_t)q * ldb + k);
+    /* rows r[0..7] (columns of op(B)), eight k each: pairs interleaved, then quads, then 128-bit halves */
+    for (int q = 0; q < 8; q += 2) {
+      t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]);
+      t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
+    }
+    for (int q = 0; q < 8; q += 4) {
+      u[q] = _mm256_shuffle_ps(t[q], t[q + 2], 0x44);
+      u[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], 0xEE);
+      u[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0x44);
+      u[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
+    }
+    for (int q = 0; q < 4; q++) {
+      t[q] = _mm256_permute2f128_ps(u[q], u[q + 4], 0x20);
+      t[q + 4] = _mm256_permute2f128_ps(u[q], u[q + 4], 0x31);
+    }
+    /* now t[q] holds b(k + q, the eight columns) */
+    for (int q = 0; q < 8; q++) {
+      const vf bq = (vf)t[q];
+      for (int i = 0; i < MRN; i++) acc[i] = acc[i] + bq * a[i * ars + (size_t)(k + q) * acs];
+    }
+  }
+  for (; k < kc; k++) {
+    vf bk;
+    for (int q = 0; q < 8; q++) bk[q] = b[(size_t)q * ldb + k];
+    for (int i = 0; i < MRN; i++) acc[i] = acc[i] + bk * a[i * ars + (size_t)k * acs];
+  }
+  for (int i = 0; i < MRN; i++) {
+    vfu *cp = (vfu *)(c + (size_t)i * ldc);
+    if (mode) *cp = *cp * beta + acc[i] * alpha;
+    else *cp = acc[i] * alpha;
+  }
+}
+#endif
+
 /*
  * Columns c0..c1 of C (all M <= SKINNY_MAX_M rows) for a transB product; any column range gives the same bits. A is
  * packed for as many KC slices as the buffer holds, and each group of SJ columns then runs through all of them (its
@@ -402,6 +461,16 @@ static void skinny(const product *p, int r0, int r1, int c0, int c1) {
             packed_run(p->packedB, p->packedB->off + (int64_t)(j + t) * p->ldb + pc, kc, scratch_e + (size_t)t * KC);
           b = scratch_e, ldb = KC;
         }
+#if VW == 8
+        if (rows <= SKINNY_T_MAX_M && nj == SJ) {
+          const size_t ars = p->transA ? 1 : (size_t)p->lda, acs = p->transA ? (size_t)p->lda : 1;
+          const float *a = p->transA ? p->A + (size_t)pc * p->lda + r0 : p->A + (size_t)r0 * p->lda + pc;
+          float *c = p->C + (size_t)r0 * p->ldc + j;
+          if (rows == 1) skinny_t8(1, kc, a, ars, acs, b, ldb, c, p->ldc, mode, p->alpha, beta);
+          else skinny_t8(2, kc, a, ars, acs, b, ldb, c, p->ldc, mode, p->alpha, beta);
+          continue;
+        }
+#endif
         skinny_block(sv, nj, kc, ap + (size_t)(pc - g0) * lanes, b, ldb, p->C + (size_t)r0 * p->ldc + j, p->ldc, rows,
                      mode, p->alpha, beta);
       }
@@ -576,9 +645,6 @@ int mst_sgemm_batch(int count, int transA, int transB, int M, int N, int K, floa
  * twice. Vector lanes do the same multiply as the scalar loop, so every width gives the same values; after that the
  * product is the float32 one, so fused and "dequantise, then mst_sgemm" give the same bits (checked at load).
  */
-#if defined(MST_ISA_AVX512) || defined(MST_ISA_AVX2)
-#include <immintrin.h>
-#endif
 
 #define PACKED_NF4 1
 #define PACKED_BF16 2

@@ -112,9 +112,6 @@ function makeTask<C>(def: ExperimentDefinition<C>): Task<C> {
       if (bad) ctx.fail(bad.path, bad.message);
       return resolved;
     },
-    // embedded models: the exact kernels (native, else WebAssembly), so a run gives the same numbers on every machine
-    // and thread count; real checkpoints: the fastest backend there is
-    gemm: (config) => (def.base.checkpoint?.(config) ? "auto" : "exact"),
     summarize(config, input, jobs, results, preset) {
       const arms = checkArms(def.name, input.arms, supported);
       return summarizeExperiment(def, config, conditionsOf(def, config), arms, input, jobs, results, preset);

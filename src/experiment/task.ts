@@ -103,9 +103,9 @@ export interface Task<C = unknown> {
    */
   resultSchema?(job: JobSpec): z.ZodType | undefined;
   /**
-   * The matrix-product backend the run's workers use unless env MST_GEMM says otherwise (src/engine/gemm/index.ts):
-   * "exact" gives the same numbers on every machine and thread count (the native kernel, else WebAssembly), "auto" the
-   * fastest (a system BLAS when there is one).
+   * Optional: the matrix-product backend the run's workers use unless env MST_GEMM says otherwise
+   * (src/engine/gemm/index.ts). Default "exact": the same numbers on every machine and thread count (the native
+   * kernel, else WebAssembly); "auto" takes a system BLAS when there is one (other bits per CPU).
    */
   gemm?(config: C): GemmKind;
   /**

@@ -2,7 +2,7 @@
 import { GEMM_KINDS, GemmChoiceError, type GemmKind } from "../engine/gemm/index.js";
 import type { Task } from "../experiment/task.js";
 
-/** Env MST_GEMM when set, else the task's choice for this config, else auto. */
+/** Env MST_GEMM when set, else the task's choice for this config, else exact (the same bits on every machine). */
 export function runGemm(task: Task, config: unknown): GemmKind {
   const fromEnv = process.env.MST_GEMM?.trim();
   if (fromEnv) {
@@ -10,5 +10,5 @@ export function runGemm(task: Task, config: unknown): GemmKind {
       throw new GemmChoiceError(`MST_GEMM=${fromEnv}: expected one of ${GEMM_KINDS.join(", ")}`);
     return fromEnv as GemmKind;
   }
-  return task.gemm?.(config) ?? "auto";
+  return task.gemm?.(config) ?? "exact";
 }

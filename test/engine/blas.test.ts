@@ -105,11 +105,19 @@ test("thread count can be set and read back (OpenBLAS)", { skip }, () => {
   assert.throws(() => b.setThreads(0), BlasError);
 });
 
-test("getGemm picks the BLAS when one is found, else the native kernel, else the WebAssembly kernel", () => {
-  const g = getGemm();
-  if (blas && process.env.MST_BLAS !== "off") assert.equal(g, blas);
-  else if (nativeBuilds()) assert.equal(g.name, "native");
-  else assert.equal(g.name, wasmGemmSupport().simd ? "wasm" : "typescript");
+test("the default gemm is exact (native, else wasm) whether or not a BLAS is found; auto picks the BLAS", () => {
+  const saved = process.env.MST_GEMM;
+  delete process.env.MST_GEMM;
+  try {
+    const g = getGemm();
+    if (nativeBuilds()) assert.equal(g.name, "native");
+    else assert.equal(g.name, wasmGemmSupport().simd ? "wasm" : "typescript");
+  } finally {
+    if (saved !== undefined) process.env.MST_GEMM = saved;
+  }
+  const auto = chooseGemm("auto", 1).choice;
+  if (blas && process.env.MST_BLAS !== "off") assert.equal(auto.backend, blas.name);
+  else assert.equal(auto.backend, nativeBuilds() ? "native" : wasmGemmSupport().simd ? "wasm" : "typescript");
 });
 
 /** Whether the native kernel builds and loads here (MST_GEMM=native succeeds). */

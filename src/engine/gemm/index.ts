@@ -1,7 +1,7 @@
 /**
- * Picks the gemm backend once per process: "exact" (the default of embedded runs) is the native kernel, else the
- * WebAssembly SIMD kernel with the same bits; "auto" the system CBLAS through koffi when found, else "exact";
- * `gemmChoice()` says which and why (env.json records it).
+ * Picks the gemm backend once per process: "exact" (the default) is the native kernel, else the WebAssembly SIMD
+ * kernel with the same bits; "auto" the system CBLAS through koffi when found, else "exact"; `gemmChoice()` says
+ * which and why (env.json records it).
  */
 
 import { availableParallelism } from "node:os";
@@ -40,8 +40,9 @@ export interface GemmChoice {
 }
 
 /**
- * Values of env MST_GEMM. exact: the same bits on every machine, as fast as this one allows (native, else wasm);
- * native / wasm: that kernel or an error; auto: the system BLAS when found (bits differ per CPU), else exact.
+ * Values of env MST_GEMM. exact (the default): the same bits on every machine, as fast as this one allows (native,
+ * else wasm); native / wasm: that kernel or an error; auto: the system BLAS when found (bits differ per CPU), else
+ * exact.
  */
 export const GEMM_KINDS = ["auto", "exact", "native", "blas", "wasm", "wasm-fma", "typescript"] as const;
 export type GemmKind = (typeof GEMM_KINDS)[number];
@@ -66,7 +67,7 @@ function threadsFromEnv(): number {
 
 /** env MST_GEMM, checked. */
 function kindFromEnv(): GemmKind {
-  const v = (process.env.MST_GEMM?.trim() || "auto") as GemmKind;
+  const v = (process.env.MST_GEMM?.trim() || "exact") as GemmKind;
   if (!GEMM_KINDS.includes(v)) throw new GemmChoiceError(`MST_GEMM=${v}: expected one of ${GEMM_KINDS.join(", ")}`);
   return v;
 }
@@ -166,7 +167,7 @@ export function chooseGemm(
 }
 
 /**
- * The process-wide gemm, chosen by env MST_GEMM (default auto; see chooseGemm), MST_BLAS (blas.ts) and MST_THREADS.
+ * The process-wide gemm, chosen by env MST_GEMM (default exact; see chooseGemm), MST_BLAS (blas.ts) and MST_THREADS.
  * Falling back to the slow TypeScript kernel is announced once on stderr.
  */
 export function getGemm(): Gemm {

@@ -183,7 +183,10 @@ export function getGemm(): Gemm {
 
 /** The one line a run prints when the native kernel cannot run here. */
 export function nativeNotice(why: string): string {
-  return `mst: native gemm unavailable, using WebAssembly (same results, slower): ${why}`;
+  return (
+    `mst: native gemm unavailable, using WebAssembly (same results, slower): ${why} ` +
+    "(MST_GEMM=auto would take a system BLAS where one is installed: faster, other bits)"
+  );
 }
 
 /** The active backend and why (chooses it first if nothing did yet). */

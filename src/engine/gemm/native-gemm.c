@@ -115,6 +115,31 @@ static void pack_a(const product *p, int i0, int mc, int p0, int kc, float *dst)
   }
 }
 
+#if VW == 8
+/*
+ * out[q] = (src[0][q], src[ld][q], ..., src[7 ld][q]): eight rows of eight floats transposed in registers (pairs
+ * interleaved, then quads, then 128-bit halves). Moves values only, so no path's bits depend on it.
+ */
+static inline __attribute__((always_inline)) void transpose8(const float *src, size_t ld, __m256 out[8]) {
+  __m256 r[8], t[8];
+  for (int q = 0; q < 8; q++) r[q] = _mm256_loadu_ps(src + (size_t)q * ld);
+  for (int q = 0; q < 8; q += 2) {
+    t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]);
+    t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
+  }
+  for (int q = 0; q < 8; q += 4) {
+    r[q] = _mm256_shuffle_ps(t[q], t[q + 2], 0x44);
+    r[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], 0xEE);
+    r[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0x44);
+    r[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
+  }
+  for (int q = 0; q < 4; q++) {
+    out[q] = _mm256_permute2f128_ps(r[q], r[q + 4], 0x20);
+    out[q + 4] = _mm256_permute2f128_ps(r[q], r[q + 4], 0x31);
+  }
+}
+#endif
+
 /* op(B)'s columns j0.. (nc of them) and k's p0.. (kc) into NR-column panels, k-major, columns past nc zero. */
 static void pack_b(const product *p, int j0, int nc, int p0, int kc, float *dst) {
   for (int jr = 0; jr < nc; jr += NR) {
@@ -126,12 +151,23 @@ static void pack_b(const product *p, int j0, int nc, int p0, int kc, float *dst)
       }
     } else {
       /* op(B)(k, j) = B[j][k]: each stored row is contiguous in k */
+      int k0 = 0;
+#if VW == 8
+      /* a full panel: eight k of its 16 stored rows at a time, as two 8 x 8 transposes, stored as whole panel rows */
+      if (cols == NR)
+        for (; k0 + 8 <= kc; k0 += 8)
+          for (int h = 0; h < NR; h += 8) {
+            __m256 t[8];
+            transpose8(p->B + (size_t)(j0 + jr + h) * p->ldb + p0 + k0, (size_t)p->ldb, t);
+            for (int q = 0; q < 8; q++) _mm256_storeu_ps(dst + (size_t)(k0 + q) * NR + h, t[q]);
+          }
+#endif
       for (int j = 0; j < cols; j++) {
         const float *b = p->B + (size_t)(j0 + jr + j) * p->ldb + p0;
-        for (int k = 0; k < kc; k++) dst[k * NR + j] = b[k];
+        for (int k = k0; k < kc; k++) dst[k * NR + j] = b[k];
       }
       for (int j = cols; j < NR; j++)
-        for (int k = 0; k < kc; k++) dst[k * NR + j] = 0.0f;
+        for (int k = k0; k < kc; k++) dst[k * NR + j] = 0.0f;
     }
     dst += (size_t)NR * kc;
   }
@@ -386,23 +422,8 @@ static inline __attribute__((always_inline)) void skinny_t8(const int MRN, int k
   for (int i = 0; i < MRN; i++) acc[i] = (vf){0};
   int k = 0;
   for (; k + 8 <= kc; k += 8) {
-    __m256 r[8], t[8], u[8];
-    for (int q = 0; q < 8; q++) r[q] = _mm256_loadu_ps(b + (size_t)q * ldb + k);
-    /* rows r[0..7] (columns of op(B)), eight k each: pairs interleaved, then quads, then 128-bit halves */
-    for (int q = 0; q < 8; q += 2) {
-      t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]);
-      t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
-    }
-    for (int q = 0; q < 8; q += 4) {
-      u[q] = _mm256_shuffle_ps(t[q], t[q + 2], 0x44);
-      u[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], 0xEE);
-      u[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0x44);
-      u[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
-    }
-    for (int q = 0; q < 4; q++) {
-      t[q] = _mm256_permute2f128_ps(u[q], u[q + 4], 0x20);
-      t[q + 4] = _mm256_permute2f128_ps(u[q], u[q + 4], 0x31);
-    }
+    __m256 t[8];
+    transpose8(b + k, ldb, t);
     /* now t[q] holds b(k + q, the eight columns) */
     for (int q = 0; q < 8; q++) {
       const vf bq = (vf)t[q];

@@ -68,7 +68,9 @@ console.log(`${"M x N x K (transB)".padEnd(22)}${sides.map(([n]) => n.padStart(1
 for (const [M, N, K] of SHAPES) {
   if (only && only !== `${M}x${N}x${K}`) continue;
   const A = Array.from({ length: sets }, (_, s) => Float32Array.from({ length: M * K }, (_, i) => Math.sin(i + s)));
-  const B = Array.from({ length: sets }, (_, s) => Float32Array.from({ length: N * K }, (_, i) => Math.cos(i * 0.7 + s)));
+  const B = Array.from({ length: sets }, (_, s) =>
+    Float32Array.from({ length: N * K }, (_, i) => Math.cos(i * 0.7 + s)),
+  );
   const C = new Float32Array(M * N);
   const flops = 2 * M * N * K;
   const calls = Math.max(1, Math.round(2e8 / flops));
@@ -85,6 +87,6 @@ for (const [M, N, K] of SHAPES) {
       t[i].push((cpuMs() - c0) / calls);
     });
   g.forcePath(0);
-  const cells = t.map((ms) => ((flops / (median(ms) / 1e3)) / 1e9).toFixed(1).padStart(10));
+  const cells = t.map((ms) => (flops / (median(ms) / 1e3) / 1e9).toFixed(1).padStart(10));
   console.log(`${`${M} x ${N} x ${K}`.padEnd(22)}${cells.join("")}`);
 }

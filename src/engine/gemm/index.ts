@@ -65,11 +65,18 @@ function threadsFromEnv(): number {
   return n;
 }
 
-/** env MST_GEMM, checked. */
+/** env MST_GEMM, checked; undefined when it is unset (or blank). */
+export function gemmKindFromEnv(): GemmKind | undefined {
+  const v = process.env.MST_GEMM?.trim();
+  if (!v) return undefined;
+  if (!(GEMM_KINDS as readonly string[]).includes(v))
+    throw new GemmChoiceError(`MST_GEMM=${v}: expected one of ${GEMM_KINDS.join(", ")}`);
+  return v as GemmKind;
+}
+
+/** env MST_GEMM, checked, else the default: exact. */
 function kindFromEnv(): GemmKind {
-  const v = (process.env.MST_GEMM?.trim() || "exact") as GemmKind;
-  if (!GEMM_KINDS.includes(v)) throw new GemmChoiceError(`MST_GEMM=${v}: expected one of ${GEMM_KINDS.join(", ")}`);
-  return v;
+  return gemmKindFromEnv() ?? "exact";
 }
 
 /** The native kernel, built once per process and thread count asked; or why it cannot run here. */

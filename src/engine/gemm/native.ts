@@ -17,10 +17,10 @@ import { NF4_CODE_F32, Nf4Matrix } from "../quant/nf4.js";
 /** A frozen matrix the kernel multiplies in its packed form (dequantised into the kernel's panels, no float32 copy). */
 export type PackedOperand = Nf4Matrix | Bf16Matrix;
 
-/** Raised when the native kernel cannot be built, loaded, or fails its load-time check; the message says which. */
 /** The kernel's paths by mst_gemm_force_path's number (0: chosen by size). */
 export const NATIVE_PATHS = { 1: "packed", 2: "direct", 3: "skinny" } as const;
 
+/** Raised when the native kernel cannot be built, loaded, or fails its load-time check; the message says which. */
 export class NativeGemmError extends Error {
   override name = "NativeGemmError";
 }
